@@ -1,0 +1,155 @@
+"""The ``mse`` command: a thin shell over the Python API.
+
+Bad input gives one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from mse.data.capture import CaptureData
+from mse.errors import MSEError
+
+__all__ = ["main"]
+
+
+def _load(args: argparse.Namespace) -> CaptureData:
+    from mse.data.datasets import load_dataset
+
+    if args.dataset and args.csv:
+        raise MSEError("give either --dataset or --csv, not both.")
+    if args.dataset:
+        return load_dataset(args.dataset)
+    if not args.csv:
+        raise MSEError("give --dataset NAME (see `mse datasets`) or --csv FILE.")
+    try:
+        frame = pd.read_csv(args.csv)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise MSEError(f"cannot read {args.csv}: {exc}") from None
+    covariates = [c for c in (args.covariates or "").split(",") if c]
+    if args.records:
+        lists = _split(args.lists) or [c for c in frame.columns if c not in covariates]
+        return CaptureData.from_records(frame, lists=lists, covariates=covariates)
+    count = args.count
+    if count not in frame.columns:
+        raise MSEError(
+            f"{args.csv} has no {count!r} column; name the count column with --count, or pass --records for one row "
+            "per person."
+        )
+    lists = _split(args.lists) or [c for c in frame.columns if c not in (*covariates, count)]
+    return CaptureData.from_counts(frame, lists=lists, count=count, covariates=covariates)
+
+
+def _split(text: str | None) -> list[str]:
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("data")
+    source.add_argument("--dataset", help="a bundled data set (see `mse datasets`)")
+    source.add_argument("--csv", help="a CSV file of counts (lists..., count) or, with --records, one row per person")
+    source.add_argument("--records", action="store_true", help="the CSV holds one row per person")
+    source.add_argument("--lists", help="comma-separated list columns (default: every column but count/covariates)")
+    source.add_argument("--covariates", help="comma-separated covariate columns")
+    source.add_argument("--count", default="count", help="name of the count column (default: count)")
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise MSEError(f"--option takes KEY=VALUE, got {text!r}.")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from mse.data.datasets import list_datasets
+
+    table = list_datasets()
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+    else:
+        with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+            print(table[["name", "lists", "n_observed", "covariates", "description"]].to_string(index=False))
+    return 0
+
+
+def _cmd_describe(args: argparse.Namespace) -> int:
+    data = _load(args)
+    if args.dataset:
+        from mse.data.datasets import dataset_info
+
+        info = dataset_info(args.dataset)
+        print(f"{info.name}: {info.description}")
+        print(f"Cite: {info.citation}")
+        print()
+    print(data.summary())
+    return 0
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    from mse.api import estimate
+
+    data = _load(args)
+    options = dict(_parse_option(o) for o in args.option or [])
+    if args.model:
+        options["model"] = args.model
+    result = estimate(
+        data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
+    )
+    print(result.to_json(indent=2) if args.json else result.summary())
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mse`` command."""
+    from mse._version import __version__
+
+    parser = argparse.ArgumentParser(prog="mse", description="Multiple-systems estimation of hidden populations.")
+    parser.add_argument("--version", action="version", version=f"mse {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    datasets = commands.add_parser("datasets", help="list the bundled data sets")
+    datasets.add_argument("--json", action="store_true", help="print JSON")
+    datasets.set_defaults(handler=_cmd_datasets)
+
+    describe = commands.add_parser("describe", help="summarise a data set: lists, overlaps, covariates")
+    _add_data_arguments(describe)
+    describe.set_defaults(handler=_cmd_describe)
+
+    run = commands.add_parser("estimate", help="estimate the population size")
+    _add_data_arguments(run)
+    run.add_argument("--method", default="auto", help="estimation method (default: auto)")
+    run.add_argument("--model", help='log-linear model, e.g. "LA:NG + NG:PF"')
+    run.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
+    run.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
+    run.add_argument("--seed", type=int, default=None, help="random seed")
+    run.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra estimator option (repeatable)")
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.set_defaults(handler=_cmd_estimate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mse`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except MSEError as exc:
+        print(f"mse: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
