@@ -12,6 +12,7 @@ checks, provenance metadata and the record of warnings raised while fitting.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import time
 import warnings
@@ -25,7 +26,38 @@ from mse.results import Estimate, provenance
 __all__ = ["estimate", "available_methods", "METHODS"]
 
 #: Method name -> "module:function" of its estimator, imported on first use.
-METHODS: dict[str, str] = {}
+METHODS: dict[str, str] = {
+    # log-linear models (mse.loglinear)
+    "independence": "mse.loglinear.estimators:independence",
+    "loglinear": "mse.loglinear.estimators:loglinear",
+    "stepwise": "mse.loglinear.estimators:stepwise",
+    "aic": "mse.loglinear.estimators:aic",
+    "bic": "mse.loglinear.estimators:bic",
+    "bic_aic": "mse.loglinear.estimators:bic_aic",
+    # the closed-population family (mse.closed)
+    "M0": "mse.closed.estimators:m0",
+    "Mt": "mse.closed.estimators:mt",
+    "Mh_chao": "mse.closed.estimators:mh_chao",
+    "Mh_poisson2": "mse.closed.estimators:mh_poisson2",
+    "Mh_darroch": "mse.closed.estimators:mh_darroch",
+    "Mh_gamma": "mse.closed.estimators:mh_gamma",
+    "Mth_chao": "mse.closed.estimators:mth_chao",
+    "Mth_poisson2": "mse.closed.estimators:mth_poisson2",
+    "Mth_darroch": "mse.closed.estimators:mth_darroch",
+    "Mth_gamma": "mse.closed.estimators:mth_gamma",
+    "Mb": "mse.closed.estimators:mb",
+    "Mbh": "mse.closed.estimators:mbh",
+    "lincoln_petersen": "mse.closed.estimators:lincoln_petersen",
+    "chapman": "mse.closed.estimators:chapman",
+    "sample_coverage": "mse.closed.estimators:sample_coverage",
+    # Bayesian models (mse.bayes)
+    "lcmcr": "mse.bayes.latent_class.estimator:lcmcr",
+    "dga": "mse.bayes.graphical.estimator:dga",
+    "bayes_loglinear": "mse.bayes.loglinear:bayes_loglinear",
+    "bayesthresh": "mse.bayes.loglinear:bayesthresh",
+    # the default
+    "auto": "mse.auto:auto",
+}
 
 
 def register_method(name: str, target: str) -> None:
@@ -33,16 +65,23 @@ def register_method(name: str, target: str) -> None:
     METHODS[name] = target
 
 
+def _is_installed(target: str) -> bool:
+    module_name = target.split(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def available_methods() -> list[str]:
     """The method names :func:`estimate` accepts."""
-    return sorted(METHODS)
+    return [name for name, target in METHODS.items() if _is_installed(target)]
 
 
 def _resolve(method: str) -> Callable[..., Estimate]:
-    try:
-        target = METHODS[method]
-    except KeyError:
-        raise ModelError(f"unknown method {method!r}; choose one of {available_methods()}.") from None
+    target = METHODS.get(method)
+    if target is None or not _is_installed(target):
+        raise ModelError(f"unknown method {method!r}; choose one of {available_methods()}.")
     module_name, function_name = target.split(":")
     return getattr(importlib.import_module(module_name), function_name)
 
