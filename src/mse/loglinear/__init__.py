@@ -1,0 +1,1 @@
+"""Hierarchical log-linear models for multiple-systems estimation."""
