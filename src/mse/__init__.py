@@ -20,18 +20,18 @@ from mse.errors import (
 from mse.results import Estimate, ModelSearch
 
 __all__ = [
-    "__version__",
     "CaptureData",
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
-    "Estimate",
     "EstimabilityError",
     "EstimabilityWarning",
+    "Estimate",
     "MSEError",
     "MSEWarning",
     "ModelError",
     "ModelSearch",
+    "__version__",
     "available_methods",
     "dataset_info",
     "estimate",

@@ -23,7 +23,7 @@ from mse.data.capture import CaptureData
 from mse.errors import DataError, EstimabilityError, ModelError
 from mse.results import Estimate, provenance
 
-__all__ = ["estimate", "available_methods", "METHODS"]
+__all__ = ["METHODS", "available_methods", "estimate"]
 
 #: Method name -> "module:function" of its estimator, imported on first use.
 METHODS: dict[str, str] = {

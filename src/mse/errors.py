@@ -9,14 +9,14 @@ what generic numerical code expects for bad input.
 from __future__ import annotations
 
 __all__ = [
-    "MSEError",
-    "DataError",
-    "ModelError",
-    "EstimabilityError",
-    "MSEWarning",
     "ConvergenceWarning",
-    "EstimabilityWarning",
+    "DataError",
     "DataWarning",
+    "EstimabilityError",
+    "EstimabilityWarning",
+    "MSEError",
+    "MSEWarning",
+    "ModelError",
 ]
 
 

@@ -227,7 +227,8 @@ class Estimate:
         for key in ("deviance", "df", "aic", "bic"):
             if key in self.details and self.details[key] is not None:
                 value = self.details[key]
-                lines.append(f"  {key + ':':<18}{value:.3f}" if isinstance(value, float) else f"  {key + ':':<18}{value}")
+                shown = f"{value:.3f}" if isinstance(value, float) else f"{value}"
+                lines.append(f"  {key + ':':<18}{shown}")
         lines.append(f"  status:           {self.status}")
         for message in self.warnings:
             lines.append(f"  warning: {message}")

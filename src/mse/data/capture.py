@@ -19,7 +19,7 @@ import pandas as pd
 from mse.data.validation import check_columns_present, check_list_names, coerce_binary, coerce_counts
 from mse.errors import DataError, DataWarning
 
-__all__ = ["CaptureData", "MAX_DENSE_LISTS"]
+__all__ = ["MAX_DENSE_LISTS", "CaptureData"]
 
 #: The largest number of lists for which a dense table of all ``2**t`` cells is built.
 MAX_DENSE_LISTS = 24
@@ -66,7 +66,14 @@ class CaptureData:
     0      A      B       10
     """
 
-    __slots__ = ("_lists", "_covariates", "_histories", "_covariate_values", "_counts", "_levels", "_hash")
+    __slots__ = ("_counts", "_covariate_values", "_covariates", "_hash", "_histories", "_levels", "_lists")
+    _lists: tuple[str, ...]
+    _covariates: tuple[str, ...]
+    _histories: np.ndarray
+    _covariate_values: pd.DataFrame
+    _counts: np.ndarray
+    _levels: dict[str, tuple[Any, ...]]
+    _hash: str | None
 
     def __init__(
         self,
@@ -93,7 +100,9 @@ class CaptureData:
             for name in covariate_values.columns:
                 frame[name] = covariate_values[name].to_numpy()
             frame["count"] = counts
-            other = CaptureData.from_counts(frame, lists=list(lists), count="count", covariates=list(covariate_values.columns))
+            other = CaptureData.from_counts(
+                frame, lists=list(lists), count="count", covariates=list(covariate_values.columns)
+            )
             for slot in CaptureData.__slots__:
                 object.__setattr__(self, slot, getattr(other, slot))
             return
@@ -175,13 +184,17 @@ class CaptureData:
         check_columns_present(frame, covariates, "covariate")
         clash = set(covariates) & (set(lists) | {count})
         if clash:
-            raise DataError(f"column(s) {sorted(clash)} are named both as lists/count and as covariates; name each column once.")
+            raise DataError(
+                f"column(s) {sorted(clash)} are named both as lists/count and as covariates; name each column once."
+            )
         histories = np.column_stack([coerce_binary(frame, name, present) for name in lists])
         counts = coerce_counts(frame, count)
         covariate_values = pd.DataFrame(
             {name: frame[name].to_numpy() for name in covariates}, index=pd.RangeIndex(len(frame))
         )
-        return cls._from_arrays(histories, counts, lists, covariate_values, drop_unobserved=drop_unobserved, what="count")
+        return cls._from_arrays(
+            histories, counts, lists, covariate_values, drop_unobserved=drop_unobserved, what="count"
+        )
 
     @classmethod
     def from_records(
@@ -233,7 +246,9 @@ class CaptureData:
         covariate_values = pd.DataFrame(
             {name: frame[name].to_numpy() for name in covariates}, index=pd.RangeIndex(len(frame))
         )
-        return cls._from_arrays(histories, counts, lists, covariate_values, drop_unobserved=drop_unobserved, what="record")
+        return cls._from_arrays(
+            histories, counts, lists, covariate_values, drop_unobserved=drop_unobserved, what="record"
+        )
 
     @classmethod
     def from_patterns(
@@ -444,8 +459,9 @@ class CaptureData:
         >>> import mse
         >>> mse.load_dataset("artificial_3").overlaps()
           list_a list_b  overlap
-        0      A      B        0
-        1      A      C        ...
+        0      A      B        6
+        1      A      C        0
+        2      B      C        0
         """
         from itertools import combinations
 
@@ -536,7 +552,9 @@ class CaptureData:
             wanted_values = list(wanted) if isinstance(wanted, (list, tuple, set, frozenset)) else [wanted]
             unknown = [w for w in wanted_values if w not in self._levels[name]]
             if unknown:
-                raise DataError(f"covariate {name!r} has no level(s) {unknown}; its levels are {list(self._levels[name])}.")
+                raise DataError(
+                    f"covariate {name!r} has no level(s) {unknown}; its levels are {list(self._levels[name])}."
+                )
             mask &= self._covariate_values[name].isin(wanted_values).to_numpy()
         if not mask.any():
             raise DataError(f"no records have {levels}.")
@@ -603,7 +621,11 @@ class CaptureData:
         if int(factor) != factor or factor < 1:
             raise DataError(f"factor must be a positive whole number, got {factor!r}.")
         return CaptureData(
-            self._histories, np.asarray(self._counts) * int(factor), self._lists, self._covariate_values, _validated=True
+            self._histories,
+            np.asarray(self._counts) * int(factor),
+            self._lists,
+            self._covariate_values,
+            _validated=True,
         )
 
     def _rebuild(self, histories: np.ndarray, lists: Sequence[str]) -> CaptureData:
@@ -657,14 +679,19 @@ class CaptureData:
             empty = overlaps[overlaps["overlap"] == 0]
             if len(empty):
                 lines.append("")
-                lines.append("pairs of lists that never overlap: " + ", ".join(f"{a}-{b}" for a, b in zip(empty.list_a, empty.list_b)))
+                lines.append(
+                    "pairs of lists that never overlap: "
+                    + ", ".join(f"{a}-{b}" for a, b in zip(empty.list_a, empty.list_b))
+                )
         for name in self._covariates:
             n_missing = int(counts[self._covariate_values[name].isna().to_numpy()].sum())
-            lines.append(f"covariate {name}: {len(self._levels[name])} levels" + (f", {n_missing} missing" if n_missing else ""))
+            lines.append(
+                f"covariate {name}: {len(self._levels[name])} levels" + (f", {n_missing} missing" if n_missing else "")
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return f"<p><code>{repr(self)}</code></p>" + self.to_frame().to_html(max_rows=40)
+        return f"<p><code>{self!r}</code></p>" + self.to_frame().to_html(max_rows=40)
 
 
 def _without_unobserved(
@@ -684,8 +711,12 @@ def _aggregate(
         return histories.reshape(0, t), counts.astype(np.int64), covariate_values
     # Key the history by its packed bytes so aggregation costs O(rows), whatever t is.
     packed = np.packbits(histories.astype(np.uint8), axis=1)
-    history_key = pd.Series([row.tobytes() for row in packed]) if packed.shape[1] > 8 else pd.Series(
-        (packed.astype(np.uint64) << (8 * np.arange(packed.shape[1] - 1, -1, -1, dtype=np.uint64))).sum(axis=1)
+    history_key = (
+        pd.Series([row.tobytes() for row in packed])
+        if packed.shape[1] > 8
+        else pd.Series(
+            (packed.astype(np.uint64) << (8 * np.arange(packed.shape[1] - 1, -1, -1, dtype=np.uint64))).sum(axis=1)
+        )
     )
     keys = pd.DataFrame({"__history": history_key})
     covariate_names = list(covariate_values.columns)

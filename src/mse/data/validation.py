@@ -15,15 +15,14 @@ import pandas as pd
 
 from mse.errors import DataError
 
-__all__ = ["check_list_names", "check_columns_present", "coerce_binary", "coerce_counts"]
+__all__ = ["check_columns_present", "check_list_names", "coerce_binary", "coerce_counts"]
 
 
 def check_list_names(lists: Sequence[str]) -> tuple[str, ...]:
     """Return the list names as a tuple after checking they are usable."""
     if isinstance(lists, str):
         raise DataError(
-            f"lists must be a sequence of column names, got the single string {lists!r}; "
-            f"write lists=[{lists!r}, ...]."
+            f"lists must be a sequence of column names, got the single string {lists!r}; write lists=[{lists!r}, ...]."
         )
     names = tuple(lists)
     if len(names) < 2:
@@ -49,13 +48,17 @@ def check_columns_present(frame: pd.DataFrame, columns: Sequence[str], role: str
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(
-            f"{role} column(s) {missing} not found in the data; available columns are "
-            f"{list(map(str, frame.columns))}."
+            f"{role} column(s) {missing} not found in the data; available columns are {list(map(str, frame.columns))}."
         )
 
 
 def _first_bad_row(frame_index: pd.Index, mask: np.ndarray) -> Any:
-    return frame_index[np.flatnonzero(mask)[0]]
+    return _show(frame_index[np.flatnonzero(mask)[0]])
+
+
+def _show(value: Any) -> Any:
+    """A numpy scalar as the plain Python value a user would type."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def coerce_binary(frame: pd.DataFrame, column: str, present: Any = None) -> np.ndarray:
@@ -93,7 +96,7 @@ def coerce_binary(frame: pd.DataFrame, column: str, present: Any = None) -> np.n
         if bad.any():
             row = _first_bad_row(frame.index, bad)
             raise DataError(
-                f"list column {column!r} holds {raw[np.flatnonzero(bad)[0]]!r} in row {row!r}; list "
+                f"list column {column!r} holds {_show(raw[np.flatnonzero(bad)[0]])!r} in row {row!r}; list "
                 "columns must be 0/1 or True/False (pass present=VALUE if another value marks presence)."
             )
         return mapped.to_numpy().astype(np.uint8)
@@ -102,7 +105,7 @@ def coerce_binary(frame: pd.DataFrame, column: str, present: Any = None) -> np.n
     if bad.any():
         row = _first_bad_row(frame.index, bad)
         raise DataError(
-            f"list column {column!r} holds {raw[np.flatnonzero(bad)[0]]!r} in row {row!r}; list "
+            f"list column {column!r} holds {_show(raw[np.flatnonzero(bad)[0]])!r} in row {row!r}; list "
             "columns must be 0/1 or True/False (pass present=VALUE if another value marks presence)."
         )
     return numeric.astype(np.uint8)
@@ -121,9 +124,7 @@ def coerce_counts(frame: pd.DataFrame, column: str) -> np.ndarray:
     try:
         numeric = pd.to_numeric(values).to_numpy()
     except (TypeError, ValueError) as exc:
-        raise DataError(
-            f"count column {column!r} must be numeric: {exc}; convert it to whole numbers."
-        ) from None
+        raise DataError(f"count column {column!r} must be numeric: {exc}; convert it to whole numbers.") from None
     if numeric.dtype.kind == "b":
         numeric = numeric.astype(np.int64)
     as_float = numeric.astype(float)
@@ -135,7 +136,7 @@ def coerce_counts(frame: pd.DataFrame, column: str) -> np.ndarray:
     if negative.any():
         row = _first_bad_row(frame.index, negative)
         raise DataError(
-            f"count column {column!r} is negative ({numeric[np.flatnonzero(negative)[0]]}) in row {row!r}; "
+            f"count column {column!r} is negative ({_show(numeric[np.flatnonzero(negative)[0]])}) in row {row!r}; "
             "counts are numbers of people and cannot be negative."
         )
     if numeric.dtype.kind == "f":
@@ -143,7 +144,7 @@ def coerce_counts(frame: pd.DataFrame, column: str) -> np.ndarray:
         if fractional.any():
             row = _first_bad_row(frame.index, fractional)
             raise DataError(
-                f"count column {column!r} holds the fraction {numeric[np.flatnonzero(fractional)[0]]} in row "
+                f"count column {column!r} holds the fraction {_show(numeric[np.flatnonzero(fractional)[0]])} in row "
                 f"{row!r}; counts are whole numbers of people (round or correct the data)."
             )
         if (as_float > 2.0**62).any():

@@ -15,7 +15,7 @@ import pandas as pd
 from mse.data.capture import CaptureData
 from mse.errors import DataError
 
-__all__ = ["DatasetInfo", "list_datasets", "load_dataset", "dataset_info", "REGISTRY"]
+__all__ = ["REGISTRY", "DatasetInfo", "dataset_info", "list_datasets", "load_dataset"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ class DatasetInfo:
 
 
 _SILVERMAN_2014 = (
-    "Silverman, B. W. (2014). Modern slavery: an application of multiple systems estimation. "
-    "London: Home Office."
+    "Silverman, B. W. (2014). Modern slavery: an application of multiple systems estimation. London: Home Office."
 )
 _SILVERMAN_2020 = (
     "Silverman, B. W. (2020). Model fitting in multiple systems analysis for the quantification of modern "
@@ -97,8 +96,13 @@ REGISTRY: dict[str, DatasetInfo] = {
             "uk2013_5",
             "UK 2013 modern slavery data with police forces and the National Crime Agency merged (5 lists).",
             _SILVERMAN_2014,
-            {"LA": _UK_LISTS["LA"], "NG": _UK_LISTS["NG"], "PFNCA": "police forces and NCA", "GO": _UK_LISTS["GO"],
-             "GP": _UK_LISTS["GP"]},
+            {
+                "LA": _UK_LISTS["LA"],
+                "NG": _UK_LISTS["NG"],
+                "PFNCA": "police forces and NCA",
+                "GO": _UK_LISTS["GO"],
+                "GP": _UK_LISTS["GP"],
+            },
             extra_citations=(_CHAN_2021,),
         ),
         DatasetInfo(
@@ -121,8 +125,13 @@ REGISTRY: dict[str, DatasetInfo] = {
             "netherlands_5",
             "Netherlands trafficking data with the Inspectorate and shelters merged (5 lists).",
             _NL,
-            {"IO": "Inspectorate SZW and shelters", "K": _NL_LISTS["K"], "P": _NL_LISTS["P"], "R": _NL_LISTS["R"],
-             "Z": _NL_LISTS["Z"]},
+            {
+                "IO": "Inspectorate SZW and shelters",
+                "K": _NL_LISTS["K"],
+                "P": _NL_LISTS["P"],
+                "R": _NL_LISTS["R"],
+                "Z": _NL_LISTS["Z"],
+            },
             extra_citations=(_SILVERMAN_2020,),
         ),
         DatasetInfo(
@@ -153,8 +162,12 @@ REGISTRY: dict[str, DatasetInfo] = {
             "Ball, P., Betts, W., Scheuren, F., Dudukovich, J. & Asher, J. (2002). Killings and refugee flow in "
             "Kosovo, March-June 1999. Report to the International Criminal Tribunal for the former Yugoslavia. "
             "Washington, DC: American Association for the Advancement of Science.",
-            {"EXH": "exhumations", "ABA": "American Bar Association", "OSCE": "Organization for Security and "
-             "Co-operation in Europe", "HRW": "Human Rights Watch"},
+            {
+                "EXH": "exhumations",
+                "ABA": "American Bar Association",
+                "OSCE": "Organization for Security and Co-operation in Europe",
+                "HRW": "Human Rights Watch",
+            },
         ),
         DatasetInfo(
             "korea",
@@ -209,8 +222,12 @@ REGISTRY: dict[str, DatasetInfo] = {
             "Bruno, G., LaPorte, R. E., Merletti, F., Biggeri, A., McCarty, D. & Pagano, G. (1994). National "
             "diabetes programmes: application of capture-recapture to 'count' diabetes? Diabetes Care, 17(6), "
             "548-556.",
-            {"A": "clinics and general practitioners", "B": "hospital discharges", "C": "prescriptions",
-             "D": "purchases of reagent strips and syringes"},
+            {
+                "A": "clinics and general practitioners",
+                "B": "hospital discharges",
+                "C": "prescriptions",
+                "D": "purchases of reagent strips and syringes",
+            },
             extra_citations=(_CHAO_2001,),
         ),
         DatasetInfo(
@@ -219,8 +236,13 @@ REGISTRY: dict[str, DatasetInfo] = {
             "Wittes, J. T., Colton, T. & Sidel, V. W. (1974). Capture-recapture methods for assessing the "
             "completeness of case ascertainment when using multiple information sources. Journal of Chronic "
             "Diseases, 27, 25-36.",
-            {"A": "obstetric records", "B": "other hospital records", "C": "Department of Public Health records",
-             "D": "Department of Mental Health records", "E": "special school records"},
+            {
+                "A": "obstetric records",
+                "B": "other hospital records",
+                "C": "Department of Public Health records",
+                "D": "Department of Mental Health records",
+                "E": "special school records",
+            },
             extra_citations=(_MADIGAN_YORK,),
         ),
         DatasetInfo(
@@ -253,8 +275,12 @@ REGISTRY: dict[str, DatasetInfo] = {
             "King, R., Bird, S. M., Overstall, A. M., Hay, G. & Hutchinson, S. J. (2013). Injecting drug users in "
             "Scotland, 2006: listing, number, demography, and opiate-related death-rates. Addiction Research & "
             "Theory, 21(3), 235-246.",
-            {"S1": "social enquiry reports", "S2": "hospital records", "S3": "Scottish drug misuse database",
-             "S4": "hepatitis C virus diagnoses"},
+            {
+                "S1": "social enquiry reports",
+                "S2": "hospital records",
+                "S3": "Scottish drug misuse database",
+                "S4": "hepatitis C virus diagnoses",
+            },
             covariates=("Region", "Gender", "Age"),
             notes="List S4 is partly censored: it also holds people outside the target population.",
             extra_citations=(
@@ -272,7 +298,9 @@ def dataset_info(name: str) -> DatasetInfo:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise DataError(f"unknown data set {name!r}; mse.list_datasets() shows the {len(REGISTRY)} available.") from None
+        raise DataError(
+            f"unknown data set {name!r}; mse.list_datasets() shows the {len(REGISTRY)} available."
+        ) from None
 
 
 def load_dataset(name: str) -> CaptureData:
