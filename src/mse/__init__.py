@@ -5,7 +5,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 """
 
 from mse._version import __version__
-from mse.api import available_methods, estimate
+from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
 from mse.errors import (
     ConvergenceWarning,
@@ -17,7 +17,7 @@ from mse.errors import (
     MSEError,
     MSEWarning,
 )
-from mse.results import Estimate, ModelSearch
+from mse.results import Estimate, ModelSearch, load_result, protect_counts
 
 __all__ = [
     "CaptureData",
@@ -33,8 +33,11 @@ __all__ = [
     "ModelSearch",
     "__version__",
     "available_methods",
+    "compare",
     "dataset_info",
     "estimate",
     "list_datasets",
     "load_dataset",
+    "load_result",
+    "protect_counts",
 ]

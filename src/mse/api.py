@@ -16,8 +16,10 @@ import importlib.util
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import pandas as pd
 
 from mse.data.capture import CaptureData
 from mse.errors import DataError, EstimabilityError, ModelError
@@ -173,3 +175,125 @@ def estimate(
     if result.ok and not (math.isfinite(result.estimate) and result.estimate >= result.observed):
         raise AssertionError(f"estimator {method!r} returned status 'ok' with estimate {result.estimate}")
     return result
+
+
+def compare(
+    data: CaptureData,
+    methods: Sequence[str | tuple[str, dict[str, Any]]] | Mapping[str, tuple[str, dict[str, Any]]] | None = None,
+    *,
+    level: float = 0.95,
+    random_seed: int | None = None,
+) -> pd.DataFrame:
+    """Several methods side by side on the same data, one tidy row each.
+
+    Parameters
+    ----------
+    data
+        The capture histories.
+    methods
+        Method names, ``(name, options)`` pairs, or a mapping from a label to
+        ``(name, options)``. By default every available method that needs no
+        further options and suits the number of lists.
+    level
+        Nominal coverage of the intervals.
+    random_seed
+        Passed to every method, so the table is reproducible.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``label``, ``method``, ``model``, ``estimate``, ``lower``,
+        ``upper``, ``level``, ``interval_method``, ``status``, ``seconds``. A
+        method that fails or raises an :class:`~mse.MSEError` gets a row whose
+        status says why; the comparison does not stop.
+
+    Examples
+    --------
+    >>> import mse
+    >>> table = mse.compare(mse.load_dataset("kosovo"), ["independence", "Mt"])  # doctest: +SKIP
+    >>> table[["method", "estimate", "status"]]  # doctest: +SKIP
+    """
+    from mse.errors import MSEError
+
+    if not isinstance(data, CaptureData):
+        raise DataError(f"compare() needs a mse.CaptureData, got {type(data).__name__}.")
+    plan = _comparison_plan(data, methods)
+    rows = []
+    for label, name, options in plan:
+        started = time.perf_counter()
+        try:
+            result = estimate(data, name, level=level, random_seed=random_seed, **options)
+            row = result.to_frame().iloc[0].to_dict()
+        except MSEError as exc:
+            row = {
+                "method": name,
+                "model": options.get("model", ""),
+                "estimate": math.nan,
+                "lower": math.nan,
+                "upper": math.nan,
+                "level": level,
+                "observed": data.n_observed,
+                "interval_method": "",
+                "status": f"error: {exc}",
+            }
+        row["label"] = label
+        row["seconds"] = time.perf_counter() - started
+        rows.append(row)
+    columns = [
+        "label",
+        "method",
+        "model",
+        "estimate",
+        "lower",
+        "upper",
+        "level",
+        "observed",
+        "interval_method",
+        "status",
+        "seconds",
+    ]
+    return pd.DataFrame(rows)[columns]
+
+
+#: Methods compared by default, in order, with the smallest number of lists each needs.
+DEFAULT_COMPARISON: tuple[tuple[str, int], ...] = (
+    ("independence", 2),
+    ("stepwise", 3),
+    ("bic", 3),
+    ("bic_aic", 3),
+    ("Mt", 2),
+    ("Mh_chao", 3),
+    ("Mth_chao", 3),
+    ("sample_coverage", 3),
+    ("chapman", 2),
+    ("dga", 3),
+    ("lcmcr", 3),
+)
+
+
+def _comparison_plan(
+    data: CaptureData,
+    methods: Sequence[str | tuple[str, dict[str, Any]]] | Mapping[str, tuple[str, dict[str, Any]]] | None,
+) -> list[tuple[str, str, dict[str, Any]]]:
+    if methods is None:
+        available = set(available_methods())
+        chosen = [
+            name
+            for name, min_lists in DEFAULT_COMPARISON
+            if name in available
+            and data.n_lists >= min_lists
+            and not (name == "chapman" and data.n_lists != 2)
+            and not (name == "dga" and data.n_lists > 7)
+        ]
+        return [(name, name, {}) for name in chosen]
+    if isinstance(methods, Mapping):
+        return [(label, name, dict(options)) for label, (name, options) in methods.items()]
+    plan = []
+    for entry in methods:
+        if isinstance(entry, str):
+            plan.append((entry, entry, {}))
+        else:
+            name, options = entry
+            label = f"{name} {options}" if options else name
+            plan.append((label, name, dict(options)))
+    return plan

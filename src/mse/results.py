@@ -13,6 +13,7 @@ import math
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 
 from mse._version import __version__
 
-__all__ = ["Estimate", "ModelSearch", "provenance"]
+__all__ = ["Estimate", "ModelSearch", "load_result", "protect_counts", "provenance"]
 
 OK = "ok"
 
@@ -47,15 +48,105 @@ def provenance(data: Any = None, random_seed: Any = None, options: Mapping[str, 
 
 
 def _jsonable(value: Any) -> Any:
+    """Plain JSON values; ``nan`` becomes ``null`` and infinities the strings ``"inf"``/``"-inf"``."""
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return repr(value)
+
+
+def _protect_value(value: float, *, suppress_below: int | None, round_to: int | None) -> str:
+    if value is None or not math.isfinite(value):
+        return _format_number(value)
+    if suppress_below is not None and 0 < value < suppress_below:
+        return f"<{suppress_below}"
+    if round_to:
+        return f"{round_to * round(value / round_to):,.0f}"
+    return _format_number(value)
+
+
+def protect_counts(
+    table: pd.DataFrame,
+    *,
+    suppress_below: int | None = 10,
+    round_to: int | None = None,
+    columns: tuple[str, ...] = ("observed", "estimate", "lower", "upper"),
+) -> pd.DataFrame:
+    """A copy of ``table`` fit for publication about vulnerable people.
+
+    Observed counts below ``suppress_below`` (but above zero) become
+    ``"<suppress_below"``; numbers of people are rounded to multiples of
+    ``round_to``. Estimates are not suppressed, since they do not identify
+    anyone, but are rounded.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> protect_counts(pd.DataFrame({"observed": [3, 250], "estimate": [41.7, 1234.4]}), round_to=10)
+      observed estimate
+    0      <10       40
+    1      250    1,230
+    """
+    out = table.copy()
+    for name in columns:
+        if name not in out.columns:
+            continue
+        threshold = suppress_below if name == "observed" else None
+        out[name] = [_protect_value(float(v), suppress_below=threshold, round_to=round_to) for v in out[name]]
+    return out
+
+
+def load_result(path: str | Path) -> Estimate:
+    """Read an :class:`Estimate` written by :meth:`Estimate.save`.
+
+    Examples
+    --------
+    >>> import mse, tempfile, os
+    >>> res = mse.Estimate(estimate=120.0, lower=100.0, upper=150.0, level=0.95, observed=80, method="demo")
+    >>> path = os.path.join(tempfile.mkdtemp(), "result.json")
+    >>> res.save(path)
+    >>> mse.load_result(path) == res
+    True
+    """
+    payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    if payload.get("format") != "mse.Estimate/1":
+        from mse.errors import DataError
+
+        raise DataError(f"{path} is not a result saved by Estimate.save().")
+    details = dict(payload.get("details") or {})
+    if payload.get("strata_draws") is not None:
+        details["strata_draws"] = np.asarray(payload["strata_draws"], dtype=float)
+    strata = None
+    if payload.get("strata") is not None:
+        split = payload["strata"]
+        strata = pd.DataFrame(split["data"], columns=split["columns"])
+    return Estimate(
+        estimate=_from_json_number(payload["estimate"]),
+        lower=_from_json_number(payload["lower"]),
+        upper=_from_json_number(payload["upper"]),
+        level=float(payload["level"]),
+        observed=int(payload["observed"]),
+        method=payload["method"],
+        model=payload.get("model", ""),
+        interval_method=payload.get("interval_method", ""),
+        status=payload.get("status", OK),
+        warnings=tuple(payload.get("warnings", ())),
+        draws=None if payload.get("draws") is None else np.asarray(payload["draws"], dtype=float),
+        details=details,
+        metadata=payload.get("metadata") or {},
+        strata=strata,
+    )
+
+
+def _from_json_number(value: Any) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _format_number(value: float) -> str:
@@ -144,27 +235,64 @@ class Estimate:
         return replace(self, **changes)
 
     # ------------------------------------------------------------------ views
-    def breakdown(self, covariates: str | list[str] | tuple[str, ...]) -> pd.DataFrame:
-        """Estimated population by the levels of one covariate, or combinations of two.
+    def breakdown(
+        self,
+        covariates: str | list[str] | tuple[str, ...],
+        *,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+    ) -> pd.DataFrame:
+        """Estimated population by the levels of one covariate, or by combinations of several.
 
-        Returns a DataFrame with a column per covariate, then ``observed``,
-        ``estimate``, ``lower``, ``upper``; the levels add up to the total.
+        Parameters
+        ----------
+        covariates
+            One covariate name, or several for their combinations.
+        suppress_below, round_to
+            For publication: see :func:`protect_counts`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A column per covariate, then ``observed``, ``estimate``, ``lower``,
+            ``upper``. The estimates of the levels add up to the total; the
+            limits are percentiles of the same bootstrap or posterior replicates
+            summed over the cells of each level.
 
         Raises
         ------
         ModelError
-            When the method fitted no covariates, or ``covariates`` were not in the model.
+            When the result holds no estimates by covariate, or a name is not one of its covariates.
         """
         from mse.errors import ModelError
 
         names = [covariates] if isinstance(covariates, str) else list(covariates)
-        breakdown = self.details.get("breakdown")
-        if breakdown is None:
+        if self.strata is None:
             raise ModelError(
-                f"method {self.method!r} estimated no breakdown by covariates; fit a model on data with covariates "
-                "(for example mse.estimate(data, method='bic') on data built with covariates=[...])."
+                f"this {self.method!r} result holds no estimates by covariate; fit a model with covariates "
+                "(data built with covariates=[...], and covariate terms in the model)."
             )
-        return breakdown(names)
+        unknown = [n for n in names if n not in self.strata.columns or n in ("observed", "estimate")]
+        if unknown or not names:
+            available = [c for c in self.strata.columns if c not in ("observed", "estimate")]
+            raise ModelError(f"cannot break down by {unknown or names}; the result has covariates {available}.")
+        grouped = self.strata.groupby(names, observed=True, dropna=False, sort=True)
+        table = grouped[["observed", "estimate"]].sum().reset_index()
+        group_of_cell = grouped.ngroup().to_numpy()
+        draws = self.details.get("strata_draws")
+        if draws is not None:
+            indicator = np.zeros((len(group_of_cell), len(table)))
+            indicator[np.arange(len(group_of_cell)), group_of_cell] = 1.0
+            level_draws = np.asarray(draws, dtype=float) @ indicator
+            tail = 100.0 * (1.0 - self.level) / 2.0
+            table["lower"] = np.nanpercentile(level_draws, tail, axis=0)
+            table["upper"] = np.nanpercentile(level_draws, 100.0 - tail, axis=0)
+        else:
+            table["lower"] = np.nan
+            table["upper"] = np.nan
+        if suppress_below is not None or round_to is not None:
+            table = protect_counts(table, suppress_below=suppress_below, round_to=round_to)
+        return table
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: method, model, estimate, lower, upper, level, observed, interval_method, status."""
@@ -204,23 +332,49 @@ class Estimate:
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        """:meth:`to_dict` as a JSON string (non-finite numbers as ``NaN``/``Infinity``)."""
-        return json.dumps(self.to_dict(), **kwargs)
+        """:meth:`to_dict` as strict JSON (``nan`` as ``null``, infinite limits as ``"inf"``)."""
+        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
 
-    def summary(self) -> str:
-        """A readable summary for reports and the console."""
+    def save(self, path: str | Path) -> None:
+        """Write the result to a JSON file that :func:`load_result` reads back.
+
+        Draws and estimates by covariate are kept; an ArviZ posterior is not
+        (save it with ``result.idata.to_netcdf(...)``).
+        """
+        payload = self.to_dict()
+        payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
+        payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
+        strata_draws = self.details.get("strata_draws")
+        payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
+        payload["format"] = "mse.Estimate/1"
+        Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
+
+    def summary(self, *, suppress_below: int | None = None, round_to: int | None = None) -> str:
+        """A readable summary for reports and the console.
+
+        Parameters
+        ----------
+        suppress_below, round_to
+            For publication: observed counts below ``suppress_below`` are shown
+            as ``<suppress_below`` and numbers of people are rounded to
+            multiples of ``round_to`` (see :func:`protect_counts`).
+        """
         pct = f"{self.level:.0%}"
+
+        def people(value: float) -> str:
+            return _protect_value(value, suppress_below=None, round_to=round_to)
+
+        observed = _protect_value(self.observed, suppress_below=suppress_below, round_to=round_to)
         lines = [
             f"Population size estimate ({self.method})",
             f"  model:            {self.model or '-'}",
-            f"  observed (n):     {self.observed:,}",
+            f"  observed (n):     {observed}",
         ]
         if self.ok or math.isfinite(self.estimate):
-            lines.append(f"  estimate (N):     {_format_number(self.estimate)}")
-            lines.append(f"  dark figure:      {_format_number(self.dark_figure)}")
+            lines.append(f"  estimate (N):     {people(self.estimate)}")
+            lines.append(f"  dark figure:      {people(self.dark_figure)}")
             lines.append(
-                f"  {pct} interval:     [{_format_number(self.lower)}, {_format_number(self.upper)}]"
-                f" ({self.interval_method or 'none'})"
+                f"  {pct} interval:     [{people(self.lower)}, {people(self.upper)}] ({self.interval_method or 'none'})"
             )
         else:
             lines.append("  estimate (N):     not available")
