@@ -288,7 +288,7 @@ def _comparison_plan(
         return [(name, name, {}) for name in chosen]
     if isinstance(methods, Mapping):
         return [(label, name, dict(options)) for label, (name, options) in methods.items()]
-    plan = []
+    plan: list[tuple[str, str, dict[str, Any]]] = []
     for entry in methods:
         if isinstance(entry, str):
             plan.append((entry, entry, {}))
