@@ -7,6 +7,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
+from mse.diagnostics import internal_consistency, sensitivity, trajectory
 from mse.errors import (
     ConvergenceWarning,
     DataError,
@@ -16,6 +17,15 @@ from mse.errors import (
     ModelError,
     MSEError,
     MSEWarning,
+)
+from mse.plotting import (
+    plot_comparison,
+    plot_internal_consistency,
+    plot_models,
+    plot_overlaps,
+    plot_posterior,
+    plot_residuals,
+    plot_sensitivity,
 )
 from mse.results import Estimate, ModelSearch, load_result, protect_counts
 
@@ -36,8 +46,18 @@ __all__ = [
     "compare",
     "dataset_info",
     "estimate",
+    "internal_consistency",
     "list_datasets",
     "load_dataset",
     "load_result",
+    "plot_comparison",
+    "plot_internal_consistency",
+    "plot_models",
+    "plot_overlaps",
+    "plot_posterior",
+    "plot_residuals",
+    "plot_sensitivity",
     "protect_counts",
+    "sensitivity",
+    "trajectory",
 ]

@@ -1,0 +1,211 @@
+"""Known-truth checks: estimate the size of each list from the others.
+
+Binette & Steorts (2022) turn every list into a population of known size:
+the people on list ``L`` are a population of ``|L|`` people, of whom the other
+lists see some. Estimating ``|L|`` from the other lists, restricted to the
+members of ``L``, is an MSE problem with a known answer. A method that misses
+these truths badly should not be trusted on the real dark figure (though
+doing well here is no proof, since ``L`` is itself a selected population).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mse.data.capture import CaptureData
+from mse.errors import DataError, MSEError
+
+__all__ = ["internal_consistency", "list_as_population", "trajectory"]
+
+_COLUMNS = [
+    "list",
+    "truth",
+    "observed",
+    "estimate",
+    "lower",
+    "upper",
+    "covered",
+    "log_relative_bias",
+    "status",
+]
+
+
+def list_as_population(data: CaptureData, name: str) -> tuple[int, CaptureData | None]:
+    """The members of list ``name`` as a population, seen by the other lists.
+
+    Returns
+    -------
+    truth : int
+        The number of people on list ``name``.
+    restricted : CaptureData or None
+        Their capture histories on the other lists (people on no other list
+        left out, as in any MSE table); ``None`` when the other lists see none
+        of them.
+    """
+    if name not in data.lists:
+        raise DataError(f"unknown list {name!r}; the lists are {list(data.lists)}.")
+    if data.n_lists < 3:
+        raise DataError("the internal-consistency check needs at least three lists (one as truth, two to estimate).")
+    column = data.lists.index(name)
+    histories = np.asarray(data.histories)
+    members = histories[:, column] == 1
+    truth = int(np.asarray(data.counts)[members].sum())
+    others = [i for i in range(data.n_lists) if i != column]
+    seen = members & (histories[:, others].sum(axis=1) > 0)
+    if not seen.any():
+        return truth, None
+    frame = pd.DataFrame(histories[seen][:, others], columns=[data.lists[i] for i in others])
+    frame["count"] = np.asarray(data.counts)[seen]
+    restricted = CaptureData.from_counts(frame, lists=list(frame.columns[:-1]))
+    return truth, restricted
+
+
+def internal_consistency(
+    data: CaptureData,
+    method: str = "independence",
+    *,
+    min_observed: int = 30,
+    level: float = 0.95,
+    random_seed: int | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Binette & Steorts' known-truth check: each list in turn is the population.
+
+    Parameters
+    ----------
+    data
+        Capture histories on at least three lists (covariates are summed out).
+    method, options
+        The estimator to check, as for :func:`mse.estimate`.
+    min_observed
+        Lists whose members are seen fewer than this many times by the other
+        lists are reported with a status instead of an estimate: too few to
+        say anything.
+    level, random_seed
+        Passed to :func:`mse.estimate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per list: ``list``, ``truth``, ``observed``, ``estimate``,
+        ``lower``, ``upper``, ``covered`` (whether the interval holds the
+        truth), ``log_relative_bias`` (``log(estimate / truth)``), ``status``.
+
+    References
+    ----------
+    Binette, O. & Steorts, R. C. (2022). On the reliability of multiple systems
+    estimation for the quantification of modern slavery. *Journal of the Royal
+    Statistical Society A*, 185(2), 640-676.
+
+    Examples
+    --------
+    >>> import mse
+    >>> table = mse.internal_consistency(mse.load_dataset("uk2013_5"), method="independence")  # doctest: +SKIP
+    >>> table.set_index("list").loc["NG", ["truth", "observed"]].tolist()  # doctest: +SKIP
+    [567, 104]
+    """
+    from mse.api import estimate
+
+    data = data.collapse_covariates()
+    rows = []
+    for name in data.lists:
+        truth, restricted = list_as_population(data, name)
+        observed = 0 if restricted is None else restricted.n_observed
+        row: dict[str, Any] = {"list": name, "truth": truth, "observed": observed}
+        if restricted is None or observed < min_observed:
+            row.update(_missing(f"only {observed} members seen by the other lists (min_observed={min_observed})"))
+        else:
+            try:
+                result = estimate(restricted, method, level=level, random_seed=random_seed, **options)
+            except MSEError as exc:
+                row.update(_missing(f"error: {exc}"))
+            else:
+                row.update(_scored(result.estimate, result.lower, result.upper, truth, result.status))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def trajectory(
+    data: CaptureData,
+    method: str = "independence",
+    *,
+    order: Sequence[str] | None = None,
+    level: float = 0.95,
+    random_seed: int | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Estimates as lists accumulate: first two lists, then three, and so on.
+
+    A stable method's estimates settle as information accrues; estimates that
+    keep climbing with every list suggest heterogeneity the model misses.
+
+    Parameters
+    ----------
+    data
+        Capture histories (covariates are summed out).
+    method, options
+        The estimator, as for :func:`mse.estimate`.
+    order
+        The order in which lists are added (default: the data's order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per step: ``n_lists``, ``lists``, ``observed``, ``estimate``,
+        ``lower``, ``upper``, ``status``.
+
+    References
+    ----------
+    Binette, O. & Steorts, R. C. (2022). On the reliability of multiple systems
+    estimation for the quantification of modern slavery. *Journal of the Royal
+    Statistical Society A*, 185(2), 640-676.
+    """
+    from mse.api import estimate
+
+    data = data.collapse_covariates()
+    order = list(data.lists if order is None else order)
+    if sorted(order) != sorted(data.lists):
+        raise DataError(f"order must list every list once: {list(data.lists)}.")
+    rows = []
+    for k in range(2, len(order) + 1):
+        kept = order[:k]
+        subset = data.drop_lists([n for n in data.lists if n not in kept]) if k < data.n_lists else data
+        row: dict[str, Any] = {"n_lists": k, "lists": "+".join(kept), "observed": subset.n_observed}
+        try:
+            result = estimate(subset, method, level=level, random_seed=random_seed, **options)
+            row.update(estimate=result.estimate, lower=result.lower, upper=result.upper, status=result.status)
+        except MSEError as exc:
+            row.update(estimate=math.nan, lower=math.nan, upper=math.nan, status=f"error: {exc}")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["n_lists", "lists", "observed", "estimate", "lower", "upper", "status"])
+
+
+def _missing(status: str) -> dict[str, Any]:
+    return {
+        "estimate": math.nan,
+        "lower": math.nan,
+        "upper": math.nan,
+        "covered": pd.NA,
+        "log_relative_bias": math.nan,
+        "status": status,
+    }
+
+
+def _scored(estimate: float, lower: float, upper: float, truth: int, status: str) -> dict[str, Any]:
+    finite = math.isfinite(estimate) and estimate > 0
+    covered: Any = pd.NA
+    if not (math.isnan(lower) or math.isnan(upper)):
+        covered = bool(lower <= truth <= upper)
+    return {
+        "estimate": estimate,
+        "lower": lower,
+        "upper": upper,
+        "covered": covered,
+        "log_relative_bias": math.log(estimate / truth) if finite and truth > 0 else math.nan,
+        "status": status,
+    }

@@ -1,0 +1,243 @@
+"""Plots for reports: every function takes ``ax=`` and returns the Axes it drew on.
+
+matplotlib is imported inside the functions, so ``import mse`` does not load it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mse.data.capture import CaptureData
+from mse.errors import DataError, ModelError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from mse.results import Estimate, ModelSearch
+
+__all__ = [
+    "plot_comparison",
+    "plot_internal_consistency",
+    "plot_models",
+    "plot_overlaps",
+    "plot_posterior",
+    "plot_residuals",
+    "plot_sensitivity",
+]
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def plot_overlaps(data: CaptureData, *, max_histories: int = 30, ax: Axes | None = None) -> Axes:
+    """An UpSet-style view of the capture histories: counts above, lists below.
+
+    Parameters
+    ----------
+    data
+        Capture histories (covariates are summed out).
+    max_histories
+        Show the most frequent histories only.
+    ax
+        Axes for the bars; the matrix of lists is drawn in an inset below it.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    References
+    ----------
+    Lex, A., Gehlenborg, N., Strobelt, H., Vuillemot, R. & Pfister, H. (2014).
+    UpSet: visualization of intersecting sets. *IEEE Transactions on
+    Visualization and Computer Graphics*, 20(12), 1983-1992.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mse
+    >>> ax = mse.plot_overlaps(mse.load_dataset("kosovo"))
+    """
+    ax = _axes(ax)
+    counts = data.pattern_counts().sort_values(ascending=False).head(max_histories)
+    positions = np.arange(len(counts))
+    ax.bar(positions, counts.to_numpy(), color="0.3")
+    ax.set_yscale("log")
+    ax.set_ylabel("people")
+    ax.set_xticks([])
+    ax.set_xlim(-0.6, len(counts) - 0.4)
+    ax.set_title(f"{data.n_observed:,} people on {data.n_lists} lists")
+    matrix = ax.inset_axes((0.0, -0.06 - 0.06 * data.n_lists, 1.0, 0.06 * data.n_lists), sharex=ax)
+    for row, name in enumerate(data.lists):
+        on = np.array([history[row] == "1" for history in counts.index])
+        matrix.scatter(positions[~on], np.full((~on).sum(), row), color="0.85", s=25)
+        matrix.scatter(positions[on], np.full(on.sum(), row), color="0.1", s=25)
+    for position, history in zip(positions, counts.index):
+        rows = [i for i, ch in enumerate(history) if ch == "1"]
+        if len(rows) > 1:
+            matrix.plot([position, position], [min(rows), max(rows)], color="0.1", lw=1.5)
+    matrix.set_yticks(range(data.n_lists), labels=list(data.lists))
+    matrix.set_ylim(data.n_lists - 0.5, -0.5)
+    matrix.tick_params(axis="x", bottom=False, labelbottom=False)
+    for side in ("top", "right", "bottom"):
+        matrix.spines[side].set_visible(False)
+    return ax
+
+
+def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes | None = None) -> Axes:
+    """Estimate against information criterion for every model of a search (Silverman 2020, Fig. 2).
+
+    Parameters
+    ----------
+    search
+        The result of :func:`mse.select_model`.
+    criterion
+        ``"aic"`` or ``"bic"`` (default: the search's criterion, else ``"bic"``).
+
+    References
+    ----------
+    Silverman, B. W. (2020). Model fitting in multiple systems analysis for the
+    quantification of modern slavery: classical and Bayesian approaches.
+    *Journal of the Royal Statistical Society A*, 183(3), 691-736.
+    """
+    ax = _axes(ax)
+    criterion = (criterion or search.criterion or "bic").lower()
+    if criterion not in search.table.columns:
+        raise ModelError(f"the search table has no {criterion!r} column; use 'aic' or 'bic'.")
+    table = search.table
+    ok = (table["status"] == "ok") & np.isfinite(table["estimate"]) & np.isfinite(table[criterion])
+    shown = table[ok]
+    ax.scatter(shown[criterion], shown["estimate"], s=12, color="0.4", alpha=0.7, label="models")
+    best = shown[shown["model"] == search.best]
+    if len(best):
+        ax.scatter(best[criterion], best["estimate"], s=60, color="C3", label=f"chosen: {search.best}", zorder=3)
+    ax.set_xlabel(criterion.upper())
+    ax.set_ylabel("estimated N")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) -> Axes:
+    """Histogram of the posterior or bootstrap draws of N, with the estimate and interval."""
+    ax = _axes(ax)
+    if result.draws is None or len(result.draws) == 0:
+        raise ModelError(f"the {result.method!r} result holds no draws to plot; use a Bayesian or bootstrap method.")
+    draws = np.asarray(result.draws, dtype=float)
+    draws = draws[np.isfinite(draws)]
+    ax.hist(draws, bins=bins, color="0.75", density=True)
+    _mark_interval(ax, result)
+    ax.set_xlabel("N")
+    ax.set_ylabel("density")
+    ax.set_title(f"{result.method}: N = {result.estimate:,.0f}" if math.isfinite(result.estimate) else result.method)
+    return ax
+
+
+def _mark_interval(ax: Axes, result: Estimate) -> None:
+    if math.isfinite(result.estimate):
+        ax.axvline(result.estimate, color="C3", lw=2, label="estimate")
+    for limit in (result.lower, result.upper):
+        if math.isfinite(limit):
+            ax.axvline(limit, color="C3", lw=1, ls="--")
+
+
+def plot_residuals(fit: Any, *, kind: str = "pearson", ax: Axes | None = None) -> Axes:
+    """Residuals per capture history against fitted values.
+
+    Parameters
+    ----------
+    fit
+        The mapping returned by :func:`mse.goodness_of_fit`, or a result it accepts.
+    kind
+        ``"pearson"`` or ``"deviance"``.
+    """
+    ax = _axes(ax)
+    if not isinstance(fit, dict) or "cells" not in fit:
+        from mse.diagnostics import goodness_of_fit
+
+        fit = goodness_of_fit(fit)
+    cells = fit["cells"]
+    column = f"{kind}_residual"
+    if column not in cells.columns:
+        raise ModelError(f"kind must be 'pearson' or 'deviance', got {kind!r}.")
+    ax.scatter(cells["fitted"], cells[column], s=18, color="0.3")
+    ax.axhline(0.0, color="0.6", lw=1)
+    for level in (-2.0, 2.0):
+        ax.axhline(level, color="0.8", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("fitted count")
+    ax.set_ylabel(f"{kind} residual")
+    worst = cells.reindex(cells[column].abs().sort_values(ascending=False).index).head(3)
+    for _, row in worst.iterrows():
+        ax.annotate(str(row["history"]), (row["fitted"], row[column]), fontsize="x-small")
+    return ax
+
+
+def _interval_plot(ax: Axes, labels: list[str], table: pd.DataFrame) -> None:
+    positions = np.arange(len(labels))
+    estimate = table["estimate"].to_numpy(dtype=float)
+    lower = table["lower"].to_numpy(dtype=float)
+    upper = table["upper"].to_numpy(dtype=float)
+    finite = np.isfinite(estimate)
+    has_interval = finite & np.isfinite(lower) & np.isfinite(upper)
+    ax.errorbar(
+        estimate[has_interval],
+        positions[has_interval],
+        xerr=[estimate[has_interval] - lower[has_interval], upper[has_interval] - estimate[has_interval]],
+        fmt="o",
+        color="0.2",
+        capsize=3,
+    )
+    ax.scatter(estimate[finite & ~has_interval], positions[finite & ~has_interval], color="0.2")
+    for position in positions[~finite]:
+        ax.annotate("no estimate", (0.02, position), xycoords=("axes fraction", "data"), fontsize="small", va="center")
+    ax.set_yticks(positions, labels=labels)
+    ax.invert_yaxis()
+
+
+def plot_internal_consistency(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Estimates of each list's size against the known truth (see :func:`mse.internal_consistency`)."""
+    ax = _axes(ax)
+    needed = {"list", "truth", "estimate", "lower", "upper"}
+    if not needed <= set(table.columns):
+        raise DataError(f"expected a table from mse.internal_consistency with columns {sorted(needed)}.")
+    _interval_plot(ax, [str(v) for v in table["list"]], table)
+    ax.scatter(table["truth"], np.arange(len(table)), marker="x", color="C3", s=60, label="truth", zorder=3)
+    ax.set_xlabel("size of the list")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_sensitivity(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Estimates and intervals for each variation of :func:`mse.sensitivity`."""
+    ax = _axes(ax)
+    if not {"variation", "estimate", "lower", "upper"} <= set(table.columns):
+        raise DataError("expected a table from mse.sensitivity.")
+    _interval_plot(ax, [str(v) for v in table["variation"]], table)
+    baseline = table["estimate"].iloc[0]
+    if math.isfinite(baseline):
+        ax.axvline(baseline, color="C3", lw=1, ls=":")
+    ax.set_xlabel("estimated N")
+    return ax
+
+
+def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Estimates and intervals of several methods (see :func:`mse.compare`)."""
+    ax = _axes(ax)
+    if not {"estimate", "lower", "upper"} <= set(table.columns):
+        raise DataError("expected a table from mse.compare.")
+    labels = table["label"] if "label" in table.columns else table["method"]
+    _interval_plot(ax, [str(v) for v in labels], table)
+    if "observed" in table.columns and len(table):
+        ax.axvline(float(table["observed"].iloc[0]), color="0.6", ls="--", lw=1, label="observed")
+        ax.legend(loc="best", fontsize="small")
+    ax.set_xlabel("estimated N")
+    return ax
