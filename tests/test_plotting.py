@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-import mse  # noqa: E402
+import mse
 
 
 @pytest.fixture
@@ -23,9 +23,14 @@ def ax():
 
 def _intervals(labels, key):
     return pd.DataFrame(
-        {key: labels, "truth": [100, 200, 300][: len(labels)], "estimate": [110.0, np.nan, 290.0][: len(labels)],
-         "lower": [90.0, np.nan, 250.0][: len(labels)], "upper": [140.0, np.nan, np.inf][: len(labels)],
-         "observed": [50, 50, 50][: len(labels)]}
+        {
+            key: labels,
+            "truth": [100, 200, 300][: len(labels)],
+            "estimate": [110.0, np.nan, 290.0][: len(labels)],
+            "lower": [90.0, np.nan, 250.0][: len(labels)],
+            "upper": [140.0, np.nan, np.inf][: len(labels)],
+            "observed": [50, 50, 50][: len(labels)],
+        }
     )
 
 
@@ -35,8 +40,14 @@ def test_plot_overlaps(ax):
 
 
 def test_plot_models(ax):
-    table = pd.DataFrame({"model": ["independence", "A:B", "A:C"], "bic": [10.0, 8.0, np.nan],
-                          "estimate": [100.0, 120.0, 130.0], "status": ["ok", "ok", "no finite MLE"]})
+    table = pd.DataFrame(
+        {
+            "model": ["independence", "A:B", "A:C"],
+            "bic": [10.0, 8.0, np.nan],
+            "estimate": [100.0, 120.0, 130.0],
+            "status": ["ok", "ok", "no finite MLE"],
+        }
+    )
     search = mse.ModelSearch(table=table, best="A:B", method="bic", criterion="bic")
     assert mse.plot_models(search, ax=ax) is ax
     with pytest.raises(mse.ModelError):
@@ -45,16 +56,21 @@ def test_plot_models(ax):
 
 def test_plot_posterior(ax):
     draws = np.random.default_rng(1).normal(1000, 50, 500)
-    result = mse.Estimate(estimate=1000.0, lower=900.0, upper=1100.0, level=0.95, observed=600, method="x",
-                          draws=draws)
+    result = mse.Estimate(estimate=1000.0, lower=900.0, upper=1100.0, level=0.95, observed=600, method="x", draws=draws)
     assert mse.plot_posterior(result, ax=ax) is ax
     with pytest.raises(mse.ModelError, match="no draws"):
         mse.plot_posterior(result.with_updates(draws=None), ax=ax)
 
 
 def test_plot_residuals(ax):
-    cells = pd.DataFrame({"history": ["10", "01", "11"], "fitted": [40.0, 30.0, 10.0],
-                          "pearson_residual": [0.1, -2.5, 1.0], "deviance_residual": [0.1, -2.4, 1.0]})
+    cells = pd.DataFrame(
+        {
+            "history": ["10", "01", "11"],
+            "fitted": [40.0, 30.0, 10.0],
+            "pearson_residual": [0.1, -2.5, 1.0],
+            "deviance_residual": [0.1, -2.4, 1.0],
+        }
+    )
     assert mse.plot_residuals({"cells": cells}, ax=ax) is ax
     with pytest.raises(mse.ModelError):
         mse.plot_residuals({"cells": cells}, kind="anscombe", ax=ax)

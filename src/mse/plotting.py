@@ -77,7 +77,7 @@ def plot_overlaps(data: CaptureData, *, max_histories: int = 30, ax: Axes | None
     ax.set_xlim(-0.6, len(counts) - 0.4)
     ax.set_title(f"{data.n_observed:,} people on {data.n_lists} lists")
     matrix = ax.inset_axes((0.0, -0.06 - 0.06 * data.n_lists, 1.0, 0.06 * data.n_lists), sharex=ax)
-    for row, name in enumerate(data.lists):
+    for row in range(data.n_lists):
         on = np.array([history[row] == "1" for history in counts.index])
         matrix.scatter(positions[~on], np.full((~on).sum(), row), color="0.85", s=25)
         matrix.scatter(positions[on], np.full(on.sum(), row), color="0.1", s=25)
