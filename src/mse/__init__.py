@@ -6,6 +6,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 
 from mse._version import __version__
 from mse.api import available_methods, estimate
+from mse.closed import closed_population_models
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
 from mse.errors import (
     ConvergenceWarning,
@@ -33,6 +34,7 @@ __all__ = [
     "ModelError",
     "ModelSearch",
     "available_methods",
+    "closed_population_models",
     "dataset_info",
     "estimate",
     "list_datasets",
