@@ -67,8 +67,13 @@ def _closed_model(
     model = f"{name} ({', '.join(design.columns[c] for c in fit.columns)})"
     if not fit.ok:
         return Estimate.failed(
-            method=name, observed=data.n_observed, status=fit.status, level=level, model=model,
-            interval_method=how, details=fit.details(),
+            method=name,
+            observed=data.n_observed,
+            status=fit.status,
+            level=level,
+            model=model,
+            interval_method=how,
+            details=fit.details(),
         )
     status = "ok"
     if how == "wald":
@@ -76,18 +81,32 @@ def _closed_model(
     elif design.behavioural:
         histories = design.matrix[:, 1]
         first = np.array([cells[histories == j].sum() for j in range(data.n_lists)])
-        lower, upper, status = behavioural_profile_interval(first, fit.estimate, level, heterogeneous_first=name == "Mbh")
+        lower, upper, status = behavioural_profile_interval(
+            first, fit.estimate, level, heterogeneous_first=name == "Mbh"
+        )
     else:
         lower, upper, status = profile_interval(design.matrix[:, list(fit.columns)], cells, fit.estimate, level)
     return Estimate(
-        estimate=fit.estimate, lower=lower, upper=upper, level=level, observed=data.n_observed, method=name,
-        model=model, interval_method=how, status=status, details=fit.details(),
+        estimate=fit.estimate,
+        lower=lower,
+        upper=upper,
+        level=level,
+        observed=data.n_observed,
+        method=name,
+        model=model,
+        interval_method=how,
+        status=status,
+        details=fit.details(),
     )
 
 
 def _model_method(name: str, doc: str):
     def estimator(
-        data: CaptureData, *, level: float = 0.95, interval: str | None = None, random_seed: int | None = None,
+        data: CaptureData,
+        *,
+        level: float = 0.95,
+        interval: str | None = None,
+        random_seed: int | None = None,
         **options: Any,
     ) -> Estimate:
         return _closed_model(name, data, level, interval, options)
@@ -146,16 +165,36 @@ def _two_list_estimate(method: str, data: CaptureData, level: float, interval: s
     details = {"n1": n1, "n2": n2, "m": m, "se": math.sqrt(result.variance) if result.variance >= 0 else math.nan}
     model = f"{data.lists[0]} x {data.lists[1]}"
     if result.status != "ok":
-        return Estimate.failed(method=method, observed=data.n_observed, status=result.status, level=level,
-                               model=model, interval_method=how, details=details)
+        return Estimate.failed(
+            method=method,
+            observed=data.n_observed,
+            status=result.status,
+            level=level,
+            model=model,
+            interval_method=how,
+            details=details,
+        )
     limits = two_list.log_normal_interval if how == "log_normal" else two_list.wald_interval
     lower, upper = limits(result.estimate, result.variance, data.n_observed, level)
-    return Estimate(estimate=result.estimate, lower=lower, upper=upper, level=level, observed=data.n_observed,
-                    method=method, model=model, interval_method=how, details=details)
+    return Estimate(
+        estimate=result.estimate,
+        lower=lower,
+        upper=upper,
+        level=level,
+        observed=data.n_observed,
+        method=method,
+        model=model,
+        interval_method=how,
+        details=details,
+    )
 
 
 def lincoln_petersen(
-    data: CaptureData, *, level: float = 0.95, interval: str | None = None, random_seed: int | None = None,
+    data: CaptureData,
+    *,
+    level: float = 0.95,
+    interval: str | None = None,
+    random_seed: int | None = None,
     **options: Any,
 ) -> Estimate:
     """Lincoln–Petersen estimate ``n1 n2 / m`` for two lists (see :mod:`mse.closed.two_list`).
@@ -175,7 +214,11 @@ def lincoln_petersen(
 
 
 def chapman(
-    data: CaptureData, *, level: float = 0.95, interval: str | None = None, random_seed: int | None = None,
+    data: CaptureData,
+    *,
+    level: float = 0.95,
+    interval: str | None = None,
+    random_seed: int | None = None,
     **options: Any,
 ) -> Estimate:
     """Chapman's estimate ``(n1+1)(n2+1)/(m+1) - 1`` for two lists (see :mod:`mse.closed.two_list`).
@@ -192,7 +235,11 @@ def chapman(
 
 # ---------------------------------------------------------------------- sample coverage
 def sample_coverage(
-    data: CaptureData, *, level: float = 0.95, interval: str | None = None, random_seed: int | None = None,
+    data: CaptureData,
+    *,
+    level: float = 0.95,
+    interval: str | None = None,
+    random_seed: int | None = None,
     **options: Any,
 ) -> Estimate:
     """Chao & Tsay's sample-coverage estimate for three or more lists.
@@ -214,7 +261,9 @@ def sample_coverage(
     how = _check_interval(interval, ("log_normal",), "sample_coverage")
     variant = options.get("variant", "high_coverage")
     if variant not in coverage_module.VARIANTS:
-        raise ModelError(f"sample_coverage: variant {variant!r} is unknown; choose one of {list(coverage_module.VARIANTS)}.")
+        raise ModelError(
+            f"sample_coverage: variant {variant!r} is unknown; choose one of {list(coverage_module.VARIANTS)}."
+        )
     n_boot = int(options.get("n_boot", 200))
     if n_boot < 2:
         raise ModelError(f"sample_coverage: n_boot must be at least 2, got {n_boot}.")
@@ -228,7 +277,11 @@ def sample_coverage(
     estimate = coverage_module.sample_coverage_estimate(cells, data.n_lists, variant)
     if not math.isfinite(estimate) or estimate < data.n_observed:
         return Estimate.failed(
-            method="sample_coverage", observed=data.n_observed, level=level, model=model, interval_method=how,
+            method="sample_coverage",
+            observed=data.n_observed,
+            level=level,
+            model=model,
+            interval_method=how,
             status="the sample-coverage estimate does not exist on these data (coverage 0, an empty list, or "
             "an estimate below the number observed)",
         )
@@ -238,8 +291,22 @@ def sample_coverage(
     se = float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan
     lower, upper = two_list.log_normal_interval(estimate, se**2, data.n_observed, level)
     coverage = coverage_module.sample_coverage_estimate(cells, data.n_lists, "high_coverage")
-    details = {"se": se, "failed_replicates": int(draws.size - finite.size), "n_boot": n_boot,
-               "variant": variant, "high_coverage_estimate": coverage}
-    return Estimate(estimate=estimate, lower=lower, upper=upper, level=level, observed=data.n_observed,
-                    method="sample_coverage", model=model, interval_method="log_normal (bootstrap se)",
-                    draws=draws, details=details)
+    details = {
+        "se": se,
+        "failed_replicates": int(draws.size - finite.size),
+        "n_boot": n_boot,
+        "variant": variant,
+        "high_coverage_estimate": coverage,
+    }
+    return Estimate(
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        level=level,
+        observed=data.n_observed,
+        method="sample_coverage",
+        model=model,
+        interval_method="log_normal (bootstrap se)",
+        draws=draws,
+        details=details,
+    )

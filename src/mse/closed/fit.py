@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 from scipy import optimize, stats
-from scipy.special import gammaln
+from scipy.special import betaln, gammaln
 
 from mse.closed.designs import ModelDesign
 from mse.loglinear.irls import fit_poisson
@@ -294,10 +294,13 @@ def _multinomial_loglik(design: np.ndarray, y: np.ndarray, N: float, zero_row: n
     counts = np.concatenate([[N - n], y])
     fit = _fit(full, counts)
     mu = fit.fitted[0]
-    total = mu.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(counts > 0, counts * np.log(mu / total), 0.0)
-    return float(gammaln(N + 1.0) - gammaln(N - n + 1.0) - gammaln(y + 1.0).sum() + terms.sum())
+    # Written to stay accurate for N far above n: lgamma(N+1) - lgamma(N-n+1) through betaln, and
+    # the unobserved cell's log(mu_0 / N) as log1p of minus the observed share.
+    share = mu[1:] / N
+    observed_terms = float(np.where(y > 0, y * np.log(np.where(y > 0, share, 1.0)), 0.0).sum())
+    unobserved_term = (N - n) * math.log1p(-min(float(share.sum()), 1.0 - 1e-300)) if N > n else 0.0
+    falling_factorial = float(gammaln(n) - betaln(n, N - n + 1.0)) if n > 0 else 0.0
+    return falling_factorial - float(gammaln(y + 1.0).sum()) + observed_terms + unobserved_term
 
 
 def _interval_from_profile(loglik, n: float, estimate: float, level: float) -> tuple[float, float, float, str]:
@@ -324,7 +327,7 @@ def _interval_from_profile(loglik, n: float, estimate: float, level: float) -> t
     upper = math.inf
     step = max(n_max - n, 1.0)
     previous = n_max
-    for _ in range(60):
+    for _ in range(40):  # up to about 1e12 times the distance from n to the maximum
         candidate = previous + step
         if excess(candidate) > 0:
             upper = optimize.brentq(excess, previous, candidate, xtol=1e-8 * candidate)
@@ -419,7 +422,7 @@ def behavioural_profile_interval(
         return 0.0 if a == 0 else a * math.log(b)
 
     def loglik(N: float) -> float:
-        value = float(gammaln(N + 1.0) - gammaln(N - n + 1.0))
+        value = float(gammaln(n) - betaln(n, N - n + 1.0))
         if heterogeneous_first:
             p1 = u[0] / N
             value += xlogy(u[0], p1) + xlogy(N - u[0], 1.0 - p1)

@@ -95,6 +95,7 @@ def sample_coverage_estimate(cells: np.ndarray, t: int, variant: str = "high_cov
     if np.any(list_totals == 0):
         return math.nan
     if variant == "independence":
+
         def excess(N: float) -> float:
             return N - n - N * float(np.prod(1.0 - list_totals / N))
 
@@ -123,7 +124,7 @@ def bootstrap_sample_coverage(
     """Parametric-bootstrap replicates of the estimator (``nan`` for failed replicates)."""
     cells = np.asarray(cells, dtype=float)
     n = cells.sum()
-    total = max(int(round(estimate)), int(n))
+    total = max(round(estimate), int(n))
     probabilities = np.concatenate([[max(estimate - n, 0.0)], cells]) / max(estimate, n)
     probabilities = probabilities / probabilities.sum()
     draws = rng.multinomial(total, probabilities, size=n_boot)
