@@ -228,7 +228,7 @@ def chapman(
     >>> import mse
     >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
     >>> round(mse.estimate(data, method="chapman").estimate, 3)
-    113.727
+    114.545
     """
     return _two_list_estimate("chapman", data, level, interval, options)
 

@@ -68,7 +68,7 @@ def chapman_estimate(n1: int, n2: int, m: int) -> TwoListEstimate:
     Examples
     --------
     >>> round(chapman_estimate(40, 30, 10).estimate, 3)
-    113.727
+    114.545
     """
     estimate = (n1 + 1) * (n2 + 1) / (m + 1) - 1.0
     variance = (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
