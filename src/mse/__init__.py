@@ -6,6 +6,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
+from mse.closed import closed_population_models
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
 from mse.diagnostics import internal_consistency, sensitivity, trajectory
 from mse.errors import (
@@ -43,6 +44,7 @@ __all__ = [
     "ModelSearch",
     "__version__",
     "available_methods",
+    "closed_population_models",
     "compare",
     "dataset_info",
     "estimate",

@@ -1,0 +1,312 @@
+"""The closed-population methods of :func:`mse.estimate`.
+
+Each function has the estimator signature
+``fn(data, *, level, interval, random_seed, **options) -> Estimate`` and works on
+``data.collapse_covariates()``. The model methods (``M0`` ... ``Mbh``) accept
+``interval="profile"`` (default) or ``"wald"``; the two-list methods
+``"log_normal"`` (default) or ``"wald"``; ``sample_coverage`` gives the
+bootstrap standard error with Chao's log-normal interval.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from mse.closed import sample_coverage as coverage_module
+from mse.closed import two_list
+from mse.closed.designs import model_design
+from mse.closed.fit import behavioural_profile_interval, fit_closed_model, profile_interval
+from mse.data.capture import CaptureData
+from mse.errors import DataError, ModelError
+from mse.results import Estimate
+
+__all__ = [
+    "chapman",
+    "lincoln_petersen",
+    "m0",
+    "mb",
+    "mbh",
+    "mh_chao",
+    "mh_darroch",
+    "mh_gamma",
+    "mh_poisson2",
+    "mt",
+    "mth_chao",
+    "mth_darroch",
+    "mth_gamma",
+    "mth_poisson2",
+    "sample_coverage",
+]
+
+
+def _reject_options(options: dict[str, Any], valid: tuple[str, ...], method: str) -> None:
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ModelError(f"{method}: unknown option(s) {unknown}; valid options are {list(valid) or 'none'}.")
+
+
+def _check_interval(interval: str | None, valid: tuple[str, ...], method: str) -> str:
+    chosen = valid[0] if interval is None else interval
+    if chosen not in valid:
+        raise ModelError(f"{method}: interval {interval!r} is not available; choose one of {list(valid)}.")
+    return chosen
+
+
+def _closed_model(
+    name: str, data: CaptureData, level: float, interval: str | None, options: dict[str, Any]
+) -> Estimate:
+    _reject_options(options, (), name)
+    how = _check_interval(interval, ("profile", "wald"), name)
+    data = data.collapse_covariates()
+    cells = data.dense_counts()[1:].astype(float)
+    design = model_design(name, data.n_lists, data.lists)
+    fit = fit_closed_model(design, cells)
+    model = f"{name} ({', '.join(design.columns[c] for c in fit.columns)})"
+    if not fit.ok:
+        return Estimate.failed(
+            method=name,
+            observed=data.n_observed,
+            status=fit.status,
+            level=level,
+            model=model,
+            interval_method=how,
+            details=fit.details(),
+        )
+    status = "ok"
+    if how == "wald":
+        lower, upper = two_list.wald_interval(fit.estimate, fit.se**2, data.n_observed, level)
+    elif design.behavioural:
+        histories = design.matrix[:, 1]
+        first = np.array([cells[histories == j].sum() for j in range(data.n_lists)])
+        lower, upper, status = behavioural_profile_interval(
+            first, fit.estimate, level, heterogeneous_first=name == "Mbh"
+        )
+    else:
+        lower, upper, status = profile_interval(design.matrix[:, list(fit.columns)], cells, fit.estimate, level)
+    return Estimate(
+        estimate=fit.estimate,
+        lower=lower,
+        upper=upper,
+        level=level,
+        observed=data.n_observed,
+        method=name,
+        model=model,
+        interval_method=how,
+        status=status,
+        details=fit.details(),
+    )
+
+
+def _model_method(name: str, doc: str):
+    def estimator(
+        data: CaptureData,
+        *,
+        level: float = 0.95,
+        interval: str | None = None,
+        random_seed: int | None = None,
+        **options: Any,
+    ) -> Estimate:
+        return _closed_model(name, data, level, interval, options)
+
+    estimator.__name__ = name.lower()
+    estimator.__qualname__ = name.lower()
+    estimator.__doc__ = (
+        f"Model {name}: {doc}\n\n"
+        "Poisson regression on the observed cells (see :mod:`mse.closed.designs`); the interval is the\n"
+        "profile-likelihood interval (default) or Wald. A fit that fails its checks (see\n"
+        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n"
+    )
+    return estimator
+
+
+m0 = _model_method("M0", "equal capture probability on every list and for every person.")
+mt = _model_method("Mt", "capture probability varies between lists (the independence model).")
+mh_chao = _model_method("Mh_chao", "heterogeneous people, Chao's lower-bound model.")
+mh_poisson2 = _model_method("Mh_poisson2", "heterogeneous people, Poisson2 column 2**k - 1.")
+mh_darroch = _model_method("Mh_darroch", "heterogeneous people, Darroch column k**2 / 2.")
+mh_gamma = _model_method("Mh_gamma", "heterogeneous people, Gamma(3.5) column log(3.5) - log(3.5 + k).")
+mth_chao = _model_method("Mth_chao", "list and person effects, Chao's lower-bound model.")
+mth_poisson2 = _model_method("Mth_poisson2", "list and person effects, Poisson2 heterogeneity.")
+mth_darroch = _model_method("Mth_darroch", "list and person effects, Darroch heterogeneity.")
+mth_gamma = _model_method("Mth_gamma", "list and person effects, Gamma(3.5) heterogeneity.")
+mb = _model_method("Mb", "behavioural response: the first list changes the chance of being on later lists.")
+mbh = _model_method("Mbh", "behavioural response and heterogeneity (removal from the second list on).")
+
+
+# ---------------------------------------------------------------------- two lists
+def _two_lists(data: CaptureData, options: dict[str, Any], method: str) -> CaptureData:
+    _reject_options(options, ("lists",), method)
+    data = data.collapse_covariates()
+    chosen = options.get("lists")
+    if chosen is None:
+        if data.n_lists != 2:
+            raise DataError(
+                f"{method} needs exactly two lists, the data have {data.n_lists}; pass lists=('A', 'B') to use two "
+                "of them (people on neither are then unobserved)."
+            )
+        return data
+    chosen = list(chosen)
+    if len(chosen) != 2 or any(name not in data.lists for name in chosen):
+        raise DataError(f"{method}: lists= must name two of {list(data.lists)}, got {chosen}.")
+    return data.drop_lists([name for name in data.lists if name not in chosen]).reorder_lists(chosen)
+
+
+def _two_list_estimate(method: str, data: CaptureData, level: float, interval: str | None, options: dict[str, Any]):
+    how = _check_interval(interval, two_list.INTERVALS, method)
+    data = _two_lists(data, options, method)
+    cells = data.dense_counts()  # 00, 01, 10, 11
+    m = int(cells[3])
+    n1, n2 = int(cells[2] + cells[3]), int(cells[1] + cells[3])
+    formula = two_list.lincoln_petersen_estimate if method == "lincoln_petersen" else two_list.chapman_estimate
+    result = formula(n1, n2, m)
+    details = {"n1": n1, "n2": n2, "m": m, "se": math.sqrt(result.variance) if result.variance >= 0 else math.nan}
+    model = f"{data.lists[0]} x {data.lists[1]}"
+    if result.status != "ok":
+        return Estimate.failed(
+            method=method,
+            observed=data.n_observed,
+            status=result.status,
+            level=level,
+            model=model,
+            interval_method=how,
+            details=details,
+        )
+    limits = two_list.log_normal_interval if how == "log_normal" else two_list.wald_interval
+    lower, upper = limits(result.estimate, result.variance, data.n_observed, level)
+    return Estimate(
+        estimate=result.estimate,
+        lower=lower,
+        upper=upper,
+        level=level,
+        observed=data.n_observed,
+        method=method,
+        model=model,
+        interval_method=how,
+        details=details,
+    )
+
+
+def lincoln_petersen(
+    data: CaptureData,
+    *,
+    level: float = 0.95,
+    interval: str | None = None,
+    random_seed: int | None = None,
+    **options: Any,
+) -> Estimate:
+    """Lincoln–Petersen estimate ``n1 n2 / m`` for two lists (see :mod:`mse.closed.two_list`).
+
+    Options: ``lists=("A", "B")`` to use two lists of a larger table. Intervals:
+    ``"log_normal"`` (Chao 1987, default) or ``"wald"``. With no overlap the
+    estimate is infinite and the result is failed.
+
+    Examples
+    --------
+    >>> import mse
+    >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
+    >>> mse.estimate(data, method="lincoln_petersen").estimate
+    120.0
+    """
+    return _two_list_estimate("lincoln_petersen", data, level, interval, options)
+
+
+def chapman(
+    data: CaptureData,
+    *,
+    level: float = 0.95,
+    interval: str | None = None,
+    random_seed: int | None = None,
+    **options: Any,
+) -> Estimate:
+    """Chapman's estimate ``(n1+1)(n2+1)/(m+1) - 1`` for two lists (see :mod:`mse.closed.two_list`).
+
+    Examples
+    --------
+    >>> import mse
+    >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
+    >>> round(mse.estimate(data, method="chapman").estimate, 3)
+    114.545
+    """
+    return _two_list_estimate("chapman", data, level, interval, options)
+
+
+# ---------------------------------------------------------------------- sample coverage
+def sample_coverage(
+    data: CaptureData,
+    *,
+    level: float = 0.95,
+    interval: str | None = None,
+    random_seed: int | None = None,
+    **options: Any,
+) -> Estimate:
+    """Chao & Tsay's sample-coverage estimate for three or more lists.
+
+    Options: ``variant`` (``"high_coverage"`` default, ``"one_step"``,
+    ``"independence"``; see :mod:`mse.closed.sample_coverage`) and ``n_boot``
+    (bootstrap replicates for the standard error, default 200). The interval is
+    Chao's (1987) log-normal interval with the bootstrap standard error
+    (``interval="log_normal"``, the only choice).
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("hepatitis_a"), method="sample_coverage", random_seed=1)
+    >>> round(res.estimate, 1)
+    407.0
+    """
+    _reject_options(options, ("variant", "n_boot"), "sample_coverage")
+    how = _check_interval(interval, ("log_normal",), "sample_coverage")
+    variant = options.get("variant", "high_coverage")
+    if variant not in coverage_module.VARIANTS:
+        raise ModelError(
+            f"sample_coverage: variant {variant!r} is unknown; choose one of {list(coverage_module.VARIANTS)}."
+        )
+    n_boot = int(options.get("n_boot", 200))
+    if n_boot < 2:
+        raise ModelError(f"sample_coverage: n_boot must be at least 2, got {n_boot}.")
+    data = data.collapse_covariates()
+    if data.n_lists < 3:
+        raise DataError(
+            f"sample_coverage needs at least three lists, the data have {data.n_lists}; use 'chapman' for two."
+        )
+    cells = data.dense_counts()[1:].astype(float)
+    model = f"sample coverage ({variant})"
+    estimate = coverage_module.sample_coverage_estimate(cells, data.n_lists, variant)
+    if not math.isfinite(estimate) or estimate < data.n_observed:
+        return Estimate.failed(
+            method="sample_coverage",
+            observed=data.n_observed,
+            level=level,
+            model=model,
+            interval_method=how,
+            status="the sample-coverage estimate does not exist on these data (coverage 0, an empty list, or "
+            "an estimate below the number observed)",
+        )
+    rng = np.random.default_rng(random_seed)
+    draws = coverage_module.bootstrap_sample_coverage(cells, data.n_lists, estimate, variant, n_boot, rng)
+    finite = draws[np.isfinite(draws)]
+    se = float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan
+    lower, upper = two_list.log_normal_interval(estimate, se**2, data.n_observed, level)
+    coverage = coverage_module.sample_coverage_estimate(cells, data.n_lists, "high_coverage")
+    details = {
+        "se": se,
+        "failed_replicates": int(draws.size - finite.size),
+        "n_boot": n_boot,
+        "variant": variant,
+        "high_coverage_estimate": coverage,
+    }
+    return Estimate(
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        level=level,
+        observed=data.n_observed,
+        method="sample_coverage",
+        model=model,
+        interval_method="log_normal (bootstrap se)",
+        draws=draws,
+        details=details,
+    )
