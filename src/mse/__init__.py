@@ -6,7 +6,6 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
-from mse.closed import closed_population_models
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
 from mse.diagnostics import internal_consistency, sensitivity, trajectory
 from mse.errors import (
@@ -29,6 +28,26 @@ from mse.plotting import (
     plot_sensitivity,
 )
 from mse.results import Estimate, ModelSearch, load_result, protect_counts
+
+# Public names whose modules pull in heavier parts of SciPy are imported on first use,
+# so that `import mse` stays fast.
+_LAZY = {
+    "closed_population_models": "mse.closed.table",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 __all__ = [
     "CaptureData",
