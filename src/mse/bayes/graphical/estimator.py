@@ -69,7 +69,7 @@ def _graph_table(graphs: DecomposableGraphs, posterior: GridPosterior, names: tu
         order = order[probability[order] >= TABLE_MIN_PROBABILITY]
     return pd.DataFrame(
         {
-            "graph": [graphs.terms(int(i), names) for i in order],
+            "graph": graphs.all_terms(names, order),
             "probability": probability[order],
             "mean_N": posterior.graph_mean[order],
         }

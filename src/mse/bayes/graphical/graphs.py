@@ -19,6 +19,7 @@ Subsets of lists are bit masks: bit ``i`` stands for the ``i``-th list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -61,23 +62,44 @@ class DecomposableGraphs:
         """The number of decomposable graphs."""
         return int(self.edges.shape[0])
 
+    def _mask_order(self) -> np.ndarray:
+        """Rank of every subset mask when subsets are ordered by their tuples of list positions."""
+        masks = sorted(range(1 << self.n_lists), key=lambda m: [i for i in range(self.n_lists) if m >> i & 1])
+        rank = np.empty(1 << self.n_lists, dtype=np.int64)
+        rank[masks] = np.arange(len(masks))
+        return rank
+
     def cliques(self, index: int) -> list[int]:
         """The maximal cliques of graph ``index``, as bit masks in increasing order of their lists."""
         start, stop = self.coefficients.indptr[index], self.coefficients.indptr[index + 1]
         columns = self.coefficients.indices[start:stop]
         values = self.coefficients.data[start:stop]
-        masks = [int(c) for c, v in zip(columns, values) if v > 0]
-        return sorted(masks, key=lambda m: [i for i in range(self.n_lists) if m >> i & 1])
+        rank = self._mask_order()
+        return sorted((int(c) for c, v in zip(columns, values) if v > 0), key=lambda m: rank[m])
 
-    def terms(self, index: int, names: tuple[str, ...] | list[str]) -> str:
+    def terms(self, index: int, names: Sequence[str]) -> str:
         """Graph ``index`` in the library's term syntax (``"A:B:C + A:C:D"``).
 
         Cliques of one list are main effects, which every model has, so they
         are left out; the graph with no edges is ``"independence"``.
         """
-        parts = [":".join(names[i] for i in range(self.n_lists) if m >> i & 1) for m in self.cliques(index)]
-        parts = [p for p in parts if ":" in p]
-        return " + ".join(parts) if parts else "independence"
+        return self.all_terms(names, np.array([index]))[0]
+
+    def all_terms(self, names: Sequence[str], rows: np.ndarray | None = None) -> list[str]:
+        """:meth:`terms` for many graphs at once (all of them by default)."""
+        t = self.n_lists
+        rows = np.arange(self.n_graphs) if rows is None else np.asarray(rows, dtype=np.int64)
+        block = self.coefficients[rows].tocoo()
+        sizes = np.array([bin(m).count("1") for m in range(1 << t)])
+        interaction = (block.data > 0) & (sizes[block.col] >= 2)
+        graph, mask = block.row[interaction], block.col[interaction]
+        order = np.lexsort((self._mask_order()[mask], graph))
+        graph, mask = graph[order], mask[order]
+        labels = [":".join(names[i] for i in range(t) if m >> i & 1) for m in range(1 << t)]
+        bounds = np.searchsorted(graph, np.arange(rows.size + 1))
+        masks = mask.tolist()
+        terms = [" + ".join(labels[m] for m in masks[bounds[k] : bounds[k + 1]]) for k in range(rows.size)]
+        return [term or "independence" for term in terms]
 
     def index_of(self, cliques: list[tuple[int, ...]]) -> int:
         """The row of the graph whose edges are those of the given cliques (tuples of list positions)."""

@@ -25,7 +25,10 @@ budget allows; beyond the bulk it is geometric. The computation has three steps:
    below ``tail_tolerance``;
 2. graphs whose total posterior mass is below ``exp(-50)`` of the largest are
    dropped from the fine pass (their share is reported from the coarse pass);
-3. a fine grid over the bulk for the remaining graphs.
+3. a fine pass over the bulk for the remaining graphs: at every integer when
+   the bulk is narrower than the point budget, otherwise at nodes (evenly and
+   geometrically spaced) from which the log posterior density of ``N``, a
+   smooth function, is interpolated by a cubic spline to every integer.
 
 References
 ----------
@@ -43,6 +46,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
+from scipy.interpolate import CubicSpline
 from scipy.special import gammaln, logsumexp
 
 from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
@@ -52,6 +56,9 @@ __all__ = ["PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_p
 
 #: Accepted names of the prior on N (aliases map to the first).
 PRIOR_NAMES = {"1/N": "1/N", "inverse": "1/N", "uniform": "uniform", "negative_binomial": "negative_binomial"}
+
+#: Most points of the final grid over the bulk (every integer when the bulk is narrower).
+MAX_GRID = 2_000_000
 
 #: Graphs this far (in log units) below the most probable one are left out of the fine pass.
 PRUNE_LOG_MASS = 50.0
@@ -250,8 +257,11 @@ def _evaluate(
         graph_log_mass[start:stop] = row_max[:, 0] + np.log(row_sum)
         graph_mean[start:stop] = (weights @ population) / row_sum
         last_column[start:stop] = joint[:, -1] - common[-1] + density[-1]
-        column_max = joint.max(axis=0)
-        column_log = column_max + np.log(np.exp(joint - column_max).sum(axis=0))
+        # Columns reuse the row-scaled weights: a graph more than ~700 log units below the block's best
+        # underflows here, and its share of any cell is then below exp(-700) of the total anyway.
+        block_max = row_max.max()
+        with np.errstate(divide="ignore"):
+            column_log = block_max + np.log(np.exp(row_max[:, 0] - block_max) @ weights)
         log_marginal = np.logaddexp(log_marginal, column_log)
     return _Pass(log_marginal, graph_log_mass, graph_mean, last_column)
 
@@ -304,7 +314,8 @@ def grid_posterior(
     if max_n is not None:
         upper_dark = max(int(max_n) - n, 0)
     else:
-        upper_dark = max(64, 16 * n)
+        # The coarse grid's cost grows only with log(U), so it starts wide enough for most data.
+        upper_dark = 4096 * max(n, 16)
     while True:
         dark = _geometric_grid(32, upper_dark, per_doubling)
         coarse = _evaluate(coefficients, stats, prior, dark)
@@ -332,24 +343,44 @@ def grid_posterior(
     low_cell = max(int(np.searchsorted(cumulative, 1e-12)) - 2, 0)
     high_cell = min(int(np.searchsorted(cumulative, 1.0 - 1e-9)) + 2, dark.size - 1)
     low, high = int(dark[low_cell]), int(dark[high_cell])
-    budget = int(min(max_points, max(2_000, 2e8 // max(keep.size, 1))))
+    # Bound the work (graphs x points) of the fine pass. When the bulk has more integers than nodes, the
+    # log density summed over graphs (a smooth function of N) is interpolated from the nodes to the integers.
+    budget = int(min(max_points, max(400, 1e8 // max(keep.size, 1))))
     for _ in range(4):
-        step = max(1, math.ceil((high - low + 1) / budget))
-        bulk = np.arange(low, high + 1, step, dtype=float)
-        fine_dark = np.unique(np.concatenate([dark[dark < low], bulk, dark[dark > bulk[-1]]]))
+        exact = high - low + 1 <= budget
+        if exact:
+            bulk = np.arange(low, high + 1, dtype=float)
+        else:
+            bulk = np.unique(
+                np.round(
+                    np.concatenate(
+                        [np.linspace(low, high, budget // 2), np.geomspace(max(low, 1), high, budget - budget // 2)]
+                    )
+                )
+            )
+        fine_dark = np.unique(np.concatenate([dark[dark < low], bulk, dark[dark > high]]))
         fine = _evaluate(kept, stats, prior, fine_dark)
         probability = np.exp(fine.log_marginal - logsumexp(fine.log_marginal))
-        in_bulk = (fine_dark >= low) & (fine_dark <= bulk[-1])
         outside_low = probability[fine_dark < low].sum()
-        outside_high = probability[fine_dark > bulk[-1]].sum()
+        outside_high = probability[fine_dark > high].sum()
         grow_low = outside_low > 1e-9 and low > 0
         grow_high = outside_high > 1e-7 and high < dark[-1]
-        if not (grow_low or grow_high) or not in_bulk.any():
+        if not (grow_low or grow_high):
             break
         if grow_low:
             low = int(dark[max(int(np.searchsorted(dark, low)) - 4, 0)])
         if grow_high:
             high = int(dark[min(int(np.searchsorted(dark, high)) + 4, dark.size - 1)])
+
+    grid_dark = fine_dark
+    if not exact:
+        lower, upper = _cell_edges(fine_dark)
+        log_density = CubicSpline(fine_dark, fine.log_marginal - np.log(upper - lower))
+        step = max(1, math.ceil((high - low + 1) / MAX_GRID))
+        grid_dark = np.unique(np.concatenate([dark[dark < low], np.arange(low, high + 1, step), dark[dark > high]]))
+        lower, upper = _cell_edges(grid_dark)
+        log_mass = log_density(grid_dark) + np.log(upper - lower)
+        probability = np.exp(log_mass - logsumexp(log_mass))
 
     graph_log_mass = coarse.graph_log_mass - total
     graph_mean = coarse.graph_mean.copy()
@@ -359,9 +390,9 @@ def grid_posterior(
     scale = logsumexp(coarse.graph_log_mass[keep]) - total
     graph_log_mass[keep] = fine.graph_log_mass - fine_total + scale
     graph_mean[keep] = fine.graph_mean
-    lower, upper = _cell_edges(fine_dark)
+    lower, upper = _cell_edges(grid_dark)
     return GridPosterior(
-        population=n + fine_dark,
+        population=n + grid_dark,
         lower_edge=n + lower,
         upper_edge=n + upper,
         probability=probability,
