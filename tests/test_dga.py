@@ -205,6 +205,15 @@ def test_interpolated_grid_matches_every_integer() -> None:
     np.testing.assert_allclose(posterior.quantile([0.5, 0.025, 0.975]), exact, atol=1)
 
 
+@pytest.mark.parametrize("delta", [1 / 256, 1 / 4])
+def test_growing_grid_matches_sum_over_every_integer(delta: float) -> None:
+    # Untruncated prior: the adaptive grid against a plain sum up to N = 204,400 (tail beyond is negligible).
+    data = mse.load_dataset("kosovo")
+    exact = _brute_force_quantiles(data, delta, 200_000)
+    res = dga(data, delta=delta)
+    np.testing.assert_array_equal([res.estimate, res.lower, res.upper], exact)
+
+
 def test_tail_mass_is_negligible(kosovo_dga) -> None:
     assert kosovo_dga.details["tail_mass"] < 1e-9
     grid = kosovo_dga.details["posterior"]

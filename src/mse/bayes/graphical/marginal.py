@@ -5,7 +5,7 @@ of the complete ``2**t`` table the Dirichlet weight ``delta``, the marginal
 table of a subset ``S`` of lists has a Dirichlet prior with weight
 ``delta * 2**(t - |S|)`` per cell and total weight ``A = delta * 2**t``. The
 probability of a complete table ``x`` (the ``N`` people's histories, in a
-fixed order) under a decomposable graph ``g`` is (Madigan & York, 1997, eq. 3)
+fixed order) under a decomposable graph ``g`` is (Madigan & York, 1997)
 
 .. math::
 

@@ -1,7 +1,7 @@
 """The exact joint posterior of (graph, N) on a grid of N, and the priors on N.
 
 The posterior of the population size ``N`` averaged over decomposable graphs
-``g`` (Madigan & York, 1997, eqs. 4-5) is
+``g`` (Madigan & York, 1997) is
 
 .. math::
 
@@ -17,8 +17,8 @@ the posterior mass beyond it is negligible. Each grid point ``N_i`` stands for
 the integers of its cell (half-way to its neighbours) and carries the prior
 mass ``p(N_i) * width_i`` (the same device as ``logprior = log p(N) +
 log(gridwidth)`` with R's dga). Where the posterior lies the grid is every
-integer, or an even step when the bulk spans more integers than the point
-budget allows; beyond the bulk it is geometric. The computation has three steps:
+integer (up to two million of them, then an even step); beyond the bulk it is
+geometric. The computation has three steps:
 
 1. a coarse geometric grid over all graphs, widened until the tail mass (the
    mass in the grid's top half and an analytic power-law bound beyond it) is

@@ -77,7 +77,7 @@ def prior_sensitivity(
         delta  estimate   lower    upper
     0  0.0156   12511.0  8303.0  16689.0
     1  0.0625   12595.0  9827.0  16544.0
-    2  0.2500   12071.0  9513.0  15596.0
+    2  0.2500   12071.0  9519.0  15596.0
     3  1.0000    4616.0  4407.0   6844.0
     """
     from mse.bayes.graphical.estimator import _check_data, _check_number, fit_dga
