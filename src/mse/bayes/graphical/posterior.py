@@ -1,0 +1,404 @@
+"""The exact joint posterior of (graph, N) on a grid of N, and the priors on N.
+
+The posterior of the population size ``N`` averaged over decomposable graphs
+``g`` (Madigan & York, 1997) is
+
+.. math::
+
+    p(N, g \\mid \\text{data}) \\propto p(g)\\, p(N)\\,
+        \\frac{N!}{(N - n)!}\\; p(x_N \\mid g),
+
+where ``x_N`` is the complete table with ``N - n`` people in the unobserved
+cell and ``p(x_N | g)`` is the closed-form hyper-Dirichlet marginal likelihood
+(:mod:`mse.bayes.graphical.marginal`); the prior on graphs is uniform.
+
+The sum over ``N`` runs to infinity, so it is done on a grid that grows until
+the posterior mass beyond it is negligible. Each grid point ``N_i`` stands for
+the integers of its cell (half-way to its neighbours) and carries the prior
+mass ``p(N_i) * width_i`` (the same device as ``logprior = log p(N) +
+log(gridwidth)`` with R's dga). Where the posterior lies the grid is every
+integer (up to two million of them, then an even step); beyond the bulk it is
+geometric. The computation has three steps:
+
+1. a coarse geometric grid over all graphs, widened until the tail mass (the
+   mass in the grid's top half and an analytic power-law bound beyond it) is
+   below ``tail_tolerance``;
+2. graphs whose total posterior mass is below ``exp(-50)`` of the largest are
+   dropped from the fine pass (their share is reported from the coarse pass);
+3. a fine pass over the bulk for the remaining graphs: at every integer when
+   the bulk is narrower than the point budget, otherwise at nodes (evenly and
+   geometrically spaced) from which the log posterior density of ``N``, a
+   smooth function, is interpolated by a cubic spline to every integer.
+
+References
+----------
+Madigan, D. and York, J. C. (1997). Bayesian methods for estimation of the size
+of a closed population. *Biometrika* 84(1), 19-31.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from scipy.interpolate import CubicSpline
+from scipy.special import gammaln, logsumexp
+
+from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
+from mse.errors import ModelError
+
+__all__ = ["PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_prior"]
+
+#: Accepted names of the prior on N (aliases map to the first).
+PRIOR_NAMES = {"1/N": "1/N", "inverse": "1/N", "uniform": "uniform", "negative_binomial": "negative_binomial"}
+
+#: Most points of the final grid over the bulk (every integer when the bulk is narrower).
+MAX_GRID = 2_000_000
+
+#: Graphs this far (in log units) below the most probable one are left out of the fine pass.
+PRUNE_LOG_MASS = 50.0
+
+
+@dataclass(frozen=True)
+class PriorOnN:
+    """A prior on the population size ``N`` (up to a constant).
+
+    Attributes
+    ----------
+    name : str
+        ``"1/N"``, ``"uniform"`` or ``"negative_binomial"``.
+    params : dict
+        ``{"a": shape, "b": scale}`` for the negative binomial.
+    tail_exponent : float
+        ``p(N)`` decays like ``N**tail_exponent`` (``-inf`` for a geometric tail).
+    """
+
+    name: str
+    params: dict[str, float] = field(default_factory=dict)
+    tail_exponent: float = 0.0
+
+    def log_density(self, population: np.ndarray) -> np.ndarray:
+        """``log p(N)`` up to an additive constant."""
+        population = np.asarray(population, dtype=float)
+        if self.name == "1/N":
+            return -np.log(population)
+        if self.name == "uniform":
+            return np.zeros_like(population)
+        a, b = self.params["a"], self.params["b"]
+        # Poisson(lambda) with lambda ~ Gamma(shape a, scale b): mean a*b, variance a*b*(1 + b).
+        return (
+            gammaln(population + a)
+            - gammaln(a)
+            - gammaln(population + 1)
+            + population * math.log(b / (1 + b))
+            - a * math.log1p(b)
+        )
+
+
+def make_prior(prior: str, prior_params: Mapping[str, Any] | None) -> PriorOnN:
+    """Validate the prior options of :func:`mse.bayes.graphical.dga` and build the prior.
+
+    Raises
+    ------
+    ModelError
+        For an unknown prior, missing or invalid parameters, or parameters
+        given to a prior that takes none.
+    """
+    if not isinstance(prior, str) or prior not in PRIOR_NAMES:
+        raise ModelError(f"unknown prior on N {prior!r}; choose one of {sorted(set(PRIOR_NAMES))}.")
+    name = PRIOR_NAMES[prior]
+    params = dict(prior_params or {})
+    if name != "negative_binomial":
+        if params:
+            raise ModelError(f"prior {prior!r} takes no prior_params, got {sorted(params)}.")
+        return PriorOnN(name=name, tail_exponent=-1.0 if name == "1/N" else 0.0)
+    if set(params) != {"a", "b"}:
+        raise ModelError(
+            "prior='negative_binomial' needs prior_params={'a': shape, 'b': scale} and nothing else "
+            f"(N ~ Poisson(lambda), lambda ~ Gamma(a, scale=b)); got {sorted(params)}."
+        )
+    values = {}
+    for key in ("a", "b"):
+        value = params[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ModelError(f"prior_params[{key!r}] must be a positive number, got {value!r}.")
+        if not (math.isfinite(float(value)) and float(value) > 0):
+            raise ModelError(f"prior_params[{key!r}] must be a positive finite number, got {value!r}.")
+        values[key] = float(value)
+    return PriorOnN(name=name, params=values, tail_exponent=-math.inf)
+
+
+@dataclass(frozen=True)
+class GridPosterior:
+    """The posterior of ``N`` on a grid, and of the graphs.
+
+    Attributes
+    ----------
+    population : numpy.ndarray
+        Grid points (values of ``N``), increasing.
+    lower_edge, upper_edge : numpy.ndarray
+        The cell each point stands for.
+    probability : numpy.ndarray
+        Posterior mass of each cell (sums to 1).
+    graph_log_mass : numpy.ndarray
+        ``(n_graphs,)`` unnormalised log posterior mass of each graph.
+    graph_mean : numpy.ndarray
+        ``(n_graphs,)`` posterior mean of ``N`` given each graph, on the grid.
+    tail_mass : float
+        Estimated posterior mass beyond the grid (0 when the prior is truncated).
+    improper : bool
+        Whether the untruncated posterior is improper (mass at infinity).
+    n_refined : int
+        Graphs that entered the fine pass.
+    """
+
+    population: np.ndarray
+    lower_edge: np.ndarray
+    upper_edge: np.ndarray
+    probability: np.ndarray
+    graph_log_mass: np.ndarray
+    graph_mean: np.ndarray
+    tail_mass: float
+    improper: bool
+    n_refined: int
+
+    @property
+    def graph_probability(self) -> np.ndarray:
+        """Posterior probability of each graph."""
+        return np.exp(self.graph_log_mass - logsumexp(self.graph_log_mass))
+
+    @property
+    def mean(self) -> float:
+        """Posterior mean of ``N`` over the grid."""
+        return float(np.sum(self.probability * self.population))
+
+    def quantile(self, q: ArrayLike) -> np.ndarray:
+        """Posterior quantiles of ``N``: the smallest integer whose cumulative probability reaches ``q``.
+
+        Within a cell wider than one integer the mass is spread evenly.
+        """
+        q = np.atleast_1d(np.asarray(q, dtype=float))
+        cumulative = np.cumsum(self.probability)
+        cumulative /= cumulative[-1]
+        cell = np.minimum(np.searchsorted(cumulative, q - 1e-15), cumulative.size - 1)
+        before = np.where(cell > 0, cumulative[cell - 1], 0.0)
+        share = np.divide(q - before, self.probability[cell], out=np.ones_like(q), where=self.probability[cell] > 0)
+        value = self.lower_edge[cell] + np.clip(share, 0.0, 1.0) * (self.upper_edge[cell] - self.lower_edge[cell])
+        return np.ceil(value - 0.5)
+
+    def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
+        """Draws of ``N`` from the grid posterior (uniform within wide cells)."""
+        cells = rng.choice(self.population.size, size=size, p=self.probability / self.probability.sum())
+        spread = rng.uniform(self.lower_edge[cells], self.upper_edge[cells])
+        draws = np.where(
+            self.upper_edge[cells] - self.lower_edge[cells] > 1.0, np.floor(spread + 0.5), self.population[cells]
+        )
+        return np.clip(draws, self.population[0], self.population[-1])
+
+
+def _cell_edges(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    middle = (points[1:] + points[:-1]) / 2.0
+    lower = np.concatenate([[points[0] - 0.5], middle])
+    upper = np.concatenate([middle, [points[-1] + 0.5]])
+    return lower, upper
+
+
+def _geometric_grid(start: int, stop: int, per_doubling: int) -> np.ndarray:
+    """Integers 0..start, then about ``per_doubling`` points per doubling up to ``stop``."""
+    head = np.arange(0, min(start, stop) + 1, dtype=float)
+    if stop <= start:
+        return head
+    n_points = math.ceil(per_doubling * math.log2(stop / start)) + 1
+    tail = np.unique(np.round(np.geomspace(start, stop, n_points)))
+    return np.unique(np.concatenate([head, tail]))
+
+
+@dataclass
+class _Pass:
+    log_marginal: np.ndarray  # log posterior mass per grid cell, summed over graphs
+    graph_log_mass: np.ndarray
+    graph_mean: np.ndarray
+    last_column: np.ndarray  # log posterior density at the last grid point, per graph
+
+
+def _evaluate(
+    coefficients: sp.csr_matrix,
+    stats: SubsetStatistics,
+    prior: PriorOnN,
+    dark: np.ndarray,
+    block_entries: int = 4_000_000,
+) -> _Pass:
+    """Sum the joint posterior over graphs (per cell) and over cells (per graph), in blocks of graphs."""
+    n = stats.n_observed
+    population = n + dark
+    lower, upper = _cell_edges(dark)
+    width = upper - lower
+    terms = subset_log_terms(stats, dark)
+    density = gammaln(population + 1) - gammaln(dark + 1) + prior.log_density(population)
+    common = density + np.log(width)
+    n_graphs = coefficients.shape[0]
+    block = max(1, block_entries // dark.size)
+    log_marginal = np.full(dark.size, -np.inf)
+    graph_log_mass = np.empty(n_graphs)
+    graph_mean = np.empty(n_graphs)
+    last_column = np.empty(n_graphs)
+    for start in range(0, n_graphs, block):
+        stop = min(start + block, n_graphs)
+        joint = np.asarray(coefficients[start:stop] @ terms)
+        joint += common
+        row_max = joint.max(axis=1, keepdims=True)
+        weights = np.exp(joint - row_max)
+        row_sum = weights.sum(axis=1)
+        graph_log_mass[start:stop] = row_max[:, 0] + np.log(row_sum)
+        graph_mean[start:stop] = (weights @ population) / row_sum
+        last_column[start:stop] = joint[:, -1] - common[-1] + density[-1]
+        # Columns reuse the row-scaled weights: a graph more than ~700 log units below the block's best
+        # underflows here, and its share of any cell is then below exp(-700) of the total anyway.
+        block_max = row_max.max()
+        with np.errstate(divide="ignore"):
+            column_log = block_max + np.log(np.exp(row_max[:, 0] - block_max) @ weights)
+        log_marginal = np.logaddexp(log_marginal, column_log)
+    return _Pass(log_marginal, graph_log_mass, graph_mean, last_column)
+
+
+def _tail_exponents(coefficients: sp.csr_matrix, stats: SubsetStatistics) -> np.ndarray:
+    """Exponent ``e_g`` with ``N!/(N-n)! p(x_N | g) ~ N**e_g`` as ``N`` grows, for every graph.
+
+    Each subset term behaves like ``N**(alpha_S + b_S - A - n)``; ``N!/(N-n)!`` like ``N**n``.
+    """
+    per_subset = stats.alpha + stats.seen_outside - stats.total_weight - stats.n_observed
+    per_subset[0] = 0.0
+    return stats.n_observed + np.asarray(coefficients @ per_subset).ravel()
+
+
+def grid_posterior(
+    coefficients: sp.csr_matrix,
+    stats: SubsetStatistics,
+    prior: PriorOnN,
+    *,
+    max_n: int | None = None,
+    tail_tolerance: float = 1e-10,
+    max_points: int = 20_000,
+    limit_n: float = 1e12,
+) -> GridPosterior:
+    """Posterior of ``N`` and of the graphs, on a grid that covers all but a negligible tail.
+
+    Parameters
+    ----------
+    coefficients
+        Clique/separator matrix of the graphs (:class:`~mse.bayes.graphical.graphs.DecomposableGraphs`).
+    stats
+        The observed table reduced by :func:`~mse.bayes.graphical.marginal.subset_statistics`.
+    prior
+        The prior on ``N``.
+    max_n
+        Truncate the prior at ``N <= max_n``; ``None`` for no truncation.
+    tail_tolerance
+        Posterior mass allowed beyond the grid.
+    max_points
+        Largest number of evenly spaced points over the bulk of the posterior.
+    limit_n
+        The grid never grows past this ``N``.
+    """
+    n = stats.n_observed
+    log_tail = _tail_exponents(coefficients, stats) + prior.tail_exponent
+    improper = max_n is None and bool(np.any(log_tail >= -1.0))
+
+    # 1. Coarse pass: grow the grid until the tail is negligible.
+    per_doubling = 16 if coefficients.shape[0] <= 20_000 else 8
+    if max_n is not None:
+        upper_dark = max(int(max_n) - n, 0)
+    else:
+        # The coarse grid's cost grows only with log(U), so it starts wide enough for most data.
+        upper_dark = 4096 * max(n, 16)
+    while True:
+        dark = _geometric_grid(32, upper_dark, per_doubling)
+        coarse = _evaluate(coefficients, stats, prior, dark)
+        total = logsumexp(coarse.log_marginal)
+        if max_n is not None:
+            tail_mass = 0.0
+            break
+        top_half = dark > upper_dark / 2
+        half_mass = float(np.exp(logsumexp(coarse.log_marginal[top_half]) - total))
+        # Beyond the grid each graph's density falls like N**e (e < -1): integral = f(U) U / (-e - 1).
+        decaying = log_tail < -1.0
+        bound = coarse.last_column[decaying] + math.log(n + upper_dark) - np.log(-log_tail[decaying] - 1.0)
+        beyond = float(np.exp(logsumexp(bound) - total)) if bound.size else 0.0
+        tail_mass = max(half_mass, beyond)
+        if improper or tail_mass < tail_tolerance or n + upper_dark >= limit_n:
+            break
+        upper_dark = int(min(upper_dark * 16, limit_n - n))
+
+    # 2. Keep only graphs that can matter.
+    keep = np.flatnonzero(coarse.graph_log_mass >= coarse.graph_log_mass.max() - PRUNE_LOG_MASS)
+    kept = coefficients[keep]
+
+    # 3. Fine pass over the bulk found by the coarse pass, widened until its ends hold almost no mass.
+    cumulative = np.cumsum(np.exp(coarse.log_marginal - total))
+    low_cell = max(int(np.searchsorted(cumulative, 1e-12)) - 2, 0)
+    high_cell = min(int(np.searchsorted(cumulative, 1.0 - 1e-9)) + 2, dark.size - 1)
+    low, high = int(dark[low_cell]), int(dark[high_cell])
+    # Bound the work (graphs x points) of the fine pass. When the bulk has more integers than nodes, the
+    # log density summed over graphs (a smooth function of N) is interpolated from the nodes to the integers.
+    budget = int(min(max_points, max(400, 1e8 // max(keep.size, 1))))
+    for _ in range(4):
+        exact = high - low + 1 <= budget
+        if exact:
+            bulk = np.arange(low, high + 1, dtype=float)
+        else:
+            bulk = np.unique(
+                np.round(
+                    np.concatenate(
+                        [np.linspace(low, high, budget // 2), np.geomspace(max(low, 1), high, budget - budget // 2)]
+                    )
+                )
+            )
+        fine_dark = np.unique(np.concatenate([dark[dark < low], bulk, dark[dark > high]]))
+        fine = _evaluate(kept, stats, prior, fine_dark)
+        probability = np.exp(fine.log_marginal - logsumexp(fine.log_marginal))
+        outside_low = probability[fine_dark < low].sum()
+        outside_high = probability[fine_dark > high].sum()
+        grow_low = outside_low > 1e-9 and low > 0
+        grow_high = outside_high > 1e-7 and high < dark[-1]
+        if not (grow_low or grow_high):
+            break
+        if grow_low:
+            low = int(dark[max(int(np.searchsorted(dark, low)) - 4, 0)])
+        if grow_high:
+            high = int(dark[min(int(np.searchsorted(dark, high)) + 4, dark.size - 1)])
+
+    grid_dark = fine_dark
+    if not exact:
+        lower, upper = _cell_edges(fine_dark)
+        log_density = CubicSpline(fine_dark, fine.log_marginal - np.log(upper - lower))
+        step = max(1, math.ceil((high - low + 1) / MAX_GRID))
+        grid_dark = np.unique(np.concatenate([dark[dark < low], np.arange(low, high + 1, step), dark[dark > high]]))
+        lower, upper = _cell_edges(grid_dark)
+        log_mass = log_density(grid_dark) + np.log(upper - lower)
+        probability = np.exp(log_mass - logsumexp(log_mass))
+
+    graph_log_mass = coarse.graph_log_mass - total
+    graph_mean = coarse.graph_mean.copy()
+    fine_total = logsumexp(fine.log_marginal)
+    # Graphs kept in the fine pass get its (more accurate) mass; the others keep their coarse mass,
+    # rescaled so the two passes share one normalisation.
+    scale = logsumexp(coarse.graph_log_mass[keep]) - total
+    graph_log_mass[keep] = fine.graph_log_mass - fine_total + scale
+    graph_mean[keep] = fine.graph_mean
+    lower, upper = _cell_edges(grid_dark)
+    return GridPosterior(
+        population=n + grid_dark,
+        lower_edge=n + lower,
+        upper_edge=n + upper,
+        probability=probability,
+        graph_log_mass=graph_log_mass,
+        graph_mean=graph_mean,
+        tail_mass=tail_mass,
+        improper=improper,
+        n_refined=int(keep.size),
+    )
