@@ -1,0 +1,1 @@
+"""Bayesian capture-recapture models: latent classes, decomposable graphs and log-linear models."""
