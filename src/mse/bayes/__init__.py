@@ -1,1 +1,1 @@
-"""Bayesian capture-recapture models: latent classes, decomposable graphs and log-linear models."""
+"""Bayesian models for multiple-systems estimation."""

@@ -352,7 +352,7 @@ class _Sampler:
 
     def step(self, adapt: bool = False) -> None:
         # Capture probabilities are kept away from 0 and 1 only inside the logs.
-        lam = np.clip(self.lam, 1e-300, 1.0 - 1e-16)
+        lam = np.clip(self.lam, 1e-300, 1.0 - 1e-12)
         log_lam = np.log(lam)
         log_1mlam = np.log1p(-lam)
         self._allocate_observed(log_lam, log_1mlam)
@@ -363,7 +363,7 @@ class _Sampler:
 
     def record(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         n0 = self.m0.sum(axis=1)
-        lam = np.clip(self.lam, 0.0, 1.0 - 1e-16)
+        lam = np.clip(self.lam, 0.0, 1.0 - 1e-12)
         p0 = np.exp(self.log_pi + np.log1p(-lam).sum(axis=1)).sum(axis=1)
         occupied = ((self.m_obs.sum(axis=1) + self.m0) > 0).sum(axis=1)
         return n0, p0, self.alpha.copy(), occupied
@@ -406,7 +406,13 @@ def sample_latent_class(
         ``thin``-th iteration.
     collapsed_steps : int
         Collapsed Metropolis moves on the unobserved allocation per iteration
-        (0 gives the plain data-augmentation Gibbs sampler).
+        (0 gives the plain data-augmentation Gibbs sampler). Each is a move of
+        the unobserved count of one class on the additive and on the log scale,
+        and a relabelling of two classes.
+    observed_moves : bool
+        Also move observed people of one history between two classes in each
+        collapsed step (off by default: it costs more than it gains on the
+        bundled data sets).
     random_seed : int, numpy.random.SeedSequence or None
         Seed of the single random stream shared by all chains.
 
