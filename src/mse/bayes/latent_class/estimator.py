@@ -19,7 +19,7 @@ from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, DataError, ModelError
 from mse.results import Estimate
 
-__all__ = ["lcmcr", "DEFAULTS", "RHAT_THRESHOLD", "ESS_THRESHOLD"]
+__all__ = ["DEFAULTS", "ESS_THRESHOLD", "RHAT_THRESHOLD", "lcmcr"]
 
 #: Default settings of :func:`lcmcr`; every one can be passed as an option.
 DEFAULTS: dict[str, Any] = {

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import gammaln, ndtr
+from scipy.special import gammaln, log_ndtr
 
 __all__ = ["LatentClassDraws", "sample_latent_class"]
 
@@ -102,11 +102,26 @@ def _tail_sums(m: np.ndarray) -> np.ndarray:
     return np.cumsum(m[..., ::-1], axis=-1)[..., ::-1] - m
 
 
+def _log_normal_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(Phi(b) - Phi(a)) for a < b, accurate in both tails (no difference of numbers near 1)."""
+    flip = a > 0.0
+    lo = np.where(flip, -b, a)
+    hi = np.where(flip, -a, b)
+    log_hi = log_ndtr(hi)
+    log_lo = log_ndtr(lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = log_hi + np.log1p(-np.exp(log_lo - log_hi))
+        # Intervals too narrow for the subtraction: width times the density at the midpoint.
+        mid = 0.5 * (lo + hi)
+        fallback = np.log(hi - lo) - 0.5 * mid * mid - 0.5 * np.log(2.0 * np.pi)
+    return np.where(np.isfinite(out), out, fallback)
+
+
 def _log_rounding_probability(to: np.ndarray, start: np.ndarray, sigma: float) -> np.ndarray:
-    """log P(round(start * exp(sigma * Z)) clipped at 1 equals ``to``), Z standard normal."""
-    upper = ndtr(np.log((to + 0.5) / start) / sigma)
-    lower = np.where(to > 1.0, ndtr(np.log(np.maximum(to - 0.5, 0.5) / start) / sigma), 0.0)
-    return np.log(np.maximum(upper - lower, 1e-300))
+    """log P(max(round(start * exp(sigma * Z)), 1) == to) for Z standard normal and integers ``to >= 1``."""
+    upper = np.log((to + 0.5) / start) / sigma
+    lower = np.where(to > 1.0, np.log(np.maximum(to - 0.5, 0.5) / start) / sigma, -np.inf)
+    return _log_normal_interval(lower, upper)
 
 
 class _Sampler:
@@ -158,7 +173,8 @@ class _Sampler:
     @staticmethod
     def _log_pi_from_sticks(sticks: np.ndarray) -> np.ndarray:
         log_v = np.log(np.clip(sticks, 1e-300, 1.0))
-        log_1mv = np.maximum(np.log1p(-np.minimum(sticks, 1.0)), _MIN_LOG_STICK)
+        with np.errstate(divide="ignore"):
+            log_1mv = np.maximum(np.log1p(-np.minimum(sticks, 1.0)), _MIN_LOG_STICK)
         return log_v + np.concatenate([np.zeros_like(log_v[:, :1]), np.cumsum(log_1mv[:, :-1], axis=1)], axis=1)
 
     # ------------------------------------------------------------ updates
