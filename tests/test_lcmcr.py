@@ -100,7 +100,9 @@ def test_same_seed_same_draws_and_inference_data():
 
 def test_short_run_warns_about_convergence():
     with pytest.warns(mse.ConvergenceWarning, match="R-hat"):
-        res = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, n_chains=2, n_draws=30, n_burnin=5)
+        res = mse.estimate(
+            mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, n_chains=2, n_draws=30, n_burnin=5
+        )
     assert any("has not converged" in w for w in res.warnings)
 
 

@@ -75,7 +75,7 @@ def build_model(
         log_f = pt.dot(x, pt.log(lam)) + pt.dot(1.0 - x, pt.log1p(-lam))  # (H, K)
         log_p_h = pt.logsumexp(log_f + pt.log(pi)[None, :], axis=1)
         log_p0 = pt.logsumexp(pt.log(pi) + pt.sum(pt.log1p(-lam), axis=0))
-        p0 = pm.Deterministic("p0", pt.exp(log_p0))
+        pm.Deterministic("p0", pt.exp(log_p0))
         # log(1 - p0) computed stably from log p0.
         log_capture = pt.log1p(-pt.exp(log_p0))
         pm.Potential("conditional_likelihood", pt.sum(n_h * log_p_h) - n_h.sum() * log_capture)
