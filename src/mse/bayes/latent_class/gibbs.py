@@ -54,6 +54,9 @@ _MIN_CAPTURE_PROBABILITY = 1e-12
 #: when a stick takes (numerically) all the remaining mass.
 _MIN_LOG_STICK = -700.0
 
+#: Largest number of unobserved people in one class that the log-scale move proposes.
+_MAX_PROPOSED_UNOBSERVED = 1e10
+
 #: Target acceptance rate of the collapsed move during burn-in adaptation.
 _TARGET_ACCEPTANCE = 0.35
 
@@ -265,6 +268,11 @@ class _Sampler:
             m0k = self.m0[rows, k]
             u = m0k + 1.0
             new_u = np.maximum(np.rint(u * np.exp(sigma * self.rng.normal(size=C))), 1.0)
+            # Beyond _MAX_PROPOSED_UNOBSERVED the differences of log-gamma values below lose all
+            # precision (their magnitude exceeds 1e13); the posterior mass there is negligible for
+            # any table with two or more lists, so such proposals are rejected.
+            in_range = new_u <= _MAX_PROPOSED_UNOBSERVED
+            new_u = np.where(in_range, new_u, u)
             new_m0k = (new_u - 1.0).astype(np.int64)
             delta = new_m0k - m0k
             new_M = M.copy()
@@ -284,12 +292,15 @@ class _Sampler:
                 + _log_rounding_probability(u, new_u, sigma)
                 - _log_rounding_probability(new_u, u, sigma)
             )
-            accept = np.log(self.rng.random(C)) < log_ratio
+            accept = in_range & (np.log(self.rng.random(C)) < log_ratio)
             self.m0[rows, k] = np.where(accept, new_m0k, m0k)
             M = np.where(accept[:, None], new_M, M)
             sticks = np.where(accept, new_sticks, sticks)
             if adapt:
                 self.log_scale_step += 0.05 * (float(accept.mean()) - _TARGET_ACCEPTANCE)
+                # Bounded, so that nearly empty classes (which accept almost any move) cannot
+                # drive the scale to jumps of many orders of magnitude.
+                self.log_scale_step = min(max(self.log_scale_step, np.log(0.05)), np.log(1.5))
             # Relabel: swap the labels of two classes. Only the stick-breaking prior
             # depends on the order of the classes, so the other terms cancel. This lets
             # the weights (and alpha) move between configurations the sticks visit slowly.
