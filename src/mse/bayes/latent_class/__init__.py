@@ -1,0 +1,1 @@
+"""The non-parametric latent-class capture-recapture model (LCMCR) of Manrique-Vallier (2016)."""

@@ -1,0 +1,138 @@
+"""The latent-class model (method="lcmcr"): R's LCMCR, simulations with known classes, and the PyMC formulation."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import mse
+from mse.bayes.latent_class.gibbs import sample_latent_class
+
+# A short run for the checks that do not need a converged posterior.
+QUICK = {"n_chains": 4, "n_draws": 200, "n_burnin": 100}
+
+
+def _simulate_two_classes(N: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Capture histories of N people from two latent classes on four lists (aggregated, zero row dropped)."""
+    rng = np.random.default_rng(seed)
+    lam = np.array([[0.25, 0.30, 0.20, 0.30], [0.70, 0.60, 0.75, 0.65]])  # class x list
+    z = rng.choice(2, size=N, p=[0.65, 0.35])
+    x = (rng.random((N, 4)) < lam[z]).astype(np.uint8)
+    histories, counts = np.unique(x, axis=0, return_counts=True)
+    seen = histories.any(axis=1)
+    return histories[seen], counts[seen]
+
+
+def _capture_data(histories: np.ndarray, counts: np.ndarray, lists: list[str]) -> mse.CaptureData:
+    patterns = {"".join(map(str, h)): int(c) for h, c in zip(histories, counts)}
+    return mse.CaptureData.from_patterns(patterns, lists=lists)
+
+
+def test_kosovo_matches_lcmcr(reference):
+    # R, LCMCR 0.4.14 (tests/reference/reference_estimates.csv):
+    #   lcmCR(K=10, a_alpha=0.25, b_alpha=0.25, seed=12345)
+    #     + lcmCR_PostSampl(burnin=100000, samples=10000, thinning=100)
+    #   -> median 10413, 95 % interval [8956, 13910]; with seed=20240601: 10483 [9047, 14213].
+    # Monte Carlo error: the posterior sd of N is about 1,400; our default run gives at least ~400
+    # effective draws, so the median has a Monte Carlo sd of about 1.25 * 1400 / sqrt(400) = 90 and the
+    # 2.5 / 97.5 % quantiles about 2-3 times that. R's two seeds differ by 70 in the median and 300 in the
+    # upper limit. Tolerances are about 3 combined Monte Carlo sd: 300 for the median, 450 for the lower
+    # limit and 900 for the upper limit (the long right tail).
+    rows = reference[(reference.dataset == "kosovo") & (reference.package == "LCMCR")]
+    r_median = rows.estimate.mean()
+    r_lower = rows.lower.mean()
+    r_upper = rows.upper.mean()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mse.ConvergenceWarning)
+        res = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=2024)
+    assert res.ok and res.method == "lcmcr" and res.interval_method == "posterior"
+    assert abs(res.estimate - r_median) < 300
+    assert abs(res.lower - r_lower) < 450
+    assert abs(res.upper - r_upper) < 900
+    assert res.details["rhat"] < 1.05
+
+
+def test_simulation_with_known_classes_covers_truth():
+    N = 3000
+    histories, counts = _simulate_two_classes(N, seed=7)
+    data = _capture_data(histories, counts, ["A", "B", "C", "D"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mse.ConvergenceWarning)
+        res = mse.estimate(data, method="lcmcr", random_seed=3, n_chains=6, n_draws=3000, n_burnin=1000)
+    assert res.lower <= N <= res.upper
+    assert abs(res.estimate - N) < 0.1 * N
+
+
+def test_collapsed_moves_leave_the_posterior_unchanged():
+    # The plain data-augmentation Gibbs sampler of the paper and the sampler with collapsed moves
+    # must target the same posterior. Both runs give about 2,000+ effective draws on this small table;
+    # medians agree within 3 % (about 4 Monte Carlo sd).
+    histories, counts = _simulate_two_classes(800, seed=11)
+    common = {"K": 4, "n_chains": 8, "n_draws": 3000, "n_burnin": 1000}
+    plain = sample_latent_class(histories, counts, collapsed_steps=0, random_seed=1, **common)
+    collapsed = sample_latent_class(histories, counts, collapsed_steps=2, random_seed=2, **common)
+    m_plain, m_collapsed = np.median(plain.N), np.median(collapsed.N)
+    assert abs(m_plain - m_collapsed) < 0.03 * m_plain
+    q_plain = np.quantile(plain.N, [0.1, 0.9])
+    q_collapsed = np.quantile(collapsed.N, [0.1, 0.9])
+    assert np.allclose(q_plain, q_collapsed, rtol=0.06)
+
+
+def test_same_seed_same_draws_and_inference_data():
+    data = mse.load_dataset("kosovo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mse.ConvergenceWarning)
+        first = mse.estimate(data, method="lcmcr", random_seed=5, **QUICK)
+        second = mse.estimate(data, method="lcmcr", random_seed=5, **QUICK)
+        other = mse.estimate(data, method="lcmcr", random_seed=6, **QUICK)
+    np.testing.assert_array_equal(first.draws, second.draws)
+    assert not np.array_equal(first.draws, other.draws)
+    posterior = first.idata.posterior
+    for name in ("N", "n0", "p0", "alpha", "n_classes"):
+        assert posterior[name].shape == (4, 200)
+    np.testing.assert_array_equal(posterior["N"].values, posterior["n0"].values + data.n_observed)
+    assert (posterior["n_classes"].values >= 1).all() and (posterior["n_classes"].values <= 10).all()
+    assert {"rhat", "ess", "mean"} <= set(first.details)
+    assert first.lower <= first.estimate <= first.upper
+
+
+def test_short_run_warns_about_convergence():
+    with pytest.warns(mse.ConvergenceWarning, match="R-hat"):
+        res = mse.estimate(
+            mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, n_chains=2, n_draws=30, n_burnin=5
+        )
+    assert any("has not converged" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"interval": "wald"}, "posterior"),
+        ({"n_iterations": 10}, "unknown option"),
+        ({"K": 1}, "K must be"),
+        ({"n_chains": 1}, "n_chains"),
+        ({"a_alpha": -1.0}, "a_alpha"),
+        ({"n_draws": 0}, "n_draws"),
+    ],
+)
+def test_bad_options_raise_model_error(kwargs, match):
+    with pytest.raises(mse.ModelError, match=match):
+        mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", **kwargs)
+
+
+@pytest.mark.slow  # compiling the PyTensor graph takes most of a minute on a shared 2-core machine
+def test_pymc_formulation_agrees_with_gibbs():
+    pytest.importorskip("pymc")
+    from mse.bayes.latent_class.pymc_model import sample_pymc
+
+    histories = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
+    counts = np.array([120, 100, 90, 40, 35, 30, 20])
+    gibbs = sample_latent_class(histories, counts, K=2, n_chains=8, n_draws=2000, n_burnin=500, random_seed=1)
+    idata = sample_pymc(histories, counts, K=2, draws=400, tune=400, chains=2, random_seed=1, target_accept=0.9)
+    n_pymc = idata.posterior["N"].values.ravel()
+    # 800 NUTS draws: the Monte Carlo sd of the median is a few percent of the posterior sd;
+    # medians agree within 5 % and the quartiles within 8 %.
+    assert abs(np.median(n_pymc) - np.median(gibbs.N)) < 0.05 * np.median(gibbs.N)
+    np.testing.assert_allclose(np.quantile(n_pymc, [0.25, 0.75]), np.quantile(gibbs.N, [0.25, 0.75]), rtol=0.08)
