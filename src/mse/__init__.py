@@ -17,24 +17,29 @@ from mse.errors import (
     MSEError,
     MSEWarning,
 )
+from mse.loglinear.existence import EstimabilityReport, check_estimability
+from mse.loglinear.search import select_model
 from mse.results import Estimate, ModelSearch
 
 __all__ = [
-    "__version__",
     "CaptureData",
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
-    "Estimate",
     "EstimabilityError",
+    "EstimabilityReport",
     "EstimabilityWarning",
+    "Estimate",
     "MSEError",
     "MSEWarning",
     "ModelError",
     "ModelSearch",
+    "__version__",
     "available_methods",
+    "check_estimability",
     "dataset_info",
     "estimate",
     "list_datasets",
     "load_dataset",
+    "select_model",
 ]

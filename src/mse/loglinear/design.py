@@ -31,7 +31,7 @@ def cell_histories(n_lists: int, *, include_empty: bool = False) -> np.ndarray:
 
 def term_indicator(histories: np.ndarray, term: Term) -> np.ndarray:
     """Whether each cell's history holds every list of ``term``."""
-    return histories[:, list(term)].all(axis=1)
+    return np.asarray(histories[:, list(term)].all(axis=1))
 
 
 class Design:

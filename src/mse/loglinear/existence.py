@@ -24,7 +24,6 @@ from itertools import combinations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from mse.data.capture import CaptureData
 from mse.loglinear.design import Design, extended_masks
@@ -62,6 +61,8 @@ def mle_exists(design: np.ndarray, positive: np.ndarray) -> tuple[bool, np.ndarr
     Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
     models. *Annals of Statistics* 40(2), 996–1023.
     """
+    from scipy.optimize import linprog
+
     positive = np.asarray(positive, dtype=bool)
     zero_fitted = np.zeros(positive.shape, dtype=bool)
     if positive.all():

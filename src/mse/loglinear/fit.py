@@ -40,7 +40,7 @@ __all__ = ["LoglinearFit", "fit_model", "information_criteria", "population_from
 
 
 def information_criteria(
-    loglik: np.ndarray, n_params: np.ndarray, n_observed: np.ndarray | float
+    loglik: np.ndarray | float, n_params: np.ndarray | float, n_observed: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """AIC, BIC and AICc (see the module notes for the conventions)."""
     loglik = np.asarray(loglik, dtype=float)
@@ -90,6 +90,8 @@ class LoglinearFit:
     loglik, aic, bic, aicc : float
     coef : dict
         Finite coefficients by name (``"(intercept)"``, list names, ``"A:B"``, ...).
+    counts : ndarray
+        Observed counts of the ``2**t - 1`` observable cells.
     fitted : ndarray
         Fitted means of the ``2**t - 1`` observable cells (0 where dropped).
     cells_used : ndarray of bool
@@ -118,6 +120,7 @@ class LoglinearFit:
     bic: float
     aicc: float
     coef: dict[str, float]
+    counts: np.ndarray = field(repr=False)
     fitted: np.ndarray = field(repr=False)
     cells_used: np.ndarray = field(repr=False)
     infinite_terms: tuple[str, ...]
@@ -233,6 +236,7 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
         bic=float(bic[0]),
         aicc=float(aicc[0]),
         coef=coef,
+        counts=counts,
         fitted=fits.fitted[0],
         cells_used=cells[0],
         infinite_terms=tuple(report.infinite_terms),

@@ -155,7 +155,7 @@ def fit_poisson(
         1 if cell_mask is None or np.ndim(cell_mask) == 1 else np.shape(cell_mask)[0],
         1 if offset is None or np.ndim(offset) == 1 else np.shape(offset)[0],
     )
-    y_b = _as_batch(y, y, batch)
+    y_b = np.broadcast_to(y, (batch, n)) if y.ndim == 1 else y
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
     off = _as_batch(offset, np.zeros(n), batch).astype(float)
@@ -178,6 +178,19 @@ def fit_poisson(
         return parts[0]
     fields = PoissonFits.__dataclass_fields__
     return PoissonFits(*(np.concatenate([getattr(part, f) for part in parts]) for f in fields))
+
+
+def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve model by model, falling back to least squares only where the information is singular."""
+    step = np.empty_like(score)
+    failed = np.zeros(len(score), dtype=bool)
+    for m, (info, s) in enumerate(zip(information, score)):
+        try:
+            step[m] = np.linalg.solve(info, s)
+        except np.linalg.LinAlgError:
+            step[m] = np.linalg.lstsq(info, s, rcond=None)[0]
+            failed[m] = True
+    return step, failed
 
 
 def _information(mu: np.ndarray, outer: np.ndarray, pair: np.ndarray, unused_diagonal: np.ndarray) -> np.ndarray:
@@ -226,8 +239,8 @@ def _fit_chunk(
         try:
             step = np.linalg.solve(information, score[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(info, s, rcond=None)[0] for info, s in zip(information, score)])
-            singular[active] = True
+            step, failed = _solve_each(information, score)
+            singular[active[failed]] = True
         step *= a_columns
         old = objective[active]
         scale = np.ones(active.size)
