@@ -48,6 +48,7 @@ moment estimator for the size of a closed population. *Biometrics* 63(4), 999–
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import combinations
 from typing import Any
 
@@ -146,12 +147,35 @@ def _counts(data: CaptureData) -> np.ndarray:
     return data.collapse_covariates().dense_counts()[1:].astype(float)
 
 
+INFINITE_EXCLUDED = "term(s) at minus infinity: lists never overlap (excluded with extended_mle=False)"
+
+
+def _exclude_infinite(fits: BatchFits, column_masks: np.ndarray) -> BatchFits:
+    """Mark models with a term fitted at minus infinity as not selectable (Rcapture's closedpMS.t convention)."""
+    infinite = (fits.columns != column_masks).any(axis=1) & fits.ok
+    if not infinite.any():
+        return fits
+    status = fits.status.copy()
+    status[infinite] = INFINITE_EXCLUDED
+    return replace(
+        fits, status=status, estimate=np.where(infinite, np.nan, fits.estimate), se=np.where(infinite, np.nan, fits.se)
+    )
+
+
 def exhaustive_search(
-    data: CaptureData, criterion: str = "bic", max_order: int | None = None, max_models: int = MAX_MODELS
+    data: CaptureData,
+    criterion: str = "bic",
+    max_order: int | None = None,
+    max_models: int = MAX_MODELS,
+    extended_mle: bool = True,
 ) -> ModelSearch:
     """Fit every hierarchical model up to ``max_order`` and rank by ``criterion``.
 
     Falls back to :func:`greedy_search` when there are more than ``max_models`` models.
+    With ``extended_mle=False`` a model with a term whose lists never overlap
+    cannot be chosen (its row says so), which reproduces Rcapture's
+    ``closedpMS.t`` (it keeps only fits without numerical problems); the default
+    fits such terms at minus infinity, as MultipleSystemsEstimation does.
     """
     criterion = _check_criterion(criterion)
     data = data.collapse_covariates()
@@ -163,9 +187,18 @@ def exhaustive_search(
         details = {**search.details, "search": f"greedy (more than {max_models:,} models up to order {order})"}
         return ModelSearch(search.table, search.best, "exhaustive", criterion, details=details)
     design = Design(t, all_k_way(t, order) if order >= 2 else frozenset())
-    fits = evaluate_models(design, design.column_masks(models), _counts(data))
+    masks = design.column_masks(models)
+    fits = evaluate_models(design, masks, _counts(data))
+    if not extended_mle:
+        fits = _exclude_infinite(fits, masks)
     table = _table(models, data.lists, fits).sort_values(criterion, kind="stable").reset_index(drop=True)
-    details = {"search": "exhaustive", "max_order": order, "n_models": len(models), "n_failed": int((~fits.ok).sum())}
+    details = {
+        "search": "exhaustive",
+        "max_order": order,
+        "n_models": len(models),
+        "n_failed": int((~fits.ok).sum()),
+        "extended_mle": extended_mle,
+    }
     return ModelSearch(table, _best(table, criterion), "exhaustive", criterion, details=details)
 
 
@@ -386,11 +419,12 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
     method
         ``"stepwise"`` (Chan et al. 2021; option ``p_threshold=0.02``),
         ``"aic"`` / ``"bic"`` (exhaustive up to ``max_order``, greedy beyond
-        ``max_models``), ``"exhaustive"`` (every model, ranked by ``criterion=``,
+        ``max_models``; ``extended_mle=False`` excludes models with a term whose
+        lists never overlap, as Rcapture's ``closedpMS.t`` does), ``"exhaustive"`` (every model, ranked by ``criterion=``,
         default ``"bic"``), ``"greedy"`` (forward–backward by ``criterion``) or
         ``"bic_aic"`` (forward by BIC, then by AIC).
     **options
-        ``p_threshold``, ``max_order``, ``criterion``, ``max_models``.
+        ``p_threshold``, ``max_order``, ``criterion``, ``max_models``, ``extended_mle``.
 
     Returns
     -------
@@ -412,9 +446,9 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
     """
     allowed = {
         "stepwise": {"p_threshold"},
-        "aic": {"max_order", "max_models"},
-        "bic": {"max_order", "max_models"},
-        "exhaustive": {"max_order", "max_models", "criterion"},
+        "aic": {"max_order", "max_models", "extended_mle"},
+        "bic": {"max_order", "max_models", "extended_mle"},
+        "exhaustive": {"max_order", "max_models", "criterion", "extended_mle"},
         "greedy": {"max_order", "criterion"},
         "bic_aic": {"max_order"},
     }
