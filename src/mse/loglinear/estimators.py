@@ -276,10 +276,12 @@ def _criterion_estimator(
     max_models: int | None,
     options: dict[str, Any],
 ) -> Estimate:
-    _check_options(criterion, options, set())
+    _check_options(criterion, options, {"extended_mle"})
     interval = _check_interval(interval)
     data = data.collapse_covariates()
-    extra = {} if max_models is None else {"max_models": max_models}
+    extra: dict[str, Any] = {} if max_models is None else {"max_models": max_models}
+    if "extended_mle" in options:
+        extra["extended_mle"] = bool(options.pop("extended_mle"))
     search = exhaustive_search(data, criterion=criterion, max_order=max_order, **extra)
     search = ModelSearch(search.table, search.best, criterion, criterion, details=search.details)
     return _selected(

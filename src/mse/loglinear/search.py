@@ -173,9 +173,9 @@ def exhaustive_search(
 
     Falls back to :func:`greedy_search` when there are more than ``max_models`` models.
     With ``extended_mle=False`` a model with a term whose lists never overlap
-    cannot be chosen (its row says so), which reproduces Rcapture's
-    ``closedpMS.t`` (it keeps only fits without numerical problems); the default
-    fits such terms at minus infinity, as MultipleSystemsEstimation does.
+    cannot be chosen (its row says so): a conservative choice, since GLM
+    software only approximates such fits. The default fits those terms at minus
+    infinity (Chan et al. 2021), as MultipleSystemsEstimation does.
     """
     criterion = _check_criterion(criterion)
     data = data.collapse_covariates()
@@ -419,9 +419,9 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
     method
         ``"stepwise"`` (Chan et al. 2021; option ``p_threshold=0.02``),
         ``"aic"`` / ``"bic"`` (exhaustive up to ``max_order``, greedy beyond
-        ``max_models``; ``extended_mle=False`` excludes models with a term whose
-        lists never overlap, as Rcapture's ``closedpMS.t`` does), ``"exhaustive"`` (every model, ranked by ``criterion=``,
-        default ``"bic"``), ``"greedy"`` (forward–backward by ``criterion``) or
+        ``max_models``; ``extended_mle=False`` excludes models with a term
+        whose lists never overlap), ``"exhaustive"`` (every model, ranked by
+        ``criterion=``, default ``"bic"``), ``"greedy"`` (forward–backward by ``criterion``) or
         ``"bic_aic"`` (forward by BIC, then by AIC).
     **options
         ``p_threshold``, ``max_order``, ``criterion``, ``max_models``, ``extended_mle``.

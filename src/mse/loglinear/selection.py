@@ -22,6 +22,7 @@ from mse.loglinear.design import Design
 from mse.loglinear.search import (
     MAX_MODELS,
     _check_max_order,
+    _exclude_infinite,
     _greedy_path,
     enumerate_models,
     stepwise_paths,
@@ -34,8 +35,8 @@ _OPTIONS = {
     "independence": set(),
     "loglinear": {"model"},
     "stepwise": {"p_threshold"},
-    "aic": {"max_order", "max_models"},
-    "bic": {"max_order", "max_models"},
+    "aic": {"max_order", "max_models", "extended_mle"},
+    "bic": {"max_order", "max_models", "extended_mle"},
     "bic_aic": {"max_order"},
 }
 
@@ -102,7 +103,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         The list names.
     method
         ``"independence"``, ``"loglinear"`` (with ``model=``), ``"stepwise"``
-        (``p_threshold=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``)
+        (``p_threshold=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``, ``extended_mle=``)
         or ``"bic_aic"`` (``max_order=``).
 
     Returns
@@ -177,8 +178,11 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     estimates = np.full(batch, np.nan)
     status = np.full(batch, "no model could be fitted", dtype=object)
     names = [""] * batch
+    extended_mle = bool(options.get("extended_mle", True))
     for b in range(batch):
         fits = evaluate_models(design, masks, counts[b])
+        if not extended_mle:
+            fits = _exclude_infinite(fits, masks)
         values = np.where(fits.ok, getattr(fits, method), np.inf)
         if np.isfinite(values).any():
             k = int(np.argmin(values))
