@@ -93,10 +93,17 @@ def format_model(terms: Iterable[Term], lists: Sequence[str]) -> str:
     'A:B:C'
     >>> format_model(set(), ["A", "B"])
     'independence'
+    >>> format_model({(0, 1), (0, 2), (1, 2)}, ["A", "B", "C"])
+    'all two-way'
     """
+    terms = frozenset(terms)
     maximal = generating_terms(terms)
     if not maximal:
         return "independence"
+    t = len(lists)
+    for order, word in _ORDER_WORDS.items():
+        if order < t and order <= 4 and terms == all_k_way(t, order) and len(maximal) > 1:
+            return f"all {word}-way"
     return " + ".join(":".join(lists[i] for i in term) for term in maximal)
 
 
