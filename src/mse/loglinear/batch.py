@@ -96,7 +96,11 @@ def evaluate_models(
     if reduced.any():
         rows = np.flatnonzero(reduced)
         # identifiability depends only on the cells and columns kept: check each pattern once
-        patterns, inverse = np.unique(np.hstack([cells[rows], columns[rows]]), axis=0, return_inverse=True)
+        stacked = np.hstack([cells[rows], columns[rows]])
+        packed = np.packbits(stacked, axis=1)
+        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        patterns = stacked[first]
         n_cells = cells.shape[1]
         kept = design.matrix[None] * patterns[:, :n_cells, None] * patterns[:, None, n_cells:]
         too_few = np.linalg.matrix_rank(kept) < patterns[:, n_cells:].sum(axis=1)

@@ -132,7 +132,7 @@ def fit_poisson(
     block in the information matrix so the whole batch is solved by one
     batched linear solve. The information matrices of the whole batch come from
     one matrix product, ``mu @ outer``, with ``outer`` the cell-wise outer products
-    of the design rows, so the cost per model is a few microseconds.
+    of the design rows (upper triangle only), so the cost per model is a few microseconds.
 
     References
     ----------
@@ -159,7 +159,9 @@ def fit_poisson(
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
     off = _as_batch(offset, np.zeros(n), batch).astype(float)
-    outer = (design[:, :, None] * design[:, None, :]).reshape(n, p * p)
+    # only the upper triangle of each information matrix is computed (it is symmetric)
+    upper_rows, upper_cols = np.triu_indices(p)
+    outer = design[:, upper_rows] * design[:, upper_cols]
     parts = [
         _fit_chunk(
             design,
@@ -195,7 +197,12 @@ def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray,
 
 def _information(mu: np.ndarray, outer: np.ndarray, pair: np.ndarray, unused_diagonal: np.ndarray) -> np.ndarray:
     p = pair.shape[-1]
-    return (mu @ outer).reshape(-1, p, p) * pair + unused_diagonal
+    upper_rows, upper_cols = np.triu_indices(p)
+    packed = mu @ outer
+    full = np.empty((len(mu), p, p))
+    full[:, upper_rows, upper_cols] = packed
+    full[:, upper_cols, upper_rows] = packed
+    return full * pair + unused_diagonal
 
 
 def _fit_chunk(

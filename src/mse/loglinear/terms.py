@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import combinations
+from math import comb
 
 from mse.errors import ModelError
 
@@ -97,12 +98,17 @@ def format_model(terms: Iterable[Term], lists: Sequence[str]) -> str:
     'all two-way'
     """
     terms = frozenset(terms)
-    maximal = generating_terms(terms)
-    if not maximal:
+    if not terms:
         return "independence"
     t = len(lists)
+    if all(len(term) == 2 for term in terms):  # a graph: every edge is maximal
+        if len(terms) == comb(t, 2) and t > 2:
+            return "all two-way"
+        return " + ".join(f"{lists[a]}:{lists[b]}" for a, b in sorted(terms))
+    maximal = generating_terms(terms)
     for order, word in _ORDER_WORDS.items():
-        if order < t and order <= 4 and terms == all_k_way(t, order) and len(maximal) > 1:
+        size = sum(comb(t, k) for k in range(2, order + 1))
+        if order < t and order <= 4 and len(terms) == size and terms == all_k_way(t, order) and len(maximal) > 1:
             return f"all {word}-way"
     return " + ".join(":".join(lists[i] for i in term) for term in maximal)
 
