@@ -33,6 +33,9 @@ from mse.results import Estimate, ModelSearch, load_result, protect_counts
 # so that `import mse` stays fast.
 _LAZY = {
     "closed_population_models": "mse.closed.table",
+    "check_estimability": "mse.loglinear.existence",
+    "EstimabilityReport": "mse.loglinear.existence",
+    "select_model": "mse.loglinear.search",
 }
 
 
@@ -55,6 +58,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "EstimabilityError",
+    "EstimabilityReport",
     "EstimabilityWarning",
     "Estimate",
     "MSEError",
@@ -63,6 +67,7 @@ __all__ = [
     "ModelSearch",
     "__version__",
     "available_methods",
+    "check_estimability",
     "closed_population_models",
     "compare",
     "dataset_info",
@@ -79,6 +84,7 @@ __all__ = [
     "plot_residuals",
     "plot_sensitivity",
     "protect_counts",
+    "select_model",
     "sensitivity",
     "trajectory",
 ]

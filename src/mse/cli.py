@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,11 +103,54 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     options = dict(_parse_option(o) for o in args.option or [])
     if args.model:
         options["model"] = args.model
-    result = estimate(
-        data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
-    )
-    print(result.to_json(indent=2) if args.json else result.summary())
+    for key in ("max_order", "p_threshold", "n_boot"):
+        value = getattr(args, key, None)
+        if value is not None:
+            options[key] = value
+    with warnings.catch_warnings():
+        # the summary lists every warning raised while fitting; do not print them twice
+        warnings.simplefilter("ignore")
+        result = estimate(
+            data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
+        )
+    print(result.to_json(indent=2) if args.json else result.summary() + _extras(result))
     return 0 if result.ok else 1
+
+
+def _extras(result: Any) -> str:
+    """Standard error, terms at minus infinity and the model search, for the readable summary."""
+    details = result.details
+    lines = []
+    if "se" in details and details["se"] == details["se"]:
+        lines.append(f"  {'std. error:':<18}{details['se']:,.1f}")
+    if details.get("profile_maximum") is not None:
+        lines.append(f"  {'profile maximum:':<18}{details['profile_maximum']:,.1f}")
+    if details.get("infinite_terms"):
+        lines.append(f"  {'at -infinity:':<18}{', '.join(details['infinite_terms'])} (lists never overlap)")
+    if details.get("non_overlapping_pairs"):
+        lines.append(f"  {'no overlap:':<18}{', '.join(details['non_overlapping_pairs'])}")
+    search = details.get("search")
+    if isinstance(search, pd.DataFrame) and len(search):
+        if "p_value" in search.columns:
+            lines.append("\nStepwise path (Chan et al. 2021; pairs added while p < threshold):")
+            view = search[["step", "added", "p_value", "estimate", "aic", "bic"]].copy()
+            view["p_value"] = [f"{p:.2g}" if p == p else "" for p in view["p_value"]]
+        elif "rule" in search.columns:
+            lines.append("\nSearch path:")
+            view = search[["step", "rule", "model", "estimate", "aic", "bic"]]
+        else:
+            n_models = details.get("search_n_models", len(search))
+            lines.append(
+                f"\nBest models of {n_models:,} fitted (search: {details.get('search_search', 'exhaustive')}):"
+            )
+            view = search[search["status"] == "ok"].head(5)[
+                ["model", "n_params", "deviance", "df", "aic", "bic", "estimate"]
+            ]
+        with pd.option_context(
+            "display.width", 160, "display.max_colwidth", 70, "display.float_format", "{:,.3f}".format
+        ):
+            lines.append(view.to_string(index=False))
+    return ("\n" + "\n".join(lines)) if lines else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
     run.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
     run.add_argument("--seed", type=int, default=None, help="random seed")
+    run.add_argument("--max-order", dest="max_order", type=int, help="highest interaction order searched (aic, bic)")
+    run.add_argument("--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)")
+    run.add_argument("--n-boot", dest="n_boot", type=int, help="bootstrap replicates (bootstrap intervals)")
     run.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra estimator option (repeatable)")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(handler=_cmd_estimate)

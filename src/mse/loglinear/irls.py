@@ -94,6 +94,7 @@ def fit_poisson(
     max_iter: int = 100,
     tol: float = 1e-9,
     boundary_coef: float = 25.0,
+    chunk_size: int = 4096,
 ) -> PoissonFits:
     """Fit Poisson log-linear models ``log E[y] = offset + design @ coef`` by maximum likelihood.
 
@@ -115,7 +116,10 @@ def fit_poisson(
     boundary_coef
         A coefficient larger than this in absolute value marks the fit as on the
         boundary (a fitted cell mean of about ``exp(-25)``: the MLE does not
-        exist as a finite vector).
+        exist as a finite vector). Such a fit stops once its likelihood has
+        converged, as R's ``glm`` does, and is reported with ``boundary=True``.
+    chunk_size
+        Models solved together; bounds memory for very large batches.
 
     Returns
     -------
@@ -126,7 +130,9 @@ def fit_poisson(
     Newton–Raphson for the canonical Poisson link, with step halving
     (McCullagh & Nelder 1989, §2.5). Columns outside a model get an identity
     block in the information matrix so the whole batch is solved by one
-    batched linear solve.
+    batched linear solve. The information matrices of the whole batch come from
+    one matrix product, ``mu @ outer``, with ``outer`` the cell-wise outer products
+    of the design rows (upper triangle only), so the cost per model is a few microseconds.
 
     References
     ----------
@@ -149,21 +155,78 @@ def fit_poisson(
         1 if cell_mask is None or np.ndim(cell_mask) == 1 else np.shape(cell_mask)[0],
         1 if offset is None or np.ndim(offset) == 1 else np.shape(offset)[0],
     )
-    y_b = _as_batch(y, y, batch).astype(float)
+    y_b = np.broadcast_to(y, (batch, n)) if y.ndim == 1 else y
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
     off = _as_batch(offset, np.zeros(n), batch).astype(float)
-    y_b = np.where(cells, y_b, 0.0)
+    # only the upper triangle of each information matrix is computed (it is symmetric)
+    upper_rows, upper_cols = np.triu_indices(p)
+    outer = design[:, upper_rows] * design[:, upper_cols]
+    parts = [
+        _fit_chunk(
+            design,
+            outer,
+            np.where(cells[s], y_b[s], 0.0),
+            columns[s],
+            cells[s],
+            off[s],
+            max_iter=max_iter,
+            tol=tol,
+            boundary_coef=boundary_coef,
+        )
+        for s in (slice(i, i + chunk_size) for i in range(0, batch, chunk_size))
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    fields = PoissonFits.__dataclass_fields__
+    return PoissonFits(*(np.concatenate([getattr(part, f) for part in parts]) for f in fields))
 
+
+def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Solve model by model, falling back to least squares only where the information is singular."""
+    step = np.empty_like(score)
+    failed = np.zeros(len(score), dtype=bool)
+    for m, (info, s) in enumerate(zip(information, score)):
+        try:
+            step[m] = np.linalg.solve(info, s)
+        except np.linalg.LinAlgError:
+            step[m] = np.linalg.lstsq(info, s, rcond=None)[0]
+            failed[m] = True
+    return step, failed
+
+
+def _information(mu: np.ndarray, outer: np.ndarray, pair: np.ndarray, unused_diagonal: np.ndarray) -> np.ndarray:
+    p = pair.shape[-1]
+    upper_rows, upper_cols = np.triu_indices(p)
+    packed = mu @ outer
+    full = np.empty((len(mu), p, p))
+    full[:, upper_rows, upper_cols] = packed
+    full[:, upper_cols, upper_rows] = packed
+    return full * pair + unused_diagonal
+
+
+def _fit_chunk(
+    design: np.ndarray,
+    outer: np.ndarray,
+    y_b: np.ndarray,
+    columns: np.ndarray,
+    cells: np.ndarray,
+    off: np.ndarray,
+    *,
+    max_iter: int,
+    tol: float,
+    boundary_coef: float,
+) -> PoissonFits:
+    batch = y_b.shape[0]
+    _n, p = design.shape
     eye = np.eye(p)
     pair = columns[:, :, None] & columns[:, None, :]
     unused_diagonal = eye[None] * (~columns)[:, :, None]
 
     # Start from least squares on log(y + 1/2), the usual GLM starting point.
     z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
-    weighted = design[None] * cells[:, :, None]
-    gram = np.matmul(weighted.transpose(0, 2, 1), weighted) * pair + unused_diagonal
-    rhs = np.einsum("mnp,mn->mp", weighted, z) * columns
+    gram = _information(cells.astype(float), outer, pair, unused_diagonal)
+    rhs = (z @ design) * columns
     coef = np.linalg.solve(gram + 1e-10 * eye, rhs[..., None])[..., 0] * columns
 
     eta = coef @ design.T + off
@@ -179,13 +242,12 @@ def fit_poisson(
         a_cells, a_columns, a_y, a_off = cells[active], columns[active], y_b[active], off[active]
         mu = np.where(a_cells, np.exp(np.minimum(a_eta, _MAX_ETA)), 0.0)
         score = ((a_y - mu) @ design) * a_columns
-        root = np.sqrt(mu)[:, :, None] * design[None]
-        information = np.matmul(root.transpose(0, 2, 1), root) * pair[active] + unused_diagonal[active]
+        information = _information(mu, outer, pair[active], unused_diagonal[active])
         try:
             step = np.linalg.solve(information, score[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(info, s, rcond=None)[0] for info, s in zip(information, score)])
-            singular[active] = True
+            step, failed = _solve_each(information, score)
+            singular[active[failed]] = True
         step *= a_columns
         old = objective[active]
         scale = np.ones(active.size)
@@ -203,31 +265,31 @@ def fit_poisson(
         coef[active], eta[active], objective[active] = new_coef, new_eta, new_objective
         iterations[active] += 1
         change = np.abs(old - new_objective) / (np.abs(new_objective) + 1.0)
-        step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + np.max(np.abs(new_coef), axis=1))
+        largest = np.max(np.abs(new_coef), axis=1)
+        step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + largest)
         done = (change < tol) & (step_size < np.sqrt(tol))
+        # on the boundary the coefficients drift off for ever: stop once the likelihood has settled
+        drifting = (change < tol) & (largest > boundary_coef)
         converged[active[done]] = True
-        active = active[~done]
+        active = active[~(done | drifting)]
 
     mu = np.where(cells, np.exp(np.minimum(eta, _MAX_ETA)), 0.0)
-    root = np.sqrt(mu)[:, :, None] * design[None]
-    information = np.matmul(root.transpose(0, 2, 1), root) * pair + unused_diagonal
-    cov = np.full((batch, p, p), np.nan)
-    for start in range(0, batch, 4096):
-        block = slice(start, start + 4096)
-        with np.errstate(all="ignore"):
-            try:
-                inverse = np.linalg.inv(information[block])
-            except np.linalg.LinAlgError:
-                inverse = np.linalg.pinv(information[block])
-        cov[block] = np.where(pair[block], inverse, np.nan)
+    information = _information(mu, outer, pair, unused_diagonal)
+    with np.errstate(all="ignore"):
+        eigenvalues = np.linalg.eigvalsh(information)
+        condition = np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0])
+        try:
+            inverse = np.linalg.inv(information)
+        except np.linalg.LinAlgError:
+            inverse = np.linalg.pinv(information)
+    cov = np.where(pair, inverse, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.where(y_b > 0, y_b * np.log(np.where(y_b > 0, y_b, 1.0) / np.where(mu > 0, mu, 1.0)), 0.0)
         deviance = 2.0 * np.where(cells, log_ratio - (y_b - mu), 0.0).sum(axis=1)
         loglik = np.where(cells, y_b * np.log(np.where(mu > 0, mu, 1.0)) - mu - gammaln(y_b + 1.0), 0.0).sum(axis=1)
     coef_out = np.where(columns, coef, np.nan)
-    condition = np.linalg.cond(information)
     boundary = (
-        (np.nanmax(np.abs(np.where(columns, coef, 0.0)), axis=1) > boundary_coef)
+        (np.max(np.abs(np.where(columns, coef, 0.0)), axis=1) > boundary_coef)
         | singular
         | ~np.isfinite(condition)
         | (condition > 1e12)

@@ -1,0 +1,134 @@
+"""Fit many log-linear models (or many count vectors) at once and label each fit's status.
+
+Every model search and the bootstrap go through :func:`evaluate_models`: one
+batched Newton solve (:func:`mse.loglinear.irls.fit_poisson`) over all models,
+the extended-MLE reduction per row, and a status per row that is ``"ok"`` or
+says why the estimate does not exist. Failures are labels, never exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mse.loglinear.design import Design, extended_masks
+from mse.loglinear.existence import exists_batch
+from mse.loglinear.fit import information_criteria, population_from_fits
+from mse.loglinear.irls import fit_poisson
+
+__all__ = ["BatchFits", "evaluate_models"]
+
+OK = "ok"
+NOT_IDENTIFIABLE = "not identifiable (too few cells left for the parameters after dropping non-overlapping terms)"
+NO_MLE = "MLE does not exist (an empty cell is fitted at 0; a parameter is at infinity)"
+NOT_CONVERGED = "Newton iteration did not converge"
+ILL_CONDITIONED = "ill-conditioned fit (information matrix nearly singular)"
+
+
+@dataclass(frozen=True)
+class BatchFits:
+    """Per-row results of :func:`evaluate_models` (row = model x count vector)."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    log_dark_se: np.ndarray
+    deviance: np.ndarray
+    df: np.ndarray
+    n_params: np.ndarray
+    loglik: np.ndarray
+    aic: np.ndarray
+    bic: np.ndarray
+    aicc: np.ndarray
+    status: np.ndarray
+    fitted: np.ndarray
+    columns: np.ndarray
+    cells: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.status == OK
+
+
+def evaluate_models(
+    design: Design,
+    column_masks: np.ndarray,
+    counts: np.ndarray,
+    *,
+    check_existence: bool = True,
+    chunk_size: int = 8192,
+) -> BatchFits:
+    """Fit each row's model to its counts, with the extended MLE, and label the result.
+
+    Parameters
+    ----------
+    design
+        Shared design with every candidate term.
+    column_masks
+        ``(M, p)`` or ``(p,)`` model columns (the model as specified, before the
+        extended-MLE reduction).
+    counts
+        ``(M, n)`` or ``(n,)`` counts of the observable cells.
+    check_existence
+        Confirm fits that drift to the boundary with the existence linear program
+        (cached by zero pattern); otherwise the drift alone marks them.
+
+    Returns
+    -------
+    BatchFits
+        ``estimate`` and ``se`` are ``nan`` where ``status`` is not ``"ok"``.
+    """
+    column_masks = np.atleast_2d(np.asarray(column_masks, dtype=bool))
+    counts = np.atleast_2d(np.asarray(counts, dtype=float))
+    batch = max(len(column_masks), len(counts))
+    column_masks = np.broadcast_to(column_masks, (batch, column_masks.shape[1]))
+    counts = np.broadcast_to(counts, (batch, counts.shape[1]))
+    n_observed = counts.sum(axis=1)
+    columns, cells = extended_masks(design, column_masks, counts)
+    fits = fit_poisson(design.matrix, counts, column_mask=columns, cell_mask=cells, chunk_size=chunk_size)
+    estimate, se = population_from_fits(fits, n_observed)
+    n_params = column_masks.sum(axis=1)
+    aic, bic, aicc = information_criteria(fits.loglik, n_params, n_observed)
+
+    status = np.full(batch, OK, dtype=object)
+    status[~fits.converged] = NOT_CONVERGED
+    reduced = ~cells.all(axis=1)
+    if reduced.any():
+        rows = np.flatnonzero(reduced)
+        # identifiability depends only on the cells and columns kept: check each pattern once
+        stacked = np.hstack([cells[rows], columns[rows]])
+        packed = np.packbits(stacked, axis=1)
+        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+        _keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        patterns = stacked[first]
+        n_cells = cells.shape[1]
+        kept = design.matrix[None] * patterns[:, :n_cells, None] * patterns[:, None, n_cells:]
+        too_few = np.linalg.matrix_rank(kept) < patterns[:, n_cells:].sum(axis=1)
+        status[rows[too_few[inverse.ravel()]]] = NOT_IDENTIFIABLE
+    suspect = np.flatnonzero(fits.boundary & (status != NOT_IDENTIFIABLE))
+    if suspect.size:
+        if check_existence:
+            exists = exists_batch(design, columns[suspect], cells[suspect], counts[suspect])
+            status[suspect[~exists]] = NO_MLE
+            status[suspect[exists]] = ILL_CONDITIONED
+        else:
+            status[suspect] = NO_MLE
+    bad = status != OK
+    with np.errstate(invalid="ignore"):
+        log_dark_se = np.sqrt(fits.cov[:, 0, 0])
+    return BatchFits(
+        estimate=np.where(bad, np.nan, estimate),
+        se=np.where(bad, np.nan, se),
+        log_dark_se=np.where(bad, np.nan, log_dark_se),
+        deviance=fits.deviance,
+        df=fits.df,
+        n_params=n_params,
+        loglik=fits.loglik,
+        aic=aic,
+        bic=bic,
+        aicc=aicc,
+        status=status,
+        fitted=fits.fitted,
+        columns=columns,
+        cells=cells,
+    )

@@ -1,0 +1,358 @@
+"""Log-linear estimators behind :func:`mse.estimate`.
+
+``independence``, ``loglinear`` (a given model), ``stepwise`` (Chan et al.
+2021), ``aic`` and ``bic`` (exhaustive over hierarchical models up to
+``max_order``), ``bic_aic`` (forward by BIC then AIC). Each fits the chosen
+model by Poisson maximum likelihood (:func:`mse.loglinear.fit.fit_model`) and
+adds an interval: ``"profile"`` (default; Rcapture's convention), ``"wald"``
+(log-normal on the dark figure), or a bootstrap (``"parametric_bootstrap"``,
+``"bca"``, ``"bootstrap_top"``) that repeats the whole selection in every
+replicate. An estimate that does not exist comes back with a status saying
+why and ``nan`` numbers (``mse.estimate(..., strict=True)`` raises instead).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from mse.data.capture import CaptureData
+from mse.errors import EstimabilityWarning, ModelError
+from mse.loglinear.fit import LoglinearFit, fit_model
+from mse.loglinear.intervals import profile_interval, wald_interval
+from mse.loglinear.search import bic_aic_search, exhaustive_search, stepwise_search
+from mse.results import Estimate, ModelSearch
+
+__all__ = ["aic", "bic", "bic_aic", "independence", "loglinear", "stepwise"]
+
+INTERVALS = ("profile", "wald", "parametric_bootstrap", "bca", "bootstrap_top", "none")
+BOOTSTRAP_INTERVALS = ("parametric_bootstrap", "bca", "bootstrap_top")
+_BOOTSTRAP_OPTIONS = {"n_boot", "progress"}
+
+
+def _check_options(method: str, options: dict[str, Any], allowed: set[str]) -> None:
+    valid = allowed | _BOOTSTRAP_OPTIONS
+    unknown = set(options) - valid
+    if unknown:
+        raise ModelError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid options: {sorted(valid)}.")
+
+
+def _check_interval(interval: str | None) -> str:
+    interval = "profile" if interval is None else interval
+    if interval not in INTERVALS:
+        raise ModelError(f"interval {interval!r} is not available for log-linear models; choose one of {INTERVALS}.")
+    return interval
+
+
+def _finish(
+    data: CaptureData,
+    fit: LoglinearFit,
+    *,
+    method: str,
+    model_name: str,
+    level: float,
+    interval: str,
+    random_seed: int | None,
+    selection: dict[str, Any],
+    options: dict[str, Any],
+    search: ModelSearch | None = None,
+) -> Estimate:
+    details: dict[str, Any] = fit.details()
+    if search is not None:
+        details["search"] = search.table
+        details.update({f"search_{k}": v for k, v in search.details.items() if isinstance(v, (str, int, float))})
+    estimability = fit.estimability
+    details["non_overlapping_pairs"] = [":".join(pair) for pair in estimability.non_overlapping_pairs]
+    if not fit.ok:
+        return Estimate.failed(
+            method=method,
+            observed=data.n_observed,
+            status=fit.status,
+            level=level,
+            model=model_name,
+            interval_method=interval,
+            details=details,
+        )
+    if fit.infinite_terms:
+        warnings.warn(
+            f"model {model_name!r}: term(s) {', '.join(fit.infinite_terms)} fitted at minus infinity because "
+            "their lists never overlap (extended MLE; their cells are fitted at 0).",
+            EstimabilityWarning,
+            stacklevel=3,
+        )
+    lower = upper = math.nan
+    status = "ok"
+    draws = None
+    if interval == "profile":
+        result = profile_interval(fit, level)
+        lower, upper = result.lower, result.upper
+        details.update(result.details)
+        if result.status != "ok":
+            warnings.warn(result.status, EstimabilityWarning, stacklevel=3)
+    elif interval == "wald":
+        result = wald_interval(fit, level)
+        lower, upper = result.lower, result.upper
+    elif interval in BOOTSTRAP_INTERVALS:
+        from mse.loglinear.bootstrap import bootstrap_interval
+
+        boot = bootstrap_interval(
+            data,
+            kind=interval,
+            method=selection["method"],
+            options=selection["options"],
+            point_estimate=fit.estimate,
+            level=level,
+            n_boot=options.get("n_boot", 1000),
+            random_seed=random_seed,
+            progress=options.get("progress"),
+        )
+        lower, upper, draws = boot.lower, boot.upper, boot.draws
+        details.update(boot.details)
+        details["n_failed"] = boot.n_failed
+        if boot.status != "ok":
+            status = boot.status
+    return Estimate(
+        estimate=fit.estimate,
+        lower=float(lower),
+        upper=float(upper),
+        level=level,
+        observed=data.n_observed,
+        method=method,
+        model=model_name,
+        interval_method="" if interval == "none" else interval,
+        status=status,
+        draws=draws,
+        details=details,
+    )
+
+
+def loglinear(
+    data: CaptureData,
+    *,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    model: Any = None,
+    **options: Any,
+) -> Estimate:
+    """``N`` under a given hierarchical log-linear model (``model="A:B + B:C"``).
+
+    Raises
+    ------
+    ModelError
+        Without ``model``, for a malformed model, an unknown interval or option.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="loglinear", model="all two-way", interval="wald")
+    >>> round(res.estimate)
+    14402
+    """
+    _check_options("loglinear", options, set())
+    if model is None:
+        raise ModelError("method 'loglinear' needs model=..., e.g. model='A:B + B:C' or model='all two-way'.")
+    interval = _check_interval(interval)
+    data = data.collapse_covariates()
+    fit = fit_model(data, model)
+    return _finish(
+        data,
+        fit,
+        method="loglinear",
+        model_name=fit.model,
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        selection={"method": "loglinear", "options": {"model": fit.model}},
+        options=options,
+    )
+
+
+def independence(data: CaptureData, *, level: float, interval: str | None, random_seed: int | None, **options: Any):
+    """``N`` under the independence (main-effects) log-linear model, the ``Mt`` model of Rcapture.
+
+    Examples
+    --------
+    >>> import mse
+    >>> round(mse.estimate(mse.load_dataset("uk2013"), method="independence").estimate)
+    12214
+    """
+    _check_options("independence", options, set())
+    interval = _check_interval(interval)
+    data = data.collapse_covariates()
+    fit = fit_model(data, "independence")
+    return _finish(
+        data,
+        fit,
+        method="independence",
+        model_name="independence",
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        selection={"method": "independence", "options": {}},
+        options=options,
+    )
+
+
+def _selected(
+    data: CaptureData,
+    search: ModelSearch,
+    *,
+    method: str,
+    level: float,
+    interval: str,
+    random_seed: int | None,
+    selection_options: dict[str, Any],
+    options: dict[str, Any],
+) -> Estimate:
+    if not search.best:
+        return Estimate.failed(
+            method=method,
+            observed=data.n_observed,
+            status="no model in the search could be fitted (every candidate failed; see details['search'])",
+            level=level,
+            interval_method=interval,
+            details={"search": search.table},
+        )
+    fit = fit_model(data, search.best)
+    return _finish(
+        data,
+        fit,
+        method=method,
+        model_name=search.best,
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        selection={"method": method, "options": selection_options},
+        options=options,
+        search=search,
+    )
+
+
+def stepwise(
+    data: CaptureData,
+    *,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    p_threshold: float = 0.02,
+    **options: Any,
+) -> Estimate:
+    """Chan et al.'s (2021) stepwise selection (``p_threshold=0.02``), then ``N`` under the chosen model.
+
+    The model is named by its pairs in the order they were added.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="stepwise", interval="wald")
+    >>> res.model, round(res.estimate, 1)
+    ('b:c', 268.8)
+    """
+    _check_options("stepwise", options, set())
+    interval = _check_interval(interval)
+    data = data.collapse_covariates()
+    search = stepwise_search(data, p_threshold=p_threshold)
+    return _selected(
+        data,
+        search,
+        method="stepwise",
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        selection_options={"p_threshold": p_threshold},
+        options=options,
+    )
+
+
+def _criterion_estimator(
+    criterion: str,
+    data: CaptureData,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    max_order: int | None,
+    max_models: int | None,
+    options: dict[str, Any],
+) -> Estimate:
+    _check_options(criterion, options, {"extended_mle"})
+    interval = _check_interval(interval)
+    data = data.collapse_covariates()
+    extra: dict[str, Any] = {} if max_models is None else {"max_models": max_models}
+    if "extended_mle" in options:
+        extra["extended_mle"] = bool(options.pop("extended_mle"))
+    search = exhaustive_search(data, criterion=criterion, max_order=max_order, **extra)
+    search = ModelSearch(search.table, search.best, criterion, criterion, details=search.details)
+    return _selected(
+        data,
+        search,
+        method=criterion,
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        selection_options={"max_order": search.details.get("max_order", max_order), **extra},
+        options=options,
+    )
+
+
+def aic(
+    data: CaptureData,
+    *,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    max_order: int | None = None,
+    max_models: int | None = None,
+    **options: Any,
+) -> Estimate:
+    """The AIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2)."""
+    return _criterion_estimator("aic", data, level, interval, random_seed, max_order, max_models, options)
+
+
+def bic(
+    data: CaptureData,
+    *,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    max_order: int | None = None,
+    max_models: int | None = None,
+    **options: Any,
+) -> Estimate:
+    """The BIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2).
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="bic", interval="wald")
+    >>> res.model, round(res.estimate)
+    ('EXH:HRW + OSCE:HRW + EXH:ABA:OSCE', 10357)
+    """
+    return _criterion_estimator("bic", data, level, interval, random_seed, max_order, max_models, options)
+
+
+def bic_aic(
+    data: CaptureData,
+    *,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    max_order: int | None = 2,
+    **options: Any,
+) -> Estimate:
+    """Forward selection by BIC from independence, then on by AIC (the Dutch recipe; Cruyff et al. 2017)."""
+    _check_options("bic_aic", options, set())
+    interval = _check_interval(interval)
+    data = data.collapse_covariates()
+    search = bic_aic_search(data, max_order=max_order)
+    return _selected(
+        data,
+        search,
+        method="bic_aic",
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        selection_options={"max_order": search.details.get("max_order", max_order)},
+        options=options,
+    )

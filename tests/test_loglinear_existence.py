@@ -1,0 +1,88 @@
+"""Existence of the MLE and identifiability, against SparseMSE's checkident and count_triples.
+
+Reference rows: SparseMSE 2.0.1 ``checkident(zdat, mX=0)`` (all two-way) and
+``checkident(zdat, mX=NULL)`` (main effects); codes 0 ok, 1 MLE not finite,
+2 not identifiable, 3 both; ``count_triples`` in the notes (exact integers).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import mse
+from mse.loglinear.design import Design, extended_masks
+from mse.loglinear.existence import exists_batch, mle_exists
+from mse.loglinear.irls import fit_poisson
+from mse.loglinear.terms import all_k_way
+
+DATASETS = ["uk2013", "uk2013_5", "kosovo", "korea", "western_us", "new_orleans", "new_orleans_5", "artificial_3"]
+
+
+def _checkident_rows(reference):
+    return reference[(reference["package"] == "SparseMSE") & (reference["method"] == "checkident")]
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_checkident_codes_and_triples(reference, dataset):
+    rows = _checkident_rows(reference)
+    rows = rows[rows["dataset"] == dataset]
+    assert len(rows) == 2
+    data = mse.load_dataset(dataset)
+    for _, row in rows.iterrows():
+        report = mse.check_estimability(data, row["model_terms"])
+        assert report.code == int(row["estimate"]), (dataset, row["model_terms"], report.summary())
+        match = re.search(r"count_triples=(\d+)", str(row["notes"]))
+        if match:
+            assert report.overlapping_triples == int(match.group(1))
+
+
+def test_artificial_3_as_in_chan_et_al_table_2():
+    data = mse.load_dataset("artificial_3")
+    two_way = mse.check_estimability(data, "all two-way")
+    assert two_way.non_overlapping_pairs == [("A", "C"), ("B", "C")]
+    assert two_way.infinite_terms == ["A:C", "B:C"]
+    assert two_way.mle_exists and not two_way.identifiable
+    assert two_way.n_cells_used == 4 and two_way.n_parameters_finite == 5
+    assert "not identifiable" in two_way.reason
+    main = mse.check_estimability(data, "independence")
+    assert main.ok and main.code == 0
+
+
+def test_korea_all_two_way_mle_is_not_finite():
+    report = mse.check_estimability(mse.load_dataset("korea"), "all two-way")
+    assert not report.mle_exists and report.identifiable
+    assert report.zero_fitted_cells == ["011"]
+
+
+def test_empty_list_is_reported():
+    with pytest.warns(mse.DataWarning):
+        data = mse.CaptureData.from_patterns({"100": 5, "010": 7, "110": 3}, lists=["A", "B", "C"])
+    assert mse.check_estimability(data).empty_lists == ["C"]
+
+
+def test_lp_agrees_with_newton_divergence_on_random_sparse_tables():
+    """Where the LP says the MLE does not exist, Newton's coefficients run off; where it exists, they stay finite."""
+    rng = np.random.default_rng(3)
+    design = Design(4, all_k_way(4, 2))
+    masks = design.column_masks([all_k_way(4, 2)] * 200)
+    counts = rng.poisson(rng.uniform(0.05, 4.0, size=(200, 15)))
+    counts[:, 0] += 1
+    columns, cells = extended_masks(design, masks, counts)
+    fits = fit_poisson(design.matrix, counts, column_mask=columns, cell_mask=cells)
+    exists = exists_batch(design, columns, cells, counts)
+    full_rank = np.array(
+        [np.linalg.matrix_rank(design.matrix[np.ix_(c, k)]) == k.sum() for c, k in zip(cells, columns)]
+    )
+    keep = full_rank
+    assert (~exists[keep]).sum() > 5 and exists[keep].sum() > 5  # both cases occur
+    np.testing.assert_array_equal(fits.boundary[keep], ~exists[keep])
+
+
+def test_mle_exists_simple_cases():
+    design = np.column_stack([np.ones(3), [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    assert mle_exists(design, np.array([True, True, True]))[0]
+    exists, zero = mle_exists(design, np.array([True, True, False]))
+    assert not exists and zero.tolist() == [False, False, True]
