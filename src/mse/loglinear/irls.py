@@ -149,7 +149,7 @@ def fit_poisson(
         1 if cell_mask is None or np.ndim(cell_mask) == 1 else np.shape(cell_mask)[0],
         1 if offset is None or np.ndim(offset) == 1 else np.shape(offset)[0],
     )
-    y_b = _as_batch(y, y, batch).astype(float)
+    y_b = _as_batch(y, np.zeros(n), batch).astype(float)
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
     off = _as_batch(offset, np.zeros(n), batch).astype(float)
