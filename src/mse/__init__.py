@@ -7,7 +7,14 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
-from mse.diagnostics import internal_consistency, sensitivity, trajectory
+from mse.diagnostics import (
+    goodness_of_fit,
+    internal_consistency,
+    mcmc_diagnostics,
+    overlap_diagnostics,
+    sensitivity,
+    trajectory,
+)
 from mse.errors import (
     ConvergenceWarning,
     DataError,
@@ -72,10 +79,13 @@ __all__ = [
     "compare",
     "dataset_info",
     "estimate",
+    "goodness_of_fit",
     "internal_consistency",
     "list_datasets",
     "load_dataset",
     "load_result",
+    "mcmc_diagnostics",
+    "overlap_diagnostics",
     "plot_comparison",
     "plot_internal_consistency",
     "plot_models",

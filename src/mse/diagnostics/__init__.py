@@ -1,6 +1,20 @@
 """Diagnostics: known-truth checks, sensitivity to lists and model space, fit and overlaps."""
 
 from mse.diagnostics.consistency import internal_consistency, list_as_population, trajectory
+from mse.diagnostics.fit import goodness_of_fit
+from mse.diagnostics.mcmc import mcmc_diagnostics, plot_rank, plot_trace
+from mse.diagnostics.overlaps import OverlapReport, overlap_diagnostics
 from mse.diagnostics.sensitivity import sensitivity
 
-__all__ = ["internal_consistency", "list_as_population", "sensitivity", "trajectory"]
+__all__ = [
+    "OverlapReport",
+    "goodness_of_fit",
+    "internal_consistency",
+    "list_as_population",
+    "mcmc_diagnostics",
+    "overlap_diagnostics",
+    "plot_rank",
+    "plot_trace",
+    "sensitivity",
+    "trajectory",
+]

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from mse.data.capture import CaptureData
-from mse.loglinear.design import Design, extended_masks
+from mse.loglinear.design import Design, cell_histories, extended_masks
 from mse.loglinear.existence import EstimabilityReport, model_estimability
 from mse.loglinear.irls import PoissonFits, fit_poisson
 from mse.loglinear.terms import ModelSpec, Term, format_model, parse_model
@@ -150,7 +151,16 @@ class LoglinearFit:
             "coef": dict(self.coef),
             "infinite_terms": list(self.infinite_terms),
             "iterations": self.iterations,
+            "lists": list(self.lists),
+            "cells": self.cells(),
         }
+
+    def cells(self) -> pd.DataFrame:
+        """Observed and fitted count of every observable history (``used`` is False where the extended MLE drops it)."""
+        histories = ["".join("1" if bit else "0" for bit in row) for row in cell_histories(len(self.lists))]
+        return pd.DataFrame(
+            {"history": histories, "observed": self.counts, "fitted": self.fitted, "used": self.cells_used}
+        )
 
 
 def _coefficient_names(design: Design, lists: tuple[str, ...]) -> list[str]:

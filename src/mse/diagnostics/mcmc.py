@@ -1,0 +1,79 @@
+"""Convergence diagnostics for the Bayesian methods, via ArviZ (imported on use)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mse.errors import ModelError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from mse.results import Estimate
+
+__all__ = ["mcmc_diagnostics", "plot_rank", "plot_trace"]
+
+
+def _idata(result: Estimate) -> Any:
+    if getattr(result, "idata", None) is None:
+        raise ModelError(
+            f"the {result.method!r} result holds no posterior samples; MCMC diagnostics apply to 'lcmcr', "
+            "'bayes_loglinear' and 'bayesthresh' (dga is computed exactly, without sampling)."
+        )
+    return result.idata
+
+
+def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd.DataFrame:
+    """R-hat, effective sample sizes and Monte Carlo errors of a Bayesian result.
+
+    Parameters
+    ----------
+    result
+        An estimate from a sampled Bayesian method (``"lcmcr"``,
+        ``"bayes_loglinear"``, ``"bayesthresh"``).
+    var_names
+        Variables to report (default: every scalar variable of the posterior,
+        ``N`` first). For the latent-class model these include ``n_classes``,
+        the number of occupied classes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variable: ``mean``, ``sd``, ``r_hat``, ``ess_bulk``,
+        ``ess_tail``, ``mcse_mean``, and ``converged`` (R-hat at most 1.01 and
+        bulk ESS at least 400, the thresholds of Vehtari et al. 2021).
+
+    References
+    ----------
+    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. & Bürkner, P.-C. (2021).
+    Rank-normalization, folding, and localization: an improved R-hat for
+    assessing convergence of MCMC. *Bayesian Analysis*, 16(2), 667-718.
+    """
+    import arviz as az
+
+    idata = _idata(result)
+    posterior = idata.posterior
+    if var_names is None:
+        scalar = [name for name, values in posterior.data_vars.items() if values.ndim == 2]
+        var_names = (["N"] if "N" in scalar else []) + [name for name in scalar if name != "N"]
+    summary: pd.DataFrame = az.summary(idata, var_names=var_names, kind="all", round_to="none")  # type: ignore[assignment]
+    table = summary[["mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]].copy()
+    table["converged"] = (table["r_hat"] <= 1.01) & (table["ess_bulk"] >= 400)
+    table.index.name = "variable"
+    return table.reset_index()
+
+
+def plot_trace(result: Estimate, var_names: list[str] | None = None, **kwargs: Any) -> Any:
+    """Trace plots of the posterior (ArviZ's ``plot_trace``); returns its Axes array."""
+    import arviz as az
+
+    return az.plot_trace(_idata(result), var_names=var_names or ["N"], **kwargs)
+
+
+def plot_rank(result: Estimate, var_names: list[str] | None = None, ax: Axes | None = None, **kwargs: Any) -> Any:
+    """Rank plots of the chains (Vehtari et al. 2021): uniform bars mean the chains agree."""
+    import arviz as az
+
+    return az.plot_rank(_idata(result), var_names=var_names or ["N"], ax=ax, **kwargs)
