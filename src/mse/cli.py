@@ -113,7 +113,10 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         result = estimate(
             data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
         )
-    print(result.to_json(indent=2) if args.json else result.summary() + _extras(result))
+    if args.json:
+        print(result.to_json(indent=2))
+    else:
+        print(result.summary(suppress_below=args.suppress_below, round_to=args.round_to) + _extras(result))
     return 0 if result.ok else 1
 
 
@@ -153,11 +156,106 @@ def _extras(result: Any) -> str:
     return ("\n" + "\n".join(lines)) if lines else ""
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from mse.api import compare
+    from mse.results import protect_counts
+
+    data = _load(args)
+    methods = _split(args.methods) or None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = compare(data, methods, level=args.level, random_seed=args.seed)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    view = table[["label", "model", "estimate", "lower", "upper", "interval_method", "status", "seconds"]].copy()
+    if args.round_to:
+        view = protect_counts(view, suppress_below=None, round_to=args.round_to)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format", "{:,.1f}".format):
+        print(f"{data.n_observed:,} people observed on {data.n_lists} lists; {args.level:.0%} intervals\n")
+        print(view.to_string(index=False))
+    return 0
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from mse.api import estimate
+    from mse.diagnostics import goodness_of_fit, internal_consistency, overlap_diagnostics, sensitivity
+    from mse.loglinear.existence import check_estimability
+
+    data = _load(args).collapse_covariates()
+    model = args.model or "independence"
+    sections: dict[str, Any] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = check_estimability(data, model)
+        overlaps = overlap_diagnostics(data, model)
+        result = (
+            estimate(data, method=args.method, model=args.model, random_seed=args.seed)
+            if args.model
+            else (estimate(data, method=args.method, random_seed=args.seed))
+        )
+        fit = goodness_of_fit(result, influence=False) if "cells" in result.details else None
+        consistency = internal_consistency(data, method=args.method) if data.n_lists >= 3 else None
+        leave_out = sensitivity(data, method=args.method) if data.n_lists >= 3 else None
+    sections["estimability"] = {
+        "model": report.model,
+        "mle_exists": report.mle_exists,
+        "identifiable": report.identifiable,
+        "non_overlapping_pairs": [":".join(p) for p in report.non_overlapping_pairs],
+        "overlapping_triples": report.overlapping_triples,
+        "empty_lists": report.empty_lists,
+    }
+    if args.json:
+        sections["overlaps"] = json.loads(overlaps.pairs.to_json(orient="records"))
+        sections["uninformative_lists"] = overlaps.uninformative_lists
+        sections["components"] = overlaps.components
+        sections["estimate"] = result.to_dict()
+        if fit is not None:
+            sections["fit"] = {k: v for k, v in fit.items() if k != "cells"}
+        for name, table in (("internal_consistency", consistency), ("sensitivity", leave_out)):
+            if table is not None:
+                sections[name] = json.loads(table.to_json(orient="records"))
+        print(json.dumps(sections, indent=2, default=str))
+        return 0
+    with pd.option_context("display.width", 200, "display.max_colwidth", 50, "display.float_format", "{:,.3g}".format):
+        print(f"Estimability of {report.model!r}: MLE exists: {report.mle_exists}; identifiable: {report.identifiable}")
+        if report.non_overlapping_pairs:
+            print("  pairs that never overlap: " + ", ".join(":".join(p) for p in report.non_overlapping_pairs))
+        print(f"  overlapping triples: {report.overlapping_triples}")
+        if overlaps.uninformative_lists:
+            print("  lists whose members are on no other list: " + ", ".join(overlaps.uninformative_lists))
+        if len(overlaps.components) > 1:
+            print("  the lists split into separate groups: " + " | ".join(", ".join(c) for c in overlaps.components))
+        print(f"\nPairwise overlaps under {overlaps.model!r}:")
+        print(overlaps.pairs.to_string(index=False))
+        print()
+        print(result.summary())
+        if fit is not None:
+            print(
+                f"\nGoodness of fit: deviance {fit['deviance']:.3f} on {fit['df']} df (p = {fit['p_value']:.3g}), "
+                f"Pearson X2 {fit['pearson']:.3f}"
+            )
+        if consistency is not None:
+            print(f"\nInternal consistency (each list as a population of known size; {args.method}):")
+            print(consistency.to_string(index=False))
+        if leave_out is not None:
+            print(f"\nSensitivity to leaving out each list ({args.method}):")
+            print(leave_out.drop(columns=["kind"]).to_string(index=False))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage mistake in one line, with exit status 2."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mse`` command."""
     from mse._version import __version__
 
-    parser = argparse.ArgumentParser(prog="mse", description="Multiple-systems estimation of hidden populations.")
+    parser = _Parser(prog="mse", description="Multiple-systems estimation of hidden populations.")
     parser.add_argument("--version", action="version", version=f"mse {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -181,7 +279,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--n-boot", dest="n_boot", type=int, help="bootstrap replicates (bootstrap intervals)")
     run.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra estimator option (repeatable)")
     run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument("--suppress-below", dest="suppress_below", type=int, help="show observed counts below this as <k")
+    run.add_argument("--round-to", dest="round_to", type=int, help="round numbers of people for publication")
     run.set_defaults(handler=_cmd_estimate)
+
+    side_by_side = commands.add_parser("compare", help="several methods side by side")
+    _add_data_arguments(side_by_side)
+    side_by_side.add_argument("--methods", help="comma-separated methods (default: every suitable method)")
+    side_by_side.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
+    side_by_side.add_argument("--seed", type=int, default=None, help="random seed")
+    side_by_side.add_argument("--round-to", dest="round_to", type=int, help="round numbers of people for publication")
+    side_by_side.add_argument("--json", action="store_true", help="print JSON")
+    side_by_side.set_defaults(handler=_cmd_compare)
+
+    diagnose = commands.add_parser("diagnose", help="estimability, overlaps, fit, internal consistency, sensitivity")
+    _add_data_arguments(diagnose)
+    diagnose.add_argument("--method", default="independence", help="method to diagnose (default: independence)")
+    diagnose.add_argument("--model", help="log-linear model for the estimability and overlap checks")
+    diagnose.add_argument("--seed", type=int, default=None, help="random seed")
+    diagnose.add_argument("--json", action="store_true", help="print JSON")
+    diagnose.set_defaults(handler=_cmd_diagnose)
     return parser
 
 
