@@ -22,12 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import loglinear_bootstrap, machine, markdown, write_section  # noqa: E402
+import pandas as pd
+from _common import loglinear_bootstrap, machine, markdown, write_section
 
-import pandas as pd  # noqa: E402
-
-from mse.benchmark import run  # noqa: E402
-from mse.simulate import Scenario  # noqa: E402
+from mse.benchmark import run
+from mse.simulate import Scenario
 
 SCENARIO = Scenario(
     population_size=20_000,

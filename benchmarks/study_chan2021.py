@@ -26,13 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import numpy as np  # noqa: E402
-import statsmodels.api as sm  # noqa: E402
-from _common import add_executor_arguments, available, machine, make_executor, markdown, write_section  # noqa: E402
+import numpy as np
+import statsmodels.api as sm
+from _common import add_executor_arguments, available, machine, make_executor, markdown, write_section
 
-import mse  # noqa: E402
-from mse.benchmark import run  # noqa: E402
-from mse.simulate import Scenario, history_matrix  # noqa: E402
+import mse
+from mse.benchmark import run
+from mse.simulate import Scenario, history_matrix
 
 PAPER = {"stepwise_bca": 0.900, "bic_conditional": 0.614}
 
@@ -74,7 +74,7 @@ def main() -> None:
     add_executor_arguments(parser)
     args = parser.parse_args()
 
-    have, missing = available(["stepwise", "bic"])
+    _, missing = available(["stepwise", "bic"])
     if missing:
         sys.exit(f"methods {missing} are not installed in this version of mse; nothing to run.")
     data = mse.load_dataset("uk2013_5")

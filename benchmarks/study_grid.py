@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import (  # noqa: E402
+from _common import (
     STUDY_METHODS,
     add_executor_arguments,
     available,
@@ -30,8 +30,8 @@ from _common import (  # noqa: E402
     write_section,
 )
 
-from mse.benchmark import run  # noqa: E402
-from mse.simulate import Scenario  # noqa: E402
+from mse.benchmark import run
+from mse.simulate import Scenario
 
 HETEROGENEITY = {
     "none": None,

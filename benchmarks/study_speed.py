@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import STUDY_METHODS, available, machine, markdown, write_section  # noqa: E402
+from _common import STUDY_METHODS, available, machine, markdown, write_section
 
-from mse.benchmark import SerialExecutor, run  # noqa: E402
-from mse.simulate import Scenario  # noqa: E402
+from mse.benchmark import SerialExecutor, run
+from mse.simulate import Scenario
 
 
 def scenarios(sizes: list[int], lists: list[int]) -> dict[str, Scenario]:
