@@ -210,6 +210,12 @@ def test_results_stream_to_csv_and_a_study_resumes_where_it_stopped(tmp_path, mo
     calls.clear()
     resumed = run(SCENARIOS, methods, 20, 2026, SerialExecutor(), output=output, chunk_size=5, progress=False)
     assert len(calls) == 5 + 2 * 8  # the dropped chunk, then eight new replicates per scenario
+    # A write cut short mid-line is discarded and that replicate redone.
+    text = output.read_text()
+    output.write_text(text[: len(text) - 40])
+    calls.clear()
+    run(SCENARIOS, methods, 20, 2026, SerialExecutor(), output=output, progress=False)
+    assert len(calls) == 1
     calls.clear()
     again = run(SCENARIOS, methods, 20, 2026, SerialExecutor(), output=output, progress=False)
     assert calls == []

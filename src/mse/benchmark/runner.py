@@ -266,6 +266,24 @@ class _Store:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.study_file.write_text(json.dumps(study, indent=1))
+        if not self.parquet:
+            self._drop_partial_line()
+
+    def _drop_partial_line(self) -> None:
+        """Cut a last line left unfinished by an interrupted write, so new rows start on a line of their own."""
+        if not self.path.exists():
+            return
+        with open(self.path, "rb+") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            tail_start = max(0, size - 65536)
+            handle.seek(tail_start)
+            tail = handle.read()
+            if tail.endswith(b"\n"):
+                return
+            cut = tail.rfind(b"\n")
+            handle.truncate(tail_start + cut + 1 if cut >= 0 else 0)
 
     def load(self) -> pd.DataFrame:
         if self.parquet:
@@ -510,7 +528,7 @@ def run(
     bar.close()
 
     frame = store.load() if store is not None else pd.DataFrame(collected, columns=RESULT_COLUMNS)
-    frame = _tidy(frame)
+    frame = _tidy(frame.dropna(subset=[*_INT_COLUMNS, "seconds"]))
     scenario_order = {label: i for i, (label, _) in enumerate(scenario_pairs)}
     method_order = {m.label: i for i, m in enumerate(method_specs)}
     frame = frame[frame["scenario"].isin(scenario_order) & frame["method"].isin(method_order)]
