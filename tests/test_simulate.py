@@ -244,3 +244,34 @@ def test_history_matrix_orders_cells_like_dense_counts():
 def test_generate_rejects_something_that_is_not_a_scenario():
     with pytest.raises(mse.ModelError, match="Scenario"):
         generate({"population_size": 10}, 0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    probs=st.lists(st.floats(0.05, 0.9), min_size=3, max_size=5),
+    interaction=st.floats(-2, 2),
+    sd=st.floats(0, 2),
+    seed=st.integers(0, 2**16),
+)
+def test_relabelling_lists_permutes_the_cells(probs, interaction, sd, seed):
+    """The model does not depend on the order of the lists: reversing them reverses every history."""
+    t = len(probs)
+    names = [f"L{i}" for i in range(t)]
+    forward = Scenario(
+        1000,
+        probs,
+        lists=names,
+        interactions={(names[0], names[1]): interaction},
+        heterogeneity={"kind": "logit_normal", "sd": sd},
+    )
+    backward = Scenario(
+        1000,
+        probs[::-1],
+        lists=names[::-1],
+        interactions={(names[1], names[0]): interaction},
+        heterogeneity={"kind": "logit_normal", "sd": sd},
+    )
+    reversed_codes = history_matrix(t)[:, ::-1] @ (1 << np.arange(t - 1, -1, -1))
+    np.testing.assert_allclose(cell_probabilities(backward)[reversed_codes], cell_probabilities(forward), rtol=1e-10)
+    data, _ = generate(forward, seed)
+    assert data.n_observed <= 1000
