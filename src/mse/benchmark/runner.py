@@ -518,7 +518,8 @@ def run(
     with pool:
         futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
         for future in pool.as_completed(futures):
-            chunk = futures[future]
+            # Dropping each finished future releases its rows, so memory stays flat when streaming to disk.
+            chunk = futures.pop(future)
             rows = future.result()
             if store is not None:
                 store.append(rows, chunk)

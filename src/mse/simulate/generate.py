@@ -134,7 +134,7 @@ def cell_probabilities(scenario: Scenario) -> np.ndarray:
     return probabilities @ _stratum_cell_probabilities(scenario, offsets)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Truth:
     """What a simulated data set was drawn from, and what was drawn.
 
