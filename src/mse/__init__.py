@@ -98,3 +98,14 @@ __all__ = [
     "sensitivity",
     "trajectory",
 ]
+
+_SUBPACKAGES = ("benchmark", "simulate")
+
+
+def __getattr__(name: str) -> object:
+    # Simulation and benchmarking are imported on first use so that `import mse` stays fast.
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"mse.{name}")
+    raise AttributeError(f"module 'mse' has no attribute {name!r}")
