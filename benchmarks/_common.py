@@ -70,54 +70,6 @@ def markdown(frame: pd.DataFrame, floatfmt: str = ".3f") -> str:
     return "\n".join([header, rule, *rows])
 
 
-def _independence_fits(design: np.ndarray, y: np.ndarray, iterations: int = 30) -> np.ndarray:
-    """Poisson MLE of the independence log-linear model for each row of ``y`` (batched Newton)."""
-    coef = np.linalg.lstsq(design, np.log(y + 0.5).T, rcond=None)[0].T
-    for _ in range(iterations):
-        mu = np.exp(coef @ design.T)
-        score = (y - mu) @ design
-        information = np.einsum("mn,np,nq->mpq", mu, design, design)
-        step = np.linalg.solve(information, score[..., None])[..., 0]
-        coef = coef + step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return coef
-
-
-def loglinear_bootstrap(data, *, level, interval, random_seed, n_boot=2000, **options):
-    """Independence log-linear model with a parametric-bootstrap percentile interval.
-
-    A stand-in with the cost profile of a real estimator (one Poisson fit, then
-    ``n_boot`` refits), for timing the study runner without depending on which
-    estimators are installed.
-    """
-    if options:
-        raise mse.ModelError(f"unknown options {sorted(options)}; valid: n_boot")
-    table = data.collapse_covariates().dense_counts()
-    t = data.n_lists
-    codes = np.arange(1, 2**t)
-    design = np.column_stack([np.ones(codes.size), (codes[:, None] >> np.arange(t - 1, -1, -1)) & 1]).astype(float)
-    y = table[1:].astype(float)
-    coef = _independence_fits(design, y[None, :])[0]
-    fitted = np.exp(design @ coef)
-    estimate = y.sum() + math.exp(coef[0])
-    rng = np.random.default_rng(random_seed)
-    resampled = rng.poisson(fitted, size=(n_boot, codes.size)).astype(float)
-    draws = resampled.sum(axis=1) + np.exp(_independence_fits(design, resampled)[:, 0])
-    lower, upper = np.quantile(draws[np.isfinite(draws)], [(1 - level) / 2, (1 + level) / 2])
-    return mse.Estimate(
-        estimate=estimate,
-        lower=float(lower),
-        upper=float(upper),
-        level=level,
-        observed=data.n_observed,
-        method="loglinear_bootstrap",
-        model="independence",
-        interval_method="parametric_bootstrap",
-        draws=draws,
-    )
-
-
 def add_executor_arguments(parser) -> None:
     """--workers / --dask / --output-dir / --no-readme, shared by the study scripts."""
     parser.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")

@@ -1,6 +1,6 @@
 """Speed-up of a 500-replicate simulation study on 2 worker processes against 1.
 
-    python benchmarks/bench_simulation_scaling.py                  # reference estimator
+    python benchmarks/bench_simulation_scaling.py                  # independence + parametric bootstrap
     python benchmarks/bench_simulation_scaling.py --method stepwise  # any installed method
 
 The same study (same seed) runs on a one-process and on a two-process
@@ -26,7 +26,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import pandas as pd  # noqa: E402
-from _common import loglinear_bootstrap, machine, markdown, write_section  # noqa: E402
+from _common import machine, markdown, write_section  # noqa: E402
 
 from mse.benchmark import run  # noqa: E402
 from mse.simulate import Scenario  # noqa: E402
@@ -53,8 +53,8 @@ def timed(methods, n_replicates: int, workers: int) -> tuple[float, pd.DataFrame
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicates", type=int, default=500)
-    parser.add_argument("--method", default=None, help="an installed mse.estimate method (default: reference)")
-    parser.add_argument("--n-boot", type=int, default=10000, help="bootstrap size of the reference estimator")
+    parser.add_argument("--method", default=None, help="an mse.estimate method (default: independence + bootstrap)")
+    parser.add_argument("--n-boot", type=int, default=10000, help="bootstrap size of the default method")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args()
@@ -62,8 +62,8 @@ def main() -> None:
         methods = [args.method]
         label = args.method
     else:
-        methods = [("loglinear_bootstrap", loglinear_bootstrap, {"n_boot": args.n_boot})]
-        label = f"independence log-linear + parametric bootstrap ({args.n_boot} refits, reference estimator)"
+        methods = [("independence", "independence", {"interval": "parametric_bootstrap", "n_boot": args.n_boot})]
+        label = f"independence log-linear model + parametric bootstrap ({args.n_boot} refits)"
 
     times: dict[int, list[float]] = {1: [], 2: []}
     loads: dict[int, list[float]] = {1: [], 2: []}

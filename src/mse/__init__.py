@@ -36,8 +36,8 @@ from mse.plotting import (
 )
 from mse.results import Estimate, ModelSearch, load_result, protect_counts
 
-# Public names whose modules pull in heavier parts of SciPy are imported on first use,
-# so that `import mse` stays fast.
+# Public names whose modules pull in heavier parts of SciPy, and the simulation and
+# benchmarking subpackages, are imported on first use so that `import mse` stays fast.
 _LAZY = {
     "closed_population_models": "mse.closed.table",
     "check_estimability": "mse.loglinear.existence",
@@ -46,14 +46,20 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+_SUBPACKAGES = ("benchmark", "simulate")
 
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mse' has no attribute {name!r}")
+    elif name in _SUBPACKAGES:
+        value = importlib.import_module(f"mse.{name}")
+    else:
+        raise AttributeError(f"module 'mse' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
@@ -98,14 +104,3 @@ __all__ = [
     "sensitivity",
     "trajectory",
 ]
-
-_SUBPACKAGES = ("benchmark", "simulate")
-
-
-def __getattr__(name: str) -> object:
-    # Simulation and benchmarking are imported on first use so that `import mse` stays fast.
-    if name in _SUBPACKAGES:
-        import importlib
-
-        return importlib.import_module(f"mse.{name}")
-    raise AttributeError(f"module 'mse' has no attribute {name!r}")

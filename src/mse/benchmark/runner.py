@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mse.benchmark._progress import ProgressBar
 from mse.benchmark.executors import open_pool
 from mse.benchmark.metrics import summarise
 from mse.errors import ModelError
+from mse.progress import ProgressBar
 from mse.simulate.generate import Truth, generate
 from mse.simulate.scenario import Scenario
 
@@ -386,7 +386,7 @@ def run(
     output: str | os.PathLike[str] | None = None,
     chunk_size: int | None = None,
     n_workers: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> BenchmarkResult:
     """Fit every method to every replicate of every scenario and collect the results.
 
@@ -429,7 +429,9 @@ def run(
         Local processes for the default executor (and the basis of the default
         chunk size).
     progress
-        Show a progress bar on standard error.
+        Show a progress bar on standard error: ``True`` always, ``False``
+        never, ``None`` (default) when standard error is a terminal and the
+        study is expected to take more than a few seconds.
 
     Returns
     -------
@@ -513,7 +515,7 @@ def run(
                 )
             )
 
-    bar = ProgressBar(sum(len(c.replicates) for c in chunks), enabled=progress)
+    bar = ProgressBar(sum(len(c.replicates) for c in chunks), label="replicates", enabled=progress)
     collected: list[dict[str, Any]] = []
     with pool:
         futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
