@@ -47,3 +47,38 @@ def test_usage_mistake_is_one_line(capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mse estimate: error: argument --level")
+
+
+def test_simulate_command(capsys, tmp_path):
+    import mse
+
+    scenario = mse.simulate.Scenario(population_size=2000, capture_probabilities=[0.3, 0.3, 0.3])
+    path = tmp_path / "scenario.json"
+    path.write_text(scenario.to_json())
+    assert (
+        main(
+            [
+                "simulate",
+                str(path),
+                "--replicates",
+                "6",
+                "--methods",
+                "independence",
+                "--workers",
+                "1",
+                "--seed",
+                "4",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary[0]["method"] == "independence" and summary[0]["replicates"] == 6
+    # independent lists with equal capture probabilities: the independence model is unbiased
+    assert abs(summary[0]["relative_bias"]) < 0.05
+    out = tmp_path / "one.csv"
+    assert main(["simulate", str(path), "--generate", str(out), "--seed", "4"]) == 0
+    assert out.read_text().startswith("A,B,C,count")
+    assert main(["simulate", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -244,6 +244,46 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from mse.benchmark import run
+    from mse.simulate import Scenario, generate
+
+    try:
+        with open(args.scenario, encoding="utf-8") as handle:
+            scenario = Scenario.from_json(handle.read())
+    except OSError as exc:
+        raise MSEError(f"cannot read {args.scenario}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise MSEError(f"{args.scenario} is not valid JSON: {exc}") from None
+    if args.generate:
+        data, truth = generate(scenario, args.seed if args.seed is not None else 0)
+        data.to_frame().to_csv(args.generate, index=False)
+        print(
+            f"wrote {data.n_observed:,} observed people on {data.n_lists} lists to {args.generate} "
+            f"(population {truth.population_size:,}, dark figure {truth.dark_figure:,})"
+        )
+        return 0
+    methods = _split(args.methods) or ["independence", "stepwise"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = run(
+            scenario,
+            methods,
+            args.replicates,
+            random_seed=args.seed if args.seed is not None else 0,
+            output=args.output,
+            progress=None,
+            n_workers=args.workers,
+        )
+    summary = study.summary()
+    if args.json:
+        print(summary.to_json(orient="records", indent=2))
+    else:
+        with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
+            print(summary.to_string(index=False))
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """Reports a usage mistake in one line, with exit status 2."""
 
@@ -299,6 +339,17 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--seed", type=int, default=None, help="random seed")
     diagnose.add_argument("--json", action="store_true", help="print JSON")
     diagnose.set_defaults(handler=_cmd_diagnose)
+
+    simulate = commands.add_parser("simulate", help="a simulation study from a scenario file (JSON)")
+    simulate.add_argument("scenario", help="scenario JSON, as written by mse.simulate.Scenario.to_json()")
+    simulate.add_argument("--methods", help="comma-separated methods (default: independence,stepwise)")
+    simulate.add_argument("--replicates", type=int, default=100, help="replicates (default 100)")
+    simulate.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    simulate.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    simulate.add_argument("--output", help="CSV file that receives results as they finish; a rerun resumes")
+    simulate.add_argument("--generate", metavar="CSV", help="write one simulated data set to CSV instead")
+    simulate.add_argument("--json", action="store_true", help="print JSON")
+    simulate.set_defaults(handler=_cmd_simulate)
     return parser
 
 
