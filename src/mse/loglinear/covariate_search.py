@@ -68,23 +68,27 @@ def _penalty(name: str, n_observed: int) -> float:
 
 
 def _score_statistics(fit: CovariateFit, design: CovariateDesign, candidates: list[Term]) -> np.ndarray:
-    """Rao score statistic for adding each candidate term to ``fit``."""
+    """Rao score statistic for adding each candidate term to ``fit`` (all candidates in one product)."""
     X = fit.design
     mu = fit.fitted
-    residual = fit.filled - mu
-    weighted = X * mu[:, None]
-    info = X.T @ weighted
+    root = np.sqrt(mu)[:, None]
+    blocks = [design.block(term)[0] for term in candidates]
+    bounds = np.cumsum([0] + [b.shape[1] for b in blocks])
+    weighted = np.hstack([X, *blocks]) * root
+    info = weighted.T @ weighted
+    p = X.shape[1]
+    score = np.hstack(blocks).T @ (fit.filled - mu)
     try:
-        info_inv = np.linalg.inv(info)
+        current_inv = np.linalg.inv(info[:p, :p])
     except np.linalg.LinAlgError:
-        info_inv = np.linalg.pinv(info)
+        current_inv = np.linalg.pinv(info[:p, :p])
     stats = np.empty(len(candidates))
-    for i, term in enumerate(candidates):
-        new = design.block(term)[0]
-        score = new.T @ residual
-        cross = new.T @ weighted
-        efficient = new.T @ (new * mu[:, None]) - cross @ info_inv @ cross.T
-        stats[i] = float(score @ np.linalg.pinv(efficient) @ score)
+    for i in range(len(candidates)):
+        cols = slice(p + bounds[i], p + bounds[i + 1])
+        cross = info[cols, :p]
+        efficient = info[cols, cols] - cross @ current_inv @ cross.T
+        s = score[bounds[i] : bounds[i + 1]]
+        stats[i] = float(s @ np.linalg.pinv(efficient) @ s)
     return stats
 
 
@@ -166,7 +170,7 @@ def covariate_search(
     criterion: str = "bic_aic",
     *,
     max_exhaustive_terms: int = 10,
-    exact_candidates: int = 3,
+    exact_candidates: int = 2,
     exact_limit: int = 20_000,
     candidates: list[Term] | None = None,
 ) -> tuple[ModelSearch, CovariateFit]:

@@ -419,17 +419,25 @@ class _Information:
         self.design = design
         n, p = design.shape
         self.rows, self.cols = np.triu_indices(p)
-        self.outer = design[:, self.rows] * design[:, self.cols] if n * len(self.rows) <= _OUTER_LIMIT else None
+        self.fits_in_memory = n * len(self.rows) <= _OUTER_LIMIT
+        self.outer: np.ndarray | None = None
 
     def __call__(self, mu: np.ndarray) -> np.ndarray:
         p = self.design.shape[1]
-        if self.outer is not None and len(mu) > 4:
+        if self.fits_in_memory and len(mu) > 4:
+            if self.outer is None:  # built on first use: single fits never need it
+                self.outer = self.design[:, self.rows] * self.design[:, self.cols]
             packed = mu @ self.outer
             full = np.empty((len(mu), p, p))
             full[:, self.rows, self.cols] = packed
             full[:, self.cols, self.rows] = packed
             return full
-        return np.stack([self.design.T @ (m[:, None] * self.design) for m in mu])
+        # W'W with W = sqrt(mu) X: numpy computes a product with its own transpose by a symmetric rank-k update
+        out = np.empty((len(mu), p, p))
+        for b, m in enumerate(mu):
+            weighted = self.design * np.sqrt(m)[:, None]
+            out[b] = weighted.T @ weighted
+        return out
 
 
 def newton_fit(

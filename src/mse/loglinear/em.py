@@ -114,7 +114,7 @@ def fit_em(
     start: np.ndarray | None = None,
     max_iter: int = 2000,
     tol: float = 1e-10,
-    newton_steps: int = 2,
+    newton_steps: int = 1,
     with_cov: bool = False,
     information: _Information | None = None,
 ) -> EMFits:
