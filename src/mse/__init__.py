@@ -6,7 +6,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
-from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
+from mse.data import CaptureData, dataset_info, list_datasets, load_dataset, load_truth
 from mse.diagnostics import internal_consistency, sensitivity, trajectory
 from mse.errors import (
     ConvergenceWarning,
@@ -36,6 +36,7 @@ _LAZY = {
     "check_estimability": "mse.loglinear.existence",
     "EstimabilityReport": "mse.loglinear.existence",
     "select_model": "mse.loglinear.search",
+    "rates": "mse.loglinear.rates",
 }
 
 
@@ -76,6 +77,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_result",
+    "load_truth",
     "plot_comparison",
     "plot_internal_consistency",
     "plot_models",
@@ -84,6 +86,7 @@ __all__ = [
     "plot_residuals",
     "plot_sensitivity",
     "protect_counts",
+    "rates",
     "select_model",
     "sensitivity",
     "trajectory",

@@ -125,7 +125,9 @@ def generate_covariate_population(
         log_mu = log_dark(cell) + histories @ effects + pair_effect
         mu = np.exp(log_mu)
         counts = rng.poisson(mu)
-        truth_rows.append({**cell, "N": int(counts.sum()), "N_expected": float(mu.sum()), "observed": int(counts[1:].sum())})
+        truth_rows.append(
+            {**cell, "N": int(counts.sum()), "N_expected": float(mu.sum()), "observed": int(counts[1:].sum())}
+        )
         for h in np.flatnonzero(counts[1:]) + 1:
             records.append((histories[h], cell, int(counts[h])))
     truth = pd.DataFrame(truth_rows)

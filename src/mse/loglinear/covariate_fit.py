@@ -103,16 +103,16 @@ class CovariateFit:
         return frame
 
     def wald(self, level: float) -> tuple[float, float]:
-        """Log-normal interval for ``N`` from the delta-method variance of the total dark figure.
+        """Log-normal interval for ``N`` from the delta-method variance of the fitted total dark figure ``D``.
 
-        The variance is ``g' V g + D`` with ``D`` the total dark figure, ``g = sum_k d_k x0_k``
-        its gradient and ``V`` the inverse information (plus the Poisson variance
-        of the dark figure itself, as for models without covariates).
+        ``var(log D) = g' V g / D**2`` with ``g = sum_k d_k x0_k`` the gradient of ``D``
+        and ``V`` the inverse information; ``N`` lies in ``n + D exp(+/- z se)``.
+        Without covariates this is the Wald interval of :mod:`mse.loglinear.intervals`.
         """
         if not self.ok or self.cov is None or self.table.has_missing:
             return math.nan, math.nan
         gradient = self.dark @ self.dark_design
-        variance = float(gradient @ self.cov @ gradient) + self.dark_figure
+        variance = float(gradient @ self.cov @ gradient)
         if not math.isfinite(variance) or variance <= 0:
             return math.nan, math.nan
         se_log = math.sqrt(variance) / self.dark_figure
