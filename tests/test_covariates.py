@@ -301,7 +301,7 @@ def test_recovery_of_the_synthetic_truth_under_the_generating_model():
 def test_search_recovers_generating_terms():
     data = mse.load_dataset("netherlands_synthetic")
     table = build_table(data)
-    search, fit = covariate_search(table, CovariateDesign(table), "bic_aic")
+    _search, fit = covariate_search(table, CovariateDesign(table), "bic_aic")
     generating = {
         "I:form",
         "K:nationality",
