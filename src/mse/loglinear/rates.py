@@ -78,8 +78,8 @@ def rates(
                 "estimate": [result.estimate],
                 "lower": [result.lower],
                 "upper": [result.upper],
-                "population": [float(population)],
-            }  # type: ignore[arg-type]
+                "population": [float(population)],  # type: ignore[arg-type]
+            }
         )
     else:
         names = [by] if isinstance(by, str) else list(by)
