@@ -6,7 +6,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
-from mse.data import CaptureData, dataset_info, list_datasets, load_dataset
+from mse.data import CaptureData, dataset_info, list_datasets, load_dataset, load_truth
 from mse.diagnostics import (
     goodness_of_fit,
     internal_consistency,
@@ -43,6 +43,7 @@ _LAZY = {
     "check_estimability": "mse.loglinear.existence",
     "EstimabilityReport": "mse.loglinear.existence",
     "select_model": "mse.loglinear.search",
+    "rates": "mse.loglinear.rates",
 }
 
 
@@ -90,6 +91,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "load_result",
+    "load_truth",
     "mcmc_diagnostics",
     "overlap_diagnostics",
     "plot_comparison",
@@ -100,6 +102,7 @@ __all__ = [
     "plot_residuals",
     "plot_sensitivity",
     "protect_counts",
+    "rates",
     "select_model",
     "sensitivity",
     "trajectory",

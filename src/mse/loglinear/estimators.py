@@ -9,6 +9,11 @@ adds an interval: ``"profile"`` (default; Rcapture's convention), ``"wald"``
 ``"bca"``, ``"bootstrap_top"``) that repeats the whole selection in every
 replicate. An estimate that does not exist comes back with a status saying
 why and ``nan`` numbers (``mse.estimate(..., strict=True)`` raises instead).
+
+Data with covariates go to the models on lists x covariates of
+:mod:`mse.loglinear.covariate_estimators` (``independence``, ``loglinear``,
+``aic``, ``bic``, ``bic_aic``), unless ``covariates=[]`` asks for the
+covariates to be summed out; ``stepwise`` always sums them out.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
+from mse.loglinear.covariate_estimators import covariate_estimate, uses_covariates
 from mse.loglinear.fit import LoglinearFit, fit_model
 from mse.loglinear.intervals import profile_interval, wald_interval
 from mse.loglinear.search import bic_aic_search, exhaustive_search, stepwise_search
@@ -150,6 +156,16 @@ def loglinear(
     >>> round(res.estimate)
     14402
     """
+    if uses_covariates(data, options):
+        return covariate_estimate(
+            data,
+            method="loglinear",
+            level=level,
+            interval=interval,
+            random_seed=random_seed,
+            model=model,
+            options=options,
+        )
     _check_options("loglinear", options, set())
     if model is None:
         raise ModelError("method 'loglinear' needs model=..., e.g. model='A:B + B:C' or model='all two-way'.")
@@ -178,6 +194,10 @@ def independence(data: CaptureData, *, level: float, interval: str | None, rando
     >>> round(mse.estimate(mse.load_dataset("uk2013"), method="independence").estimate)
     12214
     """
+    if uses_covariates(data, options):
+        return covariate_estimate(
+            data, method="independence", level=level, interval=interval, random_seed=random_seed, options=options
+        )
     _check_options("independence", options, set())
     interval = _check_interval(interval)
     data = data.collapse_covariates()
@@ -250,6 +270,7 @@ def stepwise(
     >>> res.model, round(res.estimate, 1)
     ('b:c', 268.8)
     """
+    options.pop("covariates", None)
     _check_options("stepwise", options, set())
     interval = _check_interval(interval)
     data = data.collapse_covariates()
@@ -276,6 +297,17 @@ def _criterion_estimator(
     max_models: int | None,
     options: dict[str, Any],
 ) -> Estimate:
+    if uses_covariates(data, options):
+        if max_models is not None:
+            raise ModelError("max_models does not apply to models with covariates; use max_exhaustive_terms.")
+        return covariate_estimate(
+            data,
+            method=criterion,
+            level=level,
+            interval=interval,
+            random_seed=random_seed,
+            options={**options, "max_order": max_order},
+        )
     _check_options(criterion, options, {"extended_mle"})
     interval = _check_interval(interval)
     data = data.collapse_covariates()
@@ -342,6 +374,15 @@ def bic_aic(
     **options: Any,
 ) -> Estimate:
     """Forward selection by BIC from independence, then on by AIC (the Dutch recipe; Cruyff et al. 2017)."""
+    if uses_covariates(data, options):
+        return covariate_estimate(
+            data,
+            method="bic_aic",
+            level=level,
+            interval=interval,
+            random_seed=random_seed,
+            options={**options, "max_order": max_order},
+        )
     _check_options("bic_aic", options, set())
     interval = _check_interval(interval)
     data = data.collapse_covariates()

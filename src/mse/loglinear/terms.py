@@ -9,6 +9,16 @@ Model strings join terms by ``+`` and lists within a term by ``:``
 (``"LA:NG + NG:PF"``). ``"independence"`` (or an empty string) is the
 main-effects model; ``"all two-way"`` and ``"all three-way"`` hold every term
 up to that order. A sequence of tuples of list names is accepted as well.
+
+Covariates
+----------
+With ``covariates=(...)`` the parser also accepts covariate names as factors
+(``"P:sex + K:nationality + year"``). Factors are numbered lists first
+(``0 .. t-1``), then covariates (``t, t+1, ...``), so a term such as ``P:sex``
+is the tuple ``(index of P, t + index of sex)``. Main effects of the lists and
+of every covariate in the model are always in (as in the models of van der
+Heijden et al. 2012 and Cruyff et al. 2017): a term naming a single covariate
+is allowed and adds nothing. Without covariates nothing changes.
 """
 
 from __future__ import annotations
@@ -24,12 +34,14 @@ __all__ = [
     "Term",
     "Terms",
     "all_k_way",
+    "format_covariate_model",
     "format_model",
     "generating_terms",
     "hierarchical_closure",
     "is_hierarchical",
     "k_way_terms",
     "parse_model",
+    "two_factor_terms",
 ]
 
 Term = tuple[int, ...]
@@ -117,7 +129,7 @@ def _split_term(text: str) -> list[str]:
     return [part.strip() for part in text.split(":")]
 
 
-def parse_model(spec: ModelSpec, lists: Sequence[str]) -> Terms:
+def parse_model(spec: ModelSpec, lists: Sequence[str], covariates: Sequence[str] = ()) -> Terms:
     """Read a model specification into a hierarchical set of interaction terms.
 
     Parameters
@@ -128,6 +140,10 @@ def parse_model(spec: ModelSpec, lists: Sequence[str]) -> Terms:
         frozenset of position tuples.
     lists
         The list names, in the order of the data.
+    covariates
+        Covariate names that may appear in terms as factors, numbered after the
+        lists (see the module notes). ``"all two-way"`` then means every term of
+        two factors (list x list, list x covariate, covariate x covariate).
 
     Returns
     -------
@@ -147,7 +163,11 @@ def parse_model(spec: ModelSpec, lists: Sequence[str]) -> Terms:
     [(0, 1), (0, 1, 2), (0, 2), (1, 2)]
     >>> sorted(parse_model("all two-way", ["A", "B", "C"]))
     [(0, 1), (0, 2), (1, 2)]
+    >>> sorted(parse_model("A:sex + year", ["A", "B", "C"], covariates=["sex", "year"]))
+    [(0, 3)]
     """
+    if covariates:
+        return _parse_with_covariates(spec, list(lists), list(covariates))
     lists = list(lists)
     t = len(lists)
     if spec is None:
@@ -187,7 +207,10 @@ def parse_model(spec: ModelSpec, lists: Sequence[str]) -> Terms:
             )
         unknown = [name for name in names if name not in lists]
         if unknown:
-            raise ModelError(f"model {spec!r} names unknown list(s) {unknown}; the lists are {lists}.")
+            raise ModelError(
+                f"model {spec!r} names unknown list(s) {unknown}; the lists are {lists}. A covariate can enter a "
+                "term only when the data carry it (build the data with covariates=[...])."
+            )
         if len(set(names)) != len(names):
             raise ModelError(f"model term {':'.join(names)!r} repeats a list; each list may appear once per term.")
         if len(names) >= t:
@@ -196,4 +219,78 @@ def parse_model(spec: ModelSpec, lists: Sequence[str]) -> Terms:
                 "(the full interaction would need the unobserved cell)."
             )
         positions.append(tuple(sorted(lists.index(name) for name in names)))
+    return hierarchical_closure(term for term in positions if len(term) >= 2)
+
+
+def two_factor_terms(n_lists: int, n_covariates: int) -> list[Term]:
+    """Every estimable term of two factors (lists ``0..t-1``, covariates ``t..``), in lexicographic order.
+
+    With two lists the list pair is left out: it would need the unobserved cell.
+    """
+    return [pair for pair in combinations(range(n_lists + n_covariates), 2) if not (n_lists == 2 and pair == (0, 1))]
+
+
+def format_covariate_model(terms: Iterable[Term], factors: Sequence[str]) -> str:
+    """A model over lists and covariates in term syntax: its generating class, or ``"independence"``.
+
+    Examples
+    --------
+    >>> format_covariate_model({(0, 1), (1, 3)}, ["A", "B", "C", "sex"])
+    'A:B + B:sex'
+    """
+    terms = frozenset(terms)
+    if not terms:
+        return "independence"
+    return " + ".join(":".join(factors[i] for i in term) for term in generating_terms(terms))
+
+
+def _parse_with_covariates(spec: ModelSpec, lists: list[str], covariates: list[str]) -> Terms:
+    t = len(lists)
+    factors = lists + covariates
+    if spec is None:
+        return frozenset()
+    if isinstance(spec, frozenset) and all(isinstance(x, tuple) and all(isinstance(i, int) for i in x) for x in spec):
+        raw_terms = [[factors[i] for i in term] for term in spec if all(0 <= i < len(factors) for i in term)]
+        if len(raw_terms) != len(spec):
+            raise ModelError(f"model terms {sorted(spec)} refer to factor positions outside 0..{len(factors) - 1}.")
+    elif isinstance(spec, str):
+        key = " ".join(spec.strip().lower().replace("_", " ").replace("-", " ").split())
+        if key in ("independence", "main effects", ""):
+            return frozenset()
+        if key == "all two way":
+            return frozenset(two_factor_terms(t, len(covariates)))
+        if key in ("all three way", "all four way"):
+            raise ModelError(
+                f"{spec!r} is not available for models with covariates; name the terms, e.g. 'A:B + A:sex'."
+            )
+        raw_terms = [_split_term(part) for part in spec.split("+")]
+    else:
+        try:
+            items = list(spec)
+        except TypeError:
+            raise ModelError(
+                f"a model is a string like 'A:B + B:sex' or a sequence of terms, got {type(spec).__name__}."
+            ) from None
+        raw_terms = [_split_term(item) if isinstance(item, str) else [str(x).strip() for x in item] for item in items]
+    positions: list[Term] = []
+    for names in raw_terms:
+        if not names or any(name == "" for name in names):
+            raise ModelError(
+                f"malformed model {spec!r}: empty term; write terms like 'A:B + B:sex' with lists from {lists} "
+                f"and covariates from {covariates}."
+            )
+        unknown = [name for name in names if name not in factors]
+        if unknown:
+            raise ModelError(
+                f"model {spec!r} names {unknown}, which are neither lists nor covariates of the data; the lists are "
+                f"{lists} and the covariates {covariates}."
+            )
+        if len(set(names)) != len(names):
+            raise ModelError(f"model term {':'.join(names)!r} repeats a factor; each may appear once per term.")
+        if sum(name in lists for name in names) >= t:
+            raise ModelError(
+                f"model term {':'.join(names)!r} involves all {t} lists; the highest estimable order among lists "
+                f"is {t - 1} (the full interaction would need the unobserved cells)."
+            )
+        positions.append(tuple(sorted(factors.index(name) for name in names)))
     return hierarchical_closure(term for term in positions if len(term) >= 2)

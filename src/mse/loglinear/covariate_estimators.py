@@ -1,0 +1,234 @@
+"""The log-linear estimators on data with covariates.
+
+:mod:`mse.loglinear.estimators` sends data that carry covariates here (unless
+``covariates=[]`` asks for them to be summed out): ``independence`` (main
+effects of lists and covariates), ``loglinear`` (a given model such as
+``"P:sex + K:nationality + year"``), ``bic`` and ``aic`` (exhaustive over the
+two-factor terms where feasible, else forward) and ``bic_aic`` (the Dutch
+forward recipe); see :mod:`mse.loglinear.covariate_search`. The result holds
+the estimate by complete covariate cell in :attr:`mse.Estimate.strata` and the
+bootstrap replicates per cell in ``details["strata_draws"]``, so that
+:meth:`mse.Estimate.breakdown` gives every level and combination of levels with
+intervals from the same replicates.
+
+Options
+-------
+``covariates``
+    The covariates to model (default all of the data's; ``[]`` sums them out
+    and uses the models without covariates).
+``year_polynomial``
+    ``{"year": 2}``: code that covariate by an orthogonal polynomial of that degree
+    instead of a factor.
+``n_boot``, ``progress``
+    Bootstrap replicates (default 1000) and progress bar.
+``max_exhaustive_terms``
+    For ``bic``/``aic``: the largest number of candidate terms searched exhaustively (default 10).
+``max_order``
+    Accepted for compatibility; only two-factor terms are searched (``None`` or 2).
+
+Intervals: ``"parametric_bootstrap"`` (the default; percentile intervals for the
+total and every level, :mod:`mse.loglinear.breakdown`), ``"wald"`` (total only,
+log-normal from the delta method; not with missing covariate values) or ``"none"``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from mse.data.capture import CaptureData
+from mse.errors import EstimabilityWarning, ModelError
+from mse.loglinear.covariate_fit import CovariateFit, fit_covariate_model
+from mse.loglinear.covariate_search import covariate_search
+from mse.loglinear.covariates import CovariateDesign, build_table
+from mse.loglinear.terms import parse_model
+from mse.results import Estimate, ModelSearch
+
+__all__ = ["COVARIATE_INTERVALS", "covariate_estimate", "uses_covariates"]
+
+COVARIATE_INTERVALS = ("parametric_bootstrap", "wald", "none")
+_OPTIONS = {"covariates", "year_polynomial", "n_boot", "progress", "max_exhaustive_terms", "max_order"}
+
+
+def uses_covariates(data: CaptureData, options: dict[str, Any]) -> bool:
+    """Whether an estimator should model the data's covariates (and drop ``covariates=[]`` from ``options``)."""
+    chosen = options.get("covariates")
+    if chosen is not None and len(chosen) == 0:
+        options.pop("covariates")
+        return False
+    if chosen is not None and not data.covariates:
+        raise ModelError(
+            f"covariates={list(chosen)} were asked for, but the data have no covariates; build the data with "
+            "covariates=[...] (CaptureData.from_counts or from_records)."
+        )
+    return bool(data.covariates)
+
+
+def _percentile(values: np.ndarray, level: float) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return math.nan, math.nan
+    tail = 100.0 * (1.0 - level) / 2.0
+    return float(np.percentile(finite, tail)), float(np.percentile(finite, 100.0 - tail))
+
+
+def covariate_estimate(
+    data: CaptureData,
+    *,
+    method: str,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    model: Any = None,
+    options: dict[str, Any],
+) -> Estimate:
+    """Estimate ``N`` and its breakdown by covariates with a log-linear model on lists x covariates.
+
+    Parameters
+    ----------
+    data
+        Capture histories with covariates (missing values allowed: EM).
+    method
+        ``"independence"``, ``"loglinear"``, ``"bic"``, ``"aic"`` or ``"bic_aic"``.
+    level, interval, random_seed
+        As for :func:`mse.estimate`.
+    model
+        The model for ``method="loglinear"``.
+    options
+        See the module notes.
+
+    Returns
+    -------
+    Estimate
+        With ``strata`` (one row per complete covariate cell) and, for the
+        bootstrap, ``details["strata_draws"]``.
+
+    Raises
+    ------
+    ModelError
+        For unknown options, terms or intervals.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("spina_bifida_ethnicity"), method="loglinear",
+    ...                    model="S1:S2 + S2:S3 + S1:eth", interval="wald")
+    >>> round(res.estimate, 1), list(res.breakdown("eth")["eth"])
+    (752.9, ['afro-american', 'caucasian', 'other'])
+    """
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise ModelError(
+            f"unknown option(s) {sorted(unknown)} for method {method!r} with covariates; valid options: "
+            f"{sorted(_OPTIONS)}."
+        )
+    max_order = options.get("max_order")
+    if max_order not in (None, 2):
+        raise ModelError(
+            f"max_order={max_order}: models with covariates are searched over two-factor terms only (max_order=2)."
+        )
+    interval = "parametric_bootstrap" if interval is None else interval
+    if interval not in COVARIATE_INTERVALS:
+        raise ModelError(
+            f"interval {interval!r} is not available for log-linear models with covariates; choose one of "
+            f"{COVARIATE_INTERVALS} (or sum the covariates out with covariates=[])."
+        )
+    table = build_table(data, options.get("covariates"))
+    design = CovariateDesign(table, options.get("year_polynomial"))
+    search: ModelSearch | None = None
+    if method == "independence":
+        fit = fit_covariate_model(table, design, frozenset())
+    elif method == "loglinear":
+        if model is None:
+            raise ModelError("method 'loglinear' needs model=..., e.g. model='A:B + A:sex'.")
+        fit = fit_covariate_model(table, design, parse_model(model, table.lists, table.covariates))
+    elif method in ("bic", "aic", "bic_aic"):
+        search, chosen = covariate_search(
+            table, design, method, max_exhaustive_terms=options.get("max_exhaustive_terms", 10)
+        )
+        fit = fit_covariate_model(table, design, chosen.terms, start_from=chosen)
+    else:
+        raise ModelError(f"method {method!r} does not model covariates; sum them out with covariates=[].")
+    return _finish(data, fit, method, level, interval, random_seed, search, options)
+
+
+def _finish(
+    data: CaptureData,
+    fit: CovariateFit,
+    method: str,
+    level: float,
+    interval: str,
+    random_seed: int | None,
+    search: ModelSearch | None,
+    options: dict[str, Any],
+) -> Estimate:
+    details = fit.details()
+    if search is not None:
+        details["search"] = search.table
+        details["search_method"] = search.method
+        if "candidates" in search.details:
+            details["search_candidates"] = search.details["candidates"]
+    if options.get("year_polynomial"):
+        details["year_polynomial"] = dict(options["year_polynomial"])
+    if not fit.ok:
+        return Estimate.failed(
+            method=method,
+            observed=data.n_observed,
+            status=fit.status,
+            level=level,
+            model=fit.model,
+            interval_method=interval,
+            details=details,
+        )
+    if fit.boundary:
+        warnings.warn(
+            f"model {fit.model!r}: some coefficients diverge (sampling zeros in the lists x covariates table); the "
+            "fitted values of the cells involved go to 0.",
+            EstimabilityWarning,
+            stacklevel=3,
+        )
+    lower = upper = math.nan
+    draws = None
+    status = "ok"
+    if interval == "wald":
+        lower, upper = fit.wald(level)
+        if table_missing(fit):
+            status = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
+    elif interval == "parametric_bootstrap":
+        from mse.loglinear.breakdown import parametric_bootstrap
+
+        boot = parametric_bootstrap(
+            fit, n_boot=int(options.get("n_boot", 1000)), random_seed=random_seed, progress=options.get("progress")
+        )
+        draws = boot.totals
+        lower, upper = _percentile(boot.totals, level)
+        details["strata_draws"] = boot.strata_draws
+        details["n_boot"] = len(boot.totals)
+        details["n_failed"] = boot.n_failed
+        if boot.n_failed:
+            warnings.warn(
+                f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to refit and are left out.",
+                EstimabilityWarning,
+                stacklevel=3,
+            )
+    return Estimate(
+        estimate=fit.estimate,
+        lower=float(lower),
+        upper=float(upper),
+        level=level,
+        observed=data.n_observed,
+        method=method,
+        model=fit.model,
+        interval_method="" if interval == "none" else interval,
+        status=status,
+        draws=draws,
+        details=details,
+        strata=fit.strata(),
+    )
+
+
+def table_missing(fit: CovariateFit) -> bool:
+    return fit.table.has_missing
