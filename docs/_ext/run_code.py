@@ -15,6 +15,7 @@ import traceback
 import warnings
 
 from docutils import nodes
+from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 
@@ -50,6 +51,6 @@ class RunCode(SphinxDirective):
         return result
 
 
-def setup(app):  # noqa: ANN001, ANN201
+def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("run-code", RunCode)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
