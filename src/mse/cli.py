@@ -189,14 +189,13 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
         report = check_estimability(data, model)
         overlaps = overlap_diagnostics(data, model)
-        result = (
-            estimate(data, method=args.method, model=args.model, random_seed=args.seed)
-            if args.model
-            else (estimate(data, method=args.method, random_seed=args.seed))
-        )
+        # A model given on the command line is the model to diagnose: fit it as such.
+        method = "loglinear" if args.model and args.method == "independence" else args.method
+        options = {"model": args.model} if method == "loglinear" else {}
+        result = estimate(data, method=method, random_seed=args.seed, **options)
         fit = goodness_of_fit(result, influence=False) if "cells" in result.details else None
-        consistency = internal_consistency(data, method=args.method) if data.n_lists >= 3 else None
-        leave_out = sensitivity(data, method=args.method) if data.n_lists >= 3 else None
+        consistency = internal_consistency(data, method=method, **options) if data.n_lists >= 3 else None
+        leave_out = sensitivity(data, method=method, **options) if data.n_lists >= 3 else None
     sections["estimability"] = {
         "model": report.model,
         "mle_exists": report.mle_exists,
@@ -236,10 +235,10 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
                 f"Pearson X2 {fit['pearson']:.3f}"
             )
         if consistency is not None:
-            print(f"\nInternal consistency (each list as a population of known size; {args.method}):")
+            print(f"\nInternal consistency (each list as a population of known size; {method}):")
             print(consistency.to_string(index=False))
         if leave_out is not None:
-            print(f"\nSensitivity to leaving out each list ({args.method}):")
+            print(f"\nSensitivity to leaving out each list ({method}):")
             print(leave_out.drop(columns=["kind"]).to_string(index=False))
     return 0
 
@@ -335,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose = commands.add_parser("diagnose", help="estimability, overlaps, fit, internal consistency, sensitivity")
     _add_data_arguments(diagnose)
     diagnose.add_argument("--method", default="independence", help="method to diagnose (default: independence)")
-    diagnose.add_argument("--model", help="log-linear model for the estimability and overlap checks")
+    diagnose.add_argument("--model", help="log-linear model to diagnose (fitted with --method loglinear)")
     diagnose.add_argument("--seed", type=int, default=None, help="random seed")
     diagnose.add_argument("--json", action="store_true", help="print JSON")
     diagnose.set_defaults(handler=_cmd_diagnose)

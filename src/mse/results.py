@@ -152,7 +152,9 @@ def _from_json_number(value: Any) -> float:
 def _format_number(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "not available" if value is None or math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
 
 
 @dataclass(frozen=True)

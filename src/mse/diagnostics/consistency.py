@@ -43,9 +43,9 @@ def list_as_population(data: CaptureData, name: str) -> tuple[int, CaptureData |
     truth : int
         The number of people on list ``name``.
     restricted : CaptureData or None
-        Their capture histories on the other lists (people on no other list
-        left out, as in any MSE table); ``None`` when the other lists see none
-        of them.
+        Their capture histories on the other lists that see any of them
+        (people on no other list left out, as in any MSE table); ``None``
+        when fewer than two other lists see them.
     """
     if name not in data.lists:
         raise DataError(f"unknown list {name!r}; the lists are {list(data.lists)}.")
@@ -58,6 +58,10 @@ def list_as_population(data: CaptureData, name: str) -> tuple[int, CaptureData |
     others = [i for i in range(data.n_lists) if i != column]
     seen = members & (histories[:, others].sum(axis=1) > 0)
     if not seen.any():
+        return truth, None
+    # Lists that none of the members are on carry nothing here: leave them out.
+    others = [i for i in others if (histories[seen][:, i] > 0).any()]
+    if len(others) < 2:
         return truth, None
     frame = pd.DataFrame(histories[seen][:, others], columns=[data.lists[i] for i in others])
     frame["count"] = np.asarray(data.counts)[seen]

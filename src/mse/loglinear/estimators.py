@@ -34,7 +34,7 @@ __all__ = ["aic", "bic", "bic_aic", "independence", "loglinear", "stepwise"]
 
 INTERVALS = ("profile", "wald", "parametric_bootstrap", "bca", "bootstrap_top", "none")
 BOOTSTRAP_INTERVALS = ("parametric_bootstrap", "bca", "bootstrap_top")
-_BOOTSTRAP_OPTIONS = {"n_boot", "progress"}
+_BOOTSTRAP_OPTIONS = {"n_boot", "progress", "n_top", "candidates"}
 
 
 def _check_options(method: str, options: dict[str, Any], allowed: set[str]) -> None:
@@ -102,11 +102,18 @@ def _finish(
     elif interval in BOOTSTRAP_INTERVALS:
         from mse.loglinear.bootstrap import bootstrap_interval
 
+        boot_method, boot_options = selection["method"], dict(selection["options"])
+        if interval == "parametric_bootstrap":
+            # The parametric bootstrap draws from the selected model and refits that model.
+            boot_method, boot_options = "loglinear", {"model": fit.model}
+        for key in ("n_top", "candidates"):
+            if key in options:
+                boot_options[key] = options[key]
         boot = bootstrap_interval(
             data,
             kind=interval,
-            method=selection["method"],
-            options=selection["options"],
+            method=boot_method,
+            options=boot_options,
             point_estimate=fit.estimate,
             level=level,
             n_boot=options.get("n_boot", 1000),

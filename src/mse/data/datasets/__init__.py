@@ -185,8 +185,8 @@ REGISTRY: dict[str, DatasetInfo] = {
         ),
         DatasetInfo(
             "artificial_3",
-            "Artificial 3-list table in which lists A and B never overlap: some models have no finite MLE or are not "
-            "identifiable.",
+            "Artificial 3-list table in which list C overlaps neither A nor B: some models have no finite MLE or are "
+            "not identifiable.",
             _CHAN_2021 + " Table 2.",
             {"A": "list A", "B": "list B", "C": "list C"},
         ),
