@@ -44,8 +44,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--output", default=str(Path(__file__).with_name("results") / "internal_consistency.csv"))
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--from-csv", help="summarise per-case rows written by an earlier run instead of refitting")
     args = parser.parse_args()
 
+    if args.from_csv:
+        cases = pd.read_csv(args.from_csv)
+        cases["covered"] = cases["covered"].map({True: True, False: False, "True": True, "False": False})
+    else:
+        cases = run_cases(args)
+    summarise(cases, args)
+
+
+def run_cases(args: argparse.Namespace) -> pd.DataFrame:
     methods, missing = available(args.methods)
     if missing:
         print(f"skipping methods not in this version: {missing}")
@@ -67,13 +77,16 @@ def main() -> None:
     cases = pd.concat(rows, ignore_index=True)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     cases.to_csv(args.output, index=False)
+    return cases
 
+
+def summarise(cases: pd.DataFrame, args: argparse.Namespace) -> None:
     eligible = cases[~cases["status"].str.startswith("only ")]
     summary = (
         eligible.assign(
             ok=eligible["status"] == "ok",
             abs_log=np.abs(eligible["log_relative_bias"]),
-            covered=eligible["covered"].astype("float"),
+            covered=eligible["covered"].map(lambda v: float(v) if isinstance(v, bool) else np.nan),
         )
         .groupby("method", sort=False)
         .agg(
