@@ -11,50 +11,31 @@ Run from the repository root::
 
 ``--fixed`` times the same bootstrap with the fixed stepwise model (no
 selection), which isolates the cost of resampling, refitting and the
-jackknife from the cost of the search. When ``mse.loglinear.selection`` is
-not installed, ``--fixed`` uses the fixed-model stand-in from the test suite
-and the stepwise benchmark is skipped.
+jackknife from the cost of the search.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import mse
 from mse.loglinear.bootstrap import bootstrap_interval
+from mse.loglinear.selection import select_batch
 
-ROOT = Path(__file__).resolve().parents[1]
 # The model SparseMSE's stepwise selects on uk2013 (tests/reference/reference_estimates.csv).
 UK2013_STEPWISE = "PF:NCA + LA:NG + NG:GP + LA:PF + PF:GP + GO:GP + NG:GO"
 # SparseMSE estimatepopulation(zdat, nboot=1000, pthresh=0.02, iseed=1234): BCa 95 % limits.
 R_LIMITS = (9266.9578, 14306.758)
 
 
-def _selection_module() -> tuple[object, str]:
-    if importlib.util.find_spec("mse.loglinear.selection") is not None:
-        import mse.loglinear.selection as selection
-
-        return selection, "mse.loglinear.selection"
-    spec = importlib.util.spec_from_file_location("mse.loglinear.selection", ROOT / "tests" / "_stand_in_selection.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mse.loglinear.selection"] = module
-    spec.loader.exec_module(module)
-    return module, "test stand-in (fixed models only)"
-
-
 def _time(
     label: str, data: mse.CaptureData, method: str, options: dict, n_boot: int, seed: int, progress: bool
 ) -> None:
-    from mse.loglinear.selection import select_batch
-
     start = time.perf_counter()
     observed = data.dense_counts()[1:]
     point = float(select_batch(observed[None, :], data.lists, method, **options).estimate[0])
@@ -84,14 +65,13 @@ def main() -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
 
-    _, source = _selection_module()
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.system()}; selection: {source}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {platform.system()}; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     data = mse.load_dataset("uk2013")
     progress = not args.no_progress
-    if source == "mse.loglinear.selection":
-        _time("uk2013 stepwise + BCa", data, "stepwise", {}, args.n_boot, args.seed, progress)
-    else:
-        print("uk2013 stepwise + BCa: skipped (mse.loglinear.selection is not installed)")
+    _time("uk2013 stepwise + BCa", data, "stepwise", {}, args.n_boot, args.seed, progress)
     if args.fixed:
         _time(
             "uk2013 fixed stepwise model + BCa",

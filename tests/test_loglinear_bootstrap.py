@@ -1,19 +1,12 @@
 """Bootstrap intervals for log-linear estimates (mse.loglinear.bootstrap).
 
-The replicate fits go through ``mse.loglinear.selection``. Where that module
-is not installed, the fixed-model tests run on a small stand-in built on the
-Poisson solver (tests/_stand_in_selection.py); the comparisons with R, which
-need the real stepwise selection, are skipped only in that case.
+The replicate fits go through ``mse.loglinear.selection``.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
-import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +16,7 @@ from hypothesis import strategies as st
 import mse
 from mse.errors import ModelError
 from mse.loglinear import bootstrap as bootstrap_module
+from mse.loglinear import selection
 from mse.loglinear.bootstrap import (
     bca_limits,
     bootstrap_interval,
@@ -32,22 +26,7 @@ from mse.loglinear.bootstrap import (
 )
 from mse.loglinear.irls import fit_poisson
 
-HAVE_SELECTION = importlib.util.find_spec("mse.loglinear.selection") is not None
-STAND_IN = Path(__file__).with_name("_stand_in_selection.py")
 LISTS3 = ["A", "B", "C"]
-
-
-@pytest.fixture
-def selection(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The real selection module when installed, otherwise the stand-in (for this test only)."""
-    if HAVE_SELECTION:
-        return importlib.import_module("mse.loglinear.selection")
-    spec = importlib.util.spec_from_file_location("mse.loglinear.selection", STAND_IN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "mse.loglinear.selection", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _table(counts: np.ndarray, lists: list[str]) -> mse.CaptureData:
@@ -65,7 +44,7 @@ def _simulate_independent(n_total: int, capture: tuple[float, ...], n_tables: in
     return np.random.default_rng(seed).multinomial(n_total, cell_probabilities, size=n_tables)[:, 1:]
 
 
-def _point_estimate(selection: types.ModuleType, data: mse.CaptureData, method: str, **options: object) -> float:
+def _point_estimate(data: mse.CaptureData, method: str, **options: object) -> float:
     observed = data.dense_counts()[1:]
     return float(selection.select_batch(observed[None, :], data.lists, method, **options).estimate[0])
 
@@ -116,7 +95,7 @@ def test_acceleration_is_location_and_scale_free_and_odd(values: list[float], sh
     assert jackknife_acceleration(-estimates) == pytest.approx(-a, abs=1e-9)
 
 
-def test_jackknife_acceleration_matches_a_direct_leave_one_person_out_computation(selection) -> None:
+def test_jackknife_acceleration_matches_a_direct_leave_one_person_out_computation() -> None:
     # Two lists: the independence model's estimate is Lincoln-Petersen, (n10 + n11)(n01 + n11) / n11.
     patterns = {"10": 7, "01": 5, "11": 3}
     data = mse.CaptureData.from_patterns(patterns, lists=["A", "B"])
@@ -149,9 +128,9 @@ def test_jackknife_acceleration_matches_a_direct_leave_one_person_out_computatio
 
 
 # ---------------------------------------------------------------------------- reproducibility, failures, progress
-def test_same_seed_same_draws_whatever_the_chunk_size(selection, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_seed_same_draws_whatever_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
     data = mse.load_dataset("kosovo")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     run = dict(kind="bca", method="independence", options={}, point_estimate=point, n_boot=300, progress=False)
     first = bootstrap_interval(data, random_seed=42, **run)
     again = bootstrap_interval(data, random_seed=42, **run)
@@ -166,16 +145,16 @@ def test_same_seed_same_draws_whatever_the_chunk_size(selection, monkeypatch: py
     assert first.details["random_seed"] == 42
 
 
-def test_seedless_runs_record_the_entropy_that_repeats_them(selection) -> None:
+def test_seedless_runs_record_the_entropy_that_repeats_them() -> None:
     data = mse.load_dataset("korea")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     run = dict(kind="bca", method="independence", options={}, point_estimate=point, n_boot=40, progress=False)
     first = bootstrap_interval(data, **run)
     repeat = bootstrap_interval(data, random_seed=first.details["seed_entropy"], **run)
     np.testing.assert_array_equal(first.draws, repeat.draws)
 
 
-def test_failed_replicates_are_counted_not_raised(selection) -> None:
+def test_failed_replicates_are_counted_not_raised() -> None:
     # One person on both lists: about a third of the resamples have no overlap, where
     # the two-list estimate does not exist.
     data = mse.CaptureData.from_patterns({"10": 30, "01": 25, "11": 1}, lists=["A", "B"])
@@ -205,9 +184,7 @@ def test_failures_reported_by_the_selection_are_excluded_from_the_limits(monkeyp
             estimate=np.where(odd, np.nan, estimate), model=tuple("m" for _ in counts), status=status
         )
 
-    fake = types.ModuleType("mse.loglinear.selection")
-    fake.select_batch = select_batch  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mse.loglinear.selection", fake)
+    monkeypatch.setattr(bootstrap_module, "select_batch", select_batch)
     data = mse.CaptureData.from_patterns({"100": 40, "010": 30, "001": 20, "111": 10}, lists=LISTS3)
     result = bootstrap_interval(
         data, kind="bca", method="stepwise", options={}, point_estimate=200.0, n_boot=200, random_seed=1, progress=False
@@ -218,9 +195,9 @@ def test_failures_reported_by_the_selection_are_excluded_from_the_limits(monkeyp
     assert result.status != "ok"  # about half fail, far above the threshold
 
 
-def test_progress_false_prints_nothing_and_true_draws_a_bar(selection, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_false_prints_nothing_and_true_draws_a_bar(capsys: pytest.CaptureFixture[str]) -> None:
     data = mse.load_dataset("kosovo")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     run = dict(kind="bca", method="independence", options={}, point_estimate=point, n_boot=600, random_seed=1)
     bootstrap_interval(data, progress=False, **run)
     captured = capsys.readouterr()
@@ -231,7 +208,7 @@ def test_progress_false_prints_nothing_and_true_draws_a_bar(selection, capsys: p
     assert "600/600" in captured.err and captured.err.endswith("\n")
 
 
-def test_bad_arguments_are_typed_errors(selection) -> None:
+def test_bad_arguments_are_typed_errors() -> None:
     data = mse.load_dataset("korea")
     with pytest.raises(ModelError, match="unknown bootstrap interval"):
         bootstrap_interval(data, kind="jackknife", method="independence", options={}, point_estimate=150.0)
@@ -243,21 +220,21 @@ def test_bad_arguments_are_typed_errors(selection) -> None:
         bootstrap_interval(data, kind="parametric_bootstrap", method="stepwise", options={}, point_estimate=150.0)
 
 
-def test_missing_point_estimate_gives_no_interval(selection) -> None:
+def test_missing_point_estimate_gives_no_interval() -> None:
     data = mse.load_dataset("korea")
     result = bootstrap_interval(data, kind="bca", method="independence", options={}, point_estimate=math.nan, n_boot=10)
     assert math.isnan(result.lower) and math.isnan(result.upper) and result.status != "ok"
 
 
 # ---------------------------------------------------------------------------- parametric bootstrap
-def test_parametric_independence_on_kosovo_agrees_with_profile_and_wald_limits(selection) -> None:
+def test_parametric_independence_on_kosovo_agrees_with_profile_and_wald_limits() -> None:
     # A large table, so the percentile limits of the fixed-model bootstrap are close to the
     # likelihood-based ones. R 4.2.2:
     #   Rcapture closedpCI.t(X, dfreq=TRUE, m='Mt'):    7147.7489 - 7656.1953 (profile)
     #   SparseMSE estimatepopulation.0(method='main'):  7172.9088 - 7633.9864 (Wald, log scale)
     # The two differ by 0.35 %; the bootstrap must be within 1 % of both.
     data = mse.load_dataset("kosovo")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     assert point == pytest.approx(7394.5867, rel=1e-6)
     result = bootstrap_interval(
         data,
@@ -276,7 +253,7 @@ def test_parametric_independence_on_kosovo_agrees_with_profile_and_wald_limits(s
     assert result.details["multinomial_size"] == round(point)
 
 
-def test_parametric_bootstrap_covers_the_truth_in_simulation(selection) -> None:
+def test_parametric_bootstrap_covers_the_truth_in_simulation() -> None:
     # 200 tables from a population of 5000 and three independent lists (dark figure 61 %).
     # The interval should cover N in 95 % of them; with 200 tables the binomial standard
     # error is 1.5 points, and the percentile interval may be slightly short.
@@ -299,10 +276,10 @@ def test_parametric_bootstrap_covers_the_truth_in_simulation(selection) -> None:
     assert 0.88 <= covered / len(tables) <= 0.99
 
 
-def test_parametric_bootstrap_of_a_fixed_interaction_model(selection) -> None:
+def test_parametric_bootstrap_of_a_fixed_interaction_model() -> None:
     data = mse.load_dataset("kosovo")
     model = "EXH:ABA + EXH:OSCE + ABA:OSCE + EXH:HRW + OSCE:HRW"
-    point = _point_estimate(selection, data, "loglinear", model=model)
+    point = _point_estimate(data, "loglinear", model=model)
     result = bootstrap_interval(
         data,
         kind="parametric_bootstrap",
@@ -323,7 +300,7 @@ def test_parametric_bootstrap_of_a_fixed_interaction_model(selection) -> None:
 
 
 # ---------------------------------------------------------------------------- BCa with re-selection
-def test_bca_with_independence_refits_has_roughly_nominal_coverage(selection) -> None:
+def test_bca_with_independence_refits_has_roughly_nominal_coverage() -> None:
     # Resampling the n observed people keeps n fixed, so the interval misses the binomial
     # variation of n; with most of the population unobserved (here 61 %) that share is small.
     truth = 5000
@@ -355,7 +332,7 @@ def test_hierarchical_model_counts_match_rcapture() -> None:
     assert len(set(hierarchical_models(list("abcde"), max_order=2))) == 1024
 
 
-def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap(selection) -> None:
+def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap() -> None:
     counts = _simulate_independent(3000, (0.3, 0.25, 0.2), 1, seed=4)[0]
     data = _table(counts, LISTS3)
     candidates = list(hierarchical_models(LISTS3))
@@ -387,7 +364,7 @@ def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap(selection) ->
     assert (top.lower, top.upper) == pytest.approx((fixed.lower, fixed.upper), rel=1e-9)
 
 
-def test_bootstrap_top_reselects_among_the_best_models(selection) -> None:
+def test_bootstrap_top_reselects_among_the_best_models() -> None:
     counts = _simulate_independent(3000, (0.3, 0.25, 0.2), 1, seed=5)[0]
     data = _table(counts, LISTS3)
     options = {"n_top": 4, "max_order": 2}
@@ -424,7 +401,7 @@ def test_fit_poisson_fits_a_different_table_per_batch_row() -> None:
     assert np.exp(batch.coef[:, 0]) == pytest.approx([40 * 30 / 10, 20 * 25 / 5])
 
 
-# ---------------------------------------------------------------------------- against R (needs the real stepwise)
+# ---------------------------------------------------------------------------- against R
 # SparseMSE 2.0.1: estimatepopulation(zdat, nboot=1000, pthresh=0.02, iseed=1234), stepwise selection
 # repeated in every replicate, BCa 95 % limits (tests/reference/reference_estimates.csv). R's random
 # streams differ from NumPy's, so the limits agree only up to Monte Carlo error: 5 % for the large
@@ -437,10 +414,8 @@ R_BCA = {
     "uk2013_5": (11312.99, 8784.7799, 14700.549, 0.05),
     "korea": (268.77778, 123.34152, 440.34631, 0.10),
 }
-needs_selection = pytest.mark.skipif(not HAVE_SELECTION, reason="mse.loglinear.selection is not installed")
 
 
-@needs_selection
 @pytest.mark.parametrize(
     "name",
     [
@@ -452,12 +427,10 @@ needs_selection = pytest.mark.skipif(not HAVE_SELECTION, reason="mse.loglinear.s
     ],
 )
 def test_stepwise_bca_limits_match_sparsemse(name: str) -> None:
-    from mse.loglinear.selection import select_batch
-
     estimate, lower, upper, tolerance = R_BCA[name]
     data = mse.load_dataset(name)
     observed = data.dense_counts()[1:]
-    point = float(select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
+    point = float(selection.select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
     assert point == pytest.approx(estimate, rel=1e-3)
     result = bootstrap_interval(
         data,

@@ -36,10 +36,9 @@ chunks of replicates and turns the replicate estimates into limits.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +47,12 @@ from scipy.special import ndtr, ndtri
 
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
+from mse.loglinear.design import cell_histories
+from mse.loglinear.fit import fit_model
+from mse.loglinear.search import MAX_MODELS, enumerate_models
+from mse.loglinear.selection import fit_models_batch, select_batch
+from mse.loglinear.terms import format_model
+from mse.options import check_level
 from mse.progress import ProgressBar
 
 __all__ = [
@@ -77,8 +82,6 @@ CHUNK_SIZE = 250
 
 # Candidate models fitted per call when ranking them all by BIC on the original data.
 _RANKING_CHUNK = 1024
-# Refuse to enumerate more hierarchical models than this.
-_MAX_CANDIDATES = 1 << 16
 # Below this many seconds of expected work the automatic progress bar stays hidden.
 _PROGRESS_SECONDS = 3.0
 
@@ -255,56 +258,13 @@ def bca_limits(
 
 
 # ---------------------------------------------------------------------------- models
-def _cell_histories(n_lists: int) -> np.ndarray:
-    """The ``2**t - 1`` observable histories, in the column order of the count matrices."""
-    codes = np.arange(1, 1 << n_lists)
-    shifts = np.arange(n_lists - 1, -1, -1)
-    return ((codes[:, None] >> shifts) & 1).astype(float)
-
-
-def _interaction_terms(model: str | Sequence[Sequence[str]] | None, lists: Sequence[str]) -> list[tuple[int, ...]]:
-    """Every interaction term (order >= 2) of a hierarchical model, sub-terms included."""
-    index = {name: i for i, name in enumerate(lists)}
-    t = len(lists)
-    if model is None or (isinstance(model, str) and model.strip() in ("", "independence")):
-        return []
-    if isinstance(model, str) and model.strip() in ("all two-way", "all three-way"):
-        order = 2 if "two" in model else 3
-        return [c for k in range(2, order + 1) for c in itertools.combinations(range(t), k)]
-    if isinstance(model, str):
-        generators: list[Sequence[str]] = [term.split(":") for term in model.split("+")]
-    else:
-        generators = [list(term) for term in model]
-    terms: set[tuple[int, ...]] = set()
-    for generator in generators:
-        names = [str(name).strip() for name in generator]
-        unknown = [name for name in names if name not in index]
-        if unknown:
-            raise ModelError(
-                f"model term {':'.join(names)!r} names unknown list(s) {unknown}; the lists are {list(lists)}."
-            )
-        members = sorted({index[name] for name in names})
-        for k in range(2, len(members) + 1):
-            terms.update(itertools.combinations(members, k))
-    return sorted(terms, key=lambda term: (len(term), term))
-
-
-def _model_string(terms: Iterable[tuple[int, ...]], lists: Sequence[str]) -> str:
-    """Term syntax for a hierarchical model, listing only its generating (maximal) terms."""
-    term_sets = [frozenset(term) for term in terms]
-    maximal = [term for term in term_sets if not any(term < other for other in term_sets)]
-    if not maximal:
-        return "independence"
-    maximal.sort(key=lambda term: (-len(term), sorted(term)))
-    return " + ".join(":".join(lists[i] for i in sorted(term)) for term in maximal)
-
-
 def hierarchical_models(lists: Sequence[str], max_order: int = 2) -> tuple[str, ...]:
-    """Every hierarchical log-linear model with interactions up to ``max_order`` lists.
+    """Every hierarchical log-linear model with interactions up to ``max_order`` lists, in term syntax.
 
-    A model is a set of interaction terms closed under taking sub-terms
-    (main effects always in). With ``max_order=2`` these are the
-    ``2**(t(t-1)/2)`` graphs on the lists.
+    The candidates of ``"bootstrap_top"``: the models of
+    :func:`mse.loglinear.search.enumerate_models` (with ``max_order=2`` the
+    ``2**(t(t-1)/2)`` graphs on the lists), named by
+    :func:`mse.loglinear.terms.format_model`.
 
     Parameters
     ----------
@@ -317,80 +277,31 @@ def hierarchical_models(lists: Sequence[str], max_order: int = 2) -> tuple[str, 
     Returns
     -------
     tuple of str
-        Models in term syntax (generating terms only), independence first.
+        Models in term syntax, independence first.
 
     Raises
     ------
     ModelError
-        When there would be more than 65,536 models; pass fewer lists, a
-        lower ``max_order`` or an explicit list of candidates instead.
+        When there would be more than :data:`mse.loglinear.search.MAX_MODELS`
+        models; pass fewer lists, a lower ``max_order`` or an explicit list
+        of candidates instead.
 
     Examples
     --------
     >>> hierarchical_models(["A", "B", "C"])
-    ('independence', 'A:B', 'A:C', 'B:C', 'A:B + A:C', 'A:B + B:C', 'A:C + B:C', 'A:B + A:C + B:C')
+    ('independence', 'A:B', 'A:C', 'A:B + A:C', 'B:C', 'A:B + B:C', 'A:C + B:C', 'all two-way')
     >>> len(hierarchical_models(["A", "B", "C", "D"], max_order=3))
     113
     """
     t = len(lists)
-    max_order = min(int(max_order), t - 1)
-    if max_order < 1:
-        return ("independence",)
-    pairs = list(itertools.combinations(range(t), 2))
-    if max_order >= 2 and len(pairs) > 16:
+    order = max(1, min(int(max_order), t - 1))
+    models = enumerate_models(t, order)
+    if models is None:
         raise ModelError(
-            f"{t} lists have 2**{len(pairs)} pairwise models alone; too many to enumerate. "
-            "Pass the candidate models explicitly (candidates=[...])."
+            f"more than {MAX_MODELS:,} hierarchical models of {t} lists up to order {order}; "
+            "lower max_order or pass the candidate models explicitly (candidates=[...])."
         )
-    found: list[frozenset[tuple[int, ...]]] = []
-
-    def extend(terms: frozenset[tuple[int, ...]], order: int) -> None:
-        if order >= max_order:
-            found.append(terms)
-            if len(found) > _MAX_CANDIDATES:
-                raise ModelError(
-                    f"more than {_MAX_CANDIDATES} hierarchical models up to order {max_order}; "
-                    "lower max_order or pass the candidate models explicitly (candidates=[...])."
-                )
-            return
-        allowed = [
-            term
-            for term in itertools.combinations(range(t), order + 1)
-            if all(sub in terms for sub in itertools.combinations(term, order))
-        ]
-        for size in range(len(allowed) + 1):
-            for chosen in itertools.combinations(allowed, size):
-                extend(terms | frozenset(chosen), order + 1)
-
-    if max_order == 1:
-        found.append(frozenset())
-    else:
-        for size in range(len(pairs) + 1):
-            for chosen in itertools.combinations(pairs, size):
-                extend(frozenset(chosen), 2)
-    return tuple(_model_string(sorted(terms, key=lambda x: (len(x), x)), lists) for terms in found)
-
-
-def _fit_fixed_model(observed: np.ndarray, lists: Sequence[str], model: Any) -> tuple[np.ndarray, float, str]:
-    """Fitted means of the observed cells and of the unobserved cell under one fixed model."""
-    from mse.loglinear.irls import fit_poisson
-
-    histories = _cell_histories(len(lists))
-    terms = _interaction_terms(model, lists)
-    columns = [np.ones(len(histories)), *histories.T]
-    columns += [histories[:, list(term)].prod(axis=1) for term in terms]
-    design = np.column_stack(columns)
-    fit = fit_poisson(design, observed.astype(float))
-    if not fit.converged[0] or not np.all(np.isfinite(fit.fitted[0])):
-        return np.full(observed.shape, math.nan), math.nan, "the fixed model did not converge on the observed table"
-    unobserved = float(np.exp(fit.coef[0, 0]))
-    if not math.isfinite(unobserved):
-        return (
-            np.full(observed.shape, math.nan),
-            math.nan,
-            "the fixed model has no finite estimate on the observed table",
-        )
-    return fit.fitted[0], unobserved, "ok"
+    return tuple(format_model(model, lists) for model in models)
 
 
 # ---------------------------------------------------------------------------- replicates
@@ -399,7 +310,6 @@ Evaluator = Callable[[np.ndarray], tuple[np.ndarray, Sequence[str], np.ndarray]]
 
 def _select_evaluator(lists: Sequence[str], method: str, options: dict[str, Any]) -> Evaluator:
     """Repeat ``method`` (with ``options``) on a block of count vectors."""
-    from mse.loglinear.selection import select_batch
 
     def evaluate(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
         selection = select_batch(counts, lists, method, **options)
@@ -414,7 +324,6 @@ def _select_evaluator(lists: Sequence[str], method: str, options: dict[str, Any]
 
 def _top_models_evaluator(lists: Sequence[str], models: Sequence[str]) -> Evaluator:
     """Refit ``models`` to a block of count vectors and keep each row's BIC-best fit."""
-    from mse.loglinear.selection import fit_models_batch
 
     def evaluate(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
         estimate, bic, status = fit_models_batch(counts, lists, models)
@@ -482,8 +391,7 @@ def _nonparametric_counts(observed: np.ndarray, n_boot: int, rng: np.random.Gene
 def _check_arguments(kind: str, level: float, n_boot: int) -> None:
     if kind not in KINDS:
         raise ModelError(f"unknown bootstrap interval {kind!r}; choose one of {list(KINDS)}.")
-    if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
-        raise ModelError(f"level must be a number strictly between 0 and 1, got {level!r}.")
+    check_level(level)
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
         raise ModelError(f"n_boot must be an integer of at least 2 (1000 is usual), got {n_boot!r}.")
 
@@ -517,8 +425,8 @@ def _with_failure(status: str, limit_status: str) -> str:
 
 # ---------------------------------------------------------------------------- the three kinds
 def _parametric(
+    table: CaptureData,
     observed: np.ndarray,
-    lists: Sequence[str],
     method: str,
     options: dict[str, Any],
     point_estimate: float,
@@ -538,11 +446,13 @@ def _parametric(
             "pass the selected model as model=... (or use interval='bca' or 'bootstrap_top', "
             "which repeat the selection)."
         )
-    fitted, unobserved, fit_status = _fit_fixed_model(observed, lists, model)
-    model_name = model if isinstance(model, str) else _model_string(_interaction_terms(model, lists), lists)
+    fit = fit_model(table, model)
+    model_name = fit.model
     details["model"] = model_name
-    if fit_status != "ok":
-        return BootstrapResult(math.nan, math.nan, np.full(n_boot, math.nan), n_boot, fit_status, details)
+    if not fit.ok:
+        status = f"the fixed model has no estimate on the observed table: {fit.status}"
+        return BootstrapResult(math.nan, math.nan, np.full(n_boot, math.nan), n_boot, status, details)
+    fitted, unobserved = fit.fitted, fit.dark_figure
     # N is a fixed unknown in capture-recapture, so the whole table (unobserved
     # cell included) is drawn as a multinomial of size N-hat; independent Poisson
     # cells would add the variance of a random total (about N) to the spread.
@@ -555,7 +465,7 @@ def _parametric(
     details["resampling"] = "parametric: multinomial over all 2**t cells with N fixed at the fitted estimate"
     details["fitted_estimate"] = n_hat
     details["multinomial_size"] = size
-    evaluate = _select_evaluator(lists, "loglinear", {"model": model_name})
+    evaluate = _select_evaluator(table.lists, "loglinear", {"model": model_name})
     draws, models, statuses = _run_replicates(tables, evaluate, progress, "parametric bootstrap")
     draws = np.where(_failed_mask(draws, statuses), math.nan, draws)
     n_failed, status = _summarise(draws, statuses, models, details)
@@ -589,9 +499,9 @@ def _resampled_bca(
     )
     weights = observed[cells]
     acceleration = jackknife_acceleration(jack_estimates, weights)
-    histories = _cell_histories((observed.size + 1).bit_length() - 1)
+    histories = cell_histories((observed.size + 1).bit_length() - 1).astype(int)
     details["jackknife"] = {
-        "histories": ["".join(str(int(b)) for b in histories[c]) for c in cells],
+        "histories": ["".join(map(str, histories[c])) for c in cells],
         "counts": weights.tolist(),
         "estimates": jack_estimates.tolist(),
         "n_failed": int(np.count_nonzero(~np.isfinite(jack_estimates))),
@@ -605,8 +515,6 @@ def _resampled_bca(
 
 def _rank_by_bic(observed: np.ndarray, lists: Sequence[str], candidates: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Candidates that fit the original table, best BIC first, with their BIC values."""
-    from mse.loglinear.selection import fit_models_batch
-
     bics = np.full(len(candidates), np.inf)
     for start in range(0, len(candidates), _RANKING_CHUNK):
         block = list(candidates[start : start + _RANKING_CHUNK])
@@ -772,7 +680,7 @@ def bootstrap_interval(
         )
 
     if kind == "parametric_bootstrap":
-        return _parametric(observed, lists, method, options, point_estimate, level, n_boot, rng, progress, details)
+        return _parametric(table, observed, method, options, point_estimate, level, n_boot, rng, progress, details)
 
     if kind == "bca":
         evaluate = _select_evaluator(lists, method, options)

@@ -28,6 +28,7 @@ from mse.loglinear.search import (
     stepwise_paths,
 )
 from mse.loglinear.terms import all_k_way, format_model, parse_model
+from mse.options import reject_unknown_options
 
 __all__ = ["BatchSelection", "fit_models_batch", "select_batch"]
 
@@ -133,9 +134,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     """
     if method not in _OPTIONS:
         raise ModelError(f"unknown selection method {method!r}; choose one of {list(_OPTIONS)}.")
-    unknown = set(options) - _OPTIONS[method]
-    if unknown:
-        raise ModelError(f"unknown option(s) {sorted(unknown)} for {method!r}; valid: {sorted(_OPTIONS[method])}.")
+    reject_unknown_options(options, _OPTIONS[method], method)
     lists = list(lists)
     counts = _as_counts(counts, lists)
     batch = counts.shape[0]
