@@ -220,6 +220,19 @@ def test_bad_arguments_are_typed_errors() -> None:
         bootstrap_interval(data, kind="parametric_bootstrap", method="stepwise", options={}, point_estimate=150.0)
 
 
+def test_bca_of_an_exhaustive_six_list_search_is_refused_with_advice() -> None:
+    # 32,768 two-way models in each of 1,000 replicates is hours of work: the error says so
+    # before anything is fitted, and points to the top-model bootstrap.
+    data = mse.load_dataset("uk2013")
+    with pytest.raises(ModelError, match="bootstrap_top") as caught:
+        bootstrap_interval(
+            data, kind="bca", method="bic", options={"max_order": 2}, point_estimate=11_000.0, n_boot=1000
+        )
+    assert "32,768" in str(caught.value) and "stepwise" in str(caught.value)
+    # Four lists up to order 3 (113 models) stay affordable.
+    assert bootstrap_module.MAX_RESELECTION_FITS > 113 * (1000 + 15)
+
+
 def test_missing_point_estimate_gives_no_interval() -> None:
     data = mse.load_dataset("korea")
     result = bootstrap_interval(data, kind="bca", method="independence", options={}, point_estimate=math.nan, n_boot=10)

@@ -129,8 +129,8 @@ def fit_poisson(
     -----
     Newton–Raphson for the canonical Poisson link, with step halving
     (McCullagh & Nelder 1989, §2.5). The information matrices of a chunk come
-    from one matrix product, ``mu @ outer``, with ``outer`` the cell-wise outer
-    products of the design rows. Each model's columns are then packed into
+    from one matrix product, ``mu @ outer``, with ``outer`` the cell-wise
+    products of pairs of design columns (upper triangle only). Each model's columns are then packed into
     ``k x k`` systems, ``k`` the largest model of the chunk, with an identity
     block for the slots a model leaves unused, and the whole chunk is solved by
     one batched linear solve. Models are sorted by size before chunking, so the
@@ -162,8 +162,10 @@ def fit_poisson(
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
     off = _as_batch(offset, np.zeros(n), batch).astype(float)
-    # cell-wise outer products of the design rows: the information of every model is one product mu @ outer
-    outer = (design[:, :, None] * design[:, None, :]).reshape(n, p * p)
+    # Cell-wise products of pairs of design columns (upper triangle, the information is
+    # symmetric): the information matrices of a whole chunk are one product mu @ outer.
+    upper_rows, upper_cols = np.triu_indices(p)
+    outer = design[:, upper_rows] * design[:, upper_cols]
     # Models of similar size are solved together, so each chunk's linear systems are only as
     # large as its largest model (the cost of a solve grows with the cube of its size).
     sizes = columns.sum(axis=1)
@@ -172,31 +174,28 @@ def fit_poisson(
     def rows(array: np.ndarray, s: slice) -> np.ndarray:
         return array[s] if order is None else array[order[s]]
 
-    parts = []
+    results: dict[str, np.ndarray] = {}
     for s in (slice(i, i + chunk_size) for i in range(0, batch, chunk_size)):
         chunk_cells = rows(cells, s)
-        parts.append(
-            _fit_chunk(
-                design,
-                outer,
-                np.where(chunk_cells, rows(y_b, s), 0.0),
-                rows(columns, s),
-                chunk_cells,
-                rows(off, s),
-                max_iter=max_iter,
-                tol=tol,
-                boundary_coef=boundary_coef,
-            )
+        part = _fit_chunk(
+            design,
+            outer,
+            np.where(chunk_cells, rows(y_b, s), 0.0),
+            rows(columns, s),
+            chunk_cells,
+            rows(off, s),
+            max_iter=max_iter,
+            tol=tol,
+            boundary_coef=boundary_coef,
         )
-    if len(parts) == 1:
-        return parts[0]
-    fields = PoissonFits.__dataclass_fields__
-    joined = PoissonFits(*(np.concatenate([getattr(part, f) for part in parts]) for f in fields))
-    if order is None:
-        return joined
-    restore = np.empty_like(order)
-    restore[order] = np.arange(batch)
-    return PoissonFits(*(getattr(joined, f)[restore] for f in fields))
+        if batch <= chunk_size:
+            return part
+        for name in PoissonFits.__dataclass_fields__:
+            value = getattr(part, name)
+            if name not in results:
+                results[name] = np.empty((batch, *value.shape[1:]), dtype=value.dtype)
+            results[name][s if order is None else order[s]] = value
+    return PoissonFits(**results)
 
 
 def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,7 +225,11 @@ class _Slots:
         self.p = p
         self.index = np.argsort(~columns, axis=1, kind="stable")[:, :k]
         self.used = np.take_along_axis(columns, self.index, axis=1)
-        self.flat = (self.index[:, :, None] * p + self.index[:, None, :]).reshape(len(columns), k * k)
+        # position of column pair (i, j) in the upper-triangle products of fit_poisson
+        triangle = np.zeros((p, p), dtype=np.intp)
+        upper_rows, upper_cols = np.triu_indices(p)
+        triangle[upper_rows, upper_cols] = triangle[upper_cols, upper_rows] = np.arange(len(upper_rows))
+        self.flat = triangle[self.index[:, :, None], self.index[:, None, :]].reshape(len(columns), k * k)
         self.pair = self.used[:, :, None] & self.used[:, None, :]
 
     def take(self, rows: np.ndarray) -> _Slots:
@@ -254,8 +257,9 @@ class _Slots:
         return out
 
     def unpack_matrix(self, packed: np.ndarray) -> np.ndarray:
+        positions = (self.index[:, :, None] * self.p + self.index[:, None, :]).reshape(len(packed), -1)
         out = np.zeros((len(packed), self.p * self.p))
-        np.put_along_axis(out, self.flat, packed.reshape(len(packed), -1), axis=1)
+        np.put_along_axis(out, positions, packed.reshape(len(packed), -1), axis=1)
         return out.reshape(len(packed), self.p, self.p)
 
 
