@@ -8,10 +8,14 @@ Run from the repository root::
 
     PYTHONPATH=src python benchmarks/bench_bootstrap.py            # stepwise + BCa
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --fixed    # also: a fixed model refitted per replicate
+    PYTHONPATH=src python benchmarks/bench_bootstrap.py --top      # also: BIC over all models + bootstrap_top
 
 ``--fixed`` times the same bootstrap with the fixed stepwise model (no
 selection), which isolates the cost of resampling, refitting and the
-jackknife from the cost of the search.
+jackknife from the cost of the search. ``--top`` times the top-model
+bootstrap of Silverman, Chan & Vincent (2024) for the BIC choice among all
+32,768 two-way models (the BCa bootstrap of that exhaustive search is refused
+as too costly).
 """
 
 from __future__ import annotations
@@ -34,14 +38,21 @@ R_LIMITS = (9266.9578, 14306.758)
 
 
 def _time(
-    label: str, data: mse.CaptureData, method: str, options: dict, n_boot: int, seed: int, progress: bool
+    label: str,
+    data: mse.CaptureData,
+    method: str,
+    options: dict,
+    n_boot: int,
+    seed: int,
+    progress: bool,
+    kind: str = "bca",
 ) -> None:
     start = time.perf_counter()
     observed = data.dense_counts()[1:]
     point = float(select_batch(observed[None, :], data.lists, method, **options).estimate[0])
     result = bootstrap_interval(
         data,
-        kind="bca",
+        kind=kind,
         method=method,
         options=options,
         point_estimate=point,
@@ -62,12 +73,15 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--fixed", action="store_true", help="also time fixed-model refits")
+    parser.add_argument(
+        "--top", action="store_true", help="also time the top-model bootstrap of the all-models BIC choice"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
 
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, {platform.system()}; "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; load average {os.getloadavg()[0]:.2f}"
     )
     data = mse.load_dataset("uk2013")
     progress = not args.no_progress
@@ -81,6 +95,19 @@ def main() -> None:
             args.n_boot,
             args.seed,
             progress,
+        )
+    if args.top:
+        # Ranks all 32,768 two-way models on uk2013 by BIC (the point estimate's exhaustive search and
+        # the ranking), then refits the best 60 in every replicate and the jackknife.
+        _time(
+            "uk2013 BIC over all two-way models + bootstrap_top (n_top=60)",
+            data,
+            "bic",
+            {"max_order": 2},
+            args.n_boot,
+            args.seed,
+            progress,
+            kind="bootstrap_top",
         )
 
 

@@ -11,6 +11,7 @@ bootstrap standard error with Chao's log-normal interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,9 @@ def _closed_model(
     return Estimate(estimate=fit.estimate, lower=lower, upper=upper, status=status, **common)
 
 
-def _model_method(name: str, doc: str):
+def _estimator(name: str, function_name: str, run: Callable[..., Estimate], doc: str):
+    """An estimator with the signature :func:`mse.estimate` calls, running ``run`` with the method name."""
+
     def estimator(
         data: CaptureData,
         *,
@@ -83,17 +86,24 @@ def _model_method(name: str, doc: str):
         random_seed: int | None = None,
         **options: Any,
     ) -> Estimate:
-        return _closed_model(name, data, level, interval, options)
+        return run(name, data, level, interval, options)
 
-    estimator.__name__ = name.lower()
-    estimator.__qualname__ = name.lower()
-    estimator.__doc__ = (
+    estimator.__name__ = function_name
+    estimator.__qualname__ = function_name
+    estimator.__doc__ = doc
+    return estimator
+
+
+def _model_method(name: str, doc: str):
+    return _estimator(
+        name,
+        name.lower(),
+        _closed_model,
         f"Model {name}: {doc}\n\n"
         "Poisson regression on the observed cells (see :mod:`mse.closed.designs`); the interval is the\n"
         "profile-likelihood interval (default) or Wald. A fit that fails its checks (see\n"
-        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n"
+        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n",
     )
-    return estimator
 
 
 m0 = _model_method("M0", "equal capture probability on every list and for every person.")
@@ -149,19 +159,10 @@ def _two_list_estimate(method: str, data: CaptureData, level: float, interval: s
 
 
 def _two_list_method(method: str, formula: str, example: str):
-    def estimator(
-        data: CaptureData,
-        *,
-        level: float = 0.95,
-        interval: str | None = None,
-        random_seed: int | None = None,
-        **options: Any,
-    ) -> Estimate:
-        return _two_list_estimate(method, data, level, interval, options)
-
-    estimator.__name__ = method
-    estimator.__qualname__ = method
-    estimator.__doc__ = (
+    return _estimator(
+        method,
+        method,
+        _two_list_estimate,
         f"{formula} for two lists (see :mod:`mse.closed.two_list`).\n\n"
         'Options: ``lists=("A", "B")`` to use two lists of a larger table (people on neither are then\n'
         'unobserved). Intervals: ``"log_normal"`` (Chao 1987, default) or ``"wald"``. When the\n'
@@ -170,9 +171,8 @@ def _two_list_method(method: str, formula: str, example: str):
         "--------\n"
         ">>> import mse\n"
         '>>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])\n'
-        f"{example}\n"
+        f"{example}\n",
     )
-    return estimator
 
 
 lincoln_petersen = _two_list_method(
