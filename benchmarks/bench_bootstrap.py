@@ -63,8 +63,9 @@ def _time(
     seconds = time.perf_counter() - start
     print(
         f"{label}: {seconds:.1f} s for {n_boot} replicates + jackknife; estimate {point:,.1f}; "
-        f"BCa {result.lower:,.1f} - {result.upper:,.1f} (R: {R_LIMITS[0]:,.1f} - {R_LIMITS[1]:,.1f}); "
-        f"failed {result.n_failed}; acceleration {result.details['acceleration']:.5f}; status {result.status}"
+        f"BCa {result.lower:,.1f} - {result.upper:,.1f}"
+        + (f" (R: {R_LIMITS[0]:,.1f} - {R_LIMITS[1]:,.1f})" if method == "stepwise" else "")
+        + f"; failed {result.n_failed}; acceleration {result.details['acceleration']:.5f}; status {result.status}"
     )
 
 
