@@ -660,8 +660,9 @@ def bootstrap_interval(
     models of five lists up to order 3) hours, so ``"bca"`` refuses these
     (more than :data:`MAX_RESELECTION_FITS` fits) and recommends
     ``"bootstrap_top"``, whose cost is one exhaustive search on the original
-    table plus ``n_top`` fits per replicate (about 10-20 s for six lists and
-    1,000 replicates).
+    table plus ``n_top`` fits per replicate (12-30 s for six lists and 1,000
+    replicates on a shared two-core machine, the point estimate's search
+    included).
 
     References
     ----------
