@@ -8,59 +8,51 @@ Run from the repository root::
 
     PYTHONPATH=src python benchmarks/bench_bootstrap.py            # stepwise + BCa
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --fixed    # also: a fixed model refitted per replicate
+    PYTHONPATH=src python benchmarks/bench_bootstrap.py --top      # also: BIC over all models + bootstrap_top
 
 ``--fixed`` times the same bootstrap with the fixed stepwise model (no
 selection), which isolates the cost of resampling, refitting and the
-jackknife from the cost of the search. When ``mse.loglinear.selection`` is
-not installed, ``--fixed`` uses the fixed-model stand-in from the test suite
-and the stepwise benchmark is skipped.
+jackknife from the cost of the search. ``--top`` times the top-model
+bootstrap of Silverman, Chan & Vincent (2024) for the BIC choice among all
+32,768 two-way models (the BCa bootstrap of that exhaustive search is refused
+as too costly).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import mse
 from mse.loglinear.bootstrap import bootstrap_interval
+from mse.loglinear.selection import select_batch
 
-ROOT = Path(__file__).resolve().parents[1]
 # The model SparseMSE's stepwise selects on uk2013 (tests/reference/reference_estimates.csv).
 UK2013_STEPWISE = "PF:NCA + LA:NG + NG:GP + LA:PF + PF:GP + GO:GP + NG:GO"
 # SparseMSE estimatepopulation(zdat, nboot=1000, pthresh=0.02, iseed=1234): BCa 95 % limits.
 R_LIMITS = (9266.9578, 14306.758)
 
 
-def _selection_module() -> tuple[object, str]:
-    if importlib.util.find_spec("mse.loglinear.selection") is not None:
-        import mse.loglinear.selection as selection
-
-        return selection, "mse.loglinear.selection"
-    spec = importlib.util.spec_from_file_location("mse.loglinear.selection", ROOT / "tests" / "_stand_in_selection.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mse.loglinear.selection"] = module
-    spec.loader.exec_module(module)
-    return module, "test stand-in (fixed models only)"
-
-
 def _time(
-    label: str, data: mse.CaptureData, method: str, options: dict, n_boot: int, seed: int, progress: bool
+    label: str,
+    data: mse.CaptureData,
+    method: str,
+    options: dict,
+    n_boot: int,
+    seed: int,
+    progress: bool,
+    kind: str = "bca",
 ) -> None:
-    from mse.loglinear.selection import select_batch
-
     start = time.perf_counter()
     observed = data.dense_counts()[1:]
     point = float(select_batch(observed[None, :], data.lists, method, **options).estimate[0])
     result = bootstrap_interval(
         data,
-        kind="bca",
+        kind=kind,
         method=method,
         options=options,
         point_estimate=point,
@@ -71,8 +63,9 @@ def _time(
     seconds = time.perf_counter() - start
     print(
         f"{label}: {seconds:.1f} s for {n_boot} replicates + jackknife; estimate {point:,.1f}; "
-        f"BCa {result.lower:,.1f} - {result.upper:,.1f} (R: {R_LIMITS[0]:,.1f} - {R_LIMITS[1]:,.1f}); "
-        f"failed {result.n_failed}; acceleration {result.details['acceleration']:.5f}; status {result.status}"
+        f"BCa {result.lower:,.1f} - {result.upper:,.1f}"
+        + (f" (R: {R_LIMITS[0]:,.1f} - {R_LIMITS[1]:,.1f})" if method == "stepwise" else "")
+        + f"; failed {result.n_failed}; acceleration {result.details['acceleration']:.5f}; status {result.status}"
     )
 
 
@@ -81,17 +74,19 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--fixed", action="store_true", help="also time fixed-model refits")
+    parser.add_argument(
+        "--top", action="store_true", help="also time the top-model bootstrap of the all-models BIC choice"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
 
-    _, source = _selection_module()
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {platform.system()}; selection: {source}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {platform.system()}; "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; load average {os.getloadavg()[0]:.2f}"
+    )
     data = mse.load_dataset("uk2013")
     progress = not args.no_progress
-    if source == "mse.loglinear.selection":
-        _time("uk2013 stepwise + BCa", data, "stepwise", {}, args.n_boot, args.seed, progress)
-    else:
-        print("uk2013 stepwise + BCa: skipped (mse.loglinear.selection is not installed)")
+    _time("uk2013 stepwise + BCa", data, "stepwise", {}, args.n_boot, args.seed, progress)
     if args.fixed:
         _time(
             "uk2013 fixed stepwise model + BCa",
@@ -101,6 +96,19 @@ def main() -> None:
             args.n_boot,
             args.seed,
             progress,
+        )
+    if args.top:
+        # Ranks all 32,768 two-way models on uk2013 by BIC (the point estimate's exhaustive search and
+        # the ranking), then refits the best 60 in every replicate and the jackknife.
+        _time(
+            "uk2013 BIC over all two-way models + bootstrap_top (n_top=60)",
+            data,
+            "bic",
+            {"max_order": 2},
+            args.n_boot,
+            args.seed,
+            progress,
+            kind="bootstrap_top",
         )
 
 

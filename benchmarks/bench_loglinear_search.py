@@ -7,10 +7,16 @@ Also times Chan et al.'s stepwise selection repeated over bootstrap-like
 replicates (the inner loop of the BCa interval).
 
 Run: PYTHONPATH=src python benchmarks/bench_loglinear_search.py
+
+On a shared machine, OpenBLAS's worker threads compete with other jobs for the
+cores and the small matrix products of the batched solver slow down several
+times; ``OPENBLAS_NUM_THREADS=1`` keeps them on one thread. The script prints
+the setting and the load average with the figures.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 
@@ -47,7 +53,11 @@ def glm_seconds_per_model(data: mse.CaptureData, n_sample: int = 60, seed: int =
 
 
 def main() -> None:
-    print(f"Python {platform.python_version()}, numpy {np.__version__}")
+    print(
+        f"Python {platform.python_version()}, numpy {np.__version__}; "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     total = 0.0
     for name in ("uk2013", "netherlands"):
         data = mse.load_dataset(name)

@@ -12,8 +12,8 @@ from scipy import stats
 
 import mse
 from mse.closed.designs import MODELS, capture_histories
-from mse.closed.fit import profile_interval
 from mse.closed.sample_coverage import sample_coverage_estimate
+from mse.loglinear.profile import profile_interval
 
 
 def _two_lists(only_a: int, only_b: int, both: int) -> mse.CaptureData:
@@ -233,6 +233,6 @@ def test_every_model_is_a_method_with_an_interval():
 def test_profile_interval_without_finite_upper_limit_says_so():
     # No overlap between two lists: the independence likelihood increases with N without bound.
     design = np.column_stack([np.ones(3), [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
-    lower, upper, status = profile_interval(design, np.array([50.0, 60.0, 0.0]), 15000.0)
-    assert lower > 110
-    assert math.isinf(upper) and "no finite upper limit" in status
+    result = profile_interval(design, np.array([50.0, 60.0, 0.0]), 15000.0)
+    assert result.lower > 110
+    assert math.isinf(result.upper) and "no finite upper limit" in result.status

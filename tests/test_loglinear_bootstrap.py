@@ -1,19 +1,12 @@
 """Bootstrap intervals for log-linear estimates (mse.loglinear.bootstrap).
 
-The replicate fits go through ``mse.loglinear.selection``. Where that module
-is not installed, the fixed-model tests run on a small stand-in built on the
-Poisson solver (tests/_stand_in_selection.py); the comparisons with R, which
-need the real stepwise selection, are skipped only in that case.
+The replicate fits go through ``mse.loglinear.selection``.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
-import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +16,7 @@ from hypothesis import strategies as st
 import mse
 from mse.errors import ModelError
 from mse.loglinear import bootstrap as bootstrap_module
+from mse.loglinear import selection
 from mse.loglinear.bootstrap import (
     bca_limits,
     bootstrap_interval,
@@ -32,22 +26,7 @@ from mse.loglinear.bootstrap import (
 )
 from mse.loglinear.irls import fit_poisson
 
-HAVE_SELECTION = importlib.util.find_spec("mse.loglinear.selection") is not None
-STAND_IN = Path(__file__).with_name("_stand_in_selection.py")
 LISTS3 = ["A", "B", "C"]
-
-
-@pytest.fixture
-def selection(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """The real selection module when installed, otherwise the stand-in (for this test only)."""
-    if HAVE_SELECTION:
-        return importlib.import_module("mse.loglinear.selection")
-    spec = importlib.util.spec_from_file_location("mse.loglinear.selection", STAND_IN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "mse.loglinear.selection", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _table(counts: np.ndarray, lists: list[str]) -> mse.CaptureData:
@@ -65,7 +44,7 @@ def _simulate_independent(n_total: int, capture: tuple[float, ...], n_tables: in
     return np.random.default_rng(seed).multinomial(n_total, cell_probabilities, size=n_tables)[:, 1:]
 
 
-def _point_estimate(selection: types.ModuleType, data: mse.CaptureData, method: str, **options: object) -> float:
+def _point_estimate(data: mse.CaptureData, method: str, **options: object) -> float:
     observed = data.dense_counts()[1:]
     return float(selection.select_batch(observed[None, :], data.lists, method, **options).estimate[0])
 
@@ -116,7 +95,7 @@ def test_acceleration_is_location_and_scale_free_and_odd(values: list[float], sh
     assert jackknife_acceleration(-estimates) == pytest.approx(-a, abs=1e-9)
 
 
-def test_jackknife_acceleration_matches_a_direct_leave_one_person_out_computation(selection) -> None:
+def test_jackknife_acceleration_matches_a_direct_leave_one_person_out_computation() -> None:
     # Two lists: the independence model's estimate is Lincoln-Petersen, (n10 + n11)(n01 + n11) / n11.
     patterns = {"10": 7, "01": 5, "11": 3}
     data = mse.CaptureData.from_patterns(patterns, lists=["A", "B"])
@@ -149,9 +128,9 @@ def test_jackknife_acceleration_matches_a_direct_leave_one_person_out_computatio
 
 
 # ---------------------------------------------------------------------------- reproducibility, failures, progress
-def test_same_seed_same_draws_whatever_the_chunk_size(selection, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_seed_same_draws_whatever_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
     data = mse.load_dataset("kosovo")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     run = dict(kind="bca", method="independence", options={}, point_estimate=point, n_boot=300, progress=False)
     first = bootstrap_interval(data, random_seed=42, **run)
     again = bootstrap_interval(data, random_seed=42, **run)
@@ -166,16 +145,16 @@ def test_same_seed_same_draws_whatever_the_chunk_size(selection, monkeypatch: py
     assert first.details["random_seed"] == 42
 
 
-def test_seedless_runs_record_the_entropy_that_repeats_them(selection) -> None:
+def test_seedless_runs_record_the_entropy_that_repeats_them() -> None:
     data = mse.load_dataset("korea")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     run = dict(kind="bca", method="independence", options={}, point_estimate=point, n_boot=40, progress=False)
     first = bootstrap_interval(data, **run)
     repeat = bootstrap_interval(data, random_seed=first.details["seed_entropy"], **run)
     np.testing.assert_array_equal(first.draws, repeat.draws)
 
 
-def test_failed_replicates_are_counted_not_raised(selection) -> None:
+def test_failed_replicates_are_counted_not_raised() -> None:
     # One person on both lists: about a third of the resamples have no overlap, where
     # the two-list estimate does not exist.
     data = mse.CaptureData.from_patterns({"10": 30, "01": 25, "11": 1}, lists=["A", "B"])
@@ -205,9 +184,7 @@ def test_failures_reported_by_the_selection_are_excluded_from_the_limits(monkeyp
             estimate=np.where(odd, np.nan, estimate), model=tuple("m" for _ in counts), status=status
         )
 
-    fake = types.ModuleType("mse.loglinear.selection")
-    fake.select_batch = select_batch  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mse.loglinear.selection", fake)
+    monkeypatch.setattr(bootstrap_module, "select_batch", select_batch)
     data = mse.CaptureData.from_patterns({"100": 40, "010": 30, "001": 20, "111": 10}, lists=LISTS3)
     result = bootstrap_interval(
         data, kind="bca", method="stepwise", options={}, point_estimate=200.0, n_boot=200, random_seed=1, progress=False
@@ -218,9 +195,9 @@ def test_failures_reported_by_the_selection_are_excluded_from_the_limits(monkeyp
     assert result.status != "ok"  # about half fail, far above the threshold
 
 
-def test_progress_false_prints_nothing_and_true_draws_a_bar(selection, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_false_prints_nothing_and_true_draws_a_bar(capsys: pytest.CaptureFixture[str]) -> None:
     data = mse.load_dataset("kosovo")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     run = dict(kind="bca", method="independence", options={}, point_estimate=point, n_boot=600, random_seed=1)
     bootstrap_interval(data, progress=False, **run)
     captured = capsys.readouterr()
@@ -231,7 +208,7 @@ def test_progress_false_prints_nothing_and_true_draws_a_bar(selection, capsys: p
     assert "600/600" in captured.err and captured.err.endswith("\n")
 
 
-def test_bad_arguments_are_typed_errors(selection) -> None:
+def test_bad_arguments_are_typed_errors() -> None:
     data = mse.load_dataset("korea")
     with pytest.raises(ModelError, match="unknown bootstrap interval"):
         bootstrap_interval(data, kind="jackknife", method="independence", options={}, point_estimate=150.0)
@@ -243,21 +220,34 @@ def test_bad_arguments_are_typed_errors(selection) -> None:
         bootstrap_interval(data, kind="parametric_bootstrap", method="stepwise", options={}, point_estimate=150.0)
 
 
-def test_missing_point_estimate_gives_no_interval(selection) -> None:
+def test_bca_of_an_exhaustive_six_list_search_is_refused_with_advice() -> None:
+    # 32,768 two-way models in each of 1,000 replicates is hours of work: the error says so
+    # before anything is fitted, and points to the top-model bootstrap.
+    data = mse.load_dataset("uk2013")
+    with pytest.raises(ModelError, match="bootstrap_top") as caught:
+        bootstrap_interval(
+            data, kind="bca", method="bic", options={"max_order": 2}, point_estimate=11_000.0, n_boot=1000
+        )
+    assert "32,768" in str(caught.value) and "stepwise" in str(caught.value)
+    # Four lists up to order 3 (113 models) stay affordable.
+    assert bootstrap_module.MAX_RESELECTION_FITS > 113 * (1000 + 15)
+
+
+def test_missing_point_estimate_gives_no_interval() -> None:
     data = mse.load_dataset("korea")
     result = bootstrap_interval(data, kind="bca", method="independence", options={}, point_estimate=math.nan, n_boot=10)
     assert math.isnan(result.lower) and math.isnan(result.upper) and result.status != "ok"
 
 
 # ---------------------------------------------------------------------------- parametric bootstrap
-def test_parametric_independence_on_kosovo_agrees_with_profile_and_wald_limits(selection) -> None:
+def test_parametric_independence_on_kosovo_agrees_with_profile_and_wald_limits() -> None:
     # A large table, so the percentile limits of the fixed-model bootstrap are close to the
     # likelihood-based ones. R 4.2.2:
     #   Rcapture closedpCI.t(X, dfreq=TRUE, m='Mt'):    7147.7489 - 7656.1953 (profile)
     #   SparseMSE estimatepopulation.0(method='main'):  7172.9088 - 7633.9864 (Wald, log scale)
     # The two differ by 0.35 %; the bootstrap must be within 1 % of both.
     data = mse.load_dataset("kosovo")
-    point = _point_estimate(selection, data, "independence")
+    point = _point_estimate(data, "independence")
     assert point == pytest.approx(7394.5867, rel=1e-6)
     result = bootstrap_interval(
         data,
@@ -276,7 +266,7 @@ def test_parametric_independence_on_kosovo_agrees_with_profile_and_wald_limits(s
     assert result.details["multinomial_size"] == round(point)
 
 
-def test_parametric_bootstrap_covers_the_truth_in_simulation(selection) -> None:
+def test_parametric_bootstrap_covers_the_truth_in_simulation() -> None:
     # 200 tables from a population of 5000 and three independent lists (dark figure 61 %).
     # The interval should cover N in 95 % of them; with 200 tables the binomial standard
     # error is 1.5 points, and the percentile interval may be slightly short.
@@ -299,10 +289,10 @@ def test_parametric_bootstrap_covers_the_truth_in_simulation(selection) -> None:
     assert 0.88 <= covered / len(tables) <= 0.99
 
 
-def test_parametric_bootstrap_of_a_fixed_interaction_model(selection) -> None:
+def test_parametric_bootstrap_of_a_fixed_interaction_model() -> None:
     data = mse.load_dataset("kosovo")
     model = "EXH:ABA + EXH:OSCE + ABA:OSCE + EXH:HRW + OSCE:HRW"
-    point = _point_estimate(selection, data, "loglinear", model=model)
+    point = _point_estimate(data, "loglinear", model=model)
     result = bootstrap_interval(
         data,
         kind="parametric_bootstrap",
@@ -323,7 +313,7 @@ def test_parametric_bootstrap_of_a_fixed_interaction_model(selection) -> None:
 
 
 # ---------------------------------------------------------------------------- BCa with re-selection
-def test_bca_with_independence_refits_has_roughly_nominal_coverage(selection) -> None:
+def test_bca_with_independence_refits_has_roughly_nominal_coverage() -> None:
     # Resampling the n observed people keeps n fixed, so the interval misses the binomial
     # variation of n; with most of the population unobserved (here 61 %) that share is small.
     truth = 5000
@@ -355,7 +345,7 @@ def test_hierarchical_model_counts_match_rcapture() -> None:
     assert len(set(hierarchical_models(list("abcde"), max_order=2))) == 1024
 
 
-def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap(selection) -> None:
+def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap() -> None:
     counts = _simulate_independent(3000, (0.3, 0.25, 0.2), 1, seed=4)[0]
     data = _table(counts, LISTS3)
     candidates = list(hierarchical_models(LISTS3))
@@ -387,7 +377,7 @@ def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap(selection) ->
     assert (top.lower, top.upper) == pytest.approx((fixed.lower, fixed.upper), rel=1e-9)
 
 
-def test_bootstrap_top_reselects_among_the_best_models(selection) -> None:
+def test_bootstrap_top_reselects_among_the_best_models() -> None:
     counts = _simulate_independent(3000, (0.3, 0.25, 0.2), 1, seed=5)[0]
     data = _table(counts, LISTS3)
     options = {"n_top": 4, "max_order": 2}
@@ -424,23 +414,40 @@ def test_fit_poisson_fits_a_different_table_per_batch_row() -> None:
     assert np.exp(batch.coef[:, 0]) == pytest.approx([40 * 30 / 10, 20 * 25 / 5])
 
 
-# ---------------------------------------------------------------------------- against R (needs the real stepwise)
+# ---------------------------------------------------------------------------- against R
 # SparseMSE 2.0.1: estimatepopulation(zdat, nboot=1000, pthresh=0.02, iseed=1234), stepwise selection
-# repeated in every replicate, BCa 95 % limits (tests/reference/reference_estimates.csv). R's random
-# streams differ from NumPy's, so the limits agree only up to Monte Carlo error: 5 % for the large
-# tables; 10 % for western_us and korea, whose small counts give long-tailed replicate distributions
-# (R bootstrap standard errors 1890 and 78 around estimates 2483 and 269).
+# repeated in every replicate, BCa limits (tests/reference/reference_estimates.csv: the 95 % limits, and
+# the 80 % limits and acceleration "ahat" in its notes).
+#
+# The acceleration comes from the jackknife, with no randomness: it must agree to the digits R prints.
+# The limits come from R's and NumPy's random streams, so they agree only up to Monte Carlo error, which
+# for the 95 % lower limit (about the 0.2 % quantile of the replicates) is large and skewed. Each
+# tolerance is the 99 % two-sided band of the relative difference between the limits of two independent
+# runs of 1,000 replicates, rounded up to the next half percent; the bands come from 20,000 replicates
+# pooled over seeds 0-19 and 5,000 pairs of runs of 1,000 drawn from them
+# (PYTHONPATH=src python benchmarks/bca_monte_carlo_spread.py). Two runs of one correct implementation
+# differ by more than a tolerance in 1 % of cases.
+#   data        95 % band: lower   upper   |  80 % band: lower   upper
+#   kosovo             2.4 %       3.3 %   |             1.9 %   2.3 %
+#   western_us        19.4 %      11.4 %   |            15.5 %   8.0 %
+#   uk2013            10.5 %       8.3 %   |             3.7 %   3.8 %
+#   uk2013_5           6.6 %      14.1 %   |             2.9 %   4.4 %
+#   korea              0.1 %      14.7 %   |            44.3 %   9.3 %
+# uk2013_5's 95 % lower limit (9,226 with seed 1234, 9,348 in median over runs) is 4.7 % above
+# SparseMSE's 8,784.8; two runs differ that much in 3.9 % of pairs. Its 80 % limits (9,730 and 12,747)
+# are within 1.1 % and 1.7 % of R's 9,623.9 and 12,531.1, the bootstrap medians agree (11,934 over
+# 20,000 replicates, R 11,974.7) and so does the acceleration, so the 95 % gap is Monte Carlo error in
+# the extreme lower tail, not a different interval.
 R_BCA = {
-    "kosovo": (14341.664, 12595.84, 16527.495, 0.05),
-    "western_us": (2483.3839, 1293.2139, 3672.0366, 0.10),
-    "uk2013": (11417.991, 9266.9578, 14306.758, 0.05),
-    "uk2013_5": (11312.99, 8784.7799, 14700.549, 0.05),
-    "korea": (268.77778, 123.34152, 440.34631, 0.10),
+    # name: (estimate, ahat, 95 % limits, their tolerances, 80 % limits, their tolerances)
+    "kosovo": (14341.664, -0.00416, (12595.84, 16527.495), (0.025, 0.035), (13117.2, 15641.0), (0.02, 0.025)),
+    "western_us": (2483.3839, -0.09501, (1293.2139, 3672.0366), (0.195, 0.115), (1343.3, 2998.5), (0.16, 0.085)),
+    "uk2013": (11417.991, -0.01287, (9266.9578, 14306.758), (0.11, 0.085), (9682.3, 12576.5), (0.04, 0.04)),
+    "uk2013_5": (11312.99, -0.01218, (8784.7799, 14700.549), (0.07, 0.145), (9623.9, 12531.1), (0.03, 0.045)),
+    "korea": (268.77778, -0.02877, (123.34152, 440.34631), (0.005, 0.15), (214.2, 394.6), (0.445, 0.095)),
 }
-needs_selection = pytest.mark.skipif(not HAVE_SELECTION, reason="mse.loglinear.selection is not installed")
 
 
-@needs_selection
 @pytest.mark.parametrize(
     "name",
     [
@@ -452,12 +459,10 @@ needs_selection = pytest.mark.skipif(not HAVE_SELECTION, reason="mse.loglinear.s
     ],
 )
 def test_stepwise_bca_limits_match_sparsemse(name: str) -> None:
-    from mse.loglinear.selection import select_batch
-
-    estimate, lower, upper, tolerance = R_BCA[name]
+    estimate, ahat, limits95, tolerance95, limits80, tolerance80 = R_BCA[name]
     data = mse.load_dataset(name)
     observed = data.dense_counts()[1:]
-    point = float(select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
+    point = float(selection.select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
     assert point == pytest.approx(estimate, rel=1e-3)
     result = bootstrap_interval(
         data,
@@ -470,5 +475,10 @@ def test_stepwise_bca_limits_match_sparsemse(name: str) -> None:
         progress=False,
     )
     assert result.status == "ok", result.status
-    assert result.lower == pytest.approx(lower, rel=tolerance)
-    assert result.upper == pytest.approx(upper, rel=tolerance)
+    assert result.details["acceleration"] == pytest.approx(ahat, abs=5e-6)
+    lower80, upper80, _, status80 = bca_limits(result.draws, point, result.details["acceleration"], 0.80)
+    assert status80 == "ok"
+    for ours, theirs, tolerance in zip(
+        (result.lower, result.upper, lower80, upper80), (*limits95, *limits80), (*tolerance95, *tolerance80)
+    ):
+        assert ours == pytest.approx(theirs, rel=tolerance)

@@ -173,6 +173,29 @@ def test_select_batch_stepwise_matches_single_searches():
     assert batch.model[0] == "LA:NG + NG:GP + PFNCA:GP + LA:PFNCA + GO:GP + NG:GO"
 
 
+@pytest.mark.parametrize(("method", "max_order"), [("bic", 2), ("aic", 3), ("bic_aic", 2)])
+def test_select_batch_criteria_match_single_searches(method, max_order, monkeypatch):
+    # The vectorised selection (all replicates in one batched solve, here split into small
+    # blocks to exercise the running best across blocks) must choose what one search per
+    # table chooses.
+    from mse.loglinear import selection
+
+    monkeypatch.setattr(selection, "ROWS_PER_BLOCK", 50)
+    data = mse.load_dataset("kosovo")
+    y = data.dense_counts()[1:]
+    counts = np.vstack([y, np.random.default_rng(3).multinomial(int(y.sum()), y / y.sum(), size=5)])
+    batch = select_batch(counts, data.lists, method, max_order=max_order)
+    for b in range(len(counts)):
+        single = mse.CaptureData.from_counts(
+            _frame(counts[b], data.lists), lists=list(data.lists), count="count", drop_unobserved=True
+        )
+        search = mse.select_model(single, method=method, max_order=max_order)
+        assert batch.status[b] == "ok"
+        assert batch.model[b] == search.best
+        fit = mse.estimate(single, method="loglinear", model=search.best, interval="wald")
+        assert batch.estimate[b] == pytest.approx(fit.estimate, rel=1e-7)
+
+
 def _frame(counts, lists):
     import pandas as pd
 

@@ -11,6 +11,7 @@ bootstrap standard error with Chao's log-normal interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,11 @@ import numpy as np
 from mse.closed import sample_coverage as coverage_module
 from mse.closed import two_list
 from mse.closed.designs import model_design
-from mse.closed.fit import behavioural_profile_interval, fit_closed_model, profile_interval
+from mse.closed.fit import behavioural_profile_interval, fit_closed_model
 from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
+from mse.loglinear.profile import profile_interval
+from mse.options import choose_interval, reject_unknown_options
 from mse.results import Estimate
 
 __all__ = [
@@ -42,39 +45,21 @@ __all__ = [
 ]
 
 
-def _reject_options(options: dict[str, Any], valid: tuple[str, ...], method: str) -> None:
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise ModelError(f"{method}: unknown option(s) {unknown}; valid options are {list(valid) or 'none'}.")
-
-
-def _check_interval(interval: str | None, valid: tuple[str, ...], method: str) -> str:
-    chosen = valid[0] if interval is None else interval
-    if chosen not in valid:
-        raise ModelError(f"{method}: interval {interval!r} is not available; choose one of {list(valid)}.")
-    return chosen
-
-
 def _closed_model(
     name: str, data: CaptureData, level: float, interval: str | None, options: dict[str, Any]
 ) -> Estimate:
-    _reject_options(options, (), name)
-    how = _check_interval(interval, ("profile", "wald"), name)
+    reject_unknown_options(options, (), name)
+    how = choose_interval(interval, ("profile", "wald"), name)
     data = data.collapse_covariates()
     cells = data.dense_counts()[1:].astype(float)
     design = model_design(name, data.n_lists, data.lists)
     fit = fit_closed_model(design, cells)
     model = f"{name} ({', '.join(design.columns[c] for c in fit.columns)})"
+    common: dict[str, Any] = dict(
+        method=name, observed=data.n_observed, level=level, model=model, interval_method=how, details=fit.details()
+    )
     if not fit.ok:
-        return Estimate.failed(
-            method=name,
-            observed=data.n_observed,
-            status=fit.status,
-            level=level,
-            model=model,
-            interval_method=how,
-            details=fit.details(),
-        )
+        return Estimate.failed(status=fit.status, **common)
     status = "ok"
     if how == "wald":
         lower, upper = two_list.wald_interval(fit.estimate, fit.se**2, data.n_observed, level)
@@ -85,22 +70,14 @@ def _closed_model(
             first, fit.estimate, level, heterogeneous_first=name == "Mbh"
         )
     else:
-        lower, upper, status = profile_interval(design.matrix[:, list(fit.columns)], cells, fit.estimate, level)
-    return Estimate(
-        estimate=fit.estimate,
-        lower=lower,
-        upper=upper,
-        level=level,
-        observed=data.n_observed,
-        method=name,
-        model=model,
-        interval_method=how,
-        status=status,
-        details=fit.details(),
-    )
+        profile = profile_interval(design.matrix[:, list(fit.columns)], cells, fit.estimate, level)
+        lower, upper, status = profile.lower, profile.upper, profile.status
+    return Estimate(estimate=fit.estimate, lower=lower, upper=upper, status=status, **common)
 
 
-def _model_method(name: str, doc: str):
+def _estimator(name: str, function_name: str, run: Callable[..., Estimate], doc: str):
+    """An estimator with the signature :func:`mse.estimate` calls, running ``run`` with the method name."""
+
     def estimator(
         data: CaptureData,
         *,
@@ -109,17 +86,24 @@ def _model_method(name: str, doc: str):
         random_seed: int | None = None,
         **options: Any,
     ) -> Estimate:
-        return _closed_model(name, data, level, interval, options)
+        return run(name, data, level, interval, options)
 
-    estimator.__name__ = name.lower()
-    estimator.__qualname__ = name.lower()
-    estimator.__doc__ = (
+    estimator.__name__ = function_name
+    estimator.__qualname__ = function_name
+    estimator.__doc__ = doc
+    return estimator
+
+
+def _model_method(name: str, doc: str):
+    return _estimator(
+        name,
+        name.lower(),
+        _closed_model,
         f"Model {name}: {doc}\n\n"
         "Poisson regression on the observed cells (see :mod:`mse.closed.designs`); the interval is the\n"
         "profile-likelihood interval (default) or Wald. A fit that fails its checks (see\n"
-        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n"
+        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n",
     )
-    return estimator
 
 
 m0 = _model_method("M0", "equal capture probability on every list and for every person.")
@@ -138,7 +122,7 @@ mbh = _model_method("Mbh", "behavioural response and heterogeneity (removal from
 
 # ---------------------------------------------------------------------- two lists
 def _two_lists(data: CaptureData, options: dict[str, Any], method: str) -> CaptureData:
-    _reject_options(options, ("lists",), method)
+    reject_unknown_options(options, ("lists",), method)
     data = data.collapse_covariates()
     chosen = options.get("lists")
     if chosen is None:
@@ -155,7 +139,7 @@ def _two_lists(data: CaptureData, options: dict[str, Any], method: str) -> Captu
 
 
 def _two_list_estimate(method: str, data: CaptureData, level: float, interval: str | None, options: dict[str, Any]):
-    how = _check_interval(interval, two_list.INTERVALS, method)
+    how = choose_interval(interval, two_list.INTERVALS, method)
     data = _two_lists(data, options, method)
     cells = data.dense_counts()  # 00, 01, 10, 11
     m = int(cells[3])
@@ -164,73 +148,43 @@ def _two_list_estimate(method: str, data: CaptureData, level: float, interval: s
     result = formula(n1, n2, m)
     details = {"n1": n1, "n2": n2, "m": m, "se": math.sqrt(result.variance) if result.variance >= 0 else math.nan}
     model = f"{data.lists[0]} x {data.lists[1]}"
+    common: dict[str, Any] = dict(
+        method=method, observed=data.n_observed, level=level, model=model, interval_method=how, details=details
+    )
     if result.status != "ok":
-        return Estimate.failed(
-            method=method,
-            observed=data.n_observed,
-            status=result.status,
-            level=level,
-            model=model,
-            interval_method=how,
-            details=details,
-        )
+        return Estimate.failed(status=result.status, **common)
     limits = two_list.log_normal_interval if how == "log_normal" else two_list.wald_interval
     lower, upper = limits(result.estimate, result.variance, data.n_observed, level)
-    return Estimate(
-        estimate=result.estimate,
-        lower=lower,
-        upper=upper,
-        level=level,
-        observed=data.n_observed,
-        method=method,
-        model=model,
-        interval_method=how,
-        details=details,
+    return Estimate(estimate=result.estimate, lower=lower, upper=upper, **common)
+
+
+def _two_list_method(method: str, formula: str, example: str):
+    return _estimator(
+        method,
+        method,
+        _two_list_estimate,
+        f"{formula} for two lists (see :mod:`mse.closed.two_list`).\n\n"
+        'Options: ``lists=("A", "B")`` to use two lists of a larger table (people on neither are then\n'
+        'unobserved). Intervals: ``"log_normal"`` (Chao 1987, default) or ``"wald"``. When the\n'
+        "estimate does not exist (no overlap for Lincoln–Petersen) the result is failed.\n\n"
+        "Examples\n"
+        "--------\n"
+        ">>> import mse\n"
+        '>>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])\n'
+        f"{example}\n",
     )
 
 
-def lincoln_petersen(
-    data: CaptureData,
-    *,
-    level: float = 0.95,
-    interval: str | None = None,
-    random_seed: int | None = None,
-    **options: Any,
-) -> Estimate:
-    """Lincoln–Petersen estimate ``n1 n2 / m`` for two lists (see :mod:`mse.closed.two_list`).
-
-    Options: ``lists=("A", "B")`` to use two lists of a larger table. Intervals:
-    ``"log_normal"`` (Chao 1987, default) or ``"wald"``. With no overlap the
-    estimate is infinite and the result is failed.
-
-    Examples
-    --------
-    >>> import mse
-    >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
-    >>> mse.estimate(data, method="lincoln_petersen").estimate
-    120.0
-    """
-    return _two_list_estimate("lincoln_petersen", data, level, interval, options)
-
-
-def chapman(
-    data: CaptureData,
-    *,
-    level: float = 0.95,
-    interval: str | None = None,
-    random_seed: int | None = None,
-    **options: Any,
-) -> Estimate:
-    """Chapman's estimate ``(n1+1)(n2+1)/(m+1) - 1`` for two lists (see :mod:`mse.closed.two_list`).
-
-    Examples
-    --------
-    >>> import mse
-    >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
-    >>> round(mse.estimate(data, method="chapman").estimate, 3)
-    114.545
-    """
-    return _two_list_estimate("chapman", data, level, interval, options)
+lincoln_petersen = _two_list_method(
+    "lincoln_petersen",
+    "Lincoln–Petersen estimate ``n1 n2 / m``",
+    '>>> mse.estimate(data, method="lincoln_petersen").estimate\n120.0',
+)
+chapman = _two_list_method(
+    "chapman",
+    "Chapman's estimate ``(n1+1)(n2+1)/(m+1) - 1``",
+    '>>> round(mse.estimate(data, method="chapman").estimate, 3)\n114.545',
+)
 
 
 # ---------------------------------------------------------------------- sample coverage
@@ -257,8 +211,8 @@ def sample_coverage(
     >>> round(res.estimate, 1)
     407.0
     """
-    _reject_options(options, ("variant", "n_boot"), "sample_coverage")
-    how = _check_interval(interval, ("log_normal",), "sample_coverage")
+    reject_unknown_options(options, ("variant", "n_boot"), "sample_coverage")
+    how = choose_interval(interval, ("log_normal",), "sample_coverage")
     variant = options.get("variant", "high_coverage")
     if variant not in coverage_module.VARIANTS:
         raise ModelError(

@@ -1,4 +1,8 @@
-"""Fitting the closed-population models, their standard errors, checks and profile intervals.
+"""Fitting the closed-population models, their standard errors and checks.
+
+The profile-likelihood interval of the log-linear members is the shared one of
+:mod:`mse.loglinear.profile`; the behavioural models (Mb, Mbh) have their own
+profile likelihood here, from the removal model.
 
 The models are Poisson regressions on the observed cells (see
 :mod:`mse.closed.designs`), fitted with :func:`mse.loglinear.irls.fit_poisson`.
@@ -54,11 +58,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 from scipy.special import betaln, gammaln
 
 from mse.closed.designs import ModelDesign
 from mse.loglinear.irls import fit_poisson
+from mse.loglinear.profile import likelihood_ratio_interval
 
 __all__ = [
     "BIAS_LIMIT",
@@ -66,7 +70,6 @@ __all__ = [
     "behavioural_profile_interval",
     "behavioural_unseen",
     "fit_closed_model",
-    "profile_interval",
 ]
 
 #: Largest acceptable estimated bias of ``N``, as a fraction of ``N``, for the one-column heterogeneity models.
@@ -286,119 +289,7 @@ def fit_closed_model(design: ModelDesign, y: np.ndarray) -> ClosedFit:
     )
 
 
-# ---------------------------------------------------------------------- profile intervals
-def _multinomial_loglik(design: np.ndarray, y: np.ndarray, N: float, zero_row: np.ndarray) -> float:
-    """Profile log-likelihood of ``N``: the model refitted with ``N - n`` in the unobserved cell."""
-    n = float(y.sum())
-    full = np.vstack([zero_row, design])
-    counts = np.concatenate([[N - n], y])
-    fit = _fit(full, counts)
-    mu = fit.fitted[0]
-    # Written to stay accurate for N far above n: lgamma(N+1) - lgamma(N-n+1) through betaln, and
-    # the unobserved cell's log(mu_0 / N) as log1p of minus the observed share.
-    share = mu[1:] / N
-    observed_terms = float(np.where(y > 0, y * np.log(np.where(y > 0, share, 1.0)), 0.0).sum())
-    unobserved_term = (N - n) * math.log1p(-min(float(share.sum()), 1.0 - 1e-300)) if N > n else 0.0
-    falling_factorial = float(gammaln(n) - betaln(n, N - n + 1.0)) if n > 0 else 0.0
-    return falling_factorial - float(gammaln(y + 1.0).sum()) + observed_terms + unobserved_term
-
-
-def _interval_from_profile(loglik, n: float, estimate: float, level: float) -> tuple[float, float, float, str]:
-    """Limits where ``2 (max - loglik(N))`` crosses the chi-squared(1) quantile; ``N`` continuous."""
-    cutoff = stats.chi2.ppf(level, 1)
-    scale = max(estimate - n, 1.0)
-    result = optimize.minimize_scalar(
-        lambda u: -loglik(n + math.exp(u)),
-        bounds=(math.log(scale) - 12.0, math.log(scale) + 12.0),
-        method="bounded",
-        options={"xatol": 1e-9},
-    )
-    n_max = n + math.exp(result.x)
-    top = -result.fun
-
-    def excess(N: float) -> float:
-        return 2.0 * (top - loglik(N)) - cutoff
-
-    status = OK
-    if excess(n) <= 0:
-        lower = float(n)
-    else:
-        lower = optimize.brentq(excess, n, n_max, xtol=1e-8 * n_max)
-    upper = math.inf
-    step = max(n_max - n, 1.0)
-    previous = n_max
-    for _ in range(40):  # up to about 1e12 times the distance from n to the maximum
-        candidate = previous + step
-        if excess(candidate) > 0:
-            upper = optimize.brentq(excess, previous, candidate, xtol=1e-8 * candidate)
-            break
-        previous, step = candidate, step * 2.0
-    if not math.isfinite(upper):
-        status = "the profile likelihood does not fall below the cutoff: the interval has no finite upper limit"
-    return lower, upper, n_max, status
-
-
-def profile_interval(
-    design: np.ndarray,
-    y: np.ndarray,
-    estimate: float,
-    level: float = 0.95,
-    zero_row: np.ndarray | None = None,
-) -> tuple[float, float, str]:
-    """Profile-likelihood interval for ``N`` in a log-linear model on the observed cells.
-
-    For each ``N`` the unobserved cell holds ``N - n``, the model is refitted to
-    the full ``2**t`` table and the multinomial log-likelihood
-    ``lgamma(N+1) - lgamma(N-n+1) - Σ lgamma(n_w+1) + Σ n_w log(mu_w / N)``
-    (zero cell included) is profiled; the interval is every ``N`` whose
-    likelihood-ratio statistic is at most the chi-squared(1) quantile (Cormack
-    1992; the convention of Rcapture's ``closedpCI.t``). ``N`` is continuous.
-
-    Parameters
-    ----------
-    design
-        Design on the observed cells, shape ``(2**t - 1, p)``, intercept in column 0.
-    y
-        Observed-cell counts.
-    estimate
-        The point estimate (to place the search).
-    level
-        Coverage.
-    zero_row
-        The design row of the unobserved history (default: 1 for the
-        intercept, 0 elsewhere).
-
-    Returns
-    -------
-    lower, upper, status
-        ``upper`` is ``inf`` (and ``status`` says so) when the profile never
-        crosses the cutoff.
-
-    References
-    ----------
-    Cormack, R. M. (1992). Interval estimation for mark–recapture studies of closed
-    populations. *Biometrics* 48, 567–576.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.column_stack([np.ones(3), [0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
-    >>> low, high, status = profile_interval(X, np.array([30.0, 40.0, 10.0]), 200.0)
-    >>> bool(low < 200.0 < high), status
-    (True, 'ok')
-    """
-    design = np.asarray(design, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if zero_row is None:
-        zero_row = np.zeros(design.shape[1])
-        zero_row[0] = 1.0
-    n = float(y.sum())
-    lower, upper, _, status = _interval_from_profile(
-        lambda N: _multinomial_loglik(design, y, N, zero_row), n, estimate, level
-    )
-    return lower, upper, status
-
-
+# ---------------------------------------------------------------------- behavioural profile interval
 def behavioural_profile_interval(
     first_captures: np.ndarray, estimate: float, level: float = 0.95, heterogeneous_first: bool = False
 ) -> tuple[float, float, str]:
@@ -434,5 +325,5 @@ def behavioural_profile_interval(
         p = successes / (successes + failures)
         return value + xlogy(successes, p) + xlogy(failures, 1.0 - p)
 
-    lower, upper, _, status = _interval_from_profile(loglik, n, estimate, level)
-    return lower, upper, status
+    result = likelihood_ratio_interval(loglik, n, estimate, level)
+    return result.lower, result.upper, result.status

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import exists_batch
+from mse.loglinear.existence import exists_batch, identifiable_batch
 from mse.loglinear.fit import information_criteria, population_from_fits
 from mse.loglinear.irls import fit_poisson
 
@@ -102,8 +102,7 @@ def evaluate_models(
         _keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         patterns = stacked[first]
         n_cells = cells.shape[1]
-        kept = design.matrix[None] * patterns[:, :n_cells, None] * patterns[:, None, n_cells:]
-        too_few = np.linalg.matrix_rank(kept) < patterns[:, n_cells:].sum(axis=1)
+        too_few = ~identifiable_batch(design, patterns[:, n_cells:], patterns[:, :n_cells])
         status[rows[too_few[inverse.ravel()]]] = NOT_IDENTIFIABLE
     suspect = np.flatnonzero(fits.boundary & (status != NOT_IDENTIFIABLE))
     if suspect.size:

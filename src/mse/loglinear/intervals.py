@@ -31,13 +31,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
-from scipy.special import gammaln
-from scipy.stats import chi2, norm
+from scipy.stats import norm
 
 from mse.loglinear.design import Design
 from mse.loglinear.fit import LoglinearFit
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.profile import profile_interval as shared_profile_interval
 
 __all__ = ["IntervalResult", "profile_interval", "wald_interval"]
 
@@ -64,78 +62,21 @@ def wald_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
     )
 
 
-class _Profile:
-    """The multinomial profile log-likelihood of ``N`` for one model."""
-
-    def __init__(self, fit: LoglinearFit) -> None:
-        t = len(fit.lists)
-        design = Design(t, fit.terms, include_empty=True)
-        model_columns = design.column_mask(fit.terms)
-        names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
-        finite = np.array([name in fit.coef for name in names])
-        self.columns = model_columns & finite
-        self.cells = np.concatenate([[True], fit.cells_used])
-        self.design = design.matrix
-        self.n = float(fit.observed)
-        self.counts = np.concatenate([[0.0], np.asarray(fit.counts, dtype=float)])
-
-    def __call__(self, big_n: float | np.ndarray) -> np.ndarray:
-        values = np.atleast_1d(np.asarray(big_n, dtype=float))
-        y = np.tile(self.counts, (len(values), 1))
-        y[:, 0] = values - self.n
-        fits = fit_poisson(self.design, y, column_mask=self.columns, cell_mask=self.cells)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_p = np.log(fits.fitted / values[:, None])
-            terms = np.where(y > 0, y * log_p, 0.0)
-        return gammaln(values + 1.0) - gammaln(values - self.n + 1.0) + np.where(self.cells, terms, 0.0).sum(axis=1)
-
-
 def profile_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
     """Rcapture's profile-likelihood interval for ``N`` (see the module notes).
 
-    Returns ``upper = inf`` with a status saying so when the likelihood never
-    drops below the cut-off above the estimate.
+    The model's finite columns on the cells the extended MLE keeps go to
+    :func:`mse.loglinear.profile.profile_interval`. Returns ``upper = inf``
+    with a status saying so when the likelihood never drops below the cut-off
+    above the estimate.
     """
     if not fit.ok:
         return IntervalResult(math.nan, math.nan, f"no profile interval: {fit.status}")
-    profile = _Profile(fit)
-    n = profile.n
-    cut = chi2.ppf(level, df=1)
-    scale = max(fit.se, 1.0) if math.isfinite(fit.se) else max(fit.dark_figure, 1.0)
-    low_end = n + 1e-9
-    hi_guess = fit.estimate + 10 * scale
-    peak = minimize_scalar(
-        lambda v: -float(profile(v)[0]),
-        bounds=(low_end, max(hi_guess, fit.estimate * 2.0)),
-        method="bounded",
-        options={"xatol": 1e-6 * max(fit.estimate, 1.0)},
-    )
-    n_max = float(peak.x)
-    l_max = float(profile(n_max)[0])
-
-    def excess(v: float) -> float:
-        return 2.0 * (l_max - float(profile(v)[0])) - cut
-
-    details: dict[str, Any] = {"profile_maximum": n_max, "chi2_cutoff": float(cut)}
-    status = "ok"
-    if excess(low_end) <= 0:
-        lower = n
-        details["lower_at_observed"] = True
-    else:
-        lower = brentq(excess, low_end, n_max, xtol=1e-8 * n_max)
-    step = 2.0 * scale
-    upper_bracket = n_max + step
-    while excess(upper_bracket) <= 0:
-        step *= 2.0
-        upper_bracket = n_max + step
-        if upper_bracket > 1e4 * max(n_max, 1.0):
-            upper_bracket = math.inf
-            break
-    if math.isinf(upper_bracket):
-        upper = math.inf
-        status = (
-            "the profile likelihood does not fall below the cut-off above the estimate: the upper limit is infinite"
-        )
-    else:
-        upper = brentq(excess, n_max, upper_bracket, xtol=1e-8 * n_max)
-    return IntervalResult(float(lower), float(upper), status, details)
+    design = Design(len(fit.lists), fit.terms)
+    names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
+    finite = np.array([name in fit.coef for name in names])
+    columns = design.column_mask(fit.terms) & finite
+    cells = np.asarray(fit.cells_used, dtype=bool)
+    counts = np.asarray(fit.counts, dtype=float)
+    result = shared_profile_interval(design.matrix[np.ix_(cells, columns)], counts[cells], fit.estimate, level)
+    return IntervalResult(result.lower, result.upper, result.status, result.details())

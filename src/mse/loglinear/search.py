@@ -61,6 +61,7 @@ from mse.loglinear.batch import OK, BatchFits, evaluate_models
 from mse.loglinear.design import Design, extended_masks
 from mse.loglinear.existence import exists_batch, identifiable_batch
 from mse.loglinear.terms import Term, Terms, all_k_way, format_model, k_way_terms
+from mse.options import reject_unknown_options
 from mse.results import ModelSearch
 
 __all__ = [
@@ -454,10 +455,7 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
     }
     if method not in allowed:
         raise ModelError(f"unknown search method {method!r}; choose one of {list(allowed)}.")
-    unknown = set(options) - allowed[method]
-    if unknown:
-        valid = sorted(allowed[method])
-        raise ModelError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid: {valid}.")
+    reject_unknown_options(options, allowed[method], method)
     if method == "stepwise":
         return stepwise_search(data, **options)
     if method in ("aic", "bic"):

@@ -1,0 +1,74 @@
+"""Checks of the arguments every estimator receives: options, interval name, level.
+
+Estimators reject what they do not understand with a :class:`mse.ModelError`
+that names the valid choices, so a misspelt option never passes silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mse.errors import ModelError
+
+__all__ = ["check_level", "choose_interval", "reject_unknown_options"]
+
+
+def reject_unknown_options(options: Mapping[str, Any] | Iterable[str], valid: Iterable[str], method: str) -> None:
+    """Raise when ``options`` holds a name outside ``valid``.
+
+    Raises
+    ------
+    ModelError
+        Naming the unknown options and the valid ones.
+
+    Examples
+    --------
+    >>> reject_unknown_options({"n_boot": 10}, {"n_boot"}, "M0")
+    >>> reject_unknown_options({"nboot": 10}, {"n_boot"}, "M0")
+    Traceback (most recent call last):
+    ...
+    mse.errors.ModelError: unknown option(s) ['nboot'] for method 'M0'; valid options are ['n_boot'].
+    """
+    valid = sorted(valid)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ModelError(f"unknown option(s) {unknown} for method {method!r}; valid options are {valid or 'none'}.")
+
+
+def choose_interval(interval: str | None, valid: Iterable[str], method: str) -> str:
+    """The interval to compute: ``interval``, or the first of ``valid`` when it is ``None``.
+
+    Raises
+    ------
+    ModelError
+        When ``interval`` is not one of ``valid``.
+
+    Examples
+    --------
+    >>> choose_interval(None, ("profile", "wald"), "Mt")
+    'profile'
+    """
+    valid = tuple(valid)
+    chosen = valid[0] if interval is None else interval
+    if chosen not in valid:
+        raise ModelError(f"interval {interval!r} is not available for method {method!r}; choose one of {list(valid)}.")
+    return chosen
+
+
+def check_level(level: Any) -> float:
+    """``level`` as a float strictly between 0 and 1.
+
+    Raises
+    ------
+    ModelError
+        For anything else (``95`` instead of ``0.95``, say).
+
+    Examples
+    --------
+    >>> check_level(0.9)
+    0.9
+    """
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
+        raise ModelError(f"level must be a number strictly between 0 and 1 (0.95 for 95 %), got {level!r}.")
+    return float(level)
