@@ -525,7 +525,7 @@ def _rank_by_bic(
     return [parsed[i] for i in order], bics[order]
 
 
-def _check_exhaustive_affordable(
+def check_reselection_affordable(
     lists: Sequence[str], method: str, options: dict[str, Any], n_boot: int, n_histories: int
 ) -> None:
     """Refuse a BCa bootstrap of an exhaustive search that would take hours."""
@@ -720,7 +720,7 @@ def bootstrap_interval(
 
     if kind == "bca":
         if method in ("aic", "bic"):
-            _check_exhaustive_affordable(lists, method, options, n_boot, int(np.count_nonzero(observed)))
+            check_reselection_affordable(lists, method, options, n_boot, int(np.count_nonzero(observed)))
         evaluate = _select_evaluator(lists, method, options)
         return _resampled_bca(
             observed, evaluate, point_estimate, level, n_boot, rng, progress, "BCa bootstrap", details

@@ -321,6 +321,17 @@ def _criterion_estimator(
     extra: dict[str, Any] = {} if max_models is None else {"max_models": max_models}
     if "extended_mle" in options:
         extra["extended_mle"] = bool(options.pop("extended_mle"))
+    if interval == "bca":
+        # Refuse an unaffordable re-selection before spending time on the search itself.
+        from mse.loglinear.bootstrap import check_reselection_affordable
+
+        check_reselection_affordable(
+            data.lists,
+            criterion,
+            {"max_order": max_order, **extra},
+            int(options.get("n_boot", 1000)),
+            len(data.counts),
+        )
     search = exhaustive_search(data, criterion=criterion, max_order=max_order, **extra)
     search = ModelSearch(search.table, search.best, criterion, criterion, details=search.details)
     return _selected(
