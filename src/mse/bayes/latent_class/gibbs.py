@@ -142,7 +142,7 @@ class _Sampler:
         b_lambda: float,
         n_chains: int,
         collapsed_steps: int,
-        observed_moves: bool,
+        observed_steps: int,
         rng: np.random.Generator,
     ) -> None:
         self.x = histories.astype(float)  # (H, J)
@@ -154,12 +154,18 @@ class _Sampler:
         self.a_lambda, self.b_lambda = a_lambda, b_lambda
         self.C = n_chains
         self.collapsed_steps = collapsed_steps
-        self.observed_moves = observed_moves
+        self.observed_steps = observed_steps
+        self.chunk_accepted = 0.0
+        self.chunk_proposed = 0.0
         self.rng = rng
         J = histories.shape[1]
         # Over-dispersed starting points: capture probabilities spread over
         # (0.05, 0.95), class weights from the stick-breaking prior with alpha = 1.
         self.lam = rng.uniform(0.05, 0.95, size=(n_chains, J, K))
+        # The first class starts hard to capture on every list. Without such a class the chains
+        # first split the rarely captured people over several list-specific classes, a state of
+        # small N that they take thousands of iterations to leave.
+        self.lam[:, :, 0] = rng.uniform(0.01, 0.1, size=(n_chains, J))
         self.alpha = rng.gamma(1.0, 1.0, size=n_chains) + 0.1
         sticks = rng.beta(1.0, 1.0, size=(n_chains, K))
         sticks[:, -1] = 1.0
@@ -317,48 +323,81 @@ class _Sampler:
                 s[rr, :, kk], s[rr, :, ll] = s[rr, :, ll], s[rr, :, kk].copy()
             M = np.where(accept[:, None], new_M, M)
             sticks = np.where(accept, new_sticks, sticks)
-            if not self.observed_moves:
-                continue
-            # Observed people with history h: move delta of them from class k to class l.
-            h = self.rng.integers(H, size=C)
-            k = self.rng.integers(K, size=C)
-            l_ = (k + self.rng.integers(1, K, size=C)) % K
-            scale = np.exp(self.log_step_obs) * (np.sqrt(self.counts[h]) + 1.0)
-            delta = np.rint(self.rng.normal(size=C) * scale).astype(np.int64)
-            mhk = self.m_obs[rows, h, k]
-            mhl = self.m_obs[rows, h, l_]
-            feasible = (mhk - delta >= 0) & (mhl + delta >= 0)
-            delta = np.where(feasible, delta, 0)
-            xh = self.x[h] * delta[:, None]  # (C, J)
-            new_M = M.copy()
-            new_M[rows, k] -= delta
-            new_M[rows, l_] += delta
-            new_s_k = s[rows, :, k] - xh
-            new_s_l = s[rows, :, l_] + xh
-            new_sticks = self._stick_terms(new_M, self.alpha)
-            log_ratio = (
-                gammaln(mhk + 1.0)
-                + gammaln(mhl + 1.0)
-                - gammaln(mhk - delta + 1.0)
-                - gammaln(mhl + delta + 1.0)
-                + self._class_terms(new_s_k, new_M[rows, k])
-                + self._class_terms(new_s_l, new_M[rows, l_])
-                - self._class_terms(s[rows, :, k], M[rows, k])
-                - self._class_terms(s[rows, :, l_], M[rows, l_])
-                + new_sticks
-                - sticks
-            )
-            accept = feasible & (np.log(self.rng.random(C)) < log_ratio)
-            moved = np.where(accept, delta, 0)
-            self.m_obs[rows, h, k] -= moved
-            self.m_obs[rows, h, l_] += moved
-            s[rows, :, k] -= self.x[h] * moved[:, None]
-            s[rows, :, l_] += self.x[h] * moved[:, None]
-            M = np.where(accept[:, None], new_M, M)
-            sticks = np.where(accept, new_sticks, sticks)
-            rate = float(accept.mean())
-            if adapt:
-                self.log_step_obs += 0.05 * (rate - _TARGET_ACCEPTANCE)
+        for _ in range(self.observed_steps):
+            M, sticks = self._move_observed_chunk(M, s, sticks)
+
+    def _move_observed_chunk(self, M: np.ndarray, s: np.ndarray, sticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Move some of the observed people with one history from one class to another, collapsed.
+
+        The history ``h`` is chosen uniformly, the source class ``k`` in proportion to ``m_hk`` and
+        the destination ``l`` uniformly among the others; ``delta`` people move, drawn uniformly from
+        ``1..m_hk`` (a wide move that can empty a class, which is what merges classes) or from
+        ``1..min(m_hk, w_h)`` (a local move), with probability 1/2 each. The reverse move is the same
+        kind of proposal from the new state, so the Hastings ratio is the ratio of those probabilities.
+        """
+        C, H, K = self.m_obs.shape
+        rows = np.arange(C)
+        # h == H stands for the unobserved people, who move between classes with N unchanged.
+        h = self.rng.integers(H + 1, size=C)
+        unobserved = h == H
+        h_obs = np.minimum(h, H - 1)
+        m_h = np.where(unobserved[:, None], self.m0, self.m_obs[rows, h_obs, :])  # (C, K)
+        cdf = np.cumsum(m_h, axis=1)
+        target = self.rng.random(C) * cdf[:, -1]
+        k = np.minimum((target[:, None] >= cdf).sum(axis=1), K - 1)
+        l_ = (k + self.rng.integers(1, K, size=C)) % K
+        mhk = m_h[rows, k]
+        mhl = m_h[rows, l_]
+        # The row total does not change under this move, so a width that depends on it keeps the
+        # proposal reversible.
+        width = np.maximum(np.ceil(np.sqrt(m_h.sum(axis=1))), 1.0)
+        wide = self.rng.random(C) < 0.5
+        span = np.where(wide, mhk, np.minimum(mhk, width))
+        delta = 1 + np.floor(self.rng.random(C) * np.maximum(span, 1)).astype(np.int64)
+        delta = np.minimum(delta, mhk)  # only matters when mhk == 0, which has probability zero
+        new_mhl = mhl + delta
+
+        def log_proposal(source: np.ndarray) -> np.ndarray:
+            # log(source * q(delta | source)): the choice of the source class times the choice of delta.
+            source = np.maximum(source, 1)
+            local = np.minimum(source, width)
+            q = 0.5 / source + 0.5 * (delta <= local) / local
+            return np.log(source * q)
+
+        log_hastings = log_proposal(new_mhl) - log_proposal(mhk)
+        x_h = np.where(unobserved[:, None], 0.0, self.x[h_obs])  # (C, J)
+        xh = x_h * delta[:, None]
+        new_M = M.copy()
+        new_M[rows, k] -= delta
+        new_M[rows, l_] += delta
+        new_s_k = s[rows, :, k] - xh
+        new_s_l = s[rows, :, l_] + xh
+        new_sticks = self._stick_terms(new_M, self.alpha)
+        log_ratio = (
+            gammaln(mhk + 1.0)
+            + gammaln(mhl + 1.0)
+            - gammaln(mhk - delta + 1.0)
+            - gammaln(new_mhl + 1.0)
+            + self._class_terms(new_s_k, new_M[rows, k])
+            + self._class_terms(new_s_l, new_M[rows, l_])
+            - self._class_terms(s[rows, :, k], M[rows, k])
+            - self._class_terms(s[rows, :, l_], M[rows, l_])
+            + new_sticks
+            - sticks
+            + log_hastings
+        )
+        accept = (mhk > 0) & (np.log(self.rng.random(C)) < log_ratio)
+        moved_obs = np.where(accept & ~unobserved, delta, 0)
+        moved_unobs = np.where(accept & unobserved, delta, 0)
+        self.m_obs[rows, h_obs, k] -= moved_obs
+        self.m_obs[rows, h_obs, l_] += moved_obs
+        self.m0[rows, k] -= moved_unobs
+        self.m0[rows, l_] += moved_unobs
+        s[rows, :, k] -= x_h * moved_obs[:, None]
+        s[rows, :, l_] += x_h * moved_obs[:, None]
+        self.chunk_accepted += float(accept.mean())
+        self.chunk_proposed += 1.0
+        return np.where(accept[:, None], new_M, M), np.where(accept, new_sticks, sticks)
 
     def _update_parameters(self) -> None:
         M = self.m_obs.sum(axis=1) + self.m0  # (C, K)
@@ -384,7 +423,7 @@ class _Sampler:
         log_1mlam = np.log1p(-lam)
         self._allocate_observed(log_lam, log_1mlam)
         self._impute_unobserved(log_1mlam)
-        if self.collapsed_steps:
+        if self.collapsed_steps or self.observed_steps:
             self._collapsed_moves(adapt)
         self._update_parameters()
 
@@ -410,7 +449,7 @@ def sample_latent_class(
     n_burnin: int = 1000,
     thin: int = 1,
     collapsed_steps: int = 3,
-    observed_moves: bool = False,
+    observed_steps: int = 0,
     random_seed: int | np.random.SeedSequence | None = None,
 ) -> LatentClassDraws:
     """Draw from the posterior of the latent-class capture-recapture model.
@@ -436,10 +475,9 @@ def sample_latent_class(
         (0 gives the plain data-augmentation Gibbs sampler). Each is a move of
         the unobserved count of one class on the additive and on the log scale,
         and a relabelling of two classes.
-    observed_moves : bool
-        Also move observed people of one history between two classes in each
-        collapsed step (off by default: it costs more than it gains on the
-        bundled data sets).
+    observed_steps : int
+        Collapsed Metropolis moves per iteration that move people of one
+        history (observed, or the unobserved) from one class to another.
     random_seed : int, numpy.random.SeedSequence or None
         Seed of the single random stream shared by all chains.
 
@@ -482,7 +520,7 @@ def sample_latent_class(
         b_lambda=b_lambda,
         n_chains=n_chains,
         collapsed_steps=collapsed_steps,
-        observed_moves=observed_moves,
+        observed_steps=observed_steps,
         rng=rng,
     )
     for _ in range(n_burnin):
