@@ -39,7 +39,7 @@ __all__ = ["LatentClassHMC", "sample_latent_class_hmc"]
 _TARGET_ACCEPT = 0.8
 
 #: Log-density gap below the median of the chains beyond which a chain is restarted during warm-up.
-_STRANDED_GAP = 15.0
+_STRANDED_GAP = 8.0
 
 #: Smallest value of ``1 - p0`` in the negative-binomial draw of ``n0``.
 _MIN_CAPTURE_PROBABILITY = 1e-12
@@ -279,14 +279,16 @@ class HMCChains:
         return accept_prob
 
     def warmup(self, n_warmup: int) -> None:
-        """Adapt step sizes and diagonal mass matrices; the warm-up draws are discarded."""
+        """Adapt the step sizes and the (diagonal) mass matrix; the warm-up draws are discarded."""
         ends = set(_adaptation_windows(n_warmup))
         window: list[np.ndarray] = []
+        window_logp: list[np.ndarray] = []
         for it in range(1, n_warmup + 1):
             accept_prob = self.iterate()
             self.step = self.adapter.update(accept_prob)
             if it > 75 and ends:
                 window.append(self.q.copy())
+                window_logp.append(self.logp.copy())
             if it in ends:
                 draws = np.stack(window)  # (n, C, D)
                 n = draws.shape[0]
@@ -298,26 +300,28 @@ class HMCChains:
                 self.inv_mass = np.broadcast_to(
                     (n_pooled / (n_pooled + 5.0)) * var + 1e-3 * (5.0 / (n_pooled + 5.0)), self.q.shape
                 ).copy()
+                self._replace_stranded_chains(np.mean(window_logp, axis=0))
                 window = []
-                self._replace_stranded_chains()
+                window_logp = []
                 self.step = np.full(self.C, float(np.median(self.step)))
                 self.adapter.restart(self.step)
         self.step = self.adapter.final()
 
-    def _replace_stranded_chains(self) -> None:
+    def _replace_stranded_chains(self, mean_logp: np.ndarray) -> None:
         """During warm-up, restart chains stranded far below the others from the positions of others.
 
-        A chain whose log density is more than ``_STRANDED_GAP`` below the median of all chains sits in a
+        A chain whose log density, averaged over the last adaptation window, is more than
+        ``_STRANDED_GAP`` below the median of these averages sits in a
         region of negligible posterior mass (typically a configuration that splits the rarely captured
         people over several classes) that it may take thousands of iterations to leave. It is moved to
         the position of a randomly chosen chain above the median; the rest of warm-up separates the two
         again. This affects warm-up only; the draws kept afterwards come from the unchanged HMC kernel.
         """
-        median = np.median(self.logp)
-        stranded = np.flatnonzero(self.logp < median - _STRANDED_GAP)
+        median = np.median(mean_logp)
+        stranded = np.flatnonzero(mean_logp < median - _STRANDED_GAP)
         if stranded.size == 0:
             return
-        good = np.flatnonzero(self.logp >= median)
+        good = np.flatnonzero(mean_logp >= median)
         donors = self.rng.choice(good, size=stranded.size)
         self.q[stranded] = self.q[donors]
         self.logp[stranded] = self.logp[donors]
