@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import gammaln, log_ndtr
 
+from mse.bayes.latent_class.adaptive import RunBudget, run_chains
+
 __all__ = ["LatentClassDraws", "sample_latent_class"]
 
 #: The smallest value of ``1 - p0`` used in the negative-binomial draw of ``n0``.
@@ -81,6 +83,11 @@ class LatentClassDraws:
         The adapted scale of that move.
     seconds : float
         Wall-clock time of the sampler.
+    settings : dict
+        The run's settings (``n_draws`` is the number of draws kept per chain).
+    stop_reason : str
+        ``"fixed"`` (a set number of draws), ``"converged"``, ``"max_draws"``
+        or ``"max_seconds"`` (an adaptive run that ran out of budget).
     """
 
     N: np.ndarray
@@ -92,6 +99,7 @@ class LatentClassDraws:
     step_scale: float
     seconds: float
     settings: dict[str, float | int] = field(default_factory=dict)
+    stop_reason: str = "fixed"
 
 
 def _softmax_last(log_weights: np.ndarray) -> np.ndarray:
@@ -445,9 +453,11 @@ def sample_latent_class(
     a_lambda: float = 1.0,
     b_lambda: float = 1.0,
     n_chains: int = 4,
-    n_draws: int = 1000,
+    n_draws: int | None = 1000,
     n_burnin: int = 1000,
     thin: int = 1,
+    max_draws: int = 200_000,
+    max_seconds: float = 60.0,
     collapsed_steps: int = 3,
     observed_steps: int = 0,
     random_seed: int | np.random.SeedSequence | None = None,
@@ -466,10 +476,16 @@ def sample_latent_class(
         Shape and rate of the gamma prior on the concentration ``alpha``.
     a_lambda, b_lambda : float
         Beta prior on every capture probability ``lambda_jk``.
-    n_chains, n_draws, n_burnin, thin : int
-        Chains run together; draws kept per chain; iterations discarded first
-        (during which the collapsed move adapts its step); keep every
-        ``thin``-th iteration.
+    n_chains, n_burnin, thin : int
+        Chains run together; iterations discarded first (during which the
+        collapsed move adapts its step); keep every ``thin``-th iteration.
+    n_draws : int or None
+        Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
+        1.01 and its bulk effective sample size at least 400, or until
+        ``max_draws`` or ``max_seconds`` is reached.
+    max_draws, max_seconds : int, float
+        Budget of a run with ``n_draws=None`` (draws per chain; seconds
+        including burn-in).
     collapsed_steps : int
         Collapsed Metropolis moves on the unobserved allocation per iteration
         (0 gives the plain data-augmentation Gibbs sampler). Each is a move of
@@ -525,24 +541,25 @@ def sample_latent_class(
     )
     for _ in range(n_burnin):
         sampler.step(adapt=True)
-    shape = (n_chains, n_draws)
-    n0 = np.empty(shape, dtype=np.int64)
-    p0 = np.empty(shape)
-    alpha = np.empty(shape)
-    n_classes = np.empty(shape, dtype=np.int64)
-    for draw in range(n_draws):
-        for _ in range(thin):
-            sampler.step()
-        n0[:, draw], p0[:, draw], alpha[:, draw], n_classes[:, draw] = sampler.record()
+    budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
+    outcome = run_chains(sampler.step, sampler.record, sampler.n, budget, thin, started)
     acceptance = sampler.accepted / sampler.proposed if sampler.proposed else float("nan")
     return LatentClassDraws(
-        N=n0 + sampler.n,
-        n0=n0,
-        p0=p0,
-        alpha=alpha,
-        n_classes=n_classes,
+        N=outcome.n0 + sampler.n,
+        n0=outcome.n0,
+        p0=outcome.p0,
+        alpha=outcome.alpha,
+        n_classes=outcome.n_classes,
         acceptance=acceptance,
         step_scale=float(np.exp(sampler.log_step)),
         seconds=time.perf_counter() - started,
-        settings={"K": K, "n_chains": n_chains, "n_draws": n_draws, "n_burnin": n_burnin, "thin": thin},
+        stop_reason=outcome.stop_reason,
+        settings={
+            "K": K,
+            "n_chains": n_chains,
+            "n_draws": outcome.n0.shape[1],
+            "n_burnin": n_burnin,
+            "thin": thin,
+            "collapsed_steps": collapsed_steps,
+        },
     )

@@ -31,12 +31,13 @@ import time
 
 import numpy as np
 
+from mse.bayes.latent_class.adaptive import RunBudget, run_chains
 from mse.bayes.latent_class.gibbs import LatentClassDraws
 
 __all__ = ["LatentClassHMC", "sample_latent_class_hmc"]
 
 #: Target mean acceptance probability of the step-size adaptation.
-_TARGET_ACCEPT = 0.8
+_TARGET_ACCEPT = 0.65
 
 #: Log-density gap below the median of the chains beyond which a chain is restarted during warm-up.
 _STRANDED_GAP = 8.0
@@ -343,11 +344,13 @@ def sample_latent_class_hmc(
     b_alpha: float = 0.25,
     a_lambda: float = 1.0,
     b_lambda: float = 1.0,
-    n_chains: int = 8,
-    n_draws: int = 1000,
-    n_burnin: int = 500,
+    n_chains: int = 10,
+    n_burnin: int = 300,
+    n_draws: int | None = 1000,
+    max_draws: int = 50_000,
+    max_seconds: float = 60.0,
     thin: int = 1,
-    n_leapfrog: int = 16,
+    n_leapfrog: int = 24,
     random_seed: int | np.random.SeedSequence | None = None,
 ) -> LatentClassDraws:
     """Draw from the posterior of the latent-class capture-recapture model by HMC.
@@ -360,10 +363,20 @@ def sample_latent_class_hmc(
         Number of people with each history.
     K, a_alpha, b_alpha, a_lambda, b_lambda
         As in :func:`mse.bayes.latent_class.gibbs.sample_latent_class`.
-    n_chains, n_draws, n_burnin, thin : int
-        Chains run together; draws kept per chain; warm-up iterations
-        (step-size and mass-matrix adaptation), discarded; keep every
-        ``thin``-th iteration.
+    n_chains : int
+        Chains run together.
+    n_burnin : int
+        Warm-up iterations per chain (step-size and mass-matrix adaptation),
+        discarded.
+    n_draws : int or None
+        Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
+        1.01 and its bulk effective sample size at least 400, or until
+        ``max_draws`` or ``max_seconds`` is reached.
+    max_draws, max_seconds : int, float
+        Budget of a run with ``n_draws=None`` (draws per chain; seconds
+        including warm-up).
+    thin : int
+        Keep every ``thin``-th iteration.
     n_leapfrog : int
         Leapfrog steps per HMC iteration.
     random_seed : int, numpy.random.SeedSequence or None
@@ -372,9 +385,9 @@ def sample_latent_class_hmc(
     Returns
     -------
     LatentClassDraws
-        Arrays of shape ``(n_chains, n_draws)``; ``acceptance`` is the mean
+        Arrays of shape ``(n_chains, draws)``; ``acceptance`` is the mean
         HMC acceptance probability after warm-up and ``step_scale`` the mean
-        adapted step size.
+        adapted step size; ``stop_reason`` says why the run ended.
 
     References
     ----------
@@ -405,50 +418,37 @@ def sample_latent_class_hmc(
     )
     chains = HMCChains(model, n_chains, n_leapfrog, rng)
     chains.warmup(n_burnin)
-    recorder = _Recorder(model, n_chains, n_draws)
-    for draw in range(n_draws):
-        for _ in range(thin):
-            chains.iterate_and_count()
-        recorder.record(draw, chains.q, rng)
-    return recorder.result(
+    occupancy_counts = model.counts.astype(np.int64)
+
+    def record() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # n0 | pi, lambda ~ NegativeBinomial(n, 1 - p0); the allocation of everybody (observed
+        # and not) is drawn too, only to count the occupied classes.
+        log_pi, log_lam, log_1mlam = model.log_weights(chains.q)
+        log_p0, u = _logsumexp_last(log_pi + log_1mlam.sum(axis=1))
+        n0 = rng.negative_binomial(int(model.n), np.clip(-np.expm1(log_p0), _MIN_CAPTURE_PROBABILITY, 1.0))
+        _, w = _logsumexp_last(model.x @ log_lam + model.not_x @ log_1mlam + log_pi[:, None, :])
+        occupied = rng.multinomial(occupancy_counts, w).sum(axis=1) + rng.multinomial(n0, u)
+        return n0, np.exp(log_p0), np.exp(chains.q[:, -1]), (occupied > 0).sum(axis=1)
+
+    budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
+    outcome = run_chains(chains.iterate_and_count, record, int(model.n), budget, thin, started)
+    return LatentClassDraws(
+        N=outcome.n0 + int(model.n),
+        n0=outcome.n0,
+        p0=outcome.p0,
+        alpha=outcome.alpha,
+        n_classes=outcome.n_classes,
         acceptance=chains.accept_sum / max(chains.accept_count, 1),
         step_scale=float(chains.step.mean()),
         seconds=time.perf_counter() - started,
-        settings={"K": K, "n_chains": n_chains, "n_draws": n_draws, "n_burnin": n_burnin, "thin": thin},
+        stop_reason=outcome.stop_reason,
+        settings={
+            "K": K,
+            "n_chains": n_chains,
+            "n_draws": outcome.n0.shape[1],
+            "n_burnin": n_burnin,
+            "thin": thin,
+            "n_leapfrog": n_leapfrog,
+            "restarted_in_warmup": chains.restarted,
+        },
     )
-
-
-class _Recorder:
-    """Draws ``n0`` (and an allocation, for the number of occupied classes) at each kept position."""
-
-    def __init__(self, model: LatentClassHMC, n_chains: int, n_draws: int) -> None:
-        self.model = model
-        shape = (n_chains, n_draws)
-        self.n0 = np.empty(shape, dtype=np.int64)
-        self.p0 = np.empty(shape)
-        self.alpha = np.empty(shape)
-        self.n_classes = np.empty(shape, dtype=np.int64)
-        self.counts = model.counts.astype(np.int64)
-
-    def record(self, draw: int, q: np.ndarray, rng: np.random.Generator) -> None:
-        model = self.model
-        log_pi, log_lam, log_1mlam = model.log_weights(q)
-        log_p0, u = _logsumexp_last(log_pi + log_1mlam.sum(axis=1))
-        p0 = np.exp(log_p0)
-        n0 = rng.negative_binomial(int(model.n), np.clip(-np.expm1(log_p0), _MIN_CAPTURE_PROBABILITY, 1.0))
-        _, w = _logsumexp_last(model.x @ log_lam + model.not_x @ log_1mlam + log_pi[:, None, :])
-        occupied = rng.multinomial(self.counts, w).sum(axis=1) + rng.multinomial(n0, u)
-        self.n0[:, draw] = n0
-        self.p0[:, draw] = p0
-        self.alpha[:, draw] = np.exp(q[:, -1])
-        self.n_classes[:, draw] = (occupied > 0).sum(axis=1)
-
-    def result(self, **kwargs: object) -> LatentClassDraws:
-        return LatentClassDraws(
-            N=self.n0 + int(self.model.n),
-            n0=self.n0,
-            p0=self.p0,
-            alpha=self.alpha,
-            n_classes=self.n_classes,
-            **kwargs,  # type: ignore[arg-type]
-        )
