@@ -38,10 +38,10 @@ def test_kosovo_matches_lcmcr(reference):
     #     + lcmCR_PostSampl(burnin=100000, samples=10000, thinning=100)
     #   -> median 10413, 95 % interval [8956, 13910]; with seed=20240601: 10483 [9047, 14213].
     # Monte Carlo error: the posterior sd of N is about 1,400; our default run stops once it has at least
-    # 400 effective draws (and R-hat <= 1.01), so the median has a Monte Carlo sd of about 1.25 * 1400 / sqrt(400) = 90 and the
-    # 2.5 / 97.5 % quantiles about 2-3 times that. R's two seeds differ by 70 in the median and 300 in the
-    # upper limit. Tolerances are about 3 combined Monte Carlo sd: 300 for the median, 450 for the lower
-    # limit and 900 for the upper limit (the long right tail).
+    # 400 effective draws (and R-hat <= 1.01), so the median has a Monte Carlo sd of about
+    # 1.25 * 1400 / sqrt(400) = 90 and the 2.5 / 97.5 % quantiles about 2-3 times that. R's two seeds
+    # differ by 70 in the median and 300 in the upper limit. Tolerances are about 3 combined Monte Carlo
+    # sd: 300 for the median, 450 for the lower limit and 900 for the upper limit (the long right tail).
     rows = reference[(reference.dataset == "kosovo") & (reference.package == "LCMCR")]
     r_median = rows.estimate.mean()
     r_lower = rows.lower.mean()

@@ -59,7 +59,7 @@ _MODEL = "NPLCM (truncated stick-breaking latent classes)"
 
 
 def _is_count(value: Any, minimum: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and bool(value >= minimum)
 
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
     state = (
         f"lcmcr: the sampler for N has not converged (R-hat {rhat:.3f}, threshold {RHAT_THRESHOLD}; "
         f"bulk ESS {ess:.0f}, threshold {ESS_THRESHOLD:.0f}; {draws.N.shape[1]} draws from each of "
-        f"{draws.N.shape[0]} chains in {draws.seconds:.0f} s). Do not report this estimate yet: "
+        f"{draws.N.shape[0]} chains in {draws.seconds:.0f} s). Do not report this estimate yet. "
     )
     # Rough factor by which the run must grow: ESS grows in proportion to the draws, and R-hat - 1
     # shrinks about in inverse proportion to them.
@@ -144,9 +144,15 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
     if math.isfinite(rhat):
         shortfall = max(shortfall, (rhat - 1.0) / (RHAT_THRESHOLD - 1.0))
     factor = max(2, math.ceil(1.5 * shortfall))
+    if rhat > 1.1:
+        state += (
+            "The chains disagree: they sit in different modes of the posterior (for this model, typically "
+            "solutions with different numbers of occupied latent classes; compare idata.posterior['N'] and "
+            "['n_classes'] by chain) and cross between them only rarely, so a longer run converges only slowly. "
+        )
     if draws.stop_reason == "max_seconds":
         advice = (
-            f"the time budget ran out. Rerun with max_seconds={math.ceil(factor * settings['max_seconds'])} "
+            f"The time budget ran out: rerun with max_seconds={math.ceil(factor * settings['max_seconds'])} "
             f"(about {factor} times longer)"
         )
         if draws.N.shape[1] * factor > settings["max_draws"]:
@@ -154,11 +160,11 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
         return state + advice + "."
     if draws.stop_reason == "max_draws":
         return state + (
-            f"the budget of draws ran out. Rerun with max_draws={factor * settings['max_draws']} "
+            f"The budget of draws ran out: rerun with max_draws={factor * settings['max_draws']} "
             f"(and, if needed, a larger max_seconds than {settings['max_seconds']:g})."
         )
     return state + (
-        f"rerun without n_draws so that the sampler runs until convergence, or with "
+        f"Rerun without n_draws so that the sampler runs until convergence, or with "
         f"n_draws={factor * draws.N.shape[1]} and n_burnin={2 * settings['n_burnin']}."
     )
 

@@ -226,10 +226,11 @@ class _Sampler:
         """Metropolis moves on the allocation counts with ``pi`` and ``lambda`` integrated out.
 
         The target is p(m | alpha) ~ (N - 1)! / prod_hk m_hk! * prod_k BetaBinomial terms * stick-breaking
-        terms. Two kinds of symmetric moves alternate: change the number of unobserved people in one
-        class (this changes N), and move people with one observed history between two classes.
+        terms. Each of ``collapsed_steps`` rounds changes the number of unobserved people in one class
+        (on the additive and on the log scale; this changes N) and swaps the labels of two classes; then
+        ``observed_steps`` moves shift people with one history between two classes.
         """
-        C, H, K = self.m_obs.shape
+        C, _, K = self.m_obs.shape
         rows = np.arange(C)
         M = self.m_obs.sum(axis=1) + self.m0
         s = np.einsum("hj,chk->cjk", self.x, self.m_obs)
