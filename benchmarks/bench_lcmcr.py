@@ -23,7 +23,7 @@ import warnings
 import mse
 
 
-def main(names: list[str], seeds: tuple[int, ...] = (1, 2, 3)) -> None:
+def main(names: list[str], seeds: tuple[int, ...] = (1, 2, 3, 4)) -> None:
     started = time.perf_counter()
     import arviz  # noqa: F401  (imported once, outside the timings)
 

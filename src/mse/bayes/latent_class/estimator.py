@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "b_alpha": 0.25,
     "a_lambda": 1.0,
     "b_lambda": 1.0,
-    "n_chains": 12,
+    "n_chains": 16,
     "n_burnin": None,
     "n_draws": None,
     "max_draws": None,
@@ -250,7 +250,7 @@ def lcmcr(
         ``sampler`` ("hmc"): ``"hmc"``, or ``"gibbs"`` for the
         data-augmentation Gibbs sampler of the paper with collapsed moves on
         the unobserved people.
-        ``n_chains`` (12): chains, run together.
+        ``n_chains`` (16): chains, run together.
         ``n_burnin`` (250 for HMC, 3000 for Gibbs): warm-up iterations per chain.
         ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
         until R-hat and ESS of ``N`` reach their thresholds, or until
