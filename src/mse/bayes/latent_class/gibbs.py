@@ -28,7 +28,9 @@ Each iteration is a valid composition of these updates:
    ``pi`` and ``lambda`` integrated out (Beta-binomial and stick-breaking
    marginals). This move breaks the strong coupling between ``n0`` and the
    capture probabilities of the hard-to-capture class, which is what makes
-   the plain data-augmentation sampler mix slowly in ``N``;
+   the plain data-augmentation sampler mix slowly in ``N``; optionally
+   (``observed_steps``), collapsed moves of people with one history between
+   two classes;
 4. ``lambda | m`` (beta), the sticks ``V | m`` (beta) and ``alpha | V`` (gamma).
 
 Steps 3 and 4 together draw ``(m_0, pi, lambda)`` from their joint conditional
