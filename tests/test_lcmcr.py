@@ -1,4 +1,5 @@
-"""The latent-class model (method="lcmcr"): R's LCMCR, simulations with known classes, and the PyMC formulation."""
+"""The latent-class model (method="lcmcr"): R's LCMCR, simulations with known classes, the Gibbs and HMC
+samplers against each other, and the PyMC formulation."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 import mse
 from mse.bayes.latent_class.gibbs import sample_latent_class
+from mse.bayes.latent_class.hmc import LatentClassHMC, sample_latent_class_hmc
 
 # A short run for the checks that do not need a converged posterior.
 QUICK = {"n_chains": 4, "n_draws": 200, "n_burnin": 100}
@@ -35,11 +37,11 @@ def test_kosovo_matches_lcmcr(reference):
     #   lcmCR(K=10, a_alpha=0.25, b_alpha=0.25, seed=12345)
     #     + lcmCR_PostSampl(burnin=100000, samples=10000, thinning=100)
     #   -> median 10413, 95 % interval [8956, 13910]; with seed=20240601: 10483 [9047, 14213].
-    # Monte Carlo error: the posterior sd of N is about 1,400; our default run gives at least ~400
-    # effective draws, so the median has a Monte Carlo sd of about 1.25 * 1400 / sqrt(400) = 90 and the
-    # 2.5 / 97.5 % quantiles about 2-3 times that. R's two seeds differ by 70 in the median and 300 in the
-    # upper limit. Tolerances are about 3 combined Monte Carlo sd: 300 for the median, 450 for the lower
-    # limit and 900 for the upper limit (the long right tail).
+    # Monte Carlo error: the posterior sd of N is about 1,400; our default run stops once it has at least
+    # 400 effective draws (and R-hat <= 1.01), so the median has a Monte Carlo sd of about
+    # 1.25 * 1400 / sqrt(400) = 90 and the 2.5 / 97.5 % quantiles about 2-3 times that. R's two seeds
+    # differ by 70 in the median and 300 in the upper limit. Tolerances are about 3 combined Monte Carlo
+    # sd: 300 for the median, 450 for the lower limit and 900 for the upper limit (the long right tail).
     rows = reference[(reference.dataset == "kosovo") & (reference.package == "LCMCR")]
     r_median = rows.estimate.mean()
     r_lower = rows.lower.mean()
@@ -52,6 +54,7 @@ def test_kosovo_matches_lcmcr(reference):
     assert abs(res.lower - r_lower) < 450
     assert abs(res.upper - r_upper) < 900
     assert res.details["rhat"] < 1.05
+    assert res.details["stop_reason"] in ("converged", "max_seconds")
 
 
 def test_simulation_with_known_classes_covers_truth():
@@ -60,24 +63,77 @@ def test_simulation_with_known_classes_covers_truth():
     data = _capture_data(histories, counts, ["A", "B", "C", "D"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mse.ConvergenceWarning)
-        res = mse.estimate(data, method="lcmcr", random_seed=3, n_chains=6, n_draws=3000, n_burnin=1000)
+        res = mse.estimate(data, method="lcmcr", random_seed=3)
     assert res.lower <= N <= res.upper
     assert abs(res.estimate - N) < 0.1 * N
 
 
 def test_collapsed_moves_leave_the_posterior_unchanged():
-    # The plain data-augmentation Gibbs sampler of the paper and the sampler with collapsed moves
-    # must target the same posterior. Both runs give about 2,000+ effective draws on this small table;
+    # The plain data-augmentation Gibbs sampler of the paper and the sampler with collapsed moves (of the
+    # unobserved count of a class, class labels, and people of one history between classes) must target
+    # the same posterior. Both runs give about 2,000+ effective draws on this small table;
     # medians agree within 3 % (about 4 Monte Carlo sd).
     histories, counts = _simulate_two_classes(800, seed=11)
     common = {"K": 4, "n_chains": 8, "n_draws": 3000, "n_burnin": 1000}
     plain = sample_latent_class(histories, counts, collapsed_steps=0, random_seed=1, **common)
-    collapsed = sample_latent_class(histories, counts, collapsed_steps=2, random_seed=2, **common)
+    collapsed = sample_latent_class(histories, counts, collapsed_steps=2, observed_steps=2, random_seed=2, **common)
     m_plain, m_collapsed = np.median(plain.N), np.median(collapsed.N)
     assert abs(m_plain - m_collapsed) < 0.03 * m_plain
     q_plain = np.quantile(plain.N, [0.1, 0.9])
     q_collapsed = np.quantile(collapsed.N, [0.1, 0.9])
     assert np.allclose(q_plain, q_collapsed, rtol=0.06)
+
+
+def test_hmc_and_plain_gibbs_agree():
+    # The plain data-augmentation Gibbs sampler (classes and N sampled) and HMC on the posterior with
+    # classes and N summed out are different algorithms for the same posterior. HMC: 8 x 1500 draws
+    # (1,000+ effective); Gibbs as above. Medians within 3 %, deciles within 6 %.
+    histories, counts = _simulate_two_classes(800, seed=11)
+    plain = sample_latent_class(
+        histories, counts, K=4, n_chains=8, n_draws=3000, n_burnin=1000, collapsed_steps=0, random_seed=1
+    )
+    hmc = sample_latent_class_hmc(histories, counts, K=4, n_chains=8, n_draws=1500, n_burnin=300, random_seed=2)
+    m_plain, m_hmc = np.median(plain.N), np.median(hmc.N)
+    assert abs(m_plain - m_hmc) < 0.03 * m_plain
+    np.testing.assert_allclose(np.quantile(hmc.N, [0.1, 0.9]), np.quantile(plain.N, [0.1, 0.9]), rtol=0.06)
+
+
+def test_hmc_density_is_the_model_posterior():
+    # The log density HMC samples, on (logit lambda, logit V, log alpha), against the model written out
+    # with scipy.stats on (lambda, V, alpha) plus the log-Jacobians of the transforms: differences between
+    # two points must agree (the normalising constant cancels). The gradient against finite differences.
+    from scipy import stats
+    from scipy.special import expit
+
+    data = mse.load_dataset("kosovo")
+    model = LatentClassHMC(data.histories, data.counts, K=4, a_alpha=0.25, b_alpha=0.25, a_lambda=1.0, b_lambda=2.0)
+    q = model.initial_positions(3, np.random.default_rng(0))
+    logp, grad = model.logp_and_grad(q)
+
+    def written_out(point: np.ndarray) -> float:
+        eta, nu, omega = (part[0] for part in model.unpack(point[None, :]))
+        lam, v, alpha = expit(eta), expit(nu), np.exp(omega)
+        pi = np.append(v, 1.0) * np.concatenate([[1.0], np.cumprod(1.0 - v)])
+        f = np.prod(np.where(model.x[:, :, None] == 1, lam[None], 1.0 - lam[None]), axis=1)
+        p_h, p0 = f @ pi, pi @ np.prod(1.0 - lam, axis=0)
+        log_lik = model.counts @ np.log(p_h) - model.n * np.log1p(-p0)
+        log_prior = (
+            stats.beta(1.0, 2.0).logpdf(lam).sum()
+            + stats.beta(1.0, alpha).logpdf(v).sum()
+            + stats.gamma(0.25, scale=1 / 0.25).logpdf(alpha)
+        )
+        log_jacobian = np.log(lam * (1.0 - lam)).sum() + np.log(v * (1.0 - v)).sum() + omega
+        return float(log_lik + log_prior + log_jacobian)
+
+    for i, j in ((0, 1), (0, 2)):
+        assert logp[i] - logp[j] == pytest.approx(written_out(q[i]) - written_out(q[j]), abs=1e-6)
+    step = 1e-6
+    numeric = np.empty_like(q)
+    for d in range(q.shape[1]):
+        shift = np.zeros_like(q)
+        shift[:, d] = step
+        numeric[:, d] = (model.logp_and_grad(q + shift)[0] - model.logp_and_grad(q - shift)[0]) / (2 * step)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
 
 
 def test_same_seed_same_draws_and_inference_data():
@@ -104,6 +160,26 @@ def test_short_run_warns_about_convergence():
             mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, n_chains=2, n_draws=30, n_burnin=5
         )
     assert any("has not converged" in w for w in res.warnings)
+    assert res.details["stop_reason"] == "fixed"
+
+
+@pytest.mark.parametrize("sampler", ["hmc", "gibbs"])
+def test_adaptive_run_out_of_budget_says_which_option_to_raise(sampler):
+    # A budget far too small to converge: the run stops at max_draws and the warning names the option
+    # with a larger value.
+    with pytest.warns(mse.ConvergenceWarning, match=r"max_draws=\d+"):
+        res = mse.estimate(
+            mse.load_dataset("kosovo"),
+            method="lcmcr",
+            random_seed=1,
+            sampler=sampler,
+            n_chains=3,
+            n_burnin=20,
+            max_draws=40,
+        )
+    assert res.details["stop_reason"] == "max_draws"
+    assert res.details["n_draws"] == 40
+    assert res.idata.posterior["N"].shape == (3, 40)
 
 
 @pytest.mark.parametrize(
@@ -115,6 +191,9 @@ def test_short_run_warns_about_convergence():
         ({"n_chains": 1}, "n_chains"),
         ({"a_alpha": -1.0}, "a_alpha"),
         ({"n_draws": 0}, "n_draws"),
+        ({"sampler": "nuts"}, "sampler"),
+        ({"max_seconds": 0}, "max_seconds"),
+        ({"max_draws": 0}, "max_draws"),
     ],
 )
 def test_bad_options_raise_model_error(kwargs, match):

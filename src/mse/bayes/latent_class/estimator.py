@@ -1,9 +1,12 @@
 """``mse.estimate(data, method="lcmcr")``: the non-parametric latent-class model.
 
-Runs the multi-chain Gibbs sampler of :mod:`mse.bayes.latent_class.gibbs`,
-packs the draws into an ArviZ ``InferenceData`` and checks convergence of
-``N`` (R-hat and effective sample size) before reporting the posterior median
-and an equal-tailed interval.
+Runs many chains of the HMC sampler of :mod:`mse.bayes.latent_class.hmc`
+(classes and ``N`` summed out) or of the Gibbs sampler of
+:mod:`mse.bayes.latent_class.gibbs` until ``N`` has converged (R-hat and
+effective sample size) or a budget of draws or seconds is spent, packs the
+draws into an ArviZ ``InferenceData`` and reports the posterior median and an
+equal-tailed interval, with a warning that says what to change when the
+budget ran out first.
 """
 
 from __future__ import annotations
@@ -15,24 +18,36 @@ from typing import Any
 import numpy as np
 
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
+from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, DataError, ModelError
 from mse.results import Estimate
 
 __all__ = ["DEFAULTS", "ESS_THRESHOLD", "RHAT_THRESHOLD", "lcmcr"]
 
-#: Default settings of :func:`lcmcr`; every one can be passed as an option.
+#: Default settings of :func:`lcmcr`; every one can be passed as an option. ``None`` for
+#: ``n_burnin`` means the sampler's own default; ``None`` for ``n_draws`` means an adaptive run.
 DEFAULTS: dict[str, Any] = {
+    "sampler": "hmc",
     "K": 10,
     "a_alpha": 0.25,
     "b_alpha": 0.25,
     "a_lambda": 1.0,
     "b_lambda": 1.0,
-    "n_chains": 10,
-    "n_draws": 12_000,
-    "n_burnin": 3_000,
+    "n_chains": 16,
+    "n_burnin": None,
+    "n_draws": None,
+    "max_draws": None,
+    "max_seconds": 60.0,
     "thin": 1,
+    "n_leapfrog": 24,
     "collapsed_steps": 2,
+}
+
+#: Per-sampler defaults of the settings left at ``None`` above.
+SAMPLER_DEFAULTS: dict[str, dict[str, int]] = {
+    "hmc": {"n_burnin": 250, "max_draws": 20_000},
+    "gibbs": {"n_burnin": 3_000, "max_draws": 200_000},
 }
 
 #: ``N`` is flagged as not converged above this R-hat ...
@@ -43,19 +58,33 @@ ESS_THRESHOLD = 400.0
 _MODEL = "NPLCM (truncated stick-breaking latent classes)"
 
 
+def _is_count(value: Any, minimum: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and bool(value >= minimum)
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown option(s) {unknown} for method 'lcmcr'; valid options are {sorted(DEFAULTS)}.")
     settings = {**DEFAULTS, **options}
-    for name in ("K", "n_chains", "n_draws", "thin"):
-        value = settings[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ModelError(f"{name} must be a positive integer, got {value!r}.")
+    if settings["sampler"] not in SAMPLER_DEFAULTS:
+        raise ModelError(f"sampler must be one of {sorted(SAMPLER_DEFAULTS)}, got {settings['sampler']!r}.")
+    for name, value in SAMPLER_DEFAULTS[settings["sampler"]].items():
+        if settings[name] is None:
+            settings[name] = value
+    for name in ("K", "n_chains", "thin", "max_draws", "n_leapfrog"):
+        if not _is_count(settings[name], 1):
+            raise ModelError(f"{name} must be a positive integer, got {settings[name]!r}.")
+    if settings["n_draws"] is not None and not _is_count(settings["n_draws"], 1):
+        raise ModelError(
+            f"n_draws must be a positive integer (or None to run until convergence), got {settings['n_draws']!r}."
+        )
     for name in ("n_burnin", "collapsed_steps"):
-        value = settings[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise ModelError(f"{name} must be a non-negative integer, got {value!r}.")
+        if not _is_count(settings[name], 0):
+            raise ModelError(f"{name} must be a non-negative integer, got {settings[name]!r}.")
+    max_seconds = settings["max_seconds"]
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
+        raise ModelError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}.")
     if settings["K"] < 2:
         raise ModelError("K must be at least 2 latent classes (the model with K = 1 is the independence model).")
     if settings["n_chains"] < 2:
@@ -65,6 +94,79 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
             raise ModelError(f"prior parameter {name} must be a positive number, got {value!r}.")
     return settings
+
+
+def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -> LatentClassDraws:
+    keep = data.counts > 0
+    common = {
+        name: settings[name]
+        for name in (
+            "K",
+            "a_alpha",
+            "b_alpha",
+            "a_lambda",
+            "b_lambda",
+            "n_chains",
+            "n_burnin",
+            "n_draws",
+            "max_draws",
+            "max_seconds",
+            "thin",
+        )
+    }
+    if settings["sampler"] == "hmc":
+        return sample_latent_class_hmc(
+            data.histories[keep],
+            data.counts[keep],
+            n_leapfrog=settings["n_leapfrog"],
+            random_seed=random_seed,
+            **common,
+        )
+    return sample_latent_class(
+        data.histories[keep],
+        data.counts[keep],
+        collapsed_steps=settings["collapsed_steps"],
+        random_seed=random_seed,
+        **common,
+    )
+
+
+def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat: float, ess: float) -> str:
+    """What went wrong and which option to raise, by how much."""
+    state = (
+        f"lcmcr: the sampler for N has not converged (R-hat {rhat:.3f}, threshold {RHAT_THRESHOLD}; "
+        f"bulk ESS {ess:.0f}, threshold {ESS_THRESHOLD:.0f}; {draws.N.shape[1]} draws from each of "
+        f"{draws.N.shape[0]} chains in {draws.seconds:.0f} s). Do not report this estimate yet. "
+    )
+    # Rough factor by which the run must grow: ESS grows in proportion to the draws, and R-hat - 1
+    # shrinks about in inverse proportion to them.
+    shortfall = ESS_THRESHOLD / max(ess, 1.0)
+    if math.isfinite(rhat):
+        shortfall = max(shortfall, (rhat - 1.0) / (RHAT_THRESHOLD - 1.0))
+    factor = max(2, math.ceil(1.5 * shortfall))
+    if rhat > 1.1:
+        state += (
+            "The chains disagree: they sit in different modes of the posterior (for this model, typically "
+            "solutions with different numbers of occupied latent classes; compare idata.posterior['N'] and "
+            "['n_classes'] by chain) and cross between them only rarely, so a longer run converges only slowly. "
+        )
+    if draws.stop_reason == "max_seconds":
+        advice = (
+            f"The time budget ran out: rerun with max_seconds={math.ceil(factor * settings['max_seconds'])} "
+            f"(about {factor} times longer)"
+        )
+        if draws.N.shape[1] * factor > settings["max_draws"]:
+            advice += f" and max_draws={factor * settings['max_draws']}"
+        return state + advice + "."
+    if draws.stop_reason == "max_draws":
+        return state + (
+            f"The budget of draws ran out: rerun with max_draws={factor * settings['max_draws']} "
+            f"(and, if needed, a larger max_seconds than {settings['max_seconds']:g})."
+        )
+    return state + (
+        f"Rerun without n_draws so that the sampler runs until convergence, or with "
+        f"n_draws={factor * draws.N.shape[1]} and n_burnin={2 * settings['n_burnin']}."
+    )
 
 
 def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
@@ -82,9 +184,15 @@ def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
         posterior=posterior,
         attrs={
             "model": _MODEL,
-            "sampler": "mse multi-chain Gibbs with collapsed moves",
-            **{k: v for k, v in settings.items()},
-            "acceptance_collapsed_move": draws.acceptance,
+            "sampler": (
+                "mse multi-chain HMC, classes and N summed out"
+                if settings["sampler"] == "hmc"
+                else "mse multi-chain Gibbs with collapsed moves"
+            ),
+            **{k: v for k, v in settings.items() if k not in ("sampler", "n_draws")},
+            "n_draws": draws.N.shape[1],
+            "stop_reason": draws.stop_reason,
+            "acceptance": draws.acceptance,
             "sampling_time": draws.seconds,
         },
     )
@@ -116,8 +224,10 @@ def lcmcr(
     People belong to latent classes; within a class, captures on the lists are
     independent. The class weights have a truncated stick-breaking
     (Dirichlet-process) prior, so the data choose how many classes they need.
-    This is the model of Manrique-Vallier (2016), fitted by a Gibbs sampler on
-    the aggregated table that runs many chains at once.
+    This is the model of Manrique-Vallier (2016). By default it is fitted by
+    Hamiltonian Monte Carlo on the posterior with the classes and ``N`` summed
+    out, many chains at once, drawing until ``N`` has converged: R-hat at most
+    1.01 and bulk effective sample size at least 400 (Vehtari et al. 2021).
 
     Parameters
     ----------
@@ -128,18 +238,28 @@ def lcmcr(
     interval : {"posterior", None}
         Only the posterior interval is available.
     random_seed : int or None
-        Seed for the sampler; the same seed gives the same draws.
+        Seed for the sampler; the same seed gives the same draws (an adaptive
+        run may stop after a different number of draws on a slower machine
+        only when it hits ``max_seconds``).
     **options
         ``K`` (10): number of latent classes of the truncated prior.
         ``a_alpha``, ``b_alpha`` (0.25, 0.25): shape and rate of the gamma
         prior on the stick-breaking concentration ``alpha``.
         ``a_lambda``, ``b_lambda`` (1, 1): beta prior on every capture
         probability. The prior on ``N`` is ``p(N) ~ 1/N``.
-        ``n_chains`` (10), ``n_draws`` (12000 per chain), ``n_burnin`` (3000
-        per chain), ``thin`` (1): the run.
-        ``collapsed_steps`` (2): Metropolis moves per iteration on the
-        unobserved people with the class parameters integrated out (0 gives the
-        plain Gibbs sampler of the paper).
+        ``sampler`` ("hmc"): ``"hmc"``, or ``"gibbs"`` for the
+        data-augmentation Gibbs sampler of the paper with collapsed moves on
+        the unobserved people.
+        ``n_chains`` (16): chains, run together.
+        ``n_burnin`` (250 for HMC, 3000 for Gibbs): warm-up iterations per chain.
+        ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
+        until R-hat and ESS of ``N`` reach their thresholds, or until
+        ``max_draws`` draws per chain (20,000 for HMC, 200,000 for Gibbs) or
+        ``max_seconds`` (60) seconds are spent.
+        ``thin`` (1): keep every ``thin``-th iteration.
+        ``n_leapfrog`` (24): leapfrog steps per HMC iteration.
+        ``collapsed_steps`` (2): collapsed Metropolis moves per Gibbs
+        iteration (0 gives the plain Gibbs sampler).
 
     Returns
     -------
@@ -162,8 +282,9 @@ def lcmcr(
     -----
     ConvergenceWarning
         When R-hat of ``N`` exceeds 1.01 or its bulk effective sample size is
-        below 400; the message says how to rerun. The message is also kept in
-        ``Estimate.warnings``.
+        below 400, which an adaptive run reaches only when its budget ran out;
+        the message says which option to raise and by how much. The message is
+        also kept in ``Estimate.warnings``.
 
     References
     ----------
@@ -173,6 +294,9 @@ def lcmcr(
     Dunson, D. B. and Xing, C. (2009). Nonparametric Bayes modeling of
     multivariate categorical data. *Journal of the American Statistical
     Association* 104(487), 1042-1051.
+
+    Neal, R. M. (2011). MCMC using Hamiltonian dynamics. In *Handbook of
+    Markov Chain Monte Carlo*, 113-162. Chapman and Hall/CRC.
 
     Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
     (2021). Rank-normalization, folding, and localization: an improved R-hat
@@ -195,13 +319,7 @@ def lcmcr(
     if data.n_lists < 2:
         raise DataError(f"lcmcr needs at least two lists, got {data.n_lists}.")
 
-    keep = data.counts > 0
-    draws = sample_latent_class(
-        data.histories[keep],
-        data.counts[keep],
-        random_seed=random_seed,
-        **settings,
-    )
+    draws = _run(data, settings, random_seed)
     idata = to_inference_data(draws, settings)
     rhat, ess_bulk, ess_tail = convergence_of_n(idata)
     pooled = draws.N.ravel().astype(float)
@@ -210,12 +328,7 @@ def lcmcr(
 
     messages: list[str] = []
     if not (rhat <= RHAT_THRESHOLD and ess_bulk >= ESS_THRESHOLD):
-        message = (
-            f"lcmcr: the sampler for N has not converged (R-hat {rhat:.3f}, threshold {RHAT_THRESHOLD}; "
-            f"bulk ESS {ess_bulk:.0f}, threshold {ESS_THRESHOLD:.0f}). Do not report this estimate yet: rerun with "
-            f"more draws and burn-in, for example n_draws={4 * settings['n_draws']}, "
-            f"n_burnin={4 * settings['n_burnin']}, and more chains (n_chains={2 * settings['n_chains']})."
-        )
+        message = _convergence_message(draws, settings, rhat, ess_bulk)
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
         messages.append(message)
 
@@ -243,6 +356,8 @@ def lcmcr(
             "n_classes_mean": float(draws.n_classes.mean()),
             "acceptance": draws.acceptance,
             "sampling_seconds": draws.seconds,
-            **{k: v for k, v in settings.items()},
+            "stop_reason": draws.stop_reason,
+            **{k: v for k, v in settings.items() if k != "n_draws"},
+            "n_draws": draws.N.shape[1],
         },
     )

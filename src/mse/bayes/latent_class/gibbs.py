@@ -28,7 +28,9 @@ Each iteration is a valid composition of these updates:
    ``pi`` and ``lambda`` integrated out (Beta-binomial and stick-breaking
    marginals). This move breaks the strong coupling between ``n0`` and the
    capture probabilities of the hard-to-capture class, which is what makes
-   the plain data-augmentation sampler mix slowly in ``N``;
+   the plain data-augmentation sampler mix slowly in ``N``; optionally
+   (``observed_steps``), collapsed moves of people with one history between
+   two classes;
 4. ``lambda | m`` (beta), the sticks ``V | m`` (beta) and ``alpha | V`` (gamma).
 
 Steps 3 and 4 together draw ``(m_0, pi, lambda)`` from their joint conditional
@@ -42,6 +44,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import gammaln, log_ndtr
+
+from mse.bayes.latent_class.adaptive import RunBudget, run_chains
 
 __all__ = ["LatentClassDraws", "sample_latent_class"]
 
@@ -81,6 +85,11 @@ class LatentClassDraws:
         The adapted scale of that move.
     seconds : float
         Wall-clock time of the sampler.
+    settings : dict
+        The run's settings (``n_draws`` is the number of draws kept per chain).
+    stop_reason : str
+        ``"fixed"`` (a set number of draws), ``"converged"``, ``"max_draws"``
+        or ``"max_seconds"`` (an adaptive run that ran out of budget).
     """
 
     N: np.ndarray
@@ -92,6 +101,7 @@ class LatentClassDraws:
     step_scale: float
     seconds: float
     settings: dict[str, float | int] = field(default_factory=dict)
+    stop_reason: str = "fixed"
 
 
 def _softmax_last(log_weights: np.ndarray) -> np.ndarray:
@@ -142,7 +152,7 @@ class _Sampler:
         b_lambda: float,
         n_chains: int,
         collapsed_steps: int,
-        observed_moves: bool,
+        observed_steps: int,
         rng: np.random.Generator,
     ) -> None:
         self.x = histories.astype(float)  # (H, J)
@@ -154,12 +164,18 @@ class _Sampler:
         self.a_lambda, self.b_lambda = a_lambda, b_lambda
         self.C = n_chains
         self.collapsed_steps = collapsed_steps
-        self.observed_moves = observed_moves
+        self.observed_steps = observed_steps
+        self.chunk_accepted = 0.0
+        self.chunk_proposed = 0.0
         self.rng = rng
         J = histories.shape[1]
         # Over-dispersed starting points: capture probabilities spread over
         # (0.05, 0.95), class weights from the stick-breaking prior with alpha = 1.
         self.lam = rng.uniform(0.05, 0.95, size=(n_chains, J, K))
+        # The first class starts hard to capture on every list. Without such a class the chains
+        # first split the rarely captured people over several list-specific classes, a state of
+        # small N that they take thousands of iterations to leave.
+        self.lam[:, :, 0] = rng.uniform(0.01, 0.1, size=(n_chains, J))
         self.alpha = rng.gamma(1.0, 1.0, size=n_chains) + 0.1
         sticks = rng.beta(1.0, 1.0, size=(n_chains, K))
         sticks[:, -1] = 1.0
@@ -212,10 +228,11 @@ class _Sampler:
         """Metropolis moves on the allocation counts with ``pi`` and ``lambda`` integrated out.
 
         The target is p(m | alpha) ~ (N - 1)! / prod_hk m_hk! * prod_k BetaBinomial terms * stick-breaking
-        terms. Two kinds of symmetric moves alternate: change the number of unobserved people in one
-        class (this changes N), and move people with one observed history between two classes.
+        terms. Each of ``collapsed_steps`` rounds changes the number of unobserved people in one class
+        (on the additive and on the log scale; this changes N) and swaps the labels of two classes; then
+        ``observed_steps`` moves shift people with one history between two classes.
         """
-        C, H, K = self.m_obs.shape
+        C, _, K = self.m_obs.shape
         rows = np.arange(C)
         M = self.m_obs.sum(axis=1) + self.m0
         s = np.einsum("hj,chk->cjk", self.x, self.m_obs)
@@ -317,48 +334,81 @@ class _Sampler:
                 s[rr, :, kk], s[rr, :, ll] = s[rr, :, ll], s[rr, :, kk].copy()
             M = np.where(accept[:, None], new_M, M)
             sticks = np.where(accept, new_sticks, sticks)
-            if not self.observed_moves:
-                continue
-            # Observed people with history h: move delta of them from class k to class l.
-            h = self.rng.integers(H, size=C)
-            k = self.rng.integers(K, size=C)
-            l_ = (k + self.rng.integers(1, K, size=C)) % K
-            scale = np.exp(self.log_step_obs) * (np.sqrt(self.counts[h]) + 1.0)
-            delta = np.rint(self.rng.normal(size=C) * scale).astype(np.int64)
-            mhk = self.m_obs[rows, h, k]
-            mhl = self.m_obs[rows, h, l_]
-            feasible = (mhk - delta >= 0) & (mhl + delta >= 0)
-            delta = np.where(feasible, delta, 0)
-            xh = self.x[h] * delta[:, None]  # (C, J)
-            new_M = M.copy()
-            new_M[rows, k] -= delta
-            new_M[rows, l_] += delta
-            new_s_k = s[rows, :, k] - xh
-            new_s_l = s[rows, :, l_] + xh
-            new_sticks = self._stick_terms(new_M, self.alpha)
-            log_ratio = (
-                gammaln(mhk + 1.0)
-                + gammaln(mhl + 1.0)
-                - gammaln(mhk - delta + 1.0)
-                - gammaln(mhl + delta + 1.0)
-                + self._class_terms(new_s_k, new_M[rows, k])
-                + self._class_terms(new_s_l, new_M[rows, l_])
-                - self._class_terms(s[rows, :, k], M[rows, k])
-                - self._class_terms(s[rows, :, l_], M[rows, l_])
-                + new_sticks
-                - sticks
-            )
-            accept = feasible & (np.log(self.rng.random(C)) < log_ratio)
-            moved = np.where(accept, delta, 0)
-            self.m_obs[rows, h, k] -= moved
-            self.m_obs[rows, h, l_] += moved
-            s[rows, :, k] -= self.x[h] * moved[:, None]
-            s[rows, :, l_] += self.x[h] * moved[:, None]
-            M = np.where(accept[:, None], new_M, M)
-            sticks = np.where(accept, new_sticks, sticks)
-            rate = float(accept.mean())
-            if adapt:
-                self.log_step_obs += 0.05 * (rate - _TARGET_ACCEPTANCE)
+        for _ in range(self.observed_steps):
+            M, sticks = self._move_observed_chunk(M, s, sticks)
+
+    def _move_observed_chunk(self, M: np.ndarray, s: np.ndarray, sticks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Move some of the observed people with one history from one class to another, collapsed.
+
+        The history ``h`` is chosen uniformly, the source class ``k`` in proportion to ``m_hk`` and
+        the destination ``l`` uniformly among the others; ``delta`` people move, drawn uniformly from
+        ``1..m_hk`` (a wide move that can empty a class, which is what merges classes) or from
+        ``1..min(m_hk, w_h)`` (a local move), with probability 1/2 each. The reverse move is the same
+        kind of proposal from the new state, so the Hastings ratio is the ratio of those probabilities.
+        """
+        C, H, K = self.m_obs.shape
+        rows = np.arange(C)
+        # h == H stands for the unobserved people, who move between classes with N unchanged.
+        h = self.rng.integers(H + 1, size=C)
+        unobserved = h == H
+        h_obs = np.minimum(h, H - 1)
+        m_h = np.where(unobserved[:, None], self.m0, self.m_obs[rows, h_obs, :])  # (C, K)
+        cdf = np.cumsum(m_h, axis=1)
+        target = self.rng.random(C) * cdf[:, -1]
+        k = np.minimum((target[:, None] >= cdf).sum(axis=1), K - 1)
+        l_ = (k + self.rng.integers(1, K, size=C)) % K
+        mhk = m_h[rows, k]
+        mhl = m_h[rows, l_]
+        # The row total does not change under this move, so a width that depends on it keeps the
+        # proposal reversible.
+        width = np.maximum(np.ceil(np.sqrt(m_h.sum(axis=1))), 1.0)
+        wide = self.rng.random(C) < 0.5
+        span = np.where(wide, mhk, np.minimum(mhk, width))
+        delta = 1 + np.floor(self.rng.random(C) * np.maximum(span, 1)).astype(np.int64)
+        delta = np.minimum(delta, mhk)  # only matters when mhk == 0, which has probability zero
+        new_mhl = mhl + delta
+
+        def log_proposal(source: np.ndarray) -> np.ndarray:
+            # log(source * q(delta | source)): the choice of the source class times the choice of delta.
+            source = np.maximum(source, 1)
+            local = np.minimum(source, width)
+            q = 0.5 / source + 0.5 * (delta <= local) / local
+            return np.log(source * q)
+
+        log_hastings = log_proposal(new_mhl) - log_proposal(mhk)
+        x_h = np.where(unobserved[:, None], 0.0, self.x[h_obs])  # (C, J)
+        xh = x_h * delta[:, None]
+        new_M = M.copy()
+        new_M[rows, k] -= delta
+        new_M[rows, l_] += delta
+        new_s_k = s[rows, :, k] - xh
+        new_s_l = s[rows, :, l_] + xh
+        new_sticks = self._stick_terms(new_M, self.alpha)
+        log_ratio = (
+            gammaln(mhk + 1.0)
+            + gammaln(mhl + 1.0)
+            - gammaln(mhk - delta + 1.0)
+            - gammaln(new_mhl + 1.0)
+            + self._class_terms(new_s_k, new_M[rows, k])
+            + self._class_terms(new_s_l, new_M[rows, l_])
+            - self._class_terms(s[rows, :, k], M[rows, k])
+            - self._class_terms(s[rows, :, l_], M[rows, l_])
+            + new_sticks
+            - sticks
+            + log_hastings
+        )
+        accept = (mhk > 0) & (np.log(self.rng.random(C)) < log_ratio)
+        moved_obs = np.where(accept & ~unobserved, delta, 0)
+        moved_unobs = np.where(accept & unobserved, delta, 0)
+        self.m_obs[rows, h_obs, k] -= moved_obs
+        self.m_obs[rows, h_obs, l_] += moved_obs
+        self.m0[rows, k] -= moved_unobs
+        self.m0[rows, l_] += moved_unobs
+        s[rows, :, k] -= x_h * moved_obs[:, None]
+        s[rows, :, l_] += x_h * moved_obs[:, None]
+        self.chunk_accepted += float(accept.mean())
+        self.chunk_proposed += 1.0
+        return np.where(accept[:, None], new_M, M), np.where(accept, new_sticks, sticks)
 
     def _update_parameters(self) -> None:
         M = self.m_obs.sum(axis=1) + self.m0  # (C, K)
@@ -384,7 +434,7 @@ class _Sampler:
         log_1mlam = np.log1p(-lam)
         self._allocate_observed(log_lam, log_1mlam)
         self._impute_unobserved(log_1mlam)
-        if self.collapsed_steps:
+        if self.collapsed_steps or self.observed_steps:
             self._collapsed_moves(adapt)
         self._update_parameters()
 
@@ -406,11 +456,13 @@ def sample_latent_class(
     a_lambda: float = 1.0,
     b_lambda: float = 1.0,
     n_chains: int = 4,
-    n_draws: int = 1000,
+    n_draws: int | None = 1000,
     n_burnin: int = 1000,
     thin: int = 1,
+    max_draws: int = 200_000,
+    max_seconds: float = 60.0,
     collapsed_steps: int = 3,
-    observed_moves: bool = False,
+    observed_steps: int = 0,
     random_seed: int | np.random.SeedSequence | None = None,
 ) -> LatentClassDraws:
     """Draw from the posterior of the latent-class capture-recapture model.
@@ -427,19 +479,24 @@ def sample_latent_class(
         Shape and rate of the gamma prior on the concentration ``alpha``.
     a_lambda, b_lambda : float
         Beta prior on every capture probability ``lambda_jk``.
-    n_chains, n_draws, n_burnin, thin : int
-        Chains run together; draws kept per chain; iterations discarded first
-        (during which the collapsed move adapts its step); keep every
-        ``thin``-th iteration.
+    n_chains, n_burnin, thin : int
+        Chains run together; iterations discarded first (during which the
+        collapsed move adapts its step); keep every ``thin``-th iteration.
+    n_draws : int or None
+        Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
+        1.01 and its bulk effective sample size at least 400, or until
+        ``max_draws`` or ``max_seconds`` is reached.
+    max_draws, max_seconds : int, float
+        Budget of a run with ``n_draws=None`` (draws per chain; seconds
+        including burn-in).
     collapsed_steps : int
         Collapsed Metropolis moves on the unobserved allocation per iteration
         (0 gives the plain data-augmentation Gibbs sampler). Each is a move of
         the unobserved count of one class on the additive and on the log scale,
         and a relabelling of two classes.
-    observed_moves : bool
-        Also move observed people of one history between two classes in each
-        collapsed step (off by default: it costs more than it gains on the
-        bundled data sets).
+    observed_steps : int
+        Collapsed Metropolis moves per iteration that move people of one
+        history (observed, or the unobserved) from one class to another.
     random_seed : int, numpy.random.SeedSequence or None
         Seed of the single random stream shared by all chains.
 
@@ -482,29 +539,30 @@ def sample_latent_class(
         b_lambda=b_lambda,
         n_chains=n_chains,
         collapsed_steps=collapsed_steps,
-        observed_moves=observed_moves,
+        observed_steps=observed_steps,
         rng=rng,
     )
     for _ in range(n_burnin):
         sampler.step(adapt=True)
-    shape = (n_chains, n_draws)
-    n0 = np.empty(shape, dtype=np.int64)
-    p0 = np.empty(shape)
-    alpha = np.empty(shape)
-    n_classes = np.empty(shape, dtype=np.int64)
-    for draw in range(n_draws):
-        for _ in range(thin):
-            sampler.step()
-        n0[:, draw], p0[:, draw], alpha[:, draw], n_classes[:, draw] = sampler.record()
+    budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
+    outcome = run_chains(sampler.step, sampler.record, sampler.n, budget, thin, started)
     acceptance = sampler.accepted / sampler.proposed if sampler.proposed else float("nan")
     return LatentClassDraws(
-        N=n0 + sampler.n,
-        n0=n0,
-        p0=p0,
-        alpha=alpha,
-        n_classes=n_classes,
+        N=outcome.n0 + sampler.n,
+        n0=outcome.n0,
+        p0=outcome.p0,
+        alpha=outcome.alpha,
+        n_classes=outcome.n_classes,
         acceptance=acceptance,
         step_scale=float(np.exp(sampler.log_step)),
         seconds=time.perf_counter() - started,
-        settings={"K": K, "n_chains": n_chains, "n_draws": n_draws, "n_burnin": n_burnin, "thin": thin},
+        stop_reason=outcome.stop_reason,
+        settings={
+            "K": K,
+            "n_chains": n_chains,
+            "n_draws": outcome.n0.shape[1],
+            "n_burnin": n_burnin,
+            "thin": thin,
+            "collapsed_steps": collapsed_steps,
+        },
     )

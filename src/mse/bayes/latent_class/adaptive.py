@@ -1,0 +1,142 @@
+"""Run many chains until ``N`` has converged, or until a budget of draws or seconds is spent.
+
+Draws are taken in blocks; after each block the rank-normalised split R-hat
+and the bulk effective sample size of ``N`` (Vehtari et al. 2021, computed by
+ArviZ) are checked against their targets. Blocks grow with the run (a quarter
+of the draws so far), so the checks cost little next to the sampling.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["RunBudget", "RunOutcome", "run_chains"]
+
+#: What a sampler returns per kept iteration: ``n0``, ``p0``, ``alpha`` and the number of occupied classes.
+Record = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class RunBudget:
+    """When to stop drawing.
+
+    Attributes
+    ----------
+    n_draws : int or None
+        A fixed number of draws per chain; ``None`` runs until convergence
+        (or the budget below).
+    max_draws : int
+        Most draws per chain of an adaptive run.
+    max_seconds : float
+        Most seconds of an adaptive run, counted from the start of sampling
+        (warm-up included).
+    target_rhat, target_ess : float
+        Stop once R-hat of ``N`` is at most ``target_rhat`` and its bulk ESS
+        at least ``target_ess``.
+    min_draws : int
+        Draws per chain before the first check.
+    """
+
+    n_draws: int | None = None
+    max_draws: int = 50_000
+    max_seconds: float = 60.0
+    target_rhat: float = 1.01
+    target_ess: float = 400.0
+    min_draws: int = 200
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Draws of ``(n0, p0, alpha, n_classes)``, each ``(chains, draws)``, and why the run stopped."""
+
+    n0: np.ndarray
+    p0: np.ndarray
+    alpha: np.ndarray
+    n_classes: np.ndarray
+    stop_reason: str  # "fixed", "converged", "max_draws" or "max_seconds"
+    checks: int
+
+
+def _diagnostics(N: np.ndarray) -> tuple[float, float]:
+    import arviz as az
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = N.astype(float)
+        return float(az.rhat(values)), float(az.ess(values, method="bulk"))
+
+
+def run_chains(
+    advance: Callable[[], None],
+    record: Callable[[], Record],
+    n_observed: int,
+    budget: RunBudget,
+    thin: int,
+    started: float,
+) -> RunOutcome:
+    """Call ``advance`` (one iteration of every chain) and ``record`` until the budget says stop.
+
+    Parameters
+    ----------
+    advance : callable
+        Moves every chain by one iteration.
+    record : callable
+        Returns ``(n0, p0, alpha, n_classes)`` of every chain at the current state.
+    n_observed : int
+        ``n``, so that ``N = n + n0``.
+    budget : RunBudget
+        Fixed length, or targets and limits of an adaptive run.
+    thin : int
+        Iterations per kept draw.
+    started : float
+        ``time.perf_counter()`` at the start of the run (warm-up included).
+
+    Returns
+    -------
+    RunOutcome
+    """
+    blocks: list[list[np.ndarray]] = [[], [], [], []]
+    drawn = 0
+    checks = 0
+
+    def take(n: int, deadline: float) -> int:
+        done = 0
+        for _ in range(n):
+            for _ in range(thin):
+                advance()
+            for store, value in zip(blocks, record()):
+                store.append(value)
+            done += 1
+            if time.perf_counter() > deadline:
+                break
+        return done
+
+    if budget.n_draws is not None:
+        drawn = take(budget.n_draws, math.inf)
+        reason = "fixed"
+    else:
+        deadline = started + budget.max_seconds
+        target = min(budget.min_draws, budget.max_draws)
+        reason = "max_draws"
+        while True:
+            drawn += take(target - drawn, deadline)
+            n0 = np.stack(blocks[0], axis=1)
+            rhat, ess = _diagnostics(n0 + n_observed)
+            checks += 1
+            if rhat <= budget.target_rhat and ess >= budget.target_ess:
+                reason = "converged"
+                break
+            if time.perf_counter() > deadline:
+                reason = "max_seconds"
+                break
+            if drawn >= budget.max_draws:
+                break
+            target = min(budget.max_draws, drawn + max(100, drawn // 4))
+    n0, p0, alpha, n_classes = (np.stack(store, axis=1) for store in blocks)
+    return RunOutcome(n0=n0, p0=p0, alpha=alpha, n_classes=n_classes, stop_reason=reason, checks=checks)
