@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import mse
+from mse.bayes.graphical.sensitivity import prior_sensitivity
 
 warnings.simplefilter("ignore", mse.MSEWarning)
 
@@ -40,8 +41,6 @@ table = mse.compare(data, methods, random_seed=1999)
 print(table[["label", "model", "estimate", "lower", "upper", "seconds"]].round(1).to_string(index=False))
 
 # How much does the hyper-Dirichlet parameter delta move the dga estimate?
-from mse.bayes.graphical.sensitivity import prior_sensitivity
-
 print("\n", prior_sensitivity(data, deltas=[1 / 256, 1 / 64, 1 / 16, 1 / 4, 1]).round(0).to_string(index=False))
 
 figure, ax = plt.subplots(figsize=(8, 4.5))
