@@ -24,8 +24,10 @@ print("lists whose members are on no other list:", overlaps.uninformative_lists 
 
 for model in ["independence", "all two-way"]:
     report = mse.check_estimability(data, model)
-    print(f"{model!r}: MLE exists {report.mle_exists}, identifiable {report.identifiable}, "
-          f"terms at -infinity {report.infinite_terms}")
+    print(
+        f"{model!r}: MLE exists {report.mle_exists}, identifiable {report.identifiable}, "
+        f"terms at -infinity {report.infinite_terms}"
+    )
 
 search = mse.select_model(data, method="bic", max_order=2)
 print(f"\nBIC search over {len(search.table):,} two-way models: best {search.best}")
