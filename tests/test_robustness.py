@@ -204,6 +204,24 @@ def test_samplers_survive_near_zero_probabilities(kind):
         assert outcome.acceptable, outcome
 
 
+def _unbounded_profile(fit, level):
+    from mse.loglinear.intervals import IntervalResult
+
+    return IntervalResult(fit.estimate * 0.9, math.inf, "the upper limit is infinite")
+
+
+def test_profile_interval_without_upper_limit_is_not_ok(monkeypatch):
+    """A profile interval with no finite upper limit: reported as inf, with a status that is not "ok"."""
+    import mse.loglinear.estimators as estimators
+
+    monkeypatch.setattr(estimators, "profile_interval", _unbounded_profile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = mse.estimate(mse.load_dataset("korea"), method="independence")
+    assert math.isinf(result.upper)
+    assert result.status != "ok" and "infinite" in result.status
+
+
 # ---------------------------------------------------------------------- the front door
 def _fake(estimate, lower, upper, *, interval_method="fake"):
     def estimator(data, *, level, interval, random_seed, **options):
