@@ -262,3 +262,12 @@ def test_estimate_turns_inconsistent_ok_results_into_a_reason(monkeypatch, numbe
 def test_estimate_without_an_interval_stays_ok():
     result = mse.estimate(mse.load_dataset("korea"), method="independence", interval="none")
     assert result.status == "ok" and math.isnan(result.upper) and math.isfinite(result.estimate)
+
+
+# ---------------------------------------------------------------------- regressions found by the fuzzer
+def test_regression_poisson_fit_with_overflowing_information_does_not_raise_linalgerror():
+    """Mh_chao on one history seen on 8 of 10 lists raised numpy's LinAlgError ("Eigenvalues did not
+    converge") from the information matrix of a fit that had overflowed."""
+    data = mse.CaptureData.from_patterns({"1101111011": 5}, lists=[f"L{i}" for i in range(10)])
+    result = mse.estimate(data, method="Mh_chao")
+    assert result.status != "ok" and math.isnan(result.estimate)
