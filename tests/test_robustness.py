@@ -271,3 +271,30 @@ def test_regression_poisson_fit_with_overflowing_information_does_not_raise_lina
     data = mse.CaptureData.from_patterns({"1101111011": 5}, lists=[f"L{i}" for i in range(10)])
     result = mse.estimate(data, method="Mh_chao")
     assert result.status != "ok" and math.isnan(result.estimate)
+
+
+@pytest.mark.parametrize(("kind", "lists", "seed"), [("one_history", 4, 0), ("one_history", 5, 1), ("one_list", 5, 0)])
+def test_regression_behavioural_models_do_not_overflow(kind, lists, seed):
+    """Mbh raised OverflowError from exp() of a boundary coefficient on one observed history."""
+    data = awkward_table(kind, lists, seed)
+    result = mse.estimate(data, method="Mbh")
+    assert result.status != "ok" and len(result.status) > 10
+
+
+def test_regression_behavioural_unseen_is_infinite_not_an_error_for_huge_coefficients():
+    from mse.closed.fit import behavioural_unseen
+
+    unseen, _ = behavioural_unseen(np.array([800.0, -0.5, 0.2]), 4)
+    assert unseen == math.inf
+    unseen, _ = behavioural_unseen(np.array([1.0, 0.3, -900.0]), 4)  # q > 1: negative, as documented
+    assert unseen < 0
+    unseen, _ = behavioural_unseen(np.array([2.0, -1.0, 0.0]), 3)  # the closed form, C q**t / (1 - q)
+    q = math.exp(-1.0) / 2.0
+    assert unseen == pytest.approx(math.exp(2.0) * 2.0**2 * q**3 / (1.0 - q), rel=1e-12)
+
+
+def test_regression_huge_counts_no_longer_give_an_estimate_outside_its_interval():
+    """Mbh on counts near 10**9 returned status "ok" with an estimate of 1e18 outside [2e15, 3e16]."""
+    data = awkward_table("huge", 3, seed=1)
+    result = mse.estimate(data, method="Mbh")
+    assert check_estimate(result, data) == []
