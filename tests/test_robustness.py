@@ -298,3 +298,15 @@ def test_regression_huge_counts_no_longer_give_an_estimate_outside_its_interval(
     data = awkward_table("huge", 3, seed=1)
     result = mse.estimate(data, method="Mbh")
     assert check_estimate(result, data) == []
+
+
+def test_regression_behavioural_model_with_q_rounding_to_one_does_not_divide_by_zero():
+    """Mb on everyone on the fourth of seven lists raised ZeroDivisionError: the probability of not
+    being caught before the first capture, exp(log q), rounded to exactly 1 for a tiny log q."""
+    from mse.closed.fit import behavioural_unseen
+
+    unseen, gradient = behavioural_unseen(np.array([1.0, 1e-17, -800.0]), 4)
+    assert unseen == math.inf and np.isnan(gradient).all()
+    data = mse.CaptureData.from_patterns({"0001000": 5986}, lists=[f"L{i}" for i in range(7)])
+    result = mse.estimate(data, method="Mb")
+    assert result.status != "ok" and len(result.status) > 10

@@ -151,9 +151,9 @@ def behavioural_unseen(coef: np.ndarray, t: int) -> tuple[float, np.ndarray]:
     s = float(expit(g))
     log_one_plus = float(np.logaddexp(0.0, g))
     log_q = b - log_one_plus
-    if log_q == 0.0:
-        return math.inf, np.full(len(coef), np.nan)
     q = math.exp(min(log_q, 700.0))
+    if q == 1.0:  # also when log_q is a rounding error away from 0
+        return math.inf, np.full(len(coef), np.nan)
     log_size = a + (t - 1) * log_one_plus + t * log_q - math.log(abs(math.expm1(min(log_q, 700.0))))
     unseen = math.copysign(math.exp(log_size) if log_size < 709.0 else math.inf, -log_q)
     gradient = np.zeros(len(coef))
