@@ -207,7 +207,7 @@ def report(results: list[tuple[str, int, Outcome]], *, n_tables: int, seconds: f
         "Cheap entry points see every table; the others every `stride`-th table up to `max lists` "
         "(searches and samplers take seconds per call there), with the small budgets of "
         "`mse.testing.SMALL_BUDGETS`. ok / status / MSEError keep the contract; other exception, "
-        "violation (an \"ok\" result with non-finite or inconsistent numbers) and timeout do not.",
+        'violation (an "ok" result with non-finite or inconsistent numbers) and timeout do not.',
         "",
         "| entry point | stride | max lists | calls | ok | non-ok status | MSEError | other exception | violation "
         "| timeout | mean s/call |",

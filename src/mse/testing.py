@@ -460,13 +460,15 @@ def _check_consistency(table: Any, data: CaptureData) -> tuple[str, list[str]]:
 
 def _call(target: str, data: CaptureData, random_seed: int | None) -> tuple[str, list[str]]:
     import mse
+    from mse.loglinear.existence import check_estimability
+    from mse.loglinear.search import select_model
 
     if target.startswith("select_model:"):
         method = target.split(":", 1)[1]
-        options = {"max_models": 200} if method == "bic" else {}
-        return _check_search(mse.select_model(data, method=method, **options), data)
+        search_options: dict[str, Any] = {"max_models": 200} if method == "bic" else {}
+        return _check_search(select_model(data, method=method, **search_options), data)
     if target == "check_estimability":
-        report = mse.check_estimability(data, model="independence")
+        report = check_estimability(data, model="independence")
         if not isinstance(report.mle_exists, bool) or not isinstance(report.identifiable, bool):
             return "violation", ["mle_exists and identifiable must be booleans"]
         if report.ok:
