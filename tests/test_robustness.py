@@ -310,3 +310,14 @@ def test_regression_behavioural_model_with_q_rounding_to_one_does_not_divide_by_
     data = mse.CaptureData.from_patterns({"0001000": 5986}, lists=[f"L{i}" for i in range(7)])
     result = mse.estimate(data, method="Mb")
     assert result.status != "ok" and len(result.status) > 10
+
+
+def test_regression_profile_of_a_billion_does_not_hit_a_math_domain_error():
+    """Mt on two lists with a billion people on both raised ValueError (math domain error): the share of
+    the observed cells rounded to 1 and log1p(-1) was taken in the profile likelihood."""
+    data = mse.CaptureData.from_patterns({"10": 1, "01": 10_072_314, "11": 1_000_000_000}, lists=["A", "B"])
+    result = mse.estimate(data, method="Mt")
+    assert check_estimate(result, data) == []
+    # n1 n2 / m: the two-list estimate under independence, which is what Mt is with two lists
+    assert result.estimate == pytest.approx(1_000_000_001 * 1_010_072_314 / 1_000_000_000, rel=1e-9)
+

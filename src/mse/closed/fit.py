@@ -303,7 +303,7 @@ def _multinomial_loglik(design: np.ndarray, y: np.ndarray, N: float, zero_row: n
     # the unobserved cell's log(mu_0 / N) as log1p of minus the observed share.
     share = mu[1:] / N
     observed_terms = float(np.where(y > 0, y * np.log(np.where(y > 0, share, 1.0)), 0.0).sum())
-    unobserved_term = (N - n) * math.log1p(-min(float(share.sum()), 1.0 - 1e-300)) if N > n else 0.0
+    unobserved_term = (N - n) * math.log1p(-min(float(share.sum()), math.nextafter(1.0, 0.0))) if N > n else 0.0
     falling_factorial = float(gammaln(n) - betaln(n, N - n + 1.0)) if n > 0 else 0.0
     return falling_factorial - float(gammaln(y + 1.0).sum()) + observed_terms + unobserved_term
 
