@@ -321,3 +321,10 @@ def test_regression_profile_of_a_billion_does_not_hit_a_math_domain_error():
     # n1 n2 / m: the two-list estimate under independence, which is what Mt is with two lists
     assert result.estimate == pytest.approx(1_000_000_001 * 1_010_072_314 / 1_000_000_000, rel=1e-9)
 
+
+def test_regression_singular_non_finite_information_does_not_raise_from_least_squares():
+    """Mh_chao on two histories of ten lists raised LinAlgError ("SVD did not converge in Linear Least
+    Squares") when the fallback solver was given a non-finite information matrix."""
+    data = mse.CaptureData.from_patterns({"0001000000": 2, "1110011011": 3}, lists=[f"L{i}" for i in range(10)])
+    result = mse.estimate(data, method="Mh_chao")
+    assert check_estimate(result, data) == []

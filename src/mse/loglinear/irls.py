@@ -190,7 +190,9 @@ def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray,
         try:
             step[m] = np.linalg.solve(info, s)
         except np.linalg.LinAlgError:
-            step[m] = np.linalg.lstsq(info, s, rcond=None)[0]
+            # a fit that overflowed has a non-finite information matrix: leave it where it is
+            finite = np.all(np.isfinite(info)) and np.all(np.isfinite(s))
+            step[m] = np.linalg.lstsq(info, s, rcond=None)[0] if finite else 0.0
             failed[m] = True
     return step, failed
 
