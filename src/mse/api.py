@@ -170,11 +170,45 @@ def estimate(
     metadata.update(result.metadata)
     metadata["seconds"] = seconds
     result = result.with_updates(warnings=tuple(messages), metadata=metadata)
+    problem = _inconsistency(result) if result.ok else None
+    if problem is not None:
+        result = result.with_updates(status=f"not reported: {problem}")
     if strict and not result.ok:
         raise EstimabilityError(f"{method}: {result.status}")
-    if result.ok and not (math.isfinite(result.estimate) and result.estimate >= result.observed):
-        raise AssertionError(f"estimator {method!r} returned status 'ok' with estimate {result.estimate}")
     return result
+
+
+def _inconsistency(result: Estimate) -> str | None:
+    """Why the numbers of an ``"ok"`` result cannot be reported as they are, or ``None``.
+
+    An estimate the user sees as ``"ok"`` must be finite, at least the number
+    observed and inside a finite interval. Estimators are meant to say so
+    themselves; this is the last line, so that no ``nan``, infinity or
+    inverted interval ever reaches a report as ``"ok"``.
+    """
+    numbers = {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
+    if not result.interval_method and math.isnan(result.lower) and math.isnan(result.upper):
+        numbers = {"estimate": result.estimate}  # no interval was asked for (interval="none")
+    nan = [name for name, value in numbers.items() if math.isnan(value)]
+    if nan:
+        return f"the {' and '.join(nan)} could not be computed (nan)"
+    if math.isinf(result.estimate):
+        return "the estimate is infinite: the data carry no information on the number never seen"
+    slack = 1e-6 * max(1.0, abs(result.estimate))
+    if result.estimate < result.observed - slack:
+        return f"the estimate {result.estimate:.6g} is below the {result.observed} people observed"
+    if len(numbers) == 1:
+        return None
+    if math.isinf(result.upper) or math.isinf(result.lower):
+        return "the interval has no finite upper limit: the data cannot rule out an arbitrarily large population"
+    if result.lower < result.observed - slack:
+        return f"the lower limit {result.lower:.6g} is below the {result.observed} people observed"
+    if not (result.lower - slack <= result.estimate <= result.upper + slack):
+        return (
+            f"the estimate {result.estimate:.6g} lies outside its interval [{result.lower:.6g}, {result.upper:.6g}] "
+            "(a numerical failure at the edge of the parameter space)"
+        )
+    return None
 
 
 def compare(

@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, expit, gammaln
 
 from mse.closed.designs import ModelDesign
 from mse.loglinear.irls import fit_poisson
@@ -149,12 +149,16 @@ def behavioural_unseen(coef: np.ndarray, t: int) -> tuple[float, np.ndarray]:
     The formula is the analytic continuation for ``q > 1``, which is negative.
     """
     a, b, g = (float(c) for c in coef[:3])
-    s = 1.0 / (1.0 + math.exp(-g))
-    log_one_plus = g + math.log1p(math.exp(-g)) if g > 0 else math.log1p(math.exp(g))
-    q = math.exp(b - log_one_plus)
-    if q == 1.0:
+    # In logs throughout: fits on the boundary have coefficients of several hundred, and
+    # exp() of those overflows; an estimate too large for a float is infinite, not an error.
+    s = float(expit(g))
+    log_one_plus = float(np.logaddexp(0.0, g))
+    log_q = b - log_one_plus
+    q = math.exp(min(log_q, 700.0))
+    if q == 1.0:  # also when log_q is a rounding error away from 0
         return math.inf, np.full(len(coef), np.nan)
-    unseen = math.exp(a + (t - 1) * log_one_plus) * q**t / (1.0 - q)
+    log_size = a + (t - 1) * log_one_plus + t * log_q - math.log(abs(math.expm1(min(log_q, 700.0))))
+    unseen = math.copysign(math.exp(log_size) if log_size < 709.0 else math.inf, -log_q)
     gradient = np.zeros(len(coef))
     gradient[0] = unseen
     gradient[1] = unseen * (t + q / (1.0 - q))
@@ -243,7 +247,8 @@ def fit_closed_model(design: ModelDesign, y: np.ndarray) -> ClosedFit:
     if design.behavioural:
         unseen, gradient = behavioural_unseen(coef, design.t)
     else:
-        unseen = math.exp(min(float(coef[0]), 700.0))
+        # past exp(709) a float overflows: the number never seen is then infinite, not exp(700)
+        unseen = math.exp(float(coef[0])) if float(coef[0]) < 709.0 else math.inf
         gradient = np.zeros(p)
         gradient[0] = unseen
     if not bool(fit.converged[0]):
@@ -251,7 +256,7 @@ def fit_closed_model(design: ModelDesign, y: np.ndarray) -> ClosedFit:
     elif bool(fit.boundary[0]) or not np.all(np.isfinite(cov)):
         status = "the information matrix is singular: the model is not identifiable on these data"
     elif not math.isfinite(unseen) or unseen < 0:
-        if design.behavioural:
+        if design.behavioural and unseen < 0:
             status = (
                 f"estimate below the number observed (N = {n + unseen:.1f} < n = {n:.0f}): first captures do not "
                 "decline from list to list, so the removal model implies a negative probability of first capture"

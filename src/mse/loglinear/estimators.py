@@ -96,6 +96,7 @@ def _finish(
         details.update(result.details)
         if result.status != "ok":
             warnings.warn(result.status, EstimabilityWarning, stacklevel=3)
+            status = result.status  # an infinite upper limit is not an "ok" interval
     elif interval == "wald":
         result = wald_interval(fit, level)
         lower, upper = result.lower, result.upper

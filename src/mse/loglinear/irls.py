@@ -206,7 +206,9 @@ def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray,
         try:
             step[m] = np.linalg.solve(info, s)
         except np.linalg.LinAlgError:
-            step[m] = np.linalg.lstsq(info, s, rcond=None)[0]
+            # a fit that overflowed has a non-finite information matrix: leave it where it is
+            finite = np.all(np.isfinite(info)) and np.all(np.isfinite(s))
+            step[m] = np.linalg.lstsq(info, s, rcond=None)[0] if finite else 0.0
             failed[m] = True
     return step, failed
 
@@ -340,13 +342,21 @@ def _fit_chunk(
 
     mu = np.where(cells, np.exp(np.minimum(eta, _MAX_ETA)), 0.0)
     information = slots.information(mu, outer)
+    # A fit that overflowed has a non-finite information matrix, on which LAPACK fails for the
+    # whole batch: decompose only the finite ones; the others come out as nan, flagged as boundary.
+    finite = np.all(np.isfinite(information), axis=(1, 2))
+    safe = np.where(finite[:, None, None], information, np.eye(information.shape[-1]))
     with np.errstate(all="ignore"):
-        eigenvalues = np.linalg.eigvalsh(information)
-        condition = np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0])
         try:
-            inverse = np.linalg.inv(information)
+            eigenvalues = np.linalg.eigvalsh(safe)
         except np.linalg.LinAlgError:
-            inverse = np.linalg.pinv(information)
+            eigenvalues = np.full(safe.shape[:2], np.nan)
+        condition = np.where(finite, np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0]), np.nan)
+        try:
+            inverse = np.linalg.inv(safe)
+        except np.linalg.LinAlgError:
+            inverse = np.linalg.pinv(safe)
+        inverse = np.where(finite[:, None, None], inverse, np.nan)
     cov = np.where(pair, slots.unpack_matrix(inverse), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.where(y_b > 0, y_b * np.log(np.where(y_b > 0, y_b, 1.0) / np.where(mu > 0, mu, 1.0)), 0.0)

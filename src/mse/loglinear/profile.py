@@ -122,7 +122,9 @@ def multinomial_profile(
         fit = fit_poisson(full, np.concatenate([[big_n - n], y]), boundary_coef=_BOUNDARY_COEF)
         share = fit.fitted[0, 1:] / big_n
         observed_terms = float(np.where(positive, y * np.log(np.where(positive, share, 1.0)), 0.0).sum())
-        unobserved_term = (big_n - n) * math.log1p(-min(float(share.sum()), 1.0 - 1e-300)) if big_n > n else 0.0
+        # the observed share can round to exactly 1 for counts near 10**9: keep log1p finite
+        largest_share = math.nextafter(1.0, 0.0)
+        unobserved_term = (big_n - n) * math.log1p(-min(float(share.sum()), largest_share)) if big_n > n else 0.0
         falling_factorial = float(gammaln(n) - betaln(n, big_n - n + 1.0)) if n > 0 else 0.0
         return falling_factorial - constant + observed_terms + unobserved_term
 

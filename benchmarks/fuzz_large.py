@@ -1,0 +1,266 @@
+"""Large fuzz profile: every entry point of mse on (at least) ten thousand awkward tables.
+
+Usage::
+
+    python benchmarks/fuzz_large.py                 # the full profile, about half an hour on 2 cores
+    python benchmarks/fuzz_large.py --scale 0.05    # a quick look at the same plan
+
+Table ``i`` is ``mse.testing.awkward_table(kind, n_lists, seed=i)`` with the
+kind cycling through :data:`mse.testing.AWKWARD_KINDS` and the number of lists
+through 2..10, so any row can be rebuilt from its index. Each entry point is
+called on every ``stride``-th table (cheap ones on all of them, samplers and
+exhaustive searches on fewer, and only up to the number of lists where one
+call takes seconds rather than minutes); see ``PLAN``. Every call runs in a
+worker process with a time limit (``SIGALRM`` inside the worker, and the worker
+is killed if it does not answer after a grace period), so a hang is counted,
+not waited for.
+
+The outcome counts per entry point (ok / non-ok status / MSEError / other
+exception / contract violation / timeout) are written, with the date and the
+duration of the run, into the "Fuzzing: large profile" section of
+``benchmarks/README.md``; the calls that broke the contract are listed there
+with the index that rebuilds their table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import os
+import platform
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from mse.testing import AWKWARD_KINDS, Outcome, awkward_table, run_target
+
+README = Path(__file__).with_name("README.md")
+SECTION = "## Fuzzing: large profile"
+
+#: target -> (stride over the table indices, largest number of lists, time limit in seconds).
+PLAN: dict[str, tuple[int, int, float]] = {
+    "check_estimability": (1, 10, 60.0),
+    "independence": (1, 10, 60.0),
+    "chapman": (1, 10, 60.0),
+    "M0": (5, 10, 60.0),
+    "Mt": (5, 10, 60.0),
+    "Mh_chao": (5, 10, 60.0),
+    "Mh_poisson2": (5, 10, 60.0),
+    "Mh_darroch": (5, 10, 60.0),
+    "Mh_gamma": (5, 10, 60.0),
+    "Mth_chao": (5, 10, 60.0),
+    "Mth_poisson2": (5, 10, 60.0),
+    "Mth_darroch": (5, 10, 60.0),
+    "Mth_gamma": (5, 10, 60.0),
+    "Mb": (5, 10, 60.0),
+    "Mbh": (5, 10, 60.0),
+    "lincoln_petersen": (5, 10, 60.0),
+    "sample_coverage": (5, 10, 60.0),
+    "loglinear": (10, 10, 60.0),
+    "goodness_of_fit": (10, 10, 60.0),
+    "internal_consistency": (10, 10, 60.0),
+    "stepwise": (20, 6, 60.0),
+    "bic_aic": (20, 6, 60.0),
+    "select_model:stepwise": (20, 6, 60.0),
+    "select_model:bic_aic": (20, 6, 60.0),
+    "dga": (20, 5, 60.0),
+    "lcmcr": (50, 10, 60.0),
+    "aic": (50, 5, 60.0),
+    "bic": (50, 5, 60.0),
+    "select_model:bic": (50, 5, 60.0),
+    "bayes_loglinear": (2000, 5, 300.0),
+    "bayesthresh": (2000, 5, 300.0),
+}
+#: Extra time before a worker that does not answer is killed.
+GRACE = 30.0
+KINDS = ("ok", "status", "error", "other", "violation", "timeout")
+
+
+def table_spec(index: int) -> tuple[str, int, int]:
+    """``(kind, n_lists, seed)`` of table ``index``."""
+    kind = AWKWARD_KINDS[index % len(AWKWARD_KINDS)]
+    n_lists = 2 + (index // len(AWKWARD_KINDS)) % 9
+    return kind, n_lists, index
+
+
+def plan_tasks(n_tables: int) -> list[tuple[str, int]]:
+    tasks = []
+    for index in range(n_tables):
+        n_lists = table_spec(index)[1]
+        for target, (stride, max_lists, _limit) in PLAN.items():
+            dga_refusal = target == "dga" and n_lists >= 8  # the typed error for more than 7 lists
+            if index % stride == 0 and (n_lists <= max_lists or dga_refusal):
+                tasks.append((target, index))
+    return tasks
+
+
+def _worker(connection: Connection) -> None:
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.getLogger("pymc").setLevel(logging.ERROR)
+    while True:
+        task = connection.recv()
+        if task is None:
+            return
+        target, index = task
+        kind, n_lists, seed = table_spec(index)
+        data = awkward_table(kind, n_lists, seed)
+        outcome = run_target(target, data, timeout=PLAN[target][2])
+        connection.send((target, index, outcome))
+
+
+class Worker:
+    def __init__(self, context: mp.context.BaseContext) -> None:
+        self.context = context
+        self.task: tuple[str, int] | None = None
+        self.started = 0.0
+        self._spawn()
+
+    def _spawn(self) -> None:
+        parent, child = self.context.Pipe()
+        self.connection = parent
+        self.process = self.context.Process(target=_worker, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+
+    def submit(self, task: tuple[str, int]) -> None:
+        self.task, self.started = task, time.perf_counter()
+        self.connection.send(task)
+
+    def overdue(self) -> bool:
+        return self.task is not None and time.perf_counter() - self.started > PLAN[self.task[0]][2] + GRACE
+
+    def restart(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.connection.close()
+        self._spawn()
+        self.task = None
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.connection.send(None)
+            self.process.join(timeout=10)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+def run(tasks: list[tuple[str, int]], n_workers: int) -> list[tuple[str, int, Outcome]]:
+    context = mp.get_context("fork")
+    workers = [Worker(context) for _ in range(n_workers)]
+    pending = list(reversed(tasks))
+    results: list[tuple[str, int, Outcome]] = []
+    done_at = time.perf_counter()
+    try:
+        while pending or any(w.task is not None for w in workers):
+            for worker in workers:
+                if worker.task is None and pending:
+                    worker.submit(pending.pop())
+            busy = {w.connection: w for w in workers if w.task is not None}
+            for connection in wait(list(busy), timeout=1.0):
+                worker = busy[connection]
+                try:
+                    results.append(connection.recv())
+                except EOFError:  # the worker died (segfault, out of memory): count it, go on
+                    target, index = worker.task  # type: ignore[misc]
+                    results.append((target, index, Outcome(target, "other", "the worker process died")))
+                    worker.restart()
+                    continue
+                worker.task = None
+            for worker in workers:
+                if worker.overdue():
+                    target, index = worker.task  # type: ignore[misc]
+                    results.append((target, index, Outcome(target, "timeout", "killed after no answer")))
+                    worker.restart()
+            if time.perf_counter() - done_at > 60:
+                done_at = time.perf_counter()
+                print(f"  {len(results)}/{len(tasks)} calls", flush=True)
+    finally:
+        for worker in workers:
+            worker.stop()
+    return results
+
+
+def report(results: list[tuple[str, int, Outcome]], *, n_tables: int, seconds: float, n_workers: int) -> str:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    time_by_target: Counter[str] = Counter()
+    bad = []
+    for target, index, outcome in results:
+        counts[target][outcome.kind] += 1
+        time_by_target[target] += outcome.seconds
+        if not outcome.acceptable:
+            bad.append((target, index, outcome))
+    today = dt.date.today().isoformat()
+    lines = [
+        SECTION,
+        "",
+        f"`python benchmarks/fuzz_large.py` on {today}: {n_tables:,} awkward tables "
+        f"(`mse.testing.awkward_table`, {len(AWKWARD_KINDS)} kinds, 2-10 lists), {len(results):,} calls, "
+        f"{seconds / 60:.1f} min with {n_workers} worker processes "
+        f"(2 cores, 24 GiB, {platform.system()}, Python {platform.python_version()}; the machine was shared).",
+        "Cheap entry points see every table; the others every `stride`-th table up to `max lists` "
+        "(searches and samplers take seconds per call there), with the small budgets of "
+        "`mse.testing.SMALL_BUDGETS`. ok / status / MSEError keep the contract; other exception, "
+        'violation (an "ok" result with non-finite or inconsistent numbers) and timeout do not.',
+        "",
+        "| entry point | stride | max lists | calls | ok | non-ok status | MSEError | other exception | violation "
+        "| timeout | mean s/call |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for target, (stride, max_lists, _limit) in PLAN.items():
+        c = counts.get(target, Counter())
+        total = sum(c.values())
+        mean = time_by_target[target] / total if total else float("nan")
+        cells = " | ".join(str(c[k]) for k in KINDS)
+        lines.append(f"| {target} | {stride} | {max_lists} | {total} | {cells} | {mean:.3f} |")
+    lines.append("")
+    if bad:
+        lines.append(f"Calls that broke the contract ({len(bad)}; table index -> `table_spec(index)`):")
+        lines.append("")
+        for target, index, outcome in bad[:40]:
+            kind, n_lists, _seed = table_spec(index)
+            message = outcome.message[:200]
+            lines.append(f"- {target} on table {index} ({kind}, {n_lists} lists): {outcome.kind}: {message}")
+    else:
+        lines.append("Every call kept the contract.")
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(SECTION) + r".*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(current):
+        updated = pattern.sub(lambda _: text + "\n", current)
+    else:
+        updated = current.rstrip() + "\n\n" + text
+    README.write_text(updated, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tables", type=int, default=10_000, help="number of tables (default 10,000)")
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the tables to run, for a quick look")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--no-write", action="store_true", help="print the table instead of updating README.md")
+    args = parser.parse_args(argv)
+    n_tables = max(1, int(args.tables * args.scale))
+    tasks = plan_tasks(n_tables)
+    print(f"{len(tasks)} calls on {n_tables} tables with {args.workers} workers", flush=True)
+    started = time.perf_counter()
+    results = run(tasks, args.workers)
+    seconds = time.perf_counter() - started
+    text = report(results, n_tables=n_tables, seconds=seconds, n_workers=args.workers)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0 if all(outcome.acceptable for _t, _i, outcome in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

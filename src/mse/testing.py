@@ -1,0 +1,537 @@
+"""Awkward capture tables and the results contract, for testing estimators.
+
+Real lists of trafficking victims or conflict deaths are tiny, sparse and
+strange: most capture histories unseen, lists that never overlap, a list with
+one person on it, counts in the millions next to counts of one. This module
+builds such tables on purpose, so that an estimator (one of the library's or
+one registered with :func:`mse.api.register_method`) can be checked against
+the contract every method of :func:`mse.estimate` keeps:
+
+* it returns an :class:`~mse.Estimate` whose status is ``"ok"`` and whose
+  numbers are finite and consistent (``observed <= lower <= estimate <= upper``),
+* or it returns a status other than ``"ok"`` that says why,
+* or it raises an :class:`~mse.MSEError` whose message says what to do.
+
+Anything else (another exception type, ``nan`` or ``inf`` reported as
+``"ok"``, a call that does not return) is a bug.
+
+:func:`awkward_table` builds one table from a kind, a number of lists and a
+seed, so a failing table can be rebuilt exactly from those three values.
+:func:`awkward_tables` is a `hypothesis <https://hypothesis.readthedocs.io>`_
+strategy over the same tables (hypothesis is needed only for that function).
+
+Examples
+--------
+>>> from mse.testing import awkward_table, check_estimate
+>>> import mse
+>>> data = awkward_table("disjoint", 3, seed=1)
+>>> data.overlaps()["overlap"].sum()
+np.int64(0)
+>>> check_estimate(mse.estimate(data, method="Mt"), data)
+[]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mse.data.capture import CaptureData
+from mse.errors import MSEError
+
+__all__ = [
+    "AWKWARD_KINDS",
+    "FUNCTIONS",
+    "SMALL_BUDGETS",
+    "CallTimeout",
+    "Outcome",
+    "awkward_table",
+    "awkward_tables",
+    "check_error",
+    "check_estimate",
+    "run_target",
+    "target_options",
+    "time_limit",
+]
+
+#: The kinds of awkward table :func:`awkward_table` builds.
+AWKWARD_KINDS: tuple[str, ...] = (
+    "typical",  # Poisson counts from a heterogeneous population: the ordinary case
+    "sparse",  # a handful of histories seen, every other cell zero
+    "disjoint",  # lists that never overlap: everyone is on exactly one list
+    "singleton_list",  # one list has exactly one person on it
+    "one_history",  # a single observed capture history
+    "one_list",  # everyone on the same single list, the other lists empty
+    "huge",  # counts from 1 up to 10**9 in the same table
+    "tiny",  # ten people or fewer in all
+    "saturated",  # every observable history seen exactly once
+    "nested",  # everyone on the second list is also on the first
+    "covariates",  # a categorical covariate with levels nobody has
+)
+
+
+def _history_codes(rng: np.random.Generator, n_lists: int, size: int) -> np.ndarray:
+    """``size`` distinct non-zero histories of ``n_lists`` bits (as integers), or as many as exist."""
+    n_cells = 2**n_lists - 1
+    size = min(size, n_cells)
+    return 1 + rng.choice(n_cells, size=size, replace=False)
+
+
+def _bits(codes: np.ndarray, n_lists: int) -> np.ndarray:
+    """Histories as rows of 0/1 with the first list as the most significant bit."""
+    shifts = np.arange(n_lists - 1, -1, -1)
+    return ((np.asarray(codes)[:, None] >> shifts) & 1).astype(np.int64)
+
+
+def _typical(rng: np.random.Generator, n_lists: int) -> tuple[np.ndarray, np.ndarray]:
+    size = int(rng.integers(20, 3000))
+    capture = rng.uniform(0.03, 0.6, size=n_lists)
+    # Two latent classes of people with different catchability.
+    catchability = np.where(rng.random(size) < 0.3, 2.0, 0.5)
+    p = np.clip(capture[None, :] * catchability[:, None], 0.0, 0.95)
+    seen = (rng.random((size, n_lists)) < p).astype(np.int64)
+    seen = seen[seen.sum(axis=1) > 0]
+    if seen.shape[0] == 0:
+        seen = np.eye(n_lists, dtype=np.int64)[:1]
+    histories, counts = np.unique(seen, axis=0, return_counts=True)
+    return histories, counts.astype(np.int64)
+
+
+def _table(kind: str, rng: np.random.Generator, n_lists: int) -> tuple[np.ndarray, np.ndarray]:
+    if kind == "typical":
+        return _typical(rng, n_lists)
+    if kind == "sparse":
+        codes = _history_codes(rng, n_lists, int(rng.integers(1, 5)))
+        return _bits(codes, n_lists), rng.integers(1, 6, size=codes.size)
+    if kind == "disjoint":
+        eye = np.eye(n_lists, dtype=np.int64)
+        counts = rng.integers(1, 1000, size=n_lists)
+        if n_lists > 2 and rng.random() < 0.3:
+            counts[rng.integers(n_lists)] = 0  # and one list empty as well
+        return eye, counts
+    if kind == "singleton_list":
+        histories, counts = _typical(rng, n_lists)
+        alone = int(rng.integers(n_lists))
+        keep = histories[:, alone] == 0
+        histories, counts = histories[keep], counts[keep]
+        single = np.zeros((1, n_lists), dtype=np.int64)
+        single[0, alone] = 1
+        if rng.random() < 0.5:  # the one person may be on another list too
+            single[0, (alone + 1) % n_lists] = 1
+        return np.vstack([histories, single]), np.concatenate([counts, [1]])
+    if kind == "one_history":
+        codes = _history_codes(rng, n_lists, 1)
+        return _bits(codes, n_lists), np.array([int(10 ** rng.uniform(0, 6))])
+    if kind == "one_list":
+        history = np.zeros((1, n_lists), dtype=np.int64)
+        history[0, int(rng.integers(n_lists))] = 1
+        return history, np.array([int(rng.integers(1, 10_000))])
+    if kind == "huge":
+        histories, counts = _typical(rng, n_lists)
+        scale = 10 ** rng.uniform(3, 9, size=counts.size)
+        counts = np.minimum(np.maximum(np.round(counts * scale), 1), 10**9).astype(np.int64)
+        counts[int(rng.integers(counts.size))] = 1
+        return histories, counts
+    if kind == "tiny":
+        codes = _history_codes(rng, n_lists, int(rng.integers(1, 8)))
+        counts = rng.multinomial(int(rng.integers(codes.size, 11)) - codes.size, np.full(codes.size, 1 / codes.size))
+        return _bits(codes, n_lists), counts + 1
+    if kind == "saturated":
+        codes = np.arange(1, 2**n_lists)
+        return _bits(codes, n_lists), np.ones(codes.size, dtype=np.int64)
+    if kind == "nested":
+        histories, counts = _typical(rng, n_lists)
+        histories = histories.copy()
+        histories[:, 0] = np.maximum(histories[:, 0], histories[:, 1])
+        return histories, counts
+    raise ValueError(f"unknown kind {kind!r}; choose one of {AWKWARD_KINDS}")
+
+
+def awkward_table(kind: str, n_lists: int, seed: int) -> CaptureData:
+    """One awkward capture table, rebuilt exactly from ``(kind, n_lists, seed)``.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`AWKWARD_KINDS`.
+    n_lists
+        The number of lists, 2 or more (the dense table has ``2**n_lists`` cells).
+    seed
+        Seed of the random choices within the kind.
+
+    Returns
+    -------
+    CaptureData
+        Lists are named ``L0``, ``L1``, ...; kind ``"covariates"`` adds a
+        categorical ``group`` with levels ``a``, ``b``, ``c`` and ``d``, of
+        which nobody has ``d`` (and sometimes ``c``). Warnings about empty
+        lists are not raised here: the table is awkward on purpose.
+
+    Examples
+    --------
+    >>> from mse.testing import awkward_table
+    >>> awkward_table("one_list", 4, seed=0).to_frame()
+       L0  L1  L2  L3  count
+    0   1   0   0   0    517
+    """
+    if n_lists < 2:
+        raise ValueError("an awkward table needs at least two lists")
+    rng = np.random.default_rng([seed, n_lists, AWKWARD_KINDS.index(kind) if kind in AWKWARD_KINDS else 99])
+    lists = [f"L{i}" for i in range(n_lists)]
+    covariate = kind == "covariates"
+    histories, counts = _table("typical" if covariate else kind, rng, n_lists)
+    frame = pd.DataFrame(histories, columns=lists)
+    covariates: list[str] = []
+    if covariate:
+        used = ["a", "b"] if rng.random() < 0.5 else ["a", "b", "c"]
+        frame["group"] = pd.Categorical(rng.choice(used, size=len(frame)), categories=["a", "b", "c", "d"])
+        covariates = ["group"]
+    frame["count"] = np.asarray(counts, dtype=np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CaptureData.from_counts(frame, lists=lists, covariates=covariates)
+
+
+def awkward_tables(
+    min_lists: int = 2,
+    max_lists: int = 10,
+    kinds: Sequence[str] | None = None,
+) -> Any:
+    """A hypothesis strategy of :func:`awkward_table` tables.
+
+    Parameters
+    ----------
+    min_lists, max_lists
+        Range of the number of lists.
+    kinds
+        The kinds to draw from (default: every one of :data:`AWKWARD_KINDS`).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        Of :class:`~mse.CaptureData`. A failing example is reported by
+        hypothesis with the kind, number of lists and seed that rebuild it.
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> from mse.testing import awkward_tables
+    >>> @settings(max_examples=5, derandomize=True, deadline=None)
+    ... @given(awkward_tables(max_lists=4))
+    ... def test_observed_is_positive(data):
+    ...     assert data.n_observed > 0
+    >>> test_observed_is_positive()
+    """
+    from hypothesis import strategies as st
+
+    chosen = tuple(kinds or AWKWARD_KINDS)
+    return st.builds(
+        awkward_table,
+        kind=st.sampled_from(chosen),
+        n_lists=st.integers(min_lists, max_lists),
+        seed=st.integers(0, 2**32 - 1),
+    )
+
+
+def _close_enough(low: float, high: float) -> bool:
+    """``low <= high`` up to rounding of the root finders."""
+    return low <= high + 1e-6 * max(1.0, abs(high))
+
+
+def check_estimate(result: Any, data: CaptureData, observed: int | None = None) -> list[str]:
+    """The ways ``result`` breaks the results contract (an empty list when it keeps it).
+
+    Parameters
+    ----------
+    result
+        What :func:`mse.estimate` returned.
+    data
+        The data it was given.
+    observed
+        The number of people the estimate should report as observed, if not
+        ``data.n_observed`` (two-list methods given ``lists=`` see fewer).
+
+    Returns
+    -------
+    list of str
+        One message per broken rule: an ``"ok"`` result must have finite
+        ``estimate``, ``lower`` and ``upper`` with
+        ``observed <= lower <= estimate <= upper`` and ``observed`` equal to
+        ``data.n_observed``; any other status must be a reason (a sentence,
+        not an empty string).
+    """
+    from mse.results import Estimate
+
+    if not isinstance(result, Estimate):
+        return [f"returned {type(result).__name__}, not an Estimate"]
+    problems = []
+    expected = data.n_observed if observed is None else observed
+    if result.observed != expected:
+        problems.append(f"observed is {result.observed}, expected {expected}")
+    if not isinstance(result.status, str) or not result.status.strip():
+        return [*problems, f"status {result.status!r} is not a reason"]
+    if result.status != "ok":
+        if len(result.status.strip()) < 10:
+            problems.append(f"status {result.status!r} does not say why")
+        return problems
+    numbers = {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
+    if not result.interval_method and math.isnan(result.lower) and math.isnan(result.upper):
+        numbers = {"estimate": result.estimate}  # interval="none"
+    for name, value in numbers.items():
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            problems.append(f"status 'ok' with {name} = {value!r}")
+    if problems:
+        return problems
+    n = float(result.observed)
+    if not _close_enough(n, result.estimate):
+        problems.append(f"estimate {result.estimate!r} is below the {result.observed} people observed")
+    if len(numbers) == 1:
+        return problems
+    if not _close_enough(n, result.lower):
+        problems.append(f"lower limit {result.lower!r} is below the {result.observed} people observed")
+    if not (_close_enough(result.lower, result.estimate) and _close_enough(result.estimate, result.upper)):
+        problems.append(f"estimate {result.estimate!r} is not within [{result.lower!r}, {result.upper!r}]")
+    return problems
+
+
+def check_error(error: BaseException) -> list[str]:
+    """The ways a raised exception breaks the contract (an empty list when it keeps it).
+
+    Only :class:`~mse.MSEError` subclasses may be raised, with a message long
+    enough to say what is wrong and what to do.
+    """
+    if not isinstance(error, MSEError):
+        return [f"raised {type(error).__name__}: {error}"]
+    if len(str(error).strip()) < 20:
+        return [f"{type(error).__name__} message {str(error)!r} does not say what to do"]
+    return []
+
+
+# ---------------------------------------------------------------------- calling every entry point
+#: Options that keep each method's work small enough to call it on thousands of tables.
+SMALL_BUDGETS: dict[str, dict[str, Any]] = {
+    "loglinear": {"model": "all two-way"},
+    "aic": {"max_models": 200},
+    "bic": {"max_models": 200},
+    "sample_coverage": {"n_boot": 20},
+    "lcmcr": {"K": 5, "n_chains": 2, "n_draws": 200, "n_burnin": 100},
+    "dga": {"n_draws": 200},
+    "bayes_loglinear": {"draws": 50, "tune": 50, "chains": 2, "cores": 1},
+    "bayesthresh": {"draws": 50, "tune": 50, "chains": 2, "cores": 1},
+}
+
+#: Entry points other than :func:`mse.estimate` that the contract covers.
+FUNCTIONS: tuple[str, ...] = (
+    "select_model:stepwise",
+    "select_model:bic",
+    "select_model:bic_aic",
+    "check_estimability",
+    "goodness_of_fit",
+    "internal_consistency",
+)
+
+
+class CallTimeout(BaseException):
+    """A call ran past its time limit (a :class:`BaseException`, so no ``except Exception`` swallows it)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`CallTimeout` in the block after ``seconds`` of wall time.
+
+    Uses ``SIGALRM``, so it works in the main thread on POSIX systems only;
+    elsewhere (and with ``seconds=None``) the block runs without a limit. It
+    interrupts Python code, not a single long call into compiled code: run the
+    call in a separate process as well where that matters.
+    """
+    main_thread = threading.current_thread() is threading.main_thread()
+    if seconds is None or not hasattr(signal, "SIGALRM") or not main_thread:
+        yield
+        return
+
+    def _expired(signum: int, frame: Any) -> None:
+        raise CallTimeout(f"the call did not return within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0.0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call did: ``kind`` is ``"ok"``, ``"status"`` (a reason instead of a number),
+    ``"error"`` (an :class:`~mse.MSEError`), ``"other"`` (any other exception), ``"violation"``
+    (an ``"ok"`` result that breaks the contract) or ``"timeout"``; ``message`` says more."""
+
+    target: str
+    kind: str
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def acceptable(self) -> bool:
+        """Whether the call kept the contract."""
+        return self.kind in ("ok", "status", "error")
+
+
+def target_options(target: str, data: CaptureData) -> dict[str, Any]:
+    """The options :func:`run_target` passes to ``target`` for ``data`` (small budgets)."""
+    options = dict(SMALL_BUDGETS.get(target, {}))
+    if target in ("chapman", "lincoln_petersen") and data.n_lists > 2:
+        options["lists"] = data.lists[:2]
+    return options
+
+
+def _check_search(search: Any, data: CaptureData) -> tuple[str, list[str]]:
+    from mse.results import ModelSearch
+
+    if not isinstance(search, ModelSearch):
+        return "violation", [f"returned {type(search).__name__}, not a ModelSearch"]
+    table = search.table
+    problems = [f"search table lacks column {c!r}" for c in ("model", "status", "estimate") if c not in table.columns]
+    if problems:
+        return "violation", problems
+    ok = table["status"] == "ok"
+    values = table.loc[ok, "estimate"].to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        problems.append("a model with status 'ok' in the search table has a non-finite estimate")
+    elif np.any(values < data.n_observed * (1 - 1e-9)):
+        problems.append("a model with status 'ok' in the search table has an estimate below n")
+    bad_reasons = [s for s in table.loc[~ok, "status"] if not isinstance(s, str) or len(s.strip()) < 10]
+    if bad_reasons:
+        problems.append(f"failed models without a reason: {bad_reasons[:3]}")
+    if not isinstance(search.best, str):
+        problems.append(f"best is {search.best!r}, not a string")
+    kind = "ok" if search.best else "status"
+    return ("violation" if problems else kind), problems
+
+
+def _check_fit_summary(summary: Any, data: CaptureData) -> tuple[str, list[str]]:
+    status = summary.get("status")
+    if not isinstance(status, str) or not status.strip():
+        return "violation", [f"goodness_of_fit status {status!r} is not a reason"]
+    if status != "ok":
+        return "status", []
+    problems = []
+    for name in ("deviance", "pearson", "estimate"):
+        if not math.isfinite(summary[name]):
+            problems.append(f"status 'ok' with {name} = {summary[name]!r}")
+    if summary["deviance"] < -1e-6 * max(1.0, data.n_observed):
+        problems.append(f"negative deviance {summary['deviance']!r}")
+    p_value = summary["p_value"]
+    if not (math.isnan(p_value) if summary["df"] == 0 else 0.0 <= p_value <= 1.0):
+        problems.append(f"p-value {p_value!r} with {summary['df']} degrees of freedom")
+    if math.isfinite(summary["estimate"]) and summary["estimate"] < data.n_observed * (1 - 1e-9):
+        problems.append(f"estimate {summary['estimate']!r} below n = {data.n_observed}")
+    return ("violation" if problems else "ok"), problems
+
+
+def _check_consistency(table: Any, data: CaptureData) -> tuple[str, list[str]]:
+    problems = []
+    if len(table) != data.n_lists:
+        problems.append(f"{len(table)} rows for {data.n_lists} lists")
+    for row in table.itertuples():
+        if row.status == "ok":
+            values = (row.estimate, row.lower, row.upper)
+            if not all(math.isfinite(v) for v in values):
+                problems.append(f"list {row.list}: status 'ok' with estimate/lower/upper {values}")
+            elif not (_close_enough(row.lower, row.estimate) and _close_enough(row.estimate, row.upper)):
+                problems.append(f"list {row.list}: estimate outside its interval {values}")
+        elif not isinstance(row.status, str) or len(row.status.strip()) < 10:
+            problems.append(f"list {row.list}: status {row.status!r} does not say why")
+    kind = "ok" if (table["status"] == "ok").any() else "status"
+    return ("violation" if problems else kind), problems
+
+
+def _call(target: str, data: CaptureData, random_seed: int | None) -> tuple[str, list[str]]:
+    import mse
+    from mse.loglinear.existence import check_estimability
+    from mse.loglinear.search import select_model
+
+    if target.startswith("select_model:"):
+        method = target.split(":", 1)[1]
+        search_options: dict[str, Any] = {"max_models": 200} if method == "bic" else {}
+        return _check_search(select_model(data, method=method, **search_options), data)
+    if target == "check_estimability":
+        report = check_estimability(data, model="independence")
+        if not isinstance(report.mle_exists, bool) or not isinstance(report.identifiable, bool):
+            return "violation", ["mle_exists and identifiable must be booleans"]
+        if report.ok:
+            return "ok", []
+        reason = report.reason
+        return ("status", []) if isinstance(reason, str) and len(reason) >= 10 else ("violation", [repr(reason)])
+    if target == "goodness_of_fit":
+        return _check_fit_summary(mse.goodness_of_fit(data, model="independence", influence=data.n_lists <= 5), data)
+    if target == "internal_consistency":
+        table = mse.internal_consistency(data, method="independence", min_observed=5, random_seed=random_seed)
+        return _check_consistency(table, data)
+    options = target_options(target, data)
+    result = mse.estimate(data, method=target, random_seed=random_seed, **options)
+    observed = None
+    if "lists" in options:
+        observed = data.drop_lists([name for name in data.lists if name not in options["lists"]]).n_observed
+    problems = check_estimate(result, data, observed=observed)
+    if problems:
+        return "violation", problems
+    return ("ok" if result.status == "ok" else "status"), []
+
+
+def run_target(
+    target: str,
+    data: CaptureData,
+    *,
+    timeout: float | None = 120.0,
+    random_seed: int | None = 1,
+) -> Outcome:
+    """Call one entry point on ``data`` and sort what happened into an :class:`Outcome`.
+
+    Parameters
+    ----------
+    target
+        A method of :func:`mse.estimate` (called with :data:`SMALL_BUDGETS`) or
+        one of :data:`FUNCTIONS`.
+    data
+        The table.
+    timeout
+        Seconds before the call counts as hanging (see :func:`time_limit`).
+    random_seed
+        Passed to every random step.
+
+    Examples
+    --------
+    >>> from mse.testing import awkward_table, run_target
+    >>> run_target("chapman", awkward_table("disjoint", 2, seed=0)).kind
+    'ok'
+    """
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with time_limit(timeout):
+                kind, problems = _call(target, data, random_seed)
+        message = "; ".join(problems)
+    except CallTimeout as exc:
+        kind, message = "timeout", str(exc)
+    except Exception as exc:
+        problems = check_error(exc)
+        kind = "other" if problems and not isinstance(exc, MSEError) else ("violation" if problems else "error")
+        message = problems[0] if problems else f"{type(exc).__name__}: {exc}"
+        if kind == "other":
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            message += f" (at {frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno})"
+    return Outcome(target, kind, message, time.perf_counter() - started)

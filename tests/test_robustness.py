@@ -1,0 +1,330 @@
+"""Robustness: every entry point on tiny, sparse and strange tables keeps the results contract.
+
+Each call on an awkward table (see :mod:`mse.testing`) must return an ``"ok"``
+result with finite, consistent numbers, or a non-``"ok"`` status with a
+reason, or raise an :class:`mse.MSEError` whose message says what to do; never
+another exception, never ``nan``/``inf`` as ``"ok"``, never a hang (each call
+is bounded, generously, by :func:`mse.testing.time_limit`).
+
+This is the fast profile (a fixed, derandomised sample of tables per method
+family). The large profile over ten thousand tables is
+``python benchmarks/fuzz_large.py``; its outcome counts are in
+``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import math
+import sys
+import time
+import types
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mse
+from mse.api import METHODS
+from mse.testing import (
+    AWKWARD_KINDS,
+    FUNCTIONS,
+    awkward_table,
+    awkward_tables,
+    check_estimate,
+    run_target,
+)
+
+#: Generous: the slowest legitimate call in the fast profile takes a few seconds.
+HANG_SECONDS = 120.0
+
+CLOSED = [
+    "M0",
+    "Mt",
+    "Mh_chao",
+    "Mh_poisson2",
+    "Mh_darroch",
+    "Mh_gamma",
+    "Mth_chao",
+    "Mth_poisson2",
+    "Mth_darroch",
+    "Mth_gamma",
+    "Mb",
+    "Mbh",
+    "lincoln_petersen",
+    "chapman",
+    "sample_coverage",
+]
+LOGLINEAR_FAST = ["independence", "loglinear", "stepwise", "bic_aic"]
+PYMC = ["bayes_loglinear", "bayesthresh"]
+
+
+def _fuzz_settings(examples: int) -> settings:
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+def _assert_contract(target: str, data: mse.CaptureData) -> None:
+    outcome = run_target(target, data, timeout=HANG_SECONDS)
+    assert outcome.acceptable, f"{target} on {data.n_lists} lists ({data.n_observed} people): {outcome}"
+
+
+def test_every_method_is_covered():
+    covered = set(CLOSED) | set(LOGLINEAR_FAST) | {"aic", "bic", "dga", "lcmcr", "auto"} | set(PYMC)
+    assert set(mse.available_methods()) <= covered
+
+
+# ---------------------------------------------------------------------- the fuzz, by family
+@_fuzz_settings(60)
+@given(data=awkward_tables(2, 10), target=st.sampled_from(CLOSED))
+def test_closed_family_keeps_the_contract(data, target):
+    _assert_contract(target, data)
+
+
+@_fuzz_settings(30)
+@given(data=awkward_tables(2, 6), target=st.sampled_from(LOGLINEAR_FAST))
+def test_loglinear_family_keeps_the_contract(data, target):
+    _assert_contract(target, data)
+
+
+@_fuzz_settings(8)
+@given(data=awkward_tables(2, 4), target=st.sampled_from(["aic", "bic"]))
+def test_exhaustive_searches_keep_the_contract(data, target):
+    _assert_contract(target, data)
+
+
+@_fuzz_settings(25)
+@given(data=awkward_tables(2, 6), target=st.sampled_from(FUNCTIONS))
+def test_search_existence_and_diagnostics_keep_the_contract(data, target):
+    _assert_contract(target, data)
+
+
+@_fuzz_settings(12)
+@given(data=awkward_tables(2, 4))
+def test_dga_keeps_the_contract(data):
+    _assert_contract("dga", data)
+
+
+def test_dga_refuses_more_than_seven_lists_with_a_typed_error():
+    outcome = run_target("dga", awkward_table("typical", 8, seed=0))
+    assert outcome.kind == "error" and "7" in outcome.message
+
+
+@_fuzz_settings(5)
+@given(data=awkward_tables(2, 6, kinds=["typical", "huge", "one_list", "one_history", "disjoint"]))
+def test_latent_class_sampler_keeps_the_contract(data):
+    _assert_contract("lcmcr", data)
+
+
+@pytest.mark.slow
+@_fuzz_settings(3)
+@given(data=awkward_tables(3, 4), target=st.sampled_from(PYMC))
+def test_pymc_methods_keep_the_contract(data, target):
+    _assert_contract(target, data)
+
+
+@pytest.mark.parametrize("kind", AWKWARD_KINDS)
+def test_each_kind_of_table_is_awkward_as_described(kind):
+    data = awkward_table(kind, 4, seed=3)
+    assert data.n_observed >= 1 and data.n_lists == 4
+    totals = (np.asarray(data.histories, dtype=np.int64) * np.asarray(data.counts)[:, None]).sum(axis=0)
+    if kind == "disjoint":
+        assert (np.asarray(data.histories).sum(axis=1) == 1).all()
+    elif kind == "one_list":
+        assert (totals > 0).sum() == 1
+    elif kind == "one_history":
+        assert len(data.counts) == 1
+    elif kind == "singleton_list":
+        assert (totals == 1).any()
+    elif kind == "huge":
+        assert data.counts.max() <= 10**9 and data.counts.min() == 1
+    elif kind == "covariates":
+        assert data.covariates == ("group",)
+    assert awkward_table(kind, 4, seed=3) == data  # rebuilt exactly from (kind, lists, seed)
+
+
+# ---------------------------------------------------------------------- never a hang
+def _register(monkeypatch, name, function):
+    """Make ``function`` available as ``mse.estimate(method=name)`` for one test."""
+    module_name = f"mse_test_method_{name}"
+    module = types.ModuleType(module_name)
+    module.__spec__ = importlib.machinery.ModuleSpec(module_name, None)
+    module.estimate = function  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module_name, module)
+    monkeypatch.setitem(METHODS, name, f"{module_name}:estimate")
+
+
+def _never_returns(data, *, level, interval, random_seed, **options):
+    while True:
+        time.sleep(0.01)
+
+
+def test_a_call_that_never_returns_is_reported_as_a_timeout(monkeypatch):
+    _register(monkeypatch, "hangs", _never_returns)
+    outcome = run_target("hangs", awkward_table("typical", 3, seed=0), timeout=0.5)
+    assert outcome.kind == "timeout" and not outcome.acceptable, outcome
+
+
+# ---------------------------------------------------------------------- numerical edge cases
+@pytest.mark.parametrize("method", ["independence", "M0", "Mt", "Mh_chao", "chapman", "lcmcr", "dga"])
+def test_counts_of_a_billion_give_finite_numbers_or_a_reason(method):
+    """exp and lgamma of counts near 10**9 must not overflow into inf reported as "ok"."""
+    data = mse.CaptureData.from_patterns({"10": 10**9, "01": 10**9 - 7, "11": 3 * 10**8}, lists=["A", "B"])
+    outcome = run_target(method, data)
+    assert outcome.acceptable, outcome
+    if method in ("independence", "Mt", "chapman"):
+        # n1 n2 / m is the two-list estimate under independence: about 3.33e9
+        result = mse.estimate(data, method=method, random_seed=1)
+        assert result.status == "ok"
+        assert result.estimate == pytest.approx((1.3e9 * (1.3e9 - 7)) / 3e8, rel=1e-6)
+
+
+@pytest.mark.parametrize("method", ["Mh_chao", "Mth_chao", "Mb", "Mbh", "Mh_poisson2"])
+def test_fits_on_the_boundary_come_back_with_a_reason(method):
+    """One observed history: every heterogeneity or behavioural coefficient runs off to infinity."""
+    data = mse.CaptureData.from_patterns({"1100": 250}, lists=["A", "B", "C", "D"])
+    result = mse.estimate(data, method=method)
+    assert result.status != "ok" and len(result.status) > 10
+    assert math.isnan(result.estimate)
+
+
+@pytest.mark.parametrize("kind", ["one_list", "huge", "one_history"])
+def test_samplers_survive_near_zero_probabilities(kind):
+    """Everyone on one list puts capture probabilities of the other lists at ~0."""
+    data = awkward_table(kind, 3, seed=2)
+    for method in ("lcmcr", "dga"):
+        outcome = run_target(method, data)
+        assert outcome.acceptable, outcome
+
+
+def _unbounded_profile(fit, level):
+    from mse.loglinear.intervals import IntervalResult
+
+    return IntervalResult(fit.estimate * 0.9, math.inf, "the upper limit is infinite")
+
+
+def test_profile_interval_without_upper_limit_is_not_ok(monkeypatch):
+    """A profile interval with no finite upper limit: reported as inf, with a status that is not "ok"."""
+    import mse.loglinear.estimators as estimators
+
+    monkeypatch.setattr(estimators, "profile_interval", _unbounded_profile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = mse.estimate(mse.load_dataset("korea"), method="independence")
+    assert math.isinf(result.upper)
+    assert result.status != "ok" and "infinite" in result.status
+
+
+# ---------------------------------------------------------------------- the front door
+def _fake(estimate, lower, upper, *, interval_method="fake"):
+    def estimator(data, *, level, interval, random_seed, **options):
+        return mse.Estimate(
+            estimate=estimate,
+            lower=lower,
+            upper=upper,
+            level=level,
+            observed=data.n_observed,
+            method="fake",
+            interval_method=interval_method,
+        )
+
+    return estimator
+
+
+@pytest.mark.parametrize(
+    ("numbers", "reason"),
+    [
+        ((float("nan"), 1.0, 2.0), "nan"),
+        ((150.0, 120.0, math.inf), "no finite upper limit"),
+        ((math.inf, 120.0, math.inf), "infinite"),
+        ((50.0, 40.0, 60.0), "below"),
+        ((150.0, 160.0, 170.0), "outside its interval"),
+    ],
+)
+def test_estimate_turns_inconsistent_ok_results_into_a_reason(monkeypatch, numbers, reason):
+    """Regression: an inconsistent "ok" result used to raise AssertionError (or pass through as "ok")."""
+    _register(monkeypatch, "fake", _fake(*numbers))
+    data = mse.CaptureData.from_patterns({"10": 60, "01": 30, "11": 10}, lists=["A", "B"])
+    result = mse.estimate(data, method="fake")
+    assert result.status.startswith("not reported:") and reason in result.status
+    assert check_estimate(result, data) == []
+    with pytest.raises(mse.EstimabilityError, match="not reported"):
+        mse.estimate(data, method="fake", strict=True)
+
+
+def test_estimate_without_an_interval_stays_ok():
+    result = mse.estimate(mse.load_dataset("korea"), method="independence", interval="none")
+    assert result.status == "ok" and math.isnan(result.upper) and math.isfinite(result.estimate)
+
+
+# ---------------------------------------------------------------------- regressions found by the fuzzer
+def test_regression_poisson_fit_with_overflowing_information_does_not_raise_linalgerror():
+    """Mh_chao on one history seen on 8 of 10 lists raised numpy's LinAlgError ("Eigenvalues did not
+    converge") from the information matrix of a fit that had overflowed."""
+    data = mse.CaptureData.from_patterns({"1101111011": 5}, lists=[f"L{i}" for i in range(10)])
+    result = mse.estimate(data, method="Mh_chao")
+    assert result.status != "ok" and math.isnan(result.estimate)
+
+
+@pytest.mark.parametrize(("kind", "lists", "seed"), [("one_history", 4, 0), ("one_history", 5, 1), ("one_list", 5, 0)])
+def test_regression_behavioural_models_do_not_overflow(kind, lists, seed):
+    """Mbh raised OverflowError from exp() of a boundary coefficient on one observed history."""
+    data = awkward_table(kind, lists, seed)
+    result = mse.estimate(data, method="Mbh")
+    assert result.status != "ok" and len(result.status) > 10
+
+
+def test_regression_behavioural_unseen_is_infinite_not_an_error_for_huge_coefficients():
+    from mse.closed.fit import behavioural_unseen
+
+    unseen, _ = behavioural_unseen(np.array([800.0, -0.5, 0.2]), 4)
+    assert unseen == math.inf
+    unseen, _ = behavioural_unseen(np.array([1.0, 0.3, -900.0]), 4)  # q > 1: negative, as documented
+    assert unseen < 0
+    unseen, _ = behavioural_unseen(np.array([2.0, -1.0, 0.0]), 3)  # the closed form, C q**t / (1 - q)
+    q = math.exp(-1.0) / 2.0
+    assert unseen == pytest.approx(math.exp(2.0) * 2.0**2 * q**3 / (1.0 - q), rel=1e-12)
+
+
+def test_regression_huge_counts_no_longer_give_an_estimate_outside_its_interval():
+    """Mbh on counts near 10**9 returned status "ok" with an estimate of 1e18 outside [2e15, 3e16]."""
+    data = awkward_table("huge", 3, seed=1)
+    result = mse.estimate(data, method="Mbh")
+    assert check_estimate(result, data) == []
+
+
+def test_regression_behavioural_model_with_q_rounding_to_one_does_not_divide_by_zero():
+    """Mb on everyone on the fourth of seven lists raised ZeroDivisionError: the probability of not
+    being caught before the first capture, exp(log q), rounded to exactly 1 for a tiny log q."""
+    from mse.closed.fit import behavioural_unseen
+
+    unseen, gradient = behavioural_unseen(np.array([1.0, 1e-17, -800.0]), 4)
+    assert unseen == math.inf and np.isnan(gradient).all()
+    data = mse.CaptureData.from_patterns({"0001000": 5986}, lists=[f"L{i}" for i in range(7)])
+    result = mse.estimate(data, method="Mb")
+    assert result.status != "ok" and len(result.status) > 10
+
+
+def test_regression_profile_of_a_billion_does_not_hit_a_math_domain_error():
+    """Mt on two lists with a billion people on both raised ValueError (math domain error): the share of
+    the observed cells rounded to 1 and log1p(-1) was taken in the profile likelihood."""
+    data = mse.CaptureData.from_patterns({"10": 1, "01": 10_072_314, "11": 1_000_000_000}, lists=["A", "B"])
+    result = mse.estimate(data, method="Mt")
+    assert check_estimate(result, data) == []
+    # n1 n2 / m: the two-list estimate under independence, which is what Mt is with two lists
+    assert result.estimate == pytest.approx(1_000_000_001 * 1_010_072_314 / 1_000_000_000, rel=1e-9)
+
+
+def test_regression_singular_non_finite_information_does_not_raise_from_least_squares():
+    """Mh_chao on two histories of ten lists raised LinAlgError ("SVD did not converge in Linear Least
+    Squares") when the fallback solver was given a non-finite information matrix."""
+    data = mse.CaptureData.from_patterns({"0001000000": 2, "1110011011": 3}, lists=[f"L{i}" for i in range(10)])
+    result = mse.estimate(data, method="Mh_chao")
+    assert check_estimate(result, data) == []
