@@ -78,6 +78,7 @@ def _assert_contract(target: str, data: mse.CaptureData) -> None:
 
 def test_every_method_is_covered():
     covered = set(CLOSED) | set(LOGLINEAR_FAST) | {"aic", "bic", "dga", "lcmcr", "auto"} | set(PYMC)
+    assert "auto" in mse.available_methods()
     assert set(mse.available_methods()) <= covered
 
 
@@ -104,6 +105,12 @@ def test_exhaustive_searches_keep_the_contract(data, target):
 @given(data=awkward_tables(2, 6), target=st.sampled_from(FUNCTIONS))
 def test_search_existence_and_diagnostics_keep_the_contract(data, target):
     _assert_contract(target, data)
+
+
+@_fuzz_settings(10)
+@given(data=awkward_tables(2, 5))
+def test_auto_keeps_the_contract(data):
+    _assert_contract("auto", data)
 
 
 @_fuzz_settings(12)

@@ -327,6 +327,7 @@ SMALL_BUDGETS: dict[str, dict[str, Any]] = {
     "sample_coverage": {"n_boot": 20},
     "lcmcr": {"K": 5, "n_chains": 2, "n_draws": 200, "n_burnin": 100},
     "dga": {"n_draws": 200},
+    "auto": {"n_boot": 100, "progress": False},
     "bayes_loglinear": {"draws": 50, "tune": 50, "chains": 2, "cores": 1},
     "bayesthresh": {"draws": 50, "tune": 50, "chains": 2, "cores": 1},
 }
