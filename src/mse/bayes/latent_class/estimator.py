@@ -327,7 +327,13 @@ def lcmcr(
     lower, median, upper = np.quantile(pooled, [tail, 0.5, 1.0 - tail])
 
     messages: list[str] = []
+    status = "ok"
     if not (rhat <= RHAT_THRESHOLD and ess_bulk >= ESS_THRESHOLD):
+        # The numbers are reported so that the user can look, but a run that has not converged is not "ok".
+        status = (
+            f"not converged: R-hat of N {rhat:.3f} (threshold {RHAT_THRESHOLD}), bulk ESS {ess_bulk:.0f} "
+            f"(threshold {ESS_THRESHOLD}); see the warning for what to change"
+        )
         message = _convergence_message(draws, settings, rhat, ess_bulk)
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
         messages.append(message)
@@ -341,7 +347,7 @@ def lcmcr(
         method="lcmcr",
         model=f"{_MODEL}, K={settings['K']}",
         interval_method="posterior",
-        status="ok",
+        status=status,
         warnings=tuple(messages),
         draws=pooled,
         idata=idata,

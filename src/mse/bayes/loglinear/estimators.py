@@ -102,7 +102,10 @@ def _estimate_from(posterior: LoglinearPosterior, *, method: str, level: float, 
         method=method,
         model=posterior.model,
         interval_method="posterior",
-        status="ok",
+        # Numbers from chains that have not converged are reported, but not as "ok".
+        status="ok"
+        if not posterior.convergence_problems()
+        else "not converged: " + "; ".join(posterior.convergence_problems()),
         warnings=tuple(f"{posterior.model}: {p}" for p in posterior.convergence_problems()),
         draws=draws,
         idata=posterior.idata,
