@@ -4,9 +4,10 @@ Two scenarios of 3,000 people on four lists: independent lists, and lists
 with a hidden two-class structure (30 % of people are hard to reach) plus a
 positive dependence between lists A and B. Each method is run on the same 40
 simulated tables per scenario; the summary gives bias, coverage of the 95 %
-intervals and failures. Hidden classes that affect every list alike leave no
-trace that log-linear or closed-population models can use; the latent-class
-model (``"lcmcr"``, slower, so not in this quick study) is built for them.
+intervals and failures. Hidden classes that affect every list alike leave
+little trace in the observed table, and every method underestimates; the
+latent-class model (``"lcmcr"``, slower, so not in this quick study) does not
+escape this with four lists either (see the grid study in benchmarks/).
 For real studies raise the replicates, and pass a Dask client as
 ``executor=`` to run on a cluster (see the simulation guide).
 

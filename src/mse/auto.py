@@ -18,9 +18,9 @@ The rule
    replication of that study (``benchmarks/study_chan2021.py``, 500 tables
    drawn from the stepwise fit to ``uk2013_5``) gives 89.0 % coverage for
    stepwise + BCa against 59.0 % for the BIC-conditional interval; the
-   grid study in ``benchmarks/`` shows that no method here removes the
-   downward bias of strong individual heterogeneity, which the latent-class
-   model (``"lcmcr"``) is designed for.
+   grid study in ``benchmarks/`` shows that no method, the latent-class
+   model (``"lcmcr"``) included, removes the downward bias of individual
+   heterogeneity that affects four lists alike.
 4. **More than twelve lists**: no default; the table has more cells than
    sparse data can support. Merge lists (``CaptureData.merge_lists``) first.
 
