@@ -215,3 +215,13 @@ def test_pymc_formulation_agrees_with_gibbs():
     # medians agree within 5 % and the quartiles within 8 %.
     assert abs(np.median(n_pymc) - np.median(gibbs.N)) < 0.05 * np.median(gibbs.N)
     np.testing.assert_allclose(np.quantile(n_pymc, [0.25, 0.75]), np.quantile(gibbs.N, [0.25, 0.75]), rtol=0.08)
+
+
+def test_a_run_that_has_not_converged_is_not_ok():
+    data = mse.load_dataset("kosovo")
+    with pytest.warns(mse.ConvergenceWarning):
+        result = mse.estimate(data, method="lcmcr", n_chains=2, n_draws=30, n_burnin=10, random_seed=1)
+    assert result.status.startswith("not converged") and not result.ok
+    assert result.lower <= result.estimate <= result.upper  # the numbers are there to look at
+    with pytest.raises(mse.EstimabilityError, match="not converged"), pytest.warns(mse.ConvergenceWarning):
+        mse.estimate(data, method="lcmcr", n_chains=2, n_draws=30, n_burnin=10, random_seed=1, strict=True)

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import mse
 from mse.api import METHODS
+from mse.closed.designs import MODELS
 from mse.testing import (
     AWKWARD_KINDS,
     FUNCTIONS,
@@ -40,23 +41,7 @@ from mse.testing import (
 #: Generous: the slowest legitimate call in the fast profile takes a few seconds.
 HANG_SECONDS = 120.0
 
-CLOSED = [
-    "M0",
-    "Mt",
-    "Mh_chao",
-    "Mh_poisson2",
-    "Mh_darroch",
-    "Mh_gamma",
-    "Mth_chao",
-    "Mth_poisson2",
-    "Mth_darroch",
-    "Mth_gamma",
-    "Mb",
-    "Mbh",
-    "lincoln_petersen",
-    "chapman",
-    "sample_coverage",
-]
+CLOSED = [*MODELS, "lincoln_petersen", "chapman", "sample_coverage"]
 LOGLINEAR_FAST = ["independence", "loglinear", "stepwise", "bic_aic"]
 PYMC = ["bayes_loglinear", "bayesthresh"]
 

@@ -224,6 +224,35 @@ class _Sampler:
             axis=1
         )
 
+    def _unobserved_change(
+        self,
+        M: np.ndarray,
+        s: np.ndarray,
+        sticks: np.ndarray,
+        k: np.ndarray,
+        m0k: np.ndarray,
+        new_m0k: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Class sizes, stick terms and log target ratio when class ``k`` holds ``new_m0k`` unobserved people."""
+        rows = np.arange(M.shape[0])
+        delta = new_m0k - m0k
+        N = self.n + self.m0.sum(axis=1)
+        new_M = M.copy()
+        new_M[rows, k] += delta
+        s_k = s[rows, :, k]
+        new_sticks = self._stick_terms(new_M, self.alpha)
+        log_ratio = (
+            gammaln(N + delta)
+            - gammaln(N)
+            - gammaln(new_m0k + 1.0)
+            + gammaln(m0k + 1.0)
+            + self._class_terms(s_k, new_M[rows, k])
+            - self._class_terms(s_k, M[rows, k])
+            + new_sticks
+            - sticks
+        )
+        return new_M, new_sticks, log_ratio
+
     def _collapsed_moves(self, adapt: bool) -> None:
         """Metropolis moves on the allocation counts with ``pi`` and ``lambda`` integrated out.
 
@@ -251,21 +280,7 @@ class _Sampler:
             feasible = new_m0k >= 0
             new_m0k = np.maximum(new_m0k, 0)
             delta = new_m0k - m0k
-            N = self.n + self.m0.sum(axis=1)
-            new_M = M.copy()
-            new_M[rows, k] += delta
-            s_k = s[rows, :, k]
-            new_sticks = self._stick_terms(new_M, self.alpha)
-            log_ratio = (
-                gammaln(N + delta)
-                - gammaln(N)
-                - gammaln(new_m0k + 1.0)
-                + gammaln(m0k + 1.0)
-                + self._class_terms(s_k, new_M[rows, k])
-                - self._class_terms(s_k, M[rows, k])
-                + new_sticks
-                - sticks
-            )
+            new_M, new_sticks, log_ratio = self._unobserved_change(M, s, sticks, k, m0k, new_m0k)
             accept = feasible & (np.log(self.rng.random(C)) < log_ratio)
             self.m0[rows, k] = np.where(accept, new_m0k, m0k)
             M = np.where(accept[:, None], new_M, M)
@@ -291,23 +306,9 @@ class _Sampler:
             in_range = new_u <= _MAX_PROPOSED_UNOBSERVED
             new_u = np.where(in_range, new_u, u)
             new_m0k = (new_u - 1.0).astype(np.int64)
-            delta = new_m0k - m0k
-            new_M = M.copy()
-            new_M[rows, k] += delta
-            s_k = s[rows, :, k]
-            new_sticks = self._stick_terms(new_M, self.alpha)
-            N = self.n + self.m0.sum(axis=1)
+            new_M, new_sticks, log_ratio = self._unobserved_change(M, s, sticks, k, m0k, new_m0k)
             log_ratio = (
-                gammaln(N + delta)
-                - gammaln(N)
-                - gammaln(new_m0k + 1.0)
-                + gammaln(m0k + 1.0)
-                + self._class_terms(s_k, new_M[rows, k])
-                - self._class_terms(s_k, M[rows, k])
-                + new_sticks
-                - sticks
-                + _log_rounding_probability(u, new_u, sigma)
-                - _log_rounding_probability(new_u, u, sigma)
+                log_ratio + _log_rounding_probability(u, new_u, sigma) - _log_rounding_probability(new_u, u, sigma)
             )
             accept = in_range & (np.log(self.rng.random(C)) < log_ratio)
             self.m0[rows, k] = np.where(accept, new_m0k, m0k)

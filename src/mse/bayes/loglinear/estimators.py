@@ -260,18 +260,21 @@ def bayesthresh(
     candidates = parse_model(options.get("model", "all two-way"), lists)
     settings = _sampler_settings(options)
     first_seed, second_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(2))
-    try:
-        first = fit_posterior(data, candidates, prior, random_seed=first_seed, **settings)
-    except EstimabilityError as error:
+    def failed(stage: str, error: Exception, terms: Any, details: dict[str, Any]) -> Estimate:
         return Estimate.failed(
             method="bayesthresh",
             observed=data.n_observed,
-            status=f"thresholding fit: {error}",
+            status=f"{stage}: {error}",
             level=level,
-            model=format_model(candidates, lists),
+            model=format_model(terms, lists),
             interval_method="posterior",
-            details=prior.describe(),
+            details={**prior.describe(), **details},
         )
+
+    try:
+        first = fit_posterior(data, candidates, prior, random_seed=first_seed, **settings)
+    except EstimabilityError as error:
+        return failed("thresholding fit", error, candidates, {})
     table = first.coefficient_table()
     table = table[table["term"].str.contains(":")].reset_index(drop=True)
     table["retained"] = table["ratio"].abs() >= threshold
@@ -287,15 +290,11 @@ def bayesthresh(
     try:
         second = fit_posterior(data, kept, prior, random_seed=second_seed, **settings)
     except EstimabilityError as error:
-        return Estimate.failed(
-            method="bayesthresh",
-            observed=data.n_observed,
-            status=f"refit of the terms kept: {error}",
-            level=level,
-            model=format_model(kept, lists),
-            interval_method="posterior",
-            details={**prior.describe(), **details},
-        )
+        return failed("refit of the terms kept", error, kept, details)
     result = _estimate_from(second, method="bayesthresh", level=level, details=details)
     first_problems = tuple(f"thresholding fit: {p}" for p in first.convergence_problems())
-    return result.with_updates(warnings=first_problems + result.warnings)
+    status = result.status
+    if first_problems and result.ok:
+        # The terms kept rest on the first fit: if it has not converged, neither has the answer.
+        status = "not converged: " + "; ".join(first_problems)
+    return result.with_updates(warnings=first_problems + result.warnings, status=status)
