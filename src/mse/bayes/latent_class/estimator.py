@@ -40,13 +40,14 @@ DEFAULTS: dict[str, Any] = {
     "max_draws": None,
     "max_seconds": 60.0,
     "thin": 1,
-    "n_leapfrog": 24,
+    "n_leapfrog": 48,
+    "n_threads": None,
     "collapsed_steps": 2,
 }
 
 #: Per-sampler defaults of the settings left at ``None`` above.
 SAMPLER_DEFAULTS: dict[str, dict[str, int]] = {
-    "hmc": {"n_burnin": 250, "max_draws": 20_000},
+    "hmc": {"n_burnin": 250, "max_draws": 100_000},
     "gibbs": {"n_burnin": 3_000, "max_draws": 200_000},
 }
 
@@ -75,6 +76,10 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     for name in ("K", "n_chains", "thin", "max_draws", "n_leapfrog"):
         if not _is_count(settings[name], 1):
             raise ModelError(f"{name} must be a positive integer, got {settings[name]!r}.")
+    if settings["n_threads"] is not None and not _is_count(settings["n_threads"], 1):
+        raise ModelError(
+            f"n_threads must be a positive integer (or None for one per core), got {settings['n_threads']!r}."
+        )
     if settings["n_draws"] is not None and not _is_count(settings["n_draws"], 1):
         raise ModelError(
             f"n_draws must be a positive integer (or None to run until convergence), got {settings['n_draws']!r}."
@@ -119,6 +124,7 @@ def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -
             data.histories[keep],
             data.counts[keep],
             n_leapfrog=settings["n_leapfrog"],
+            n_threads=settings["n_threads"],
             random_seed=random_seed,
             **common,
         )
@@ -257,7 +263,11 @@ def lcmcr(
         ``max_draws`` draws per chain (20,000 for HMC, 200,000 for Gibbs) or
         ``max_seconds`` (60) seconds are spent.
         ``thin`` (1): keep every ``thin``-th iteration.
-        ``n_leapfrog`` (24): leapfrog steps per HMC iteration.
+        ``n_leapfrog`` (48): mean number of leapfrog steps per HMC iteration
+        (each trajectory draws its length between half and one and a half
+        times this).
+        ``n_threads`` (None): threads that run the HMC chains, one per
+        available core by default; the draws do not depend on it.
         ``collapsed_steps`` (2): collapsed Metropolis moves per Gibbs
         iteration (0 gives the plain Gibbs sampler).
 

@@ -27,23 +27,35 @@ step size (dual averaging, Hoffman and Gelman 2014) and diagonal mass matrix
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
 from mse.bayes.latent_class.adaptive import RunBudget, run_chains
 from mse.bayes.latent_class.gibbs import LatentClassDraws
 
-__all__ = ["LatentClassHMC", "sample_latent_class_hmc"]
+__all__ = ["LatentClassHMC", "available_cores", "sample_latent_class_hmc"]
 
 #: Target mean acceptance probability of the step-size adaptation.
-_TARGET_ACCEPT = 0.65
+_TARGET_ACCEPT = 0.8
 
 #: Log-density gap below the median of the chains beyond which a chain is restarted during warm-up.
 _STRANDED_GAP = 8.0
 
 #: Smallest value of ``1 - p0`` in the negative-binomial draw of ``n0``.
 _MIN_CAPTURE_PROBABILITY = 1e-12
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -86,6 +98,54 @@ class LatentClassHMC:
         self.a_alpha, self.b_alpha = a_alpha, b_alpha
         self.a_lambda, self.b_lambda = a_lambda, b_lambda
         self.dim = self.J * K + K
+        self._kernel: Any = None
+
+    def _compiled(self) -> Any:
+        # numba is imported on first use: compiling (or loading the cached machine code) is paid
+        # only by the fits that run the sampler.
+        if self._kernel is None:
+            from mse.bayes.latent_class import hmc_kernel
+
+            sets, lengths = hmc_kernel.history_sets(self.x)
+            self._data = (sets, lengths, self.counts, self.J, self.K)
+            self._priors = (float(self.a_alpha), float(self.b_alpha), float(self.a_lambda), float(self.b_lambda))
+            self._kernel = hmc_kernel
+        return self._kernel
+
+    def transitions(
+        self,
+        state: tuple[np.ndarray, np.ndarray, np.ndarray],
+        momenta: np.ndarray,
+        step: np.ndarray,
+        n_steps: np.ndarray,
+        inv_mass: np.ndarray,
+        log_uniform: np.ndarray,
+        executor: ThreadPoolExecutor | None = None,
+        n_threads: int = 1,
+    ) -> np.ndarray:
+        """One HMC transition of every chain, updating ``state = (q, logp, grad)`` in place.
+
+        The chains are split into ``n_threads`` contiguous groups run by ``executor``; every
+        random number is an argument, so the result does not depend on the split. Returns the
+        acceptance probabilities. See :func:`mse.bayes.latent_class.hmc_kernel.hmc_transitions`.
+        """
+        kernel = self._compiled()
+        q, logp, grad = state
+        C = q.shape[0]
+        accept_prob = np.empty(C)
+        arrays = (q, logp, grad, momenta, step, n_steps, inv_mass, log_uniform, accept_prob)
+
+        def run(first: int, last: int) -> None:
+            kernel.hmc_transitions(*arrays, first, last, *self._data, *self._priors)
+
+        if executor is None or n_threads <= 1:
+            run(0, C)
+            return accept_prob
+        bounds = np.linspace(0, C, n_threads + 1).astype(int)
+        futures = [executor.submit(run, int(first), int(last)) for first, last in itertools.pairwise(bounds)]
+        for future in futures:
+            future.result()
+        return accept_prob
 
     def unpack(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         C = q.shape[0]
@@ -235,13 +295,19 @@ def _adaptation_windows(n_warmup: int) -> list[int]:
 class HMCChains:
     """The state of all chains; :meth:`iterate` runs one HMC transition of every chain."""
 
-    def __init__(self, model: LatentClassHMC, n_chains: int, n_leapfrog: int, rng: np.random.Generator) -> None:
+    def __init__(
+        self, model: LatentClassHMC, n_chains: int, n_leapfrog: int, rng: np.random.Generator, n_threads: int = 1
+    ) -> None:
         self.model = model
         self.rng = rng
         self.C = n_chains
         self.n_leapfrog = n_leapfrog
+        self.n_steps = np.full(n_chains, n_leapfrog, dtype=np.int64)
+        self.min_steps, self.max_steps = max(1, (n_leapfrog + 1) // 2), (3 * n_leapfrog) // 2
         self.q = model.initial_positions(n_chains, rng)
         self.logp, self.grad = model.logp_and_grad(self.q)
+        self.n_threads = n_threads
+        self.executor: ThreadPoolExecutor | None = None
         self.inv_mass = np.ones_like(self.q)
         self.step = np.full(n_chains, 0.05)
         self.adapter = _DualAveraging(self.step)
@@ -253,30 +319,23 @@ class HMCChains:
     def iterate(self) -> np.ndarray:
         """One HMC transition of every chain; returns the acceptance probabilities."""
         rng = self.rng
-        q, grad = self.q, self.grad
-        p = rng.standard_normal(q.shape) / np.sqrt(self.inv_mass)
-        kinetic = 0.5 * (p * p * self.inv_mass).sum(axis=1)
+        momenta = rng.standard_normal(self.q.shape) / np.sqrt(self.inv_mass)
         # Jittered step sizes (Neal 2011, section 5.4.2.2) avoid periodic trajectories.
-        eps = (self.step * rng.uniform(0.8, 1.2, size=self.C))[:, None]
-        n_steps = self.n_leapfrog
-        with np.errstate(over="ignore", invalid="ignore"):
-            p = p + 0.5 * eps * grad
-            new_q = q
-            for i in range(n_steps):
-                new_q = new_q + eps * self.inv_mass * p
-                new_logp, new_grad = self.model.logp_and_grad(new_q)
-                if i < n_steps - 1:
-                    p = p + eps * new_grad
-            p = p + 0.5 * eps * new_grad
-            new_kinetic = 0.5 * (p * p * self.inv_mass).sum(axis=1)
-            log_accept = new_logp - new_kinetic - self.logp + kinetic
-        log_accept = np.where(np.isfinite(log_accept), log_accept, -np.inf)
-        self.divergent += int((log_accept < -1000.0).sum())
-        accept_prob = np.exp(np.minimum(log_accept, 0.0))
-        accept = rng.random(self.C) < accept_prob
-        self.q = np.where(accept[:, None], new_q, q)
-        self.logp = np.where(accept, new_logp, self.logp)
-        self.grad = np.where(accept[:, None], new_grad, grad)
+        step = self.step * rng.uniform(0.6, 1.2, size=self.C)
+        # So are trajectory lengths, drawn around ``n_leapfrog``.
+        self.n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=self.C)
+        log_uniform = np.log(rng.random(self.C))
+        accept_prob = self.model.transitions(
+            (self.q, self.logp, self.grad),
+            momenta,
+            step,
+            self.n_steps,
+            self.inv_mass,
+            log_uniform,
+            self.executor,
+            self.n_threads,
+        )
+        self.divergent += int((accept_prob == 0.0).sum())
         return accept_prob
 
     def warmup(self, n_warmup: int) -> None:
@@ -293,10 +352,13 @@ class HMCChains:
             if it in ends:
                 draws = np.stack(window)  # (n, C, D)
                 n = draws.shape[0]
-                # Within-chain variances pooled over chains: the classes are ordered by the
-                # stick-breaking prior, so coordinates mean the same in every chain, and a chain
-                # stuck in an odd region does not get a mass matrix of its own that keeps it there.
-                var = draws.var(axis=0).mean(axis=0)
+                # One mass matrix for all chains, from the median over chains of the within-chain
+                # variances: the classes are ordered by the stick-breaking prior, so coordinates mean
+                # the same in every chain; a chain stuck in an odd region does not get a mass matrix
+                # of its own that keeps it there; and the wide excursions of one chain (a stick
+                # wandering over the flat part of its prior) do not inflate the scale of every chain,
+                # which would force a small step size on all of them.
+                var = np.median(draws.var(axis=0), axis=0)
                 n_pooled = n * self.C
                 self.inv_mass = np.broadcast_to(
                     (n_pooled / (n_pooled + 5.0)) * var + 1e-3 * (5.0 / (n_pooled + 5.0)), self.q.shape
@@ -351,6 +413,7 @@ def sample_latent_class_hmc(
     max_seconds: float = 60.0,
     thin: int = 1,
     n_leapfrog: int = 24,
+    n_threads: int | None = None,
     random_seed: int | np.random.SeedSequence | None = None,
 ) -> LatentClassDraws:
     """Draw from the posterior of the latent-class capture-recapture model by HMC.
@@ -379,6 +442,9 @@ def sample_latent_class_hmc(
         Keep every ``thin``-th iteration.
     n_leapfrog : int
         Leapfrog steps per HMC iteration.
+    n_threads : int or None
+        Threads that run the chains (``None``: one per available core, at most
+        one per chain). The draws do not depend on it.
     random_seed : int, numpy.random.SeedSequence or None
         Seed of the single random stream shared by all chains.
 
@@ -416,8 +482,9 @@ def sample_latent_class_hmc(
     model = LatentClassHMC(
         histories, counts, K=K, a_alpha=a_alpha, b_alpha=b_alpha, a_lambda=a_lambda, b_lambda=b_lambda
     )
-    chains = HMCChains(model, n_chains, n_leapfrog, rng)
-    chains.warmup(n_burnin)
+    threads = available_cores() if n_threads is None else n_threads
+    threads = max(1, min(threads, n_chains))
+    chains = HMCChains(model, n_chains, n_leapfrog, rng, threads)
     occupancy_counts = model.counts.astype(np.int64)
 
     def record() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -431,7 +498,10 @@ def sample_latent_class_hmc(
         return n0, np.exp(log_p0), np.exp(chains.q[:, -1]), (occupied > 0).sum(axis=1)
 
     budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
-    outcome = run_chains(chains.iterate_and_count, record, int(model.n), budget, thin, started)
+    with ThreadPoolExecutor(threads) as executor:
+        chains.executor = executor
+        chains.warmup(n_burnin)
+        outcome = run_chains(chains.iterate_and_count, record, int(model.n), budget, thin, started)
     return LatentClassDraws(
         N=outcome.n0 + int(model.n),
         n0=outcome.n0,
@@ -449,6 +519,7 @@ def sample_latent_class_hmc(
             "n_burnin": n_burnin,
             "thin": thin,
             "n_leapfrog": n_leapfrog,
+            "n_threads": threads,
             "restarted_in_warmup": chains.restarted,
         },
     )
