@@ -47,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
 
 #: Per-sampler defaults of the settings left at ``None`` above.
 SAMPLER_DEFAULTS: dict[str, dict[str, int]] = {
-    "hmc": {"n_burnin": 250, "max_draws": 100_000},
+    "hmc": {"n_burnin": 1000, "max_draws": 100_000},
     "gibbs": {"n_burnin": 3_000, "max_draws": 200_000},
 }
 
@@ -257,7 +257,7 @@ def lcmcr(
         data-augmentation Gibbs sampler of the paper with collapsed moves on
         the unobserved people.
         ``n_chains`` (16): chains, run together.
-        ``n_burnin`` (250 for HMC, 3000 for Gibbs): warm-up iterations per chain.
+        ``n_burnin`` (1000 for HMC, 3000 for Gibbs): warm-up iterations per chain.
         ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
         until R-hat and ESS of ``N`` reach their thresholds, or until
         ``max_draws`` draws per chain (20,000 for HMC, 200,000 for Gibbs) or

@@ -61,28 +61,34 @@ def _logp_grad_one(q, grad, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_
     a = work[2 * JK + 4 * K : 2 * JK + 4 * K + H * K]
 
     logp = 0.0
-    # Capture probabilities and their prior (Beta(a, b) on the logit scale):
-    # with e = exp(-|eta|), log(1 - lambda) = -softplus(eta) and lambda = odds / (1 + odds).
+    # Capture probabilities and their prior (Beta(a, b) on the logit scale). With
+    # e = exp(-|eta|): lambda = odds / (1 + odds), and
+    # log(1 - lambda) = -log(1 + e) - max(eta, 0), summed over the lists of a class with a
+    # single logarithm of the product of the (1 + e), which lies in [1, 2^J].
     products = True
     limit = _PRODUCT_RANGE / J
     for k in range(K):
-        log_pi_g[k] = 0.0
+        log_pi_g[k] = 1.0  # the product of (1 + e) over the lists, for now
+        G[k] = 0.0  # the sum of max(eta, 0) over the lists, for now
     for j in range(J):
         for k in range(K):
             eta = q[j * K + k]
             e = math.exp(-abs(eta))
             if eta > 0.0:
-                log_1mlam = -(eta + math.log1p(e))
                 lam[j * K + k] = 1.0 / (1.0 + e)
                 odds[j * K + k] = 1.0 / e
+                G[k] += eta
             else:
-                log_1mlam = -math.log1p(e)
                 lam[j * K + k] = e / (1.0 + e)
                 odds[j * K + k] = e
             if abs(eta) > limit:
                 products = False
-            log_pi_g[k] += log_1mlam
-            logp += a_lambda * eta + (a_lambda + b_lambda) * log_1mlam
+            log_pi_g[k] *= 1.0 + e
+            logp += a_lambda * eta
+    for k in range(K):
+        log_g = -math.log(log_pi_g[k]) - G[k]  # sum_j log(1 - lambda_jk)
+        log_pi_g[k] = log_g
+        logp += (a_lambda + b_lambda) * log_g
     # Stick-breaking weights and the prior of the sticks and of alpha. The sticks V are kept in
     # ``grad`` for now (their gradient overwrites them below).
     cum = 0.0
