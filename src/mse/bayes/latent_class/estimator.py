@@ -41,13 +41,15 @@ DEFAULTS: dict[str, Any] = {
     "max_seconds": 60.0,
     "thin": 1,
     "n_leapfrog": 48,
+    "n_temperatures": 4,
+    "max_temperature": 4.0,
     "n_threads": None,
     "collapsed_steps": 2,
 }
 
 #: Per-sampler defaults of the settings left at ``None`` above.
 SAMPLER_DEFAULTS: dict[str, dict[str, int]] = {
-    "hmc": {"n_burnin": 1000, "max_draws": 100_000},
+    "hmc": {"n_burnin": 500, "max_draws": 100_000},
     "gibbs": {"n_burnin": 3_000, "max_draws": 200_000},
 }
 
@@ -73,7 +75,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     for name, value in SAMPLER_DEFAULTS[settings["sampler"]].items():
         if settings[name] is None:
             settings[name] = value
-    for name in ("K", "n_chains", "thin", "max_draws", "n_leapfrog"):
+    for name in ("K", "n_chains", "thin", "max_draws", "n_leapfrog", "n_temperatures"):
         if not _is_count(settings[name], 1):
             raise ModelError(f"{name} must be a positive integer, got {settings[name]!r}.")
     if settings["n_threads"] is not None and not _is_count(settings["n_threads"], 1):
@@ -87,6 +89,13 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     for name in ("n_burnin", "collapsed_steps"):
         if not _is_count(settings[name], 0):
             raise ModelError(f"{name} must be a non-negative integer, got {settings[name]!r}.")
+    max_temperature = settings["max_temperature"]
+    if (
+        isinstance(max_temperature, bool)
+        or not isinstance(max_temperature, (int, float))
+        or not (math.isfinite(max_temperature) and max_temperature > 1)
+    ):
+        raise ModelError(f"max_temperature must be a number above 1, got {max_temperature!r}.")
     max_seconds = settings["max_seconds"]
     if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
         raise ModelError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}.")
@@ -124,6 +133,8 @@ def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -
             data.histories[keep],
             data.counts[keep],
             n_leapfrog=settings["n_leapfrog"],
+            n_temperatures=settings["n_temperatures"],
+            max_temperature=settings["max_temperature"],
             n_threads=settings["n_threads"],
             random_seed=random_seed,
             **common,
@@ -154,7 +165,9 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
         state += (
             "The chains disagree: they sit in different modes of the posterior (for this model, typically "
             "solutions with different numbers of occupied latent classes; compare idata.posterior['N'] and "
-            "['n_classes'] by chain) and cross between them only rarely, so a longer run converges only slowly. "
+            "['n_classes'] by chain) and cross between them only rarely, so a longer run converges only slowly; "
+            f"more tempered companions help them cross (n_temperatures={settings['n_temperatures'] + 2}, "
+            f"max_temperature={2 * settings['max_temperature']:g}). "
         )
     if draws.stop_reason == "max_seconds":
         advice = (
@@ -232,8 +245,9 @@ def lcmcr(
     (Dirichlet-process) prior, so the data choose how many classes they need.
     This is the model of Manrique-Vallier (2016). By default it is fitted by
     Hamiltonian Monte Carlo on the posterior with the classes and ``N`` summed
-    out, many chains at once, drawing until ``N`` has converged: R-hat at most
-    1.01 and bulk effective sample size at least 400 (Vehtari et al. 2021).
+    out (compiled, many chains at once, with parallel tempering), drawing
+    until ``N`` has converged: R-hat at most 1.01 and bulk effective sample
+    size at least 400 (Vehtari et al. 2021).
 
     Parameters
     ----------
@@ -257,7 +271,7 @@ def lcmcr(
         data-augmentation Gibbs sampler of the paper with collapsed moves on
         the unobserved people.
         ``n_chains`` (16): chains, run together.
-        ``n_burnin`` (1000 for HMC, 3000 for Gibbs): warm-up iterations per chain.
+        ``n_burnin`` (500 for HMC, 3000 for Gibbs): warm-up iterations per chain.
         ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
         until R-hat and ESS of ``N`` reach their thresholds, or until
         ``max_draws`` draws per chain (20,000 for HMC, 200,000 for Gibbs) or
@@ -266,6 +280,11 @@ def lcmcr(
         ``n_leapfrog`` (48): mean number of leapfrog steps per HMC iteration
         (each trajectory draws its length between half and one and a half
         times this).
+        ``n_temperatures`` (4), ``max_temperature`` (4): parallel tempering
+        of the HMC chains; each of the ``n_chains`` chains of the posterior
+        exchanges states with companions whose likelihood is raised to powers
+        down to ``1 / max_temperature``, which carries them between modes of
+        the posterior (``n_temperatures=1`` switches tempering off).
         ``n_threads`` (None): threads that run the HMC chains, one per
         available core by default; the draws do not depend on it.
         ``collapsed_steps`` (2): collapsed Metropolis moves per Gibbs
@@ -307,6 +326,10 @@ def lcmcr(
 
     Neal, R. M. (2011). MCMC using Hamiltonian dynamics. In *Handbook of
     Markov Chain Monte Carlo*, 113-162. Chapman and Hall/CRC.
+
+    Geyer, C. J. (1991). Markov chain Monte Carlo maximum likelihood. In
+    *Computing Science and Statistics: Proceedings of the 23rd Symposium on the
+    Interface*, 156-163.
 
     Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
     (2021). Rank-normalization, folding, and localization: an improved R-hat

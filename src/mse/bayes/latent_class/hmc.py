@@ -19,10 +19,14 @@ by HMC (Neal 2011) on the unconstrained scale
 ``n0 | pi, lambda ~ NegativeBinomial(n, 1 - p0)`` is drawn, its exact
 conditional, so the draws of ``N`` come from its marginal posterior.
 
-All chains move together: one leapfrog step is a handful of numpy operations
-on arrays of shape ``(chains, histories, classes)``. Each chain adapts its own
-step size (dual averaging, Hoffman and Gelman 2014) and diagonal mass matrix
-(windowed variance estimates, as in Stan) during warm-up.
+The trajectories are compiled (:mod:`mse.bayes.latent_class.hmc_kernel`) and
+the chains run in parallel threads. Each chain adapts its own step size (dual
+averaging, Hoffman and Gelman 2014) and the chains share a diagonal mass
+matrix (windowed variance estimates, as in Stan) during warm-up. Posteriors
+with several modes (solutions with different numbers of occupied classes)
+are crossed by parallel tempering: companions of every chain sample the
+posterior with a flattened likelihood and exchange states with it
+(:class:`HMCChains`).
 """
 
 from __future__ import annotations
@@ -114,7 +118,8 @@ class LatentClassHMC:
 
     def transitions(
         self,
-        state: tuple[np.ndarray, np.ndarray, np.ndarray],
+        state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        beta: np.ndarray,
         momenta: np.ndarray,
         step: np.ndarray,
         n_steps: np.ndarray,
@@ -123,17 +128,19 @@ class LatentClassHMC:
         executor: ThreadPoolExecutor | None = None,
         n_threads: int = 1,
     ) -> np.ndarray:
-        """One HMC transition of every chain, updating ``state = (q, logp, grad)`` in place.
+        """One HMC transition of every chain, updating ``state = (q, logp, grad, loglik)`` in place.
+
+        Chain ``c`` targets the posterior tempered by ``beta[c]``.
 
         The chains are split into ``n_threads`` contiguous groups run by ``executor``; every
         random number is an argument, so the result does not depend on the split. Returns the
         acceptance probabilities. See :func:`mse.bayes.latent_class.hmc_kernel.hmc_transitions`.
         """
         kernel = self._compiled()
-        q, logp, grad = state
+        q, logp, grad, loglik = state
         C = q.shape[0]
         accept_prob = np.empty(C)
-        arrays = (q, logp, grad, momenta, step, n_steps, inv_mass, log_uniform, accept_prob)
+        arrays = (q, logp, grad, loglik, beta, momenta, step, n_steps, inv_mass, log_uniform, accept_prob)
 
         def run(first: int, last: int) -> None:
             kernel.hmc_transitions(*arrays, first, last, *self._data, *self._priors)
@@ -174,6 +181,15 @@ class LatentClassHMC:
 
     def logp_and_grad(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log posterior density (up to a constant) and its gradient, for every chain."""
+        logp, grad, _ = self.tempered(q, np.ones(q.shape[0]))
+        return logp, grad
+
+    def tempered(self, q: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log density and gradient of the posterior tempered by ``beta`` ``(C,)``, and the log-likelihood.
+
+        The tempered posterior is the prior times the likelihood to the power ``beta``; the
+        log-likelihood returned is not tempered.
+        """
         eta, nu, omega = self.unpack(q)
         K = self.K
         C = q.shape[0]
@@ -201,10 +217,10 @@ class LatentClassHMC:
         np.exp(a, out=a)
         total = a.sum(axis=2, keepdims=True)
         log_p_h = (np.log(total) + top)[..., 0]
-        a *= self.counts[:, None] / total  # n_h w_hk
+        a *= (beta[:, None] * self.counts)[:, :, None] / total  # beta n_h w_hk
         with np.errstate(divide="ignore", invalid="ignore"):
             log_1mp0 = np.log(-np.expm1(log_p0))
-        odds = self.n * np.exp(log_p0 - log_1mp0)  # n p0 / (1 - p0)
+        odds = beta * self.n * np.exp(log_p0 - log_1mp0)  # beta n p0 / (1 - p0)
 
         G = a.sum(axis=1) + odds[:, None] * u  # d logL / d log pi_k
         S = self.x_t @ a  # (C, J, K): sum_h n_h w_hk x_hj
@@ -214,9 +230,9 @@ class LatentClassHMC:
         sum_log_1mv = cum[:, -1]
         grad_omega = (K - 1.0) + alpha * sum_log_1mv + self.a_alpha - self.b_alpha * alpha
 
+        loglik = log_p_h @ self.counts - self.n * log_1mp0
         logp = (
-            log_p_h @ self.counts
-            - self.n * log_1mp0
+            beta * loglik
             + (self.a_lambda * eta).sum(axis=(1, 2))
             + (self.a_lambda + self.b_lambda) * log_1mlam.sum(axis=(1, 2))
             + log_v.sum(axis=1)
@@ -232,8 +248,9 @@ class LatentClassHMC:
         bad = ~np.isfinite(logp) | ~np.isfinite(grad).all(axis=1)
         if bad.any():
             logp = np.where(bad, -np.inf, logp)
+            loglik = np.where(bad, -np.inf, loglik)
             grad[bad] = 0.0
-        return logp, grad
+        return logp, grad, loglik
 
     def initial_positions(self, n_chains: int, rng: np.random.Generator) -> np.ndarray:
         """Over-dispersed starting points; one class starts hard to capture."""
@@ -293,31 +310,59 @@ def _adaptation_windows(n_warmup: int) -> list[int]:
 
 
 class HMCChains:
-    """The state of all chains; :meth:`iterate` runs one HMC transition of every chain."""
+    """The state of all chains; :meth:`iterate` runs one HMC transition of every chain.
+
+    With ``n_temperatures`` ``T > 1`` each of the ``n_chains`` chains of the posterior (the
+    cold chains, the first ``n_chains`` rows) has ``T - 1`` companions that target the posterior
+    with the likelihood raised to powers ``beta`` between 1 and ``1 / max_temperature``
+    (geometric spacing). After every transition, neighbouring temperatures of one replica
+    exchange their states by a Metropolis step (parallel tempering; Geyer 1991), alternating
+    between the even and the odd pairs (Syed et al. 2022). The flatter tempered posteriors cross
+    between modes that the posterior itself separates, and the exchanges carry those crossings
+    down to the cold chains, whose draws are the only ones kept.
+    """
 
     def __init__(
-        self, model: LatentClassHMC, n_chains: int, n_leapfrog: int, rng: np.random.Generator, n_threads: int = 1
+        self,
+        model: LatentClassHMC,
+        n_chains: int,
+        n_leapfrog: int,
+        rng: np.random.Generator,
+        n_threads: int = 1,
+        n_temperatures: int = 1,
+        max_temperature: float = 4.0,
     ) -> None:
         self.model = model
         self.rng = rng
-        self.C = n_chains
+        self.R = n_chains
+        self.T = n_temperatures
+        self.C = n_chains * n_temperatures
+        ladder = max_temperature ** -(np.arange(n_temperatures) / max(n_temperatures - 1, 1))
+        self.beta = np.repeat(ladder, n_chains)
         self.n_leapfrog = n_leapfrog
-        self.n_steps = np.full(n_chains, n_leapfrog, dtype=np.int64)
+        self.n_steps = np.full(self.C, n_leapfrog, dtype=np.int64)
         self.min_steps, self.max_steps = max(1, (n_leapfrog + 1) // 2), (3 * n_leapfrog) // 2
-        self.q = model.initial_positions(n_chains, rng)
-        self.logp, self.grad = model.logp_and_grad(self.q)
+        self.q = model.initial_positions(self.C, rng)
+        self.logp, self.grad, self.loglik = model.tempered(self.q, self.beta)
         self.n_threads = n_threads
         self.executor: ThreadPoolExecutor | None = None
         self.inv_mass = np.ones_like(self.q)
-        self.step = np.full(n_chains, 0.05)
+        self.step = np.full(self.C, 0.05)
         self.adapter = _DualAveraging(self.step)
         self.accept_sum = 0.0
         self.accept_count = 0
         self.divergent = 0
         self.restarted = 0
+        self.exchange_parity = 0
+        self.exchanges_accepted = np.zeros(max(n_temperatures - 1, 0))
+        self.exchanges_proposed = np.zeros(max(n_temperatures - 1, 0))
+
+    def level(self, t: int) -> slice:
+        """Rows of the chains at temperature ``t`` (0 is the posterior)."""
+        return slice(t * self.R, (t + 1) * self.R)
 
     def iterate(self) -> np.ndarray:
-        """One HMC transition of every chain; returns the acceptance probabilities."""
+        """One HMC transition of every chain, then the exchanges; returns the acceptance probabilities."""
         rng = self.rng
         momenta = rng.standard_normal(self.q.shape) / np.sqrt(self.inv_mass)
         # Jittered step sizes (Neal 2011, section 5.4.2.2) avoid periodic trajectories.
@@ -326,7 +371,8 @@ class HMCChains:
         self.n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=self.C)
         log_uniform = np.log(rng.random(self.C))
         accept_prob = self.model.transitions(
-            (self.q, self.logp, self.grad),
+            (self.q, self.logp, self.grad, self.loglik),
+            self.beta,
             momenta,
             step,
             self.n_steps,
@@ -336,10 +382,37 @@ class HMCChains:
             self.n_threads,
         )
         self.divergent += int((accept_prob == 0.0).sum())
+        if self.T > 1:
+            self.exchange()
         return accept_prob
 
+    def exchange(self) -> None:
+        """Metropolis exchanges of states between neighbouring temperatures of every replica.
+
+        Swapping the states ``x`` (at ``beta_t``) and ``y`` (at ``beta_{t+1}``) is accepted with
+        probability ``min(1, exp((beta_t - beta_{t+1}) (loglik(y) - loglik(x))))``: the priors cancel.
+        """
+        R = self.R
+        pairs = np.arange(self.exchange_parity, self.T - 1, 2)
+        self.exchange_parity = 1 - self.exchange_parity
+        if pairs.size == 0:
+            return
+        lower = (pairs[:, None] * R + np.arange(R)).ravel()  # rows at beta_t
+        upper = lower + R  # the same replicas at beta_{t+1}
+        log_ratio = (self.beta[lower] - self.beta[upper]) * (self.loglik[upper] - self.loglik[lower])
+        accept = np.log(self.rng.random(lower.size)) < np.where(np.isfinite(log_ratio), log_ratio, -np.inf)
+        np.add.at(self.exchanges_accepted, np.repeat(pairs, R), accept)
+        np.add.at(self.exchanges_proposed, np.repeat(pairs, R), 1.0)
+        if not accept.any():
+            return
+        a, b = lower[accept], upper[accept]
+        self.q[a], self.q[b] = self.q[b], self.q[a].copy()
+        moved = np.concatenate([a, b])
+        logp, grad, loglik = self.model.tempered(self.q[moved], self.beta[moved])
+        self.logp[moved], self.grad[moved], self.loglik[moved] = logp, grad, loglik
+
     def warmup(self, n_warmup: int) -> None:
-        """Adapt the step sizes and the (diagonal) mass matrix; the warm-up draws are discarded."""
+        """Adapt the step sizes and the (diagonal) mass matrices; the warm-up draws are discarded."""
         ends = set(_adaptation_windows(n_warmup))
         window: list[np.ndarray] = []
         window_logp: list[np.ndarray] = []
@@ -351,50 +424,56 @@ class HMCChains:
                 window_logp.append(self.logp.copy())
             if it in ends:
                 draws = np.stack(window)  # (n, C, D)
-                n = draws.shape[0]
-                # One mass matrix for all chains, from the median over chains of the within-chain
-                # variances: the classes are ordered by the stick-breaking prior, so coordinates mean
-                # the same in every chain; a chain stuck in an odd region does not get a mass matrix
-                # of its own that keeps it there; and the wide excursions of one chain (a stick
-                # wandering over the flat part of its prior) do not inflate the scale of every chain,
-                # which would force a small step size on all of them.
-                var = np.median(draws.var(axis=0), axis=0)
-                n_pooled = n * self.C
-                self.inv_mass = np.broadcast_to(
-                    (n_pooled / (n_pooled + 5.0)) * var + 1e-3 * (5.0 / (n_pooled + 5.0)), self.q.shape
-                ).copy()
-                self._replace_stranded_chains(np.mean(window_logp, axis=0))
+                mean_logp = np.mean(window_logp, axis=0)
+                for t in range(self.T):
+                    rows = self.level(t)
+                    self._adapt_mass(draws[:, rows], rows)
+                    self._replace_stranded_chains(mean_logp, rows)
+                    self.step[rows] = float(np.median(self.step[rows]))
                 window = []
                 window_logp = []
-                self.step = np.full(self.C, float(np.median(self.step)))
                 self.adapter.restart(self.step)
         self.step = self.adapter.final()
 
-    def _replace_stranded_chains(self, mean_logp: np.ndarray) -> None:
+    def _adapt_mass(self, draws: np.ndarray, rows: slice) -> None:
+        """Diagonal inverse mass matrix of the chains ``rows`` from their draws ``(n, R, D)``.
+
+        One matrix for all chains of a temperature, from the median over chains of the within-chain
+        variances: the classes are ordered by the stick-breaking prior, so coordinates mean the same in
+        every chain; a chain stuck in an odd region does not get a mass matrix of its own that keeps it
+        there; and the wide excursions of one chain (a stick wandering over the flat part of its prior)
+        do not inflate the scale of every chain, which would force a small step size on all of them.
+        """
+        n_pooled = draws.shape[0] * draws.shape[1]
+        var = np.median(draws.var(axis=0), axis=0)
+        self.inv_mass[rows] = (n_pooled / (n_pooled + 5.0)) * var + 1e-3 * (5.0 / (n_pooled + 5.0))
+
+    def _replace_stranded_chains(self, mean_logp: np.ndarray, rows: slice) -> None:
         """During warm-up, restart chains stranded far below the others from the positions of others.
 
-        A chain whose log density, averaged over the last adaptation window, is more than
-        ``_STRANDED_GAP`` below the median of these averages sits in a
+        Among the chains ``rows`` (one temperature), a chain whose log density, averaged over the last
+        adaptation window, is more than ``_STRANDED_GAP`` below the median of these averages sits in a
         region of negligible posterior mass (typically a configuration that splits the rarely captured
         people over several classes) that it may take thousands of iterations to leave. It is moved to
         the position of a randomly chosen chain above the median; the rest of warm-up separates the two
-        again. This affects warm-up only; the draws kept afterwards come from the unchanged HMC kernel.
+        again. This affects warm-up only; the draws kept afterwards come from the unchanged kernel.
         """
-        median = np.median(mean_logp)
-        stranded = np.flatnonzero(mean_logp < median - _STRANDED_GAP)
+        level_logp = mean_logp[rows]
+        median = np.median(level_logp)
+        offset = rows.start
+        stranded = offset + np.flatnonzero(level_logp < median - _STRANDED_GAP)
         if stranded.size == 0:
             return
-        good = np.flatnonzero(mean_logp >= median)
+        good = offset + np.flatnonzero(level_logp >= median)
         donors = self.rng.choice(good, size=stranded.size)
-        self.q[stranded] = self.q[donors]
-        self.logp[stranded] = self.logp[donors]
-        self.grad[stranded] = self.grad[donors]
+        for array in (self.q, self.logp, self.grad, self.loglik):
+            array[stranded] = array[donors]
         self.restarted += int(stranded.size)
 
     def iterate_and_count(self) -> None:
         accept_prob = self.iterate()
-        self.accept_sum += float(accept_prob.sum())
-        self.accept_count += self.C
+        self.accept_sum += float(accept_prob[: self.R].sum())
+        self.accept_count += self.R
 
 
 def sample_latent_class_hmc(
@@ -412,7 +491,9 @@ def sample_latent_class_hmc(
     max_draws: int = 50_000,
     max_seconds: float = 60.0,
     thin: int = 1,
-    n_leapfrog: int = 24,
+    n_leapfrog: int = 48,
+    n_temperatures: int = 1,
+    max_temperature: float = 4.0,
     n_threads: int | None = None,
     random_seed: int | np.random.SeedSequence | None = None,
 ) -> LatentClassDraws:
@@ -441,7 +522,13 @@ def sample_latent_class_hmc(
     thin : int
         Keep every ``thin``-th iteration.
     n_leapfrog : int
-        Leapfrog steps per HMC iteration.
+        Mean number of leapfrog steps per HMC iteration; each trajectory draws
+        its length between half and one and a half times this.
+    n_temperatures, max_temperature : int, float
+        Parallel tempering: each chain has ``n_temperatures - 1`` companions
+        at temperatures up to ``max_temperature`` (geometric spacing) with
+        which it exchanges states; ``1`` (no tempering) by default. See
+        :class:`HMCChains`.
     n_threads : int or None
         Threads that run the chains (``None``: one per available core, at most
         one per chain). The draws do not depend on it.
@@ -466,6 +553,14 @@ def sample_latent_class_hmc(
     Hoffman, M. D. and Gelman, A. (2014). The No-U-Turn sampler. *Journal of
     Machine Learning Research* 15, 1593-1623.
 
+    Geyer, C. J. (1991). Markov chain Monte Carlo maximum likelihood. In
+    *Computing Science and Statistics: Proceedings of the 23rd Symposium on the
+    Interface*, 156-163.
+
+    Syed, S., Bouchard-Côté, A., Deligiannidis, G. and Doucet, A. (2022).
+    Non-reversible parallel tempering: a scalable highly parallel MCMC scheme.
+    *Journal of the Royal Statistical Society B* 84(2), 321-350.
+
     Examples
     --------
     >>> import numpy as np
@@ -483,19 +578,20 @@ def sample_latent_class_hmc(
         histories, counts, K=K, a_alpha=a_alpha, b_alpha=b_alpha, a_lambda=a_lambda, b_lambda=b_lambda
     )
     threads = available_cores() if n_threads is None else n_threads
-    threads = max(1, min(threads, n_chains))
-    chains = HMCChains(model, n_chains, n_leapfrog, rng, threads)
+    threads = max(1, min(threads, n_chains * n_temperatures))
+    chains = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature)
     occupancy_counts = model.counts.astype(np.int64)
 
     def record() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         # n0 | pi, lambda ~ NegativeBinomial(n, 1 - p0); the allocation of everybody (observed
         # and not) is drawn too, only to count the occupied classes.
-        log_pi, log_lam, log_1mlam = model.log_weights(chains.q)
+        cold = chains.q[:n_chains]
+        log_pi, log_lam, log_1mlam = model.log_weights(cold)
         log_p0, u = _logsumexp_last(log_pi + log_1mlam.sum(axis=1))
         n0 = rng.negative_binomial(int(model.n), np.clip(-np.expm1(log_p0), _MIN_CAPTURE_PROBABILITY, 1.0))
         _, w = _logsumexp_last(model.x @ log_lam + model.not_x @ log_1mlam + log_pi[:, None, :])
         occupied = rng.multinomial(occupancy_counts, w).sum(axis=1) + rng.multinomial(n0, u)
-        return n0, np.exp(log_p0), np.exp(chains.q[:, -1]), (occupied > 0).sum(axis=1)
+        return n0, np.exp(log_p0), np.exp(cold[:, -1]), (occupied > 0).sum(axis=1)
 
     budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     with ThreadPoolExecutor(threads) as executor:
@@ -509,7 +605,7 @@ def sample_latent_class_hmc(
         alpha=outcome.alpha,
         n_classes=outcome.n_classes,
         acceptance=chains.accept_sum / max(chains.accept_count, 1),
-        step_scale=float(chains.step.mean()),
+        step_scale=float(chains.step[:n_chains].mean()),
         seconds=time.perf_counter() - started,
         stop_reason=outcome.stop_reason,
         settings={
@@ -520,6 +616,9 @@ def sample_latent_class_hmc(
             "thin": thin,
             "n_leapfrog": n_leapfrog,
             "n_threads": threads,
+            "n_temperatures": n_temperatures,
+            "max_temperature": max_temperature,
+            "exchange_rates": (chains.exchanges_accepted / np.maximum(chains.exchanges_proposed, 1)).round(3).tolist(),
             "restarted_in_warmup": chains.restarted,
         },
     )

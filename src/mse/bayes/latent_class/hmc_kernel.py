@@ -30,8 +30,11 @@ _PRODUCT_RANGE = 150.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _logp_grad_one(q, grad, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work):
-    """Log posterior of one chain at ``q``; writes its gradient into ``grad``.
+def _logp_grad_one(q, grad, beta, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work):
+    """Tempered log posterior and log-likelihood of one chain at ``q``; writes the gradient into ``grad``.
+
+    The tempered posterior is the prior times the likelihood to the power ``beta``
+    (1 for the posterior itself); the log-likelihood returned is not tempered.
 
     ``x_sets[h, :x_len[h]]`` are the lists on which history ``h`` appears.
     ``work`` is scratch space of length at least ``(2 * J + 4) * K + H * K``.
@@ -121,8 +124,8 @@ def _logp_grad_one(q, grad, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_
         total += u[k]
     log_p0 = math.log(total) + top
     log_1mp0 = math.log(-math.expm1(log_p0))
-    odds_p0 = n * math.exp(log_p0 - log_1mp0)
-    logp -= n * log_1mp0
+    odds_p0 = beta * n * math.exp(log_p0 - log_1mp0)
+    loglik = -n * log_1mp0
 
     # Observed histories: a_hk = n_h w_hk with w_hk = pi_k f_hk / p_h; G_k collects them.
     for h in range(H):
@@ -149,8 +152,8 @@ def _logp_grad_one(q, grad, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_
                 row[k] = math.exp(row[k] - top_h)
                 total_h += row[k]
             log_p_h = math.log(total_h) + top_h
-        logp += counts[h] * log_p_h
-        scale = counts[h] / total_h
+        loglik += counts[h] * log_p_h
+        scale = beta * counts[h] / total_h
         for k in range(K):
             row[k] *= scale
     for k in range(K):
@@ -176,14 +179,15 @@ def _logp_grad_one(q, grad, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_
         tail += G[k]
     grad[JK + K - 1] = (K - 1.0) + alpha * sum_log_1mv + a_alpha - b_alpha * alpha
 
+    logp += beta * loglik
     if not math.isfinite(logp):
-        return -np.inf
+        return -np.inf, -np.inf
     for d in range(grad.shape[0]):
         if not math.isfinite(grad[d]):
             for e in range(grad.shape[0]):
                 grad[e] = 0.0
-            return -np.inf
-    return logp
+            return -np.inf, -np.inf
+    return logp, loglik
 
 
 def history_sets(histories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,6 +206,8 @@ def hmc_transitions(
     q,
     logp,
     grad,
+    loglik,
+    beta,
     momenta,
     step,
     n_steps,
@@ -222,13 +228,15 @@ def hmc_transitions(
 ):
     """One HMC transition of chains ``first`` to ``last - 1``, in place.
 
-    Chain ``c`` runs ``n_steps[c]`` leapfrog steps of size ``step[c]`` from
-    ``q[c]`` with momentum ``momenta[c]`` (already scaled by the mass matrix,
-    whose inverse diagonal is ``inv_mass[c]``) and accepts the end point when
-    ``log_uniform[c]`` is below the change in the Hamiltonian. ``q``, ``logp``
-    and ``grad`` are updated to the accepted state and ``accept_prob[c]`` is
-    set. Disjoint ranges of chains may run at the same time in different
-    threads (the function releases the GIL).
+    Chain ``c`` targets the posterior tempered by ``beta[c]`` (the likelihood
+    to that power). It runs ``n_steps[c]`` leapfrog steps of size ``step[c]``
+    from ``q[c]`` with momentum ``momenta[c]`` (already scaled by the mass
+    matrix, whose inverse diagonal is ``inv_mass[c]``) and accepts the end
+    point when ``log_uniform[c]`` is below the change in the Hamiltonian.
+    ``q``, ``logp`` (tempered), ``grad`` and ``loglik`` (not tempered) are
+    updated to the accepted state and ``accept_prob[c]`` is set. Disjoint
+    ranges of chains may run at the same time in different threads (the
+    function releases the GIL).
     """
     D = q.shape[1]
     H = counts.shape[0]
@@ -246,13 +254,14 @@ def hmc_transitions(
         for d in range(D):
             kinetic += 0.5 * p[d] * p[d] * inv_mass[c, d]
         new_logp = logp[c]
+        new_loglik = loglik[c]
         for d in range(D):
             p[d] += 0.5 * eps * new_grad[d]
         for i in range(n_steps[c]):
             for d in range(D):
                 new_q[d] += eps * inv_mass[c, d] * p[d]
-            new_logp = _logp_grad_one(
-                new_q, new_grad, x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work
+            new_logp, new_loglik = _logp_grad_one(
+                new_q, new_grad, beta[c], x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work
             )
             if not math.isfinite(new_logp):
                 break
@@ -269,4 +278,5 @@ def hmc_transitions(
         if log_uniform[c] < log_accept:
             q[c] = new_q
             logp[c] = new_logp
+            loglik[c] = new_loglik
             grad[c] = new_grad
