@@ -416,6 +416,9 @@ class HMCChains:
         ends = set(_adaptation_windows(n_warmup))
         window: list[np.ndarray] = []
         window_logp: list[np.ndarray] = []
+        # Warm-up trajectories are half as long: adaptation needs many transitions more than long ones.
+        full_lengths = self.min_steps, self.max_steps
+        self.min_steps, self.max_steps = max(1, self.min_steps // 2), max(1, self.max_steps // 2)
         for it in range(1, n_warmup + 1):
             accept_prob = self.iterate()
             self.step = self.adapter.update(accept_prob)
@@ -434,6 +437,7 @@ class HMCChains:
                 window_logp = []
                 self.adapter.restart(self.step)
         self.step = self.adapter.final()
+        self.min_steps, self.max_steps = full_lengths
 
     def _adapt_mass(self, draws: np.ndarray, rows: slice) -> None:
         """Diagonal inverse mass matrix of the chains ``rows`` from their draws ``(n, R, D)``.
