@@ -45,9 +45,10 @@ def main(specs: list[str]) -> None:
     print()
     print(
         "| data | seeds | converged | wall s (min / median / max) | CPU s (median) "
-        "| ESS of N per s (min / median) | median N (median over seeds) | 95 % interval (median limits) |"
+        "| ESS of N per s (min / median) | per CPU s (min / median) "
+        "| median N (median over seeds) | 95 % interval (median limits) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for spec in specs:
         name, _, count = spec.partition(":")
         seeds = range(1, int(count or 10) + 1)
@@ -55,7 +56,8 @@ def main(specs: list[str]) -> None:
         rows = []
         for seed in seeds:
             wall, cpu, res = _fit(data, seed)
-            rows.append((wall, cpu, res.details["ess"] / wall, res.ok, res.estimate, res.lower, res.upper))
+            ess = res.details["ess"]
+            rows.append((wall, cpu, ess / wall, res.ok, res.estimate, res.lower, res.upper, ess / cpu))
             print(
                 f"    {name} seed {seed}: {wall:.1f} s, R-hat {res.details['rhat']:.3f}, "
                 f"ESS {res.details['ess']:.0f}, {res.estimate:,.0f} [{res.lower:,.0f}, {res.upper:,.0f}]",
@@ -66,6 +68,7 @@ def main(specs: list[str]) -> None:
         print(
             f"| {name} | {len(rows)} | {int(a[:, 3].sum())} | {a[:, 0].min():.1f} / {np.median(a[:, 0]):.1f} / "
             f"{a[:, 0].max():.1f} | {np.median(a[:, 1]):.1f} | {a[:, 2].min():.0f} / {np.median(a[:, 2]):.0f} "
+            f"| {a[:, 7].min():.0f} / {np.median(a[:, 7]):.0f} "
             f"| {np.median(a[:, 4]):,.0f} | [{np.median(a[:, 5]):,.0f}, {np.median(a[:, 6]):,.0f}] |",
             flush=True,
         )
