@@ -308,6 +308,14 @@ def test_pymc_formulation_agrees_with_gibbs():
     np.testing.assert_allclose(np.quantile(n_pymc, [0.25, 0.75]), np.quantile(gibbs.N, [0.25, 0.75]), rtol=0.08)
 
 
+def test_a_budget_spent_in_warm_up_warns_instead_of_failing():
+    # Regression: a budget that runs out during warm-up leaves one draw per chain, whose ESS is NaN; the
+    # advice in the warning must still be computed.
+    with pytest.warns(mse.ConvergenceWarning, match=r"max_seconds=\d+"):
+        result = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, max_seconds=0.01)
+    assert result.status.startswith("not converged") and result.details["n_draws"] == 1
+
+
 def test_a_run_that_has_not_converged_is_not_ok():
     data = mse.load_dataset("kosovo")
     with pytest.warns(mse.ConvergenceWarning):

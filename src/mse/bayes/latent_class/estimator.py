@@ -157,7 +157,8 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
     )
     # Rough factor by which the run must grow: ESS grows in proportion to the draws, and R-hat - 1
     # shrinks about in inverse proportion to them.
-    shortfall = ESS_THRESHOLD / max(ess, 1.0)
+    # A run stopped during its first draws has no ESS (NaN): count it as none.
+    shortfall = ESS_THRESHOLD / max(ess if math.isfinite(ess) else 0.0, 1.0)
     if math.isfinite(rhat):
         shortfall = max(shortfall, (rhat - 1.0) / (RHAT_THRESHOLD - 1.0))
     factor = max(2, math.ceil(1.5 * shortfall))

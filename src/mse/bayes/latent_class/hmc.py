@@ -32,6 +32,7 @@ posterior with a flattened likelihood and exchange states with it
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -411,8 +412,11 @@ class HMCChains:
         logp, grad, loglik = self.model.tempered(self.q[moved], self.beta[moved])
         self.logp[moved], self.grad[moved], self.loglik[moved] = logp, grad, loglik
 
-    def warmup(self, n_warmup: int) -> None:
-        """Adapt the step sizes and the (diagonal) mass matrices; the warm-up draws are discarded."""
+    def warmup(self, n_warmup: int, deadline: float = math.inf) -> None:
+        """Adapt the step sizes and the (diagonal) mass matrices; the warm-up draws are discarded.
+
+        Warm-up stops early once ``time.perf_counter()`` passes ``deadline`` (the run's time budget).
+        """
         ends = set(_adaptation_windows(n_warmup))
         window: list[np.ndarray] = []
         window_logp: list[np.ndarray] = []
@@ -436,6 +440,8 @@ class HMCChains:
                 window = []
                 window_logp = []
                 self.adapter.restart(self.step)
+            if time.perf_counter() > deadline:
+                break
         self.step = self.adapter.final()
         self.min_steps, self.max_steps = full_lengths
 
@@ -600,7 +606,7 @@ def sample_latent_class_hmc(
     budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     with ThreadPoolExecutor(threads) as executor:
         chains.executor = executor
-        chains.warmup(n_burnin)
+        chains.warmup(n_burnin, started + max_seconds if n_draws is None else math.inf)
         outcome = run_chains(chains.iterate_and_count, record, int(model.n), budget, thin, started)
     return LatentClassDraws(
         N=outcome.n0 + int(model.n),
