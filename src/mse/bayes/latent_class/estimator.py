@@ -271,7 +271,8 @@ def lcmcr(
         ``sampler`` ("hmc"): ``"hmc"``, or ``"gibbs"`` for the
         data-augmentation Gibbs sampler of the paper with collapsed moves on
         the unobserved people.
-        ``n_chains`` (16): chains, run together.
+        ``n_chains`` (16): chains of the posterior, run together (each with
+        ``n_temperatures - 1`` tempered companions under the HMC sampler).
         ``n_burnin`` (500 for HMC, 3000 for Gibbs): warm-up iterations per chain.
         ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
         until R-hat and ESS of ``N`` reach their thresholds, or until

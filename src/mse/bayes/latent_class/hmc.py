@@ -340,8 +340,6 @@ class HMCChains:
         self.C = n_chains * n_temperatures
         ladder = max_temperature ** -(np.arange(n_temperatures) / max(n_temperatures - 1, 1))
         self.beta = np.repeat(ladder, n_chains)
-        self.n_leapfrog = n_leapfrog
-        self.n_steps = np.full(self.C, n_leapfrog, dtype=np.int64)
         self.min_steps, self.max_steps = max(1, (n_leapfrog + 1) // 2), (3 * n_leapfrog) // 2
         self.q = model.initial_positions(self.C, rng)
         self.logp, self.grad, self.loglik = model.tempered(self.q, self.beta)
@@ -369,20 +367,19 @@ class HMCChains:
         # Jittered step sizes (Neal 2011, section 5.4.2.2) avoid periodic trajectories.
         step = self.step * rng.uniform(0.6, 1.2, size=self.C)
         # So are trajectory lengths, drawn around ``n_leapfrog``.
-        self.n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=self.C)
+        n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=self.C)
         log_uniform = np.log(rng.random(self.C))
         accept_prob = self.model.transitions(
             (self.q, self.logp, self.grad, self.loglik),
             self.beta,
             momenta,
             step,
-            self.n_steps,
+            n_steps,
             self.inv_mass,
             log_uniform,
             self.executor,
             self.n_threads,
         )
-        self.divergent += int((accept_prob == 0.0).sum())
         if self.T > 1:
             self.exchange()
         return accept_prob
@@ -481,9 +478,12 @@ class HMCChains:
         self.restarted += int(stranded.size)
 
     def iterate_and_count(self) -> None:
-        accept_prob = self.iterate()
-        self.accept_sum += float(accept_prob[: self.R].sum())
+        """One transition after warm-up, counting the acceptance and divergences of the cold chains."""
+        accept_prob = self.iterate()[: self.R]
+        self.accept_sum += float(accept_prob.sum())
         self.accept_count += self.R
+        # Acceptance probability 0: the trajectory diverged (energy error beyond floating point).
+        self.divergent += int((accept_prob == 0.0).sum())
 
 
 def sample_latent_class_hmc(
@@ -629,6 +629,7 @@ def sample_latent_class_hmc(
             "n_temperatures": n_temperatures,
             "max_temperature": max_temperature,
             "exchange_rates": (chains.exchanges_accepted / np.maximum(chains.exchanges_proposed, 1)).round(3).tolist(),
+            "divergent": chains.divergent,
             "restarted_in_warmup": chains.restarted,
         },
     )
