@@ -24,6 +24,7 @@ from mse.errors import (
     ModelError,
     MSEError,
     MSEWarning,
+    MultimodalityWarning,
 )
 from mse.plotting import (
     plot_comparison,
@@ -79,6 +80,7 @@ __all__ = [
     "MSEWarning",
     "ModelError",
     "ModelSearch",
+    "MultimodalityWarning",
     "__version__",
     "available_methods",
     "check_estimability",

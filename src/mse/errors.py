@@ -17,6 +17,7 @@ __all__ = [
     "MSEError",
     "MSEWarning",
     "ModelError",
+    "MultimodalityWarning",
 ]
 
 
@@ -54,3 +55,7 @@ class EstimabilityWarning(MSEWarning):
 
 class DataWarning(MSEWarning):
     """The data are usable but odd in a way that may matter (for example, a list nobody is on)."""
+
+
+class MultimodalityWarning(MSEWarning):
+    """The posterior of N has separated modes; its median and interval summarise a mixture of them."""

@@ -11,6 +11,7 @@ from 5 to 7 lists.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,8 +21,9 @@ import pandas as pd
 from mse.bayes.graphical.graphs import MAX_LISTS, DecomposableGraphs, decomposable_graphs
 from mse.bayes.graphical.marginal import subset_statistics
 from mse.bayes.graphical.posterior import GridPosterior, grid_posterior, make_prior
+from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
-from mse.errors import DataError, ModelError
+from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
 from mse.results import Estimate
 
 __all__ = ["DEFAULT_DRAWS", "dga", "fit_dga"]
@@ -84,11 +86,13 @@ def fit_dga(
     prior_params: Mapping[str, Any] | None = None,
     max_n: int | None = None,
     max_points: int = 20_000,
+    level: float = 0.95,
 ) -> tuple[GridPosterior, DecomposableGraphs, float]:
     """The exact posterior of (graph, N) on a grid; the numerical core of :func:`dga`.
 
-    Parameters are those of :func:`dga`. Returns the grid posterior, the
-    enumerated graphs and the ``delta`` used.
+    Parameters are those of :func:`dga`; the grid is refined until the
+    median and the limits of the ``level`` interval are settled. Returns the
+    grid posterior, the enumerated graphs and the ``delta`` used.
     """
     data = _check_data(data)
     t = data.n_lists
@@ -102,7 +106,10 @@ def fit_dga(
     codes = np.asarray(data.histories, dtype=np.int64) @ (1 << np.arange(t, dtype=np.int64))
     stats = subset_statistics(codes, data.counts, t, delta)
     graphs = decomposable_graphs(t)
-    posterior = grid_posterior(graphs.coefficients, stats, prior_on_n, max_n=max_n, max_points=max_points)
+    tail = (1.0 - level) / 2.0
+    posterior = grid_posterior(
+        graphs.coefficients, stats, prior_on_n, max_n=max_n, max_points=max_points, quantiles=(tail, 0.5, 1.0 - tail)
+    )
     return posterior, graphs, delta
 
 
@@ -159,8 +166,11 @@ def dga(
         n_draws : int, default 4000
             Number of posterior draws of ``N`` returned in ``draws``.
         max_points : int, default 20000
-            Largest number of evenly spaced grid points over the bulk of the
-            posterior; the grid is every integer when the bulk is narrower.
+            Most points at which the posterior density is computed exactly
+            (nodes); between them it is interpolated, and nodes are added
+            where the posterior has mass until the median and limits move by
+            at most half a person or 0.01 %, or until every node interval
+            there is one person wide (the exact integer posterior).
 
     Returns
     -------
@@ -172,8 +182,11 @@ def dga(
         of ``N`` given the graph, most probable first; with more than 20,000
         graphs only those above 1e-12), ``posterior_mean``, ``posterior`` (a
         DataFrame of the grid: ``N``, ``lower``, ``upper``, ``probability``),
-        ``delta``, ``prior``, ``prior_params``, ``n_graphs``, ``tail_mass``
-        and ``grid_max``.
+        ``delta``, ``prior``, ``prior_params``, ``n_graphs``, ``tail_mass``,
+        ``grid_max``, ``grid_nodes`` (points where the density was computed
+        exactly) and ``modes`` (a DataFrame: ``N`` at each separated mode of
+        the posterior, the ``lower`` and ``upper`` ends of its region and its
+        ``share`` of the mass; one row for a unimodal posterior).
         The status is not ``"ok"`` when the posterior is improper: a flat
         prior with ``delta <= 1 / (2**t - 1)`` leaves the saturated graph's
         posterior of ``N`` without a finite total (set ``max_n`` or use a
@@ -183,6 +196,16 @@ def dga(
     ------
     ModelError
         For more than 7 lists, unknown options or invalid values.
+
+    Warns
+    -----
+    MultimodalityWarning
+        When the posterior of ``N`` has separated modes (typically graphs
+        that place ``N`` far apart); the message names each mode and its
+        share of the mass.
+    ConvergenceWarning
+        When ``max_points`` nodes were not enough to settle the median and
+        limits (the status then says so too).
 
     Notes
     -----
@@ -228,6 +251,7 @@ def dga(
         prior_params=prior_params,
         max_n=options.get("max_n"),
         max_points=options.get("max_points", 20_000),
+        level=level,
     )
     t = data.n_lists
     model = f"average over {graphs.n_graphs:,} decomposable graphs"
@@ -269,6 +293,19 @@ def dga(
     alpha = (1.0 - level) / 2.0
     median, lower, upper = posterior.quantile([0.5, alpha, 1.0 - alpha])
     table = _graph_table(graphs, posterior, data.lists)
+    modes = find_modes(posterior.population, posterior.probability)
+    messages: list[str] = []
+    status = "ok"
+    if len(modes) > 1:
+        messages.append(describe_modes("dga", modes))
+        warnings.warn(messages[-1], MultimodalityWarning, stacklevel=2)
+    if not posterior.resolved:
+        status = (
+            f"the grid of N was not refined enough to settle the median and limits: {posterior.n_nodes} nodes "
+            "reached the limit set by max_points; rerun with a larger max_points"
+        )
+        messages.append(f"dga: {status}.")
+        warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
     details.update(
         graphs=table,
         posterior_mean=posterior.mean,
@@ -283,6 +320,8 @@ def dga(
         top_graph=table["graph"].iloc[0],
         top_probability=float(table["probability"].iloc[0]),
         n_lists=t,
+        modes=modes_frame(modes),
+        grid_nodes=posterior.n_nodes,
     )
     draws = posterior.sample(n_draws, np.random.default_rng(random_seed))
     return Estimate(
@@ -294,6 +333,8 @@ def dga(
         method="dga",
         model=model,
         interval_method="posterior",
+        status=status,
+        warnings=tuple(messages),
         draws=draws,
         details=details,
         metadata={"n_draws": n_draws},

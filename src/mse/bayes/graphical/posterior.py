@@ -16,19 +16,28 @@ The sum over ``N`` runs to infinity, so it is done on a grid that grows until
 the posterior mass beyond it is negligible. Each grid point ``N_i`` stands for
 the integers of its cell (half-way to its neighbours) and carries the prior
 mass ``p(N_i) * width_i`` (the same device as ``logprior = log p(N) +
-log(gridwidth)`` with R's dga). Where the posterior lies the grid is every
-integer (up to two million of them, then an even step); beyond the bulk it is
-geometric. The computation has three steps:
+log(gridwidth)`` with R's dga). The computation has three steps:
 
-1. a coarse geometric grid over all graphs, widened until the tail mass (the
-   mass in the grid's top half and an analytic power-law bound beyond it) is
-   below ``tail_tolerance``;
-2. graphs whose total posterior mass is below ``exp(-50)`` of the largest are
-   dropped from the fine pass (their share is reported from the coarse pass);
-3. a fine pass over the bulk for the remaining graphs: at every integer when
-   the bulk is narrower than the point budget, otherwise at nodes (evenly and
-   geometrically spaced) from which the log posterior density of ``N``, a
-   smooth function, is interpolated by a cubic spline to every integer.
+1. a coarse grid over all graphs (every dark figure up to 32, then 16 points
+   per doubling), widened until the tail mass (the mass in the grid's top
+   half and an analytic power-law bound beyond it) is below
+   ``tail_tolerance``;
+2. each graph's peak is located by bisection on the slope of its log density
+   (:mod:`mse.bayes.graphical.peaks`), so that a graph whose posterior is
+   narrower than the coarse spacing is not judged by the grid points beside
+   it; graphs whose mass is below ``exp(-50)`` of the largest are dropped
+   from the fine pass (their share is reported from the coarse pass);
+3. refinement: the exact density, summed over graphs, is known at the
+   *nodes* (the coarse grid, every dark figure up to 64 and the graphs' peaks). Between nodes it
+   is interpolated, in ``log N``, by a shape-preserving cubic, on points at
+   most ``1e-5 N`` apart (every integer below ``N = 100,000``). Node intervals
+   wider than one person that may hold mass are bisected, with the density
+   computed exactly at the new nodes, until the tracked quantiles move by at
+   most half a person or ``1e-4`` of their value, or until every such
+   interval is one person wide, when the grid is the exact integer posterior.
+
+Wherever the posterior lies, from a dark figure of 0 to beyond ``10**8``, it
+is resolved to the integer or to ``1e-4`` of ``N``, whichever is coarser.
 
 References
 ----------
@@ -46,10 +55,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
-from scipy.interpolate import CubicSpline
-from scipy.special import gammaln, logsumexp
+from scipy.interpolate import PchipInterpolator
+from scipy.special import digamma, gammaln, logsumexp
 
 from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
+from mse.bayes.graphical.peaks import graph_peaks
 from mse.errors import ModelError
 
 __all__ = ["PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_prior"]
@@ -57,8 +67,19 @@ __all__ = ["PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_p
 #: Accepted names of the prior on N (aliases map to the first).
 PRIOR_NAMES = {"1/N": "1/N", "inverse": "1/N", "uniform": "uniform", "negative_binomial": "negative_binomial"}
 
-#: Most points of the final grid over the bulk (every integer when the bulk is narrower).
+#: Most points of the final grid (every integer where the posterior has mass, when that fits).
 MAX_GRID = 2_000_000
+
+#: Dark figures from 0 to this are always nodes: small dark figures are resolved to the integer.
+INTEGER_HEAD = 64
+
+#: The grid is refined until every tracked quantile of N moves by at most this share (or half a person).
+QUANTILE_TOLERANCE = 1e-4
+
+#: Node intervals whose mass may exceed this share of the total are bisected while refining, and
+#: filled with interpolated points at most ``FILL_SPACING * N`` apart.
+REFINE_MASS = 1e-8
+FILL_SPACING = 1e-5
 
 #: Graphs this far (in log units) below the most probable one are left out of the fine pass.
 PRUNE_LOG_MASS = 50.0
@@ -98,6 +119,16 @@ class PriorOnN:
             + population * math.log(b / (1 + b))
             - a * math.log1p(b)
         )
+
+    def log_density_slope(self, population: np.ndarray) -> np.ndarray:
+        """Derivative of :meth:`log_density` in ``N``."""
+        population = np.asarray(population, dtype=float)
+        if self.name == "1/N":
+            return -1.0 / population
+        if self.name == "uniform":
+            return np.zeros_like(population)
+        a, b = self.params["a"], self.params["b"]
+        return digamma(population + a) - digamma(population + 1) + math.log(b / (1 + b))
 
 
 def make_prior(prior: str, prior_params: Mapping[str, Any] | None) -> PriorOnN:
@@ -155,6 +186,10 @@ class GridPosterior:
         Whether the untruncated posterior is improper (mass at infinity).
     n_refined : int
         Graphs that entered the fine pass.
+    n_nodes : int
+        Points at which the posterior density was computed exactly.
+    resolved : bool
+        Whether refining the grid settled the tracked quantiles (see :func:`grid_posterior`).
     """
 
     population: np.ndarray
@@ -166,6 +201,8 @@ class GridPosterior:
     tail_mass: float
     improper: bool
     n_refined: int
+    n_nodes: int = 0
+    resolved: bool = True
 
     @property
     def graph_probability(self) -> np.ndarray:
@@ -182,14 +219,7 @@ class GridPosterior:
 
         Within a cell wider than one integer the mass is spread evenly.
         """
-        q = np.atleast_1d(np.asarray(q, dtype=float))
-        cumulative = np.cumsum(self.probability)
-        cumulative /= cumulative[-1]
-        cell = np.minimum(np.searchsorted(cumulative, q - 1e-15), cumulative.size - 1)
-        before = np.where(cell > 0, cumulative[cell - 1], 0.0)
-        share = np.divide(q - before, self.probability[cell], out=np.ones_like(q), where=self.probability[cell] > 0)
-        value = self.lower_edge[cell] + np.clip(share, 0.0, 1.0) * (self.upper_edge[cell] - self.lower_edge[cell])
-        return np.ceil(value - 0.5)
+        return _quantiles(np.atleast_1d(np.asarray(q, dtype=float)), self.probability, self.lower_edge, self.upper_edge)
 
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
         """Draws of ``N`` from the grid posterior (uniform within wide cells)."""
@@ -216,6 +246,95 @@ def _geometric_grid(start: int, stop: int, per_doubling: int) -> np.ndarray:
     n_points = math.ceil(per_doubling * math.log2(stop / start)) + 1
     tail = np.unique(np.round(np.geomspace(start, stop, n_points)))
     return np.unique(np.concatenate([head, tail]))
+
+
+def _quantiles(q: np.ndarray, probability: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """The smallest integer whose cumulative probability reaches each ``q``; mass is even within a cell."""
+    cumulative = np.cumsum(probability)
+    cumulative /= cumulative[-1]
+    cell = np.minimum(np.searchsorted(cumulative, q - 1e-15), cumulative.size - 1)
+    before = np.where(cell > 0, cumulative[cell - 1], 0.0)
+    share = np.divide(q - before, probability[cell], out=np.ones_like(q), where=probability[cell] > 0)
+    value = lower[cell] + np.clip(share, 0.0, 1.0) * (upper[cell] - lower[cell])
+    return np.ceil(value - 0.5)
+
+
+def _log_density(coefficients: sp.csr_matrix, stats: SubsetStatistics, prior: PriorOnN, dark: np.ndarray) -> np.ndarray:
+    """Log posterior density of each dark figure, summed over the graphs (up to a constant)."""
+    population = stats.n_observed + dark
+    terms = subset_log_terms(stats, dark)
+    common = gammaln(population + 1) - gammaln(dark + 1) + prior.log_density(population)
+    block = max(1, 4_000_000 // max(dark.size, 1))
+    parts = [
+        logsumexp(np.asarray(coefficients[start : start + block] @ terms), axis=0)
+        for start in range(0, coefficients.shape[0], block)
+    ]
+    return logsumexp(np.vstack(parts), axis=0) + common
+
+
+def _add_nodes(
+    nodes: np.ndarray,
+    density: np.ndarray,
+    new: np.ndarray,
+    coefficients: sp.csr_matrix,
+    stats: SubsetStatistics,
+    prior: PriorOnN,
+) -> tuple[np.ndarray, np.ndarray]:
+    if new.size == 0:
+        return nodes, density
+    merged = np.concatenate([nodes, new])
+    values = np.concatenate([density, _log_density(coefficients, stats, prior, new)])
+    order = np.argsort(merged, kind="stable")
+    return merged[order], values[order]
+
+
+def _interval_log_bound(nodes: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Log of an upper bound on the mass between consecutive nodes, relative to the total.
+
+    The interpolant never leaves the range of its two end values (it is monotone between nodes), so
+    the larger end value times the width bounds the mass in between.
+    """
+    width = np.diff(nodes)
+    bound = np.maximum(density[:-1], density[1:]) + np.log(width)
+    lower, upper = _cell_edges(nodes)
+    return bound - logsumexp(density + np.log(upper - lower))
+
+
+def _bisections(nodes: np.ndarray, density: np.ndarray) -> np.ndarray:
+    """Midpoints of the node intervals wider than one person that may hold mass."""
+    wide = np.diff(nodes) > 1.0
+    heavy = _interval_log_bound(nodes, density) > math.log(REFINE_MASS)
+    chosen = np.flatnonzero(wide & heavy)
+    return np.floor((nodes[chosen] + nodes[chosen + 1]) / 2.0)
+
+
+def _fill(n_observed: int, nodes: np.ndarray, density: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The output grid and the log mass of each of its cells.
+
+    Between nodes that are more than one person apart and may hold mass, points are added at most
+    ``FILL_SPACING * N`` apart (at every integer where that is closer than one), and the log density
+    there is interpolated from the nodes with a shape-preserving cubic in ``log N``, which has no
+    overshoot between nodes.
+    """
+    gaps = np.diff(nodes)
+    heavy = (gaps > 1.0) & (_interval_log_bound(nodes, density) > math.log(REFINE_MASS))
+    spacing = np.maximum(1.0, FILL_SPACING * (n_observed + nodes[:-1]))
+    inside = np.where(heavy, np.minimum(np.ceil(gaps / spacing) - 1.0, gaps - 1.0), 0.0).astype(np.int64)
+    if inside.sum() > MAX_GRID:
+        inside = np.floor(inside * (MAX_GRID / inside.sum())).astype(np.int64)
+    start = np.repeat(nodes[:-1], inside)
+    step = np.repeat(gaps / (inside + 1.0), inside)
+    rank = np.arange(inside.sum()) - np.repeat(np.cumsum(inside) - inside, inside) + 1
+    grid = np.union1d(nodes, np.round(start + rank * step))
+    if grid.size == nodes.size:
+        values = density
+    else:
+        interpolant = PchipInterpolator(np.log(n_observed + nodes), density)
+        values = interpolant(np.log(n_observed + grid))
+        exact = np.searchsorted(grid, nodes)
+        values[exact] = density
+    lower, upper = _cell_edges(grid)
+    return grid, values + np.log(upper - lower)
 
 
 @dataclass
@@ -262,6 +381,10 @@ def _evaluate(
         block_max = row_max.max()
         with np.errstate(divide="ignore"):
             column_log = block_max + np.log(np.exp(row_max[:, 0] - block_max) @ weights)
+        # Where every graph of the block underflowed at some point (far out in a tail), sum in logs instead.
+        lost = ~np.isfinite(column_log)
+        if lost.any():
+            column_log[lost] = logsumexp(joint[:, lost], axis=0)
         log_marginal = np.logaddexp(log_marginal, column_log)
     return _Pass(log_marginal, graph_log_mass, graph_mean, last_column)
 
@@ -285,6 +408,7 @@ def grid_posterior(
     tail_tolerance: float = 1e-10,
     max_points: int = 20_000,
     limit_n: float = 1e12,
+    quantiles: ArrayLike = (0.025, 0.5, 0.975),
 ) -> GridPosterior:
     """Posterior of ``N`` and of the graphs, on a grid that covers all but a negligible tail.
 
@@ -301,9 +425,15 @@ def grid_posterior(
     tail_tolerance
         Posterior mass allowed beyond the grid.
     max_points
-        Largest number of evenly spaced points over the bulk of the posterior.
+        Most nodes, the points at which the posterior density is computed
+        exactly; between them it is interpolated.
     limit_n
         The grid never grows past this ``N``.
+    quantiles
+        Quantiles of ``N`` that the refinement must settle: the grid is
+        refined until each moves by at most half a person or
+        ``QUANTILE_TOLERANCE`` of its value, or until every node interval
+        that holds mass is one person wide.
     """
     n = stats.n_observed
     log_tail = _tail_exponents(coefficients, stats) + prior.tail_exponent
@@ -334,63 +464,59 @@ def grid_posterior(
             break
         upper_dark = int(min(upper_dark * 16, limit_n - n))
 
-    # 2. Keep only graphs that can matter.
-    keep = np.flatnonzero(coarse.graph_log_mass >= coarse.graph_log_mass.max() - PRUNE_LOG_MASS)
+    # 2. Keep only graphs that can matter: a graph whose posterior is narrower than the coarse grid's spacing
+    #    is judged by the mass around its peak, found by bisection, not by the grid points beside it.
+    peaks = graph_peaks(coefficients, stats, prior, dark)
+    score = np.maximum(coarse.graph_log_mass, peaks.log_mass)
+    keep = np.flatnonzero(score >= score.max() - PRUNE_LOG_MASS)
     kept = coefficients[keep]
+    # The coarse totals may have missed such peaks: express the tail mass against the larger total.
+    tail_mass *= math.exp(min(total - logsumexp(score), 0.0))
 
-    # 3. Fine pass over the bulk found by the coarse pass, widened until its ends hold almost no mass.
-    cumulative = np.cumsum(np.exp(coarse.log_marginal - total))
-    low_cell = max(int(np.searchsorted(cumulative, 1e-12)) - 2, 0)
-    high_cell = min(int(np.searchsorted(cumulative, 1.0 - 1e-9)) + 2, dark.size - 1)
-    low, high = int(dark[low_cell]), int(dark[high_cell])
-    # Bound the work (graphs x points) of the fine pass. When the bulk has more integers than nodes, the
-    # log density summed over graphs (a smooth function of N) is interpolated from the nodes to the integers.
-    budget = int(min(max_points, max(400, 1e8 // max(keep.size, 1))))
-    for _ in range(4):
-        exact = high - low + 1 <= budget
-        if exact:
-            bulk = np.arange(low, high + 1, dtype=float)
-        else:
-            bulk = np.unique(
-                np.round(
-                    np.concatenate(
-                        [np.linspace(low, high, budget // 2), np.geomspace(max(low, 1), high, budget - budget // 2)]
-                    )
-                )
-            )
-        fine_dark = np.unique(np.concatenate([dark[dark < low], bulk, dark[dark > high]]))
-        fine = _evaluate(kept, stats, prior, fine_dark)
-        probability = np.exp(fine.log_marginal - logsumexp(fine.log_marginal))
-        outside_low = probability[fine_dark < low].sum()
-        outside_high = probability[fine_dark > high].sum()
-        grow_low = outside_low > 1e-9 and low > 0
-        grow_high = outside_high > 1e-7 and high < dark[-1]
-        if not (grow_low or grow_high):
-            break
-        if grow_low:
-            low = int(dark[max(int(np.searchsorted(dark, low)) - 4, 0)])
-        if grow_high:
-            high = int(dark[min(int(np.searchsorted(dark, high)) + 4, dark.size - 1)])
-
-    grid_dark = fine_dark
-    if not exact:
-        lower, upper = _cell_edges(fine_dark)
-        log_density = CubicSpline(fine_dark, fine.log_marginal - np.log(upper - lower))
-        step = max(1, math.ceil((high - low + 1) / MAX_GRID))
-        grid_dark = np.unique(np.concatenate([dark[dark < low], np.arange(low, high + 1, step), dark[dark > high]]))
-        lower, upper = _cell_edges(grid_dark)
-        log_mass = log_density(grid_dark) + np.log(upper - lower)
+    # 3. Nodes where the density is exact: the coarse grid (pruned graphs weigh < exp(-50) of the rest)
+    #    and every integer near the observed count, refined by bisection where the posterior has mass.
+    coarse_lower, coarse_upper = _cell_edges(dark)
+    nodes = dark
+    node_density = coarse.log_marginal - np.log(coarse_upper - coarse_lower)
+    head = np.arange(0, min(INTEGER_HEAD, dark[-1]) + 1, dtype=float)
+    located = peaks.location[keep]
+    located = np.round(located[np.isfinite(located)])
+    nodes, node_density = _add_nodes(
+        nodes, node_density, np.setdiff1d(np.union1d(head, located), nodes), kept, stats, prior
+    )
+    targets = np.asarray(quantiles, dtype=float)
+    previous: np.ndarray | None = None
+    resolved = False
+    while True:
+        grid_dark, log_mass = _fill(n, nodes, node_density)
         probability = np.exp(log_mass - logsumexp(log_mass))
+        lower, upper = _cell_edges(grid_dark)
+        found = _quantiles(targets, probability, lower, upper)
+        settled = previous is not None and np.all(
+            np.abs(found - previous) <= np.maximum(0.5, QUANTILE_TOLERANCE * (n + found))
+        )
+        if settled:
+            resolved = True
+            break
+        previous = found
+        wanted = _bisections(nodes, node_density)
+        if wanted.size == 0:
+            # Every node interval that holds mass is one integer wide: the grid is the exact posterior.
+            resolved = True
+            break
+        if nodes.size + wanted.size > max_points:
+            break
+        nodes, node_density = _add_nodes(nodes, node_density, wanted, kept, stats, prior)
 
-    graph_log_mass = coarse.graph_log_mass - total
+    # Graph probabilities and means from the final nodes, each standing for the cell around it.
+    fine = _evaluate(kept, stats, prior, nodes)
+    # Graphs kept in the fine pass get its (more accurate) mass; the others keep their coarse mass, which
+    # is on the same scale (both sum density times width).
+    graph_log_mass = coarse.graph_log_mass.copy()
+    graph_log_mass[keep] = fine.graph_log_mass
+    graph_log_mass -= logsumexp(graph_log_mass)
     graph_mean = coarse.graph_mean.copy()
-    fine_total = logsumexp(fine.log_marginal)
-    # Graphs kept in the fine pass get its (more accurate) mass; the others keep their coarse mass,
-    # rescaled so the two passes share one normalisation.
-    scale = logsumexp(coarse.graph_log_mass[keep]) - total
-    graph_log_mass[keep] = fine.graph_log_mass - fine_total + scale
     graph_mean[keep] = fine.graph_mean
-    lower, upper = _cell_edges(grid_dark)
     return GridPosterior(
         population=n + grid_dark,
         lower_edge=n + lower,
@@ -401,4 +527,6 @@ def grid_posterior(
         tail_mass=tail_mass,
         improper=improper,
         n_refined=int(keep.size),
+        n_nodes=int(nodes.size),
+        resolved=resolved,
     )
