@@ -82,3 +82,29 @@ def test_interval_plots(ax):
     assert mse.plot_comparison(_intervals(["independence", "Mt", "dga"], "method"), ax=ax) is ax
     with pytest.raises(mse.DataError):
         mse.plot_sensitivity(pd.DataFrame({"x": [1]}), ax=ax)
+
+
+def test_plot_posterior_shades_separated_modes(ax):
+    rng = np.random.default_rng(2)
+    draws = np.concatenate([rng.normal(48_000, 3_000, 3_000), rng.normal(150_000, 15_000, 2_000)])
+    result = mse.Estimate(
+        estimate=float(np.median(draws)),
+        lower=42_000.0,
+        upper=175_000.0,
+        level=0.95,
+        observed=8_234,
+        method="x",
+        draws=draws,
+    )
+    mse.plot_posterior(result, ax=ax)
+    labels = [text.get_text() for text in ax.get_legend().get_texts() if text.get_text().startswith("mode")]
+    assert len(labels) == 2
+    assert labels[0].startswith("mode near 4") and "(60 %)" in labels[0]
+    assert labels[1].startswith("mode near 1") and "(40 %)" in labels[1]
+
+
+def test_plot_posterior_leaves_a_single_mode_alone(ax):
+    draws = np.random.default_rng(1).normal(1000, 50, 2000)
+    result = mse.Estimate(estimate=1000.0, lower=900.0, upper=1100.0, level=0.95, observed=600, method="x", draws=draws)
+    mse.plot_posterior(result, ax=ax)
+    assert ax.get_legend() is None

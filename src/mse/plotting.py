@@ -127,7 +127,32 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
 
 
 def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) -> Axes:
-    """Histogram of the posterior or bootstrap draws of N, with the estimate and interval."""
+    """Histogram of the posterior or bootstrap draws of N, with the estimate, interval and modes.
+
+    When the posterior has separated modes (``result.details["modes"]``, or
+    found in the draws by :func:`mse.bayes.modes.find_modes`), each mode's
+    region is shaded and labelled with its location and share of the mass,
+    so that a median falling between modes is seen for what it is.
+
+    Parameters
+    ----------
+    result
+        A result with ``draws``.
+    bins
+        Number of histogram bins.
+    ax
+        Axes to draw on; the current Axes by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="dga", random_seed=1)
+    >>> ax = mse.plot_posterior(res)
+    """
     ax = _axes(ax)
     if result.draws is None or len(result.draws) == 0:
         raise ModelError(f"the {result.method!r} result holds no draws to plot; use a Bayesian or bootstrap method.")
@@ -135,6 +160,21 @@ def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) 
     draws = draws[np.isfinite(draws)]
     ax.hist(draws, bins=bins, color="0.75", density=True)
     _mark_interval(ax, result)
+    from mse.bayes.modes import posterior_modes
+
+    modes = posterior_modes(result)
+    if len(modes) > 1:
+        for k, (location, lower, upper, share) in enumerate(
+            modes[["N", "lower", "upper", "share"]].to_numpy(dtype=float)
+        ):
+            ax.axvspan(
+                max(lower, draws.min()),
+                min(upper, draws.max()),
+                color=f"C{k % 10}",
+                alpha=0.15,
+                label=f"mode near {location:,.0f} ({100 * share:.0f} %)",
+            )
+        ax.legend(loc="upper right", fontsize="small")
     ax.set_xlabel("N")
     ax.set_ylabel("density")
     ax.set_title(f"{result.method}: N = {result.estimate:,.0f}" if math.isfinite(result.estimate) else result.method)

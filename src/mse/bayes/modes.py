@@ -27,12 +27,16 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["MODE_COLUMNS", "Mode", "describe_modes", "find_modes", "modes_frame"]
+if TYPE_CHECKING:
+    from mse.results import Estimate
+
+__all__ = ["MODE_COLUMNS", "Mode", "describe_modes", "find_modes", "modes_frame", "posterior_modes"]
 
 #: Columns of :func:`modes_frame`.
 MODE_COLUMNS = ["N", "lower", "upper", "share"]
@@ -48,7 +52,8 @@ class Mode:
     Attributes
     ----------
     location : float
-        ``N`` at the peak of the smoothed density.
+        ``N`` at the peak of the smoothed density of ``log N`` (for a
+        log-normal posterior, its median).
     lower, upper : float
         The region attributed to the mode (from valley to valley).
     share : float
@@ -122,9 +127,8 @@ def find_modes(
     order = np.argsort(log_values, kind="stable")
     cumulative = np.cumsum(mass[order])
     low, high = log_values[order][np.searchsorted(cumulative, [5e-5, 1.0 - 5e-5]).clip(0, order.size - 1)]
-    single = (Mode(float(np.exp(np.sum(mass * log_values))), float(points.min()), float(points.max()), 1.0),)
     if not high > low:
-        return single
+        return (Mode(float(points[order][0]), float(points.min()), float(points.max()), 1.0),)
     bandwidth = _bandwidth(log_values, mass)
     width = (high - low) / _BINS
     # Pad by four bandwidths so the kernel's tails fit on the grid.
@@ -156,7 +160,10 @@ def find_modes(
         bounds = [-np.inf, *(centres[v] for v in valleys), np.inf]
         shares = [float(mass[(log_values > lo) & (log_values <= hi)].sum()) for lo, hi in itertools.pairwise(bounds)]
         smallest = int(np.argmin(shares))
-        if len(peaks) == 1 or shares[smallest] >= min_share:
+        if len(peaks) == 1:
+            shares = [1.0]
+            break
+        if shares[smallest] >= min_share:
             break
         # Drop its peak: the valley between its neighbours is then the deeper of its two valleys, so its
         # mass joins the neighbour across the shallower one.
@@ -186,3 +193,34 @@ def describe_modes(method: str, modes: tuple[Mode, ...], of: str = "posterior ma
         "summarise a mixture of them and may fall where little mass lies; report the modes as well "
         "(details['modes'], mse.plot_posterior), and look at which models or classes carry each one."
     )
+
+
+def posterior_modes(result: Estimate) -> pd.DataFrame:
+    """The separated modes of a result's posterior (or bootstrap distribution) of ``N``.
+
+    Parameters
+    ----------
+    result : Estimate
+        A result whose fit reported its modes (``details["modes"]``, as
+        ``dga`` and ``lcmcr`` do) or that holds ``draws``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mode: ``N`` at its peak, the ``lower`` and ``upper`` ends
+        of its region, and its ``share`` of the mass; empty when the result
+        has neither modes nor draws.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="dga", random_seed=1)
+    >>> len(mse.diagnostics.posterior_modes(res))
+    1
+    """
+    reported = (result.details or {}).get("modes")
+    if isinstance(reported, pd.DataFrame):
+        return reported
+    if result.draws is None:
+        return modes_frame(())
+    return modes_frame(find_modes(result.draws))

@@ -1,5 +1,6 @@
 """Diagnostics: known-truth checks, sensitivity to lists and model space, fit and overlaps."""
 
+from mse.bayes.modes import find_modes, posterior_modes
 from mse.diagnostics.consistency import internal_consistency, list_as_population, trajectory
 from mse.diagnostics.fit import goodness_of_fit
 from mse.diagnostics.mcmc import mcmc_diagnostics, plot_rank, plot_trace
@@ -8,6 +9,7 @@ from mse.diagnostics.sensitivity import sensitivity
 
 __all__ = [
     "OverlapReport",
+    "find_modes",
     "goodness_of_fit",
     "internal_consistency",
     "list_as_population",
@@ -15,6 +17,7 @@ __all__ = [
     "overlap_diagnostics",
     "plot_rank",
     "plot_trace",
+    "posterior_modes",
     "sensitivity",
     "trajectory",
 ]
