@@ -324,3 +324,37 @@ def test_a_run_that_has_not_converged_is_not_ok():
     assert result.lower <= result.estimate <= result.upper  # the numbers are there to look at
     with pytest.raises(mse.EstimabilityError, match="not converged"), pytest.warns(mse.ConvergenceWarning):
         mse.estimate(data, method="lcmcr", n_chains=2, n_draws=30, n_burnin=10, random_seed=1, strict=True)
+
+
+def test_draws_in_separated_modes_are_reported(monkeypatch):
+    # Twelve chains near 48,000 and four near 150,000 (the two answers seen on netherlands_5): the result must
+    # name both modes, their shares of the draws and how many chains visited each, not just a median between.
+    from mse.bayes.latent_class import estimator
+    from mse.bayes.latent_class.gibbs import LatentClassDraws
+
+    rng = np.random.default_rng(1)
+    centres = np.r_[np.full(12, 48_000.0), np.full(4, 150_000.0)]
+    N = np.round(centres[:, None] * rng.lognormal(0.0, 0.08, (16, 500))).astype(np.int64)
+    fake = LatentClassDraws(
+        N=N,
+        n0=N - 8_234,
+        p0=1 - 8_234 / N,
+        alpha=np.ones_like(N, dtype=float),
+        n_classes=np.full_like(N, 3),
+        acceptance=0.8,
+        step_scale=1.0,
+        seconds=1.0,
+        stop_reason="converged",
+    )
+    monkeypatch.setattr(estimator, "_run", lambda data, settings, random_seed: fake)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        result = mse.estimate(mse.load_dataset("netherlands_5"), method="lcmcr", random_seed=1)
+    (message,) = [str(w.message) for w in record if issubclass(w.category, mse.MultimodalityWarning)]
+    assert "75 % of the draws" in message and "25 % of the draws" in message
+    assert "12 of 16 chains" in message and "4 of 16 chains" in message
+    modes = result.details["modes"]
+    assert modes["share"].to_list() == pytest.approx([0.75, 0.25])
+    assert modes["N"].iloc[0] == pytest.approx(48_000, rel=0.05)
+    assert modes["N"].iloc[1] == pytest.approx(150_000, rel=0.05)
+    assert any("separated modes" in text for text in result.warnings)

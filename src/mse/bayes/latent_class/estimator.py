@@ -19,8 +19,9 @@ import numpy as np
 
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
+from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
-from mse.errors import ConvergenceWarning, DataError, ModelError
+from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
 from mse.results import Estimate
 
 __all__ = ["DEFAULTS", "ESS_THRESHOLD", "RHAT_THRESHOLD", "lcmcr"]
@@ -189,6 +190,17 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
     )
 
 
+def _modes_message(modes: tuple[Mode, ...], chains: np.ndarray) -> str:
+    """The modes, their share of the draws, and how many chains spent time in each."""
+    edges = [mode.upper for mode in modes[:-1]]
+    visits = [int(np.sum(np.mean(np.digitize(chains, edges) == k, axis=1) >= 0.1)) for k in range(len(modes))]
+    chains_text = ", ".join(
+        f"{count} of {chains.shape[0]} chains spent at least 10 % of their draws near {mode.location:,.0f}"
+        for mode, count in zip(modes, visits, strict=True)
+    )
+    return f"{describe_modes('lcmcr', modes, of='draws')} By chain: {chains_text}."
+
+
 def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
     """ArviZ ``InferenceData`` with ``N``, ``n0``, ``p0``, ``alpha`` and ``n_classes`` by chain and draw."""
     import arviz as az
@@ -299,7 +311,8 @@ def lcmcr(
         equal-tailed interval; ``draws`` the pooled draws of ``N``; ``idata`` an
         ArviZ ``InferenceData`` with ``N``, ``n0``, ``p0``, ``alpha`` and
         ``n_classes``; ``details`` holds ``rhat``, ``ess`` (bulk), ``ess_tail``,
-        ``mean``, ``sd`` and the sampler settings.
+        ``mean``, ``sd``, ``modes`` (one row per separated mode of ``N``:
+        ``N``, ``lower``, ``upper``, ``share``) and the sampler settings.
 
     Raises
     ------
@@ -316,6 +329,11 @@ def lcmcr(
         below 400, which an adaptive run reaches only when its budget ran out;
         the message says which option to raise and by how much. The message is
         also kept in ``Estimate.warnings``.
+    MultimodalityWarning
+        When the draws of ``N`` fall in separated modes (for this model,
+        typically solutions with different numbers of occupied classes); the
+        message names each mode, its share of the draws and how many chains
+        visited it, and ``details["modes"]`` holds them as a table.
 
     References
     ----------
@@ -373,6 +391,12 @@ def lcmcr(
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
         messages.append(message)
 
+    modes = find_modes(pooled)
+    if len(modes) > 1:
+        message = _modes_message(modes, draws.N)
+        warnings.warn(message, MultimodalityWarning, stacklevel=2)
+        messages.append(message)
+
     return Estimate(
         estimate=float(median),
         lower=float(lower),
@@ -398,6 +422,7 @@ def lcmcr(
             "acceptance": draws.acceptance,
             "sampling_seconds": draws.seconds,
             "stop_reason": draws.stop_reason,
+            "modes": modes_frame(modes),
             **{k: v for k, v in settings.items() if k != "n_draws"},
             "n_draws": draws.N.shape[1],
         },
