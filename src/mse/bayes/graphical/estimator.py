@@ -20,7 +20,7 @@ import pandas as pd
 
 from mse.bayes.graphical.graphs import MAX_LISTS, DecomposableGraphs, decomposable_graphs
 from mse.bayes.graphical.marginal import subset_statistics
-from mse.bayes.graphical.posterior import GridPosterior, grid_posterior, make_prior
+from mse.bayes.graphical.posterior import MAX_TAIL_MASS, GridPosterior, grid_posterior, make_prior
 from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
@@ -277,7 +277,7 @@ def dga(
             ),
             details=details,
         )
-    if posterior.tail_mass > 1e-6:
+    if posterior.tail_mass > MAX_TAIL_MASS:
         return Estimate.failed(
             method="dga",
             observed=data.n_observed,

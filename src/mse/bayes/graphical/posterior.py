@@ -62,7 +62,7 @@ from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
 from mse.bayes.graphical.peaks import graph_peaks
 from mse.errors import ModelError
 
-__all__ = ["PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_prior"]
+__all__ = ["MAX_TAIL_MASS", "PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_prior"]
 
 #: Accepted names of the prior on N (aliases map to the first).
 PRIOR_NAMES = {"1/N": "1/N", "inverse": "1/N", "uniform": "uniform", "negative_binomial": "negative_binomial"}
@@ -80,6 +80,9 @@ QUANTILE_TOLERANCE = 1e-4
 #: filled with interpolated points at most ``FILL_SPACING * N`` apart.
 REFINE_MASS = 1e-8
 FILL_SPACING = 1e-5
+
+#: A posterior with more mass than this beyond its grid is too heavy-tailed to summarise.
+MAX_TAIL_MASS = 1e-6
 
 #: Graphs this far (in log units) below the most probable one are left out of the fine pass.
 PRUNE_LOG_MASS = 50.0

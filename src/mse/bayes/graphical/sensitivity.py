@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse.bayes.graphical.posterior import MAX_TAIL_MASS
 from mse.data.capture import CaptureData
 
 __all__ = ["plot_prior_sensitivity", "prior_sensitivity"]
@@ -92,7 +93,7 @@ def prior_sensitivity(
     for delta in values:
         row: dict[str, Any] = {"delta": delta}
         posterior, graphs, _ = fit_dga(data, delta=delta, prior=prior, prior_params=prior_params, max_n=max_n)
-        if posterior.improper or posterior.tail_mass > 1e-6:
+        if posterior.improper or posterior.tail_mass > MAX_TAIL_MASS:
             reason = "improper posterior" if posterior.improper else f"tail mass {posterior.tail_mass:.2g} beyond grid"
             row.update(
                 estimate=math.nan,
