@@ -195,3 +195,13 @@ def test_too_few_nodes_is_not_ok() -> None:
         result = dga(data, max_points=8)
     assert not result.ok
     assert "max_points" in result.status
+
+
+@pytest.mark.parametrize("upper_dark", [0, 1, 70, 500, 5_000])
+def test_prior_truncated_just_above_the_observed_count(upper_dark: int) -> None:
+    # A grid of one point (max_n = n) up to a few thousand: the same sum on both sides.
+    data = mse.load_dataset("kosovo")
+    exact, _, _ = direct_sum(data, upper_dark)
+    result = dga(data, max_n=data.n_observed + upper_dark, random_seed=1)
+    assert result.ok
+    np.testing.assert_array_equal(_triple(result), exact)

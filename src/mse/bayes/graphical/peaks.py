@@ -99,6 +99,10 @@ def graph_peaks(
         The coarse grid of dark figures, increasing.
     """
     n_graphs = coefficients.shape[0]
+    location = np.full(n_graphs, np.nan)
+    log_mass = np.full(n_graphs, -np.inf)
+    if dark.size < 2:
+        return GraphPeaks(location, log_mass)
     common_log_density, common_slope = _common_terms(stats.n_observed, prior)
     slope_table = _slope_terms(stats, dark)
     common = common_slope(dark)
@@ -111,8 +115,6 @@ def graph_peaks(
         turns = (slope[:, :-1] > 0) & (slope[:, 1:] <= 0)
         has_turn = turns.any(axis=1)
         lower[start:stop] = np.where(has_turn, np.argmax(turns, axis=1), -1)
-    location = np.full(n_graphs, np.nan)
-    log_mass = np.full(n_graphs, -np.inf)
     active = np.flatnonzero(lower >= 0)
     if active.size == 0:
         return GraphPeaks(location, log_mass)
