@@ -1,8 +1,8 @@
 """Effective samples of N per second for the default ``method="lcmcr"`` fit, over many seeds.
 
 Times the whole default fit (``mse.estimate(data, method="lcmcr")``: warm-up,
-adaptive sampling until R-hat of N <= 1.01 and bulk ESS >= 400 or the 60 s
-budget, InferenceData and convergence checks) by wall-clock and CPU time, and
+adaptive sampling until R-hat of N <= 1.01 and bulk ESS >= 400 or max_draws
+draws per chain, InferenceData and convergence checks) by wall-clock and CPU time, and
 reports per data set how many seeds converged, the spread of wall time and of
 bulk ESS of N per wall-clock second, and the posterior median and 95 %
 interval. ArviZ is imported and the sampler compiled (or loaded from numba's

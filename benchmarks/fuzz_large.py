@@ -77,7 +77,7 @@ PLAN: dict[str, tuple[int, int, float]] = {
 }
 #: Extra time before a worker that does not answer is killed.
 GRACE = 30.0
-KINDS = ("ok", "status", "error", "other", "violation", "timeout")
+KINDS = ("ok", "status", "error", "other", "violation", "foreign_warning", "timeout")
 
 
 def table_spec(index: int) -> tuple[str, int, int]:
@@ -207,11 +207,12 @@ def report(results: list[tuple[str, int, Outcome]], *, n_tables: int, seconds: f
         "Cheap entry points see every table; the others every `stride`-th table up to `max lists` "
         "(searches and samplers take seconds per call there), with the small budgets of "
         "`mse.testing.SMALL_BUDGETS`. ok / status / MSEError keep the contract; other exception, "
-        'violation (an "ok" result with non-finite or inconsistent numbers) and timeout do not.',
+        'violation (an "ok" result with non-finite or inconsistent numbers), foreign warning (a warning that '
+        "is not an MSEWarning reached the caller) and timeout do not.",
         "",
         "| entry point | stride | max lists | calls | ok | non-ok status | MSEError | other exception | violation "
-        "| timeout | mean s/call |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| foreign warning | timeout | mean s/call |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for target, (stride, max_lists, _limit) in PLAN.items():
         c = counts.get(target, Counter())

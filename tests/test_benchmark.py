@@ -126,6 +126,68 @@ def test_summary_counts_coverage_only_over_finite_intervals():
     assert row["failure_rate"] == 0.25
 
 
+class _Clock:
+    """A stand-in for ``time`` in the sampler modules: every reading is ``tick`` seconds after the last."""
+
+    def __init__(self, tick: float) -> None:
+        self.now, self.tick = 0.0, tick
+
+    def perf_counter(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+class _NoClock:
+    def perf_counter(self) -> float:
+        raise AssertionError("a fit read the clock to decide when to stop")
+
+
+#: A small latent-class fit, adaptive (no n_draws), bounded by draws.
+_SMALL_LCMCR = {"K": 3, "n_chains": 2, "n_temperatures": 1, "n_burnin": 20, "max_draws": 200, "n_threads": 1}
+_THREE_LISTS = Scenario(600, [0.3, 0.4, 0.35], name="three")
+
+
+def test_default_fits_in_a_study_have_no_time_limit(monkeypatch):
+    # With the options of the study (no max_seconds), the sampler's decisions never read the clock: the
+    # rows are the same on any machine. The runner's own clock only times the fits.
+    from mse.bayes.latent_class import adaptive
+
+    monkeypatch.setattr(adaptive, "time", _NoClock())
+    study = run(
+        _THREE_LISTS,
+        [("lcmcr", "lcmcr", _SMALL_LCMCR)],
+        n_replicates=2,
+        random_seed=3,
+        executor=SerialExecutor(),
+        progress=False,
+    )
+    assert not study.results["status"].str.startswith("error").any(), study.results["status"].tolist()
+    assert (study.summary()["n_cut_short"] == 0).all()
+
+
+def test_a_fit_cut_short_by_its_time_budget_is_recorded_per_replicate(monkeypatch):
+    # A time budget in the method's options applies per fit; on this fake clock (a second per reading) a
+    # budget of 5 s ends every fit in warm-up, and each row says so.
+    from mse.bayes.latent_class import adaptive, hmc
+
+    clock = _Clock(1.0)
+    monkeypatch.setattr(adaptive, "time", clock)
+    monkeypatch.setattr(hmc, "time", clock)
+    study = run(
+        _THREE_LISTS,
+        {"lcmcr": ("lcmcr", {**_SMALL_LCMCR, "max_seconds": 5}), "chapman": "chapman"},
+        n_replicates=3,
+        random_seed=3,
+        executor=SerialExecutor(),
+        progress=False,
+    )
+    rows = study.results[study.results["method"] == "lcmcr"]
+    assert len(rows) == 3 and rows["status"].str.startswith("cut short by the time budget max_seconds=5").all()
+    summary = study.summary().set_index("method")
+    assert summary.loc["lcmcr", "n_cut_short"] == 3 and summary.loc["lcmcr", "failure_rate"] == 1.0
+    assert summary.loc["chapman", "n_cut_short"] == 0
+
+
 # ---------------------------------------------------------------------------- reproducibility across executors
 def test_same_numbers_with_any_chunk_size_and_a_process_pool(serial_study):
     small = run(SCENARIOS, METHOD_SET, 40, 2026, SerialExecutor(), chunk_size=1, progress=False)

@@ -3,6 +3,8 @@ samplers against each other, and the PyMC formulation."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import warnings
 
 import numpy as np
@@ -54,7 +56,7 @@ def test_kosovo_matches_lcmcr(reference):
     assert abs(res.lower - r_lower) < 450
     assert abs(res.upper - r_upper) < 900
     assert res.details["rhat"] < 1.05
-    assert res.details["stop_reason"] in ("converged", "max_seconds")
+    assert res.details["stop_reason"] == "converged"
 
 
 def test_simulation_with_known_classes_covers_truth():
@@ -308,12 +310,163 @@ def test_pymc_formulation_agrees_with_gibbs():
     np.testing.assert_allclose(np.quantile(n_pymc, [0.25, 0.75]), np.quantile(gibbs.N, [0.25, 0.75]), rtol=0.08)
 
 
-def test_a_budget_spent_in_warm_up_warns_instead_of_failing():
+class _Clock:
+    """A stand-in for ``time``: each call of ``perf_counter`` advances by ``tick`` seconds (a slow machine)."""
+
+    def __init__(self, tick: float) -> None:
+        self.tick = tick
+        self.now = 0.0
+        self.calls = 0
+
+    def perf_counter(self) -> float:
+        self.calls += 1
+        self.now += self.tick
+        return self.now
+
+
+class _NoClock:
+    """A stand-in for ``time`` that fails the test when a decision reads the clock."""
+
+    def perf_counter(self) -> float:
+        raise AssertionError("the run read the clock to decide when to stop")
+
+
+def _slow_machine(monkeypatch: pytest.MonkeyPatch, clock: object) -> None:
+    from mse.bayes.latent_class import adaptive, gibbs, hmc
+
+    for module in (adaptive, gibbs, hmc):
+        monkeypatch.setattr(module, "time", clock)
+
+
+def test_defaults_are_set_in_draws_not_seconds():
+    from mse.bayes.latent_class.adaptive import RunBudget
+    from mse.bayes.latent_class.estimator import DEFAULTS, SAMPLER_DEFAULTS, lcmcr
+
+    assert DEFAULTS["max_seconds"] is None and RunBudget().max_seconds is None
+    for function in (sample_latent_class, sample_latent_class_hmc):
+        assert inspect.signature(function).parameters["max_seconds"].default is None
+    # The documented budgets of draws are the ones in the code.
+    doc = " ".join(lcmcr.__doc__.split())
+    assert f"({SAMPLER_DEFAULTS['hmc']['max_draws']:,} for HMC, {SAMPLER_DEFAULTS['gibbs']['max_draws']:,} for Gibbs)" in doc
+
+
+def _same_draws_on_a_slow_machine(monkeypatch: pytest.MonkeyPatch, **options: object) -> None:
+    # An adaptive run: warm-up, then blocks of draws until R-hat and ESS of N reach their targets. On a
+    # machine a million times slower (every reading of the clock a thousand seconds later) it must stop at
+    # the same check with the same draws, and the decisions must not read the clock at all.
+    data = mse.load_dataset("kosovo")
+    fast = mse.estimate(data, method="lcmcr", random_seed=1, **options)
+    from mse.bayes.latent_class import adaptive, gibbs, hmc
+
+    monkeypatch.setattr(hmc, "time", _Clock(1000.0))
+    monkeypatch.setattr(gibbs, "time", _Clock(1000.0))
+    monkeypatch.setattr(adaptive, "time", _NoClock())
+    slow = mse.estimate(data, method="lcmcr", random_seed=1, **options)
+    assert fast.ok and slow.ok and slow.details["stop_reason"] == "converged"
+    np.testing.assert_array_equal(fast.draws, slow.draws)
+    assert slow.details["n_draws"] == fast.details["n_draws"]
+    assert slow.details["sampling_seconds"] >= 1000  # the slow clock was in use for the report
+
+
+def test_adaptive_run_gives_the_same_draws_on_a_slow_machine(monkeypatch):
+    # The default run length (n_draws, max_draws, max_seconds, n_burnin) on a smaller sampler, which
+    # converges after four checks (500 draws per chain).
+    _same_draws_on_a_slow_machine(monkeypatch, n_chains=4, n_temperatures=2, K=5)
+
+
+@pytest.mark.slow  # two default fits of kosovo: 5-25 s on a shared 2-core machine
+def test_default_run_gives_the_same_draws_on_a_slow_machine(monkeypatch):
+    _same_draws_on_a_slow_machine(monkeypatch)
+
+
+def test_gibbs_default_run_does_not_read_the_clock(monkeypatch):
+    data = mse.load_dataset("kosovo")
+    options = {"sampler": "gibbs", "n_chains": 3, "n_burnin": 50, "max_draws": 300}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mse.ConvergenceWarning)
+        fast = mse.estimate(data, method="lcmcr", random_seed=2, **options)
+        _slow_machine(monkeypatch, _NoClock())
+        monkeypatch.setattr("mse.bayes.latent_class.gibbs.time", _Clock(1000.0))
+        slow = mse.estimate(data, method="lcmcr", random_seed=2, **options)
+    np.testing.assert_array_equal(fast.draws, slow.draws)
+    assert slow.details["stop_reason"] == fast.details["stop_reason"]
+
+
+def test_a_time_budget_spent_in_warm_up_says_so(monkeypatch):
     # Regression: a budget that runs out during warm-up leaves one draw per chain, whose ESS is NaN; the
-    # advice in the warning must still be computed.
-    with pytest.warns(mse.ConvergenceWarning, match=r"max_seconds=\d+"):
-        result = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, max_seconds=0.01)
-    assert result.status.startswith("not converged") and result.details["n_draws"] == 1
+    # advice in the warning must still be computed, and the result must say that the clock cut it short.
+    # Each reading of the fake clock is one second later, so a budget of 5 s ends warm-up after a few iterations.
+    _slow_machine(monkeypatch, _Clock(1.0))
+    with pytest.warns(mse.ConvergenceWarning, match=r"max_seconds=5 cut the run short during warm-up"):
+        result = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, max_seconds=5)
+    assert not result.ok and "max_seconds" in result.status and "not converged" in result.status
+    assert result.details["stop_reason"] == "max_seconds" and result.details["n_draws"] == 1
+    assert result.details["warmup_iterations"] < result.details["n_burnin"]
+    assert any("Rerun without max_seconds" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize("sampler", ["hmc", "gibbs"])
+def test_a_time_budget_spent_while_drawing_says_so(monkeypatch, sampler):
+    # A thousandth of a second per reading of the clock (one reading per warm-up iteration and per draw):
+    # warm-up ends (Gibbs burn-in never reads the clock), then the budget of 0.15 s runs out while drawing,
+    # before the first convergence check at 200 draws.
+    _slow_machine(monkeypatch, _Clock(0.001))
+    options = {"n_chains": 3, "n_burnin": 100, "max_seconds": 0.15, "sampler": sampler}
+    with pytest.warns(mse.ConvergenceWarning, match="max_seconds=0.15") as caught:
+        result = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, **options)
+    assert result.details["stop_reason"] == "max_seconds"
+    assert result.status.startswith("cut short by the time budget max_seconds=0.15")
+    assert result.details["warmup_iterations"] == 100 and 1 <= result.details["n_draws"] < 200
+    assert all(issubclass(w.category, mse.MSEWarning) for w in caught)
+
+
+def test_a_converged_run_cut_short_by_the_clock_is_not_ok(monkeypatch):
+    # Where a time budget stops a run depends on the machine, so even a run that looks converged there is
+    # not a reproducible result.
+    from mse.bayes.latent_class import estimator
+
+    real_run = estimator._run
+
+    def run_cut_short(data, settings, random_seed):
+        # The first 500 draws of this sampler converge (see the slow-machine test above).
+        draws = real_run(data, {**settings, "n_draws": 500}, random_seed)
+        return dataclasses.replace(draws, stop_reason="max_seconds")
+
+    monkeypatch.setattr(estimator, "_run", run_cut_short)
+    options = {"n_chains": 4, "n_temperatures": 2, "K": 5, "max_seconds": 30}
+    with pytest.warns(mse.ConvergenceWarning, match="not reproducible"):
+        result = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1, **options)
+    assert result.details["rhat"] <= 1.01 and result.details["ess"] >= 400
+    assert not result.ok and "max_seconds=30" in result.status
+    assert result.details["stop_reason"] == "max_seconds"
+
+
+def test_the_block_that_the_clock_cuts_short_ends_the_run():
+    # run_chains on independent draws that converge at the first check: when the clock passes the deadline
+    # in the middle of the first block, the run stops there, as cut short, not as converged.
+    from mse.bayes.latent_class import adaptive
+
+    rng = np.random.default_rng(0)
+    state = {"n0": rng.poisson(100, 4)}
+
+    def advance():
+        state["n0"] = rng.poisson(100, 4)
+
+    def record():
+        return state["n0"], np.full(4, 0.5), np.ones(4), np.ones(4, dtype=int)
+
+    clock = _Clock(1.0)
+    original = adaptive.time
+    adaptive.time = clock
+    try:
+        budget = adaptive.RunBudget(max_seconds=150.0, target_ess=100.0)
+        cut = adaptive.run_chains(advance, record, 10, budget, thin=1, started=0.0)
+        unlimited = adaptive.run_chains(advance, record, 10, adaptive.RunBudget(target_ess=100.0), 1, 0.0)
+    finally:
+        adaptive.time = original
+    # The clock reads 1, 2, ... after each draw; it passes the deadline of 150 s at the 151st draw.
+    assert cut.stop_reason == "max_seconds" and cut.n0.shape == (4, 151)
+    assert unlimited.stop_reason == "converged" and unlimited.n0.shape == (4, 200)
 
 
 def test_a_run_that_has_not_converged_is_not_ok():

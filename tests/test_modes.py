@@ -105,3 +105,11 @@ def test_dga_unimodal_posterior_gives_no_warning() -> None:
         warnings.simplefilter("error", mse.MultimodalityWarning)
         result = mse.estimate(mse.load_dataset("kosovo"), method="dga", random_seed=1)
     assert len(result.details["modes"]) == 1
+
+
+def test_smoothing_follows_the_effective_sample_size() -> None:
+    # Two close modes are resolved by 40,000 independent draws, but draws worth only 20 independent ones
+    # (a slowly mixing chain) cannot separate them, and must not claim to.
+    draws = _mixture(np.random.default_rng(7), [10_000, 13_000], [0.05, 0.05], [20_000, 20_000])
+    assert len(find_modes(draws)) == 2
+    assert len(find_modes(draws, n_effective=20)) == 1

@@ -316,7 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-order", dest="max_order", type=int, help="highest interaction order searched (aic, bic)")
     run.add_argument("--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)")
     run.add_argument("--n-boot", dest="n_boot", type=int, help="bootstrap replicates (bootstrap intervals)")
-    run.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra estimator option (repeatable)")
+    run.add_argument(
+        "--option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="extra estimator option, value in JSON (repeatable), e.g. max_draws=200000 for lcmcr; runs are "
+        "set in draws by default, and a time budget (max_seconds=600) is used only if given",
+    )
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.add_argument("--suppress-below", dest="suppress_below", type=int, help="show observed counts below this as <k")
     run.add_argument("--round-to", dest="round_to", type=int, help="round numbers of people for publication")

@@ -10,10 +10,12 @@ the contract every method of :func:`mse.estimate` keeps:
 * it returns an :class:`~mse.Estimate` whose status is ``"ok"`` and whose
   numbers are finite and consistent (``observed <= lower <= estimate <= upper``),
 * or it returns a status other than ``"ok"`` that says why,
-* or it raises an :class:`~mse.MSEError` whose message says what to do.
+* or it raises an :class:`~mse.MSEError` whose message says what to do;
 
-Anything else (another exception type, ``nan`` or ``inf`` reported as
-``"ok"``, a call that does not return) is a bug.
+and in every case only the library's own warnings (:class:`~mse.MSEWarning`
+and its subclasses) reach the caller. Anything else (another exception type,
+``nan`` or ``inf`` reported as ``"ok"``, a call that does not return, a raw
+NumPy, PyMC, PyTensor or ArviZ warning) is a bug.
 
 :func:`awkward_table` builds one table from a kind, a number of lists and a
 seed, so a failing table can be rebuilt exactly from those three values.
@@ -48,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from mse.data.capture import CaptureData
-from mse.errors import MSEError
+from mse.errors import MSEError, MSEWarning
 
 __all__ = [
     "AWKWARD_KINDS",
@@ -377,7 +379,8 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 class Outcome:
     """What one call did: ``kind`` is ``"ok"``, ``"status"`` (a reason instead of a number),
     ``"error"`` (an :class:`~mse.MSEError`), ``"other"`` (any other exception), ``"violation"``
-    (an ``"ok"`` result that breaks the contract) or ``"timeout"``; ``message`` says more."""
+    (an ``"ok"`` result that breaks the contract), ``"foreign_warning"`` (a warning that is not an
+    :class:`~mse.MSEWarning` escaped the call) or ``"timeout"``; ``message`` says more."""
 
     target: str
     kind: str
@@ -492,6 +495,16 @@ def _call(target: str, data: CaptureData, random_seed: int | None) -> tuple[str,
     return ("ok" if result.status == "ok" else "status"), []
 
 
+def _foreign_warnings(recorded: list[warnings.WarningMessage]) -> str:
+    """The warnings in ``recorded`` that are not the library's own, described for a report ("" if none)."""
+    foreign = [w for w in recorded if not issubclass(w.category, MSEWarning)]
+    return "; ".join(
+        f"{w.category.__name__}: {str(w.message).strip()[:120]} "
+        f"(at {w.filename.rsplit('site-packages/', 1)[-1]}:{w.lineno})"
+        for w in foreign[:3]
+    )
+
+
 def run_target(
     target: str,
     data: CaptureData,
@@ -500,6 +513,10 @@ def run_target(
     random_seed: int | None = 1,
 ) -> Outcome:
     """Call one entry point on ``data`` and sort what happened into an :class:`Outcome`.
+
+    Every warning raised by the call is recorded: one that is not an
+    :class:`~mse.MSEWarning` makes the outcome ``"foreign_warning"``, which is
+    not acceptable.
 
     Parameters
     ----------
@@ -520,9 +537,10 @@ def run_target(
     'ok'
     """
     started = time.perf_counter()
+    recorded: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
             with time_limit(timeout):
                 kind, problems = _call(target, data, random_seed)
         message = "; ".join(problems)
@@ -535,4 +553,8 @@ def run_target(
         if kind == "other":
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             message += f" (at {frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno})"
+    foreign = _foreign_warnings(recorded)
+    if foreign and kind in ("ok", "status", "error"):
+        # The call kept the results contract, but a warning the user cannot act on reached them.
+        kind, message = "foreign_warning", foreign
     return Outcome(target, kind, message, time.perf_counter() - started)

@@ -66,15 +66,16 @@ class Mode:
     share: float
 
 
-def _bandwidth(log_values: np.ndarray, weights: np.ndarray) -> float:
-    """Silverman's rule of thumb on weighted values, with the Kish effective sample size."""
+def _bandwidth(log_values: np.ndarray, weights: np.ndarray, n_effective: float | None) -> float:
+    """Silverman's rule of thumb on weighted values, with the Kish effective sample size by default."""
     mean = float(np.sum(weights * log_values))
     sd = math.sqrt(max(float(np.sum(weights * (log_values - mean) ** 2)), 0.0))
     order = np.argsort(log_values, kind="stable")
     cumulative = np.cumsum(weights[order])
     q25, q75 = log_values[order][np.searchsorted(cumulative, [0.25, 0.75]).clip(0, order.size - 1)]
     spread = min(sd, (q75 - q25) / 1.34) if q75 > q25 else sd
-    n_effective = 1.0 / float(np.sum(weights**2))
+    if n_effective is None or not math.isfinite(n_effective) or n_effective < 2:
+        n_effective = 1.0 / float(np.sum(weights**2))
     return 0.9 * spread * n_effective ** (-0.2)
 
 
@@ -84,6 +85,7 @@ def find_modes(
     *,
     min_share: float = 0.02,
     valley_ratio: float = 0.5,
+    n_effective: float | None = None,
 ) -> tuple[Mode, ...]:
     """The separated modes of a distribution of ``N`` given by draws or by a weighted grid.
 
@@ -98,6 +100,12 @@ def find_modes(
     valley_ratio : float
         Two peaks are separate modes only if the density between them falls
         below this multiple of the lower peak.
+    n_effective : float, optional
+        Effective sample size of the draws (for Markov chains, their ESS),
+        which sets the smoothing: autocorrelated draws carry less
+        information than their number, and smoothing them as if independent
+        turns Monte Carlo noise into bumps. By default the number of draws
+        (or the Kish effective size of the weights).
 
     Returns
     -------
@@ -129,7 +137,7 @@ def find_modes(
     low, high = log_values[order][np.searchsorted(cumulative, [5e-5, 1.0 - 5e-5]).clip(0, order.size - 1)]
     if not high > low:
         return (Mode(float(points[order][0]), float(points.min()), float(points.max()), 1.0),)
-    bandwidth = _bandwidth(log_values, mass)
+    bandwidth = _bandwidth(log_values, mass, n_effective)
     width = (high - low) / _BINS
     # Pad by four bandwidths so the kernel's tails fit on the grid.
     pad = math.ceil(4 * max(bandwidth, width) / width)

@@ -4,7 +4,10 @@ Point metrics use the replicates whose status is ``"ok"``; coverage and
 interval width use, among those, the replicates whose interval has finite
 limits on both sides (an unbounded interval covers trivially and has no
 width, so it would flatter both numbers). ``failure_rate`` counts every
-replicate whose status is not ``"ok"``.
+replicate whose status is not ``"ok"``; ``n_cut_short`` counts, among them,
+the fits that a time budget set in the method's options stopped early (their
+status starts with :data:`CUT_SHORT`), whose numbers depend on the speed of
+the machine that ran them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SUMMARY_COLUMNS", "summarise"]
+__all__ = ["CUT_SHORT", "SUMMARY_COLUMNS", "summarise"]
+
+#: How the status of a fit that a user's time budget (``max_seconds`` of ``"lcmcr"``) stopped early begins.
+CUT_SHORT = "cut short by the time budget"
 
 #: Columns of :func:`summarise`, in order.
 SUMMARY_COLUMNS = [
@@ -29,6 +35,7 @@ SUMMARY_COLUMNS = [
     "replicates",
     "n_ok",
     "n_intervals",
+    "n_cut_short",
 ]
 
 
@@ -59,6 +66,7 @@ def _group_metrics(group: pd.DataFrame) -> dict[str, float]:
         "replicates": len(group),
         "n_ok": int(ok.sum()),
         "n_intervals": int(has_interval.sum()),
+        "n_cut_short": int(group["status"].astype(str).str.startswith(CUT_SHORT).sum()),
     }
 
 
@@ -80,7 +88,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         ``log(estimate / N)``; ``coverage`` the share of finite intervals
         containing ``N``; ``mean_width`` their mean width; ``failure_rate`` the
         share of replicates whose status is not ``"ok"``; ``seconds`` the mean
-        time per fit; then the counts behind them.
+        time per fit; then the counts behind them, and ``n_cut_short``, the
+        fits stopped early by a time budget (counted as failures too).
 
     Examples
     --------

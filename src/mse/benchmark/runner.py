@@ -8,6 +8,13 @@ memory flat and can be resumed. Every replicate draws its data and its
 estimator seed from its own child of one :class:`numpy.random.SeedSequence`,
 keyed by (scenario index, replicate), so the numbers do not depend on the
 executor, the number of workers, the chunk size or the order tasks finish.
+
+Nor do they depend on the speed of the machines: a fit runs as long as its
+method's options say, in draws, iterations or replicates, and the runner sets
+no time limit of its own. A time budget given in a method's options (such as
+``max_seconds`` of ``"lcmcr"``) is applied per fit, and a fit it stops early
+is recorded as such in its row's ``status`` and counted in the summary's
+``n_cut_short``.
 """
 
 from __future__ import annotations
@@ -337,7 +344,10 @@ class BenchmarkResult:
     results : pandas.DataFrame
         One row per scenario, method and replicate with the columns of
         :data:`RESULT_COLUMNS`: ``seed`` is the integer given to the estimator,
-        ``truth`` the population size, ``status`` ``"ok"`` or why the fit failed.
+        ``truth`` the population size, ``status`` ``"ok"`` or why the fit failed
+        (``"cut short by the time budget ..."`` when a ``max_seconds`` in the
+        method's options stopped it early), ``seconds`` the wall time of the
+        fit (reported only; it decides nothing).
     scenarios : dict
         Label -> :class:`~mse.simulate.Scenario`.
     methods : list of MethodSpec
@@ -396,7 +406,9 @@ def run(
         One :class:`~mse.simulate.Scenario`, a sequence of them (labelled by
         their ``name``, else ``scenario_0``, ...), or a dict label -> Scenario.
     methods
-        What to fit: method names of :func:`mse.estimate` (``["bic", "Mt"]``),
+        What to fit, each fit running as long as its options say (no time limit
+        unless an option such as ``max_seconds`` sets one):
+        method names of :func:`mse.estimate` (``["bic", "Mt"]``),
         ``(label, name, options)`` triples (``("bic_profile", "bic",
         {"interval": "profile"})``), or a dict label -> name, label -> (name,
         options) or label -> estimator function. A function must have the

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mse._foreign import foreign_calls, import_arviz
 from mse.errors import ModelError
 
 if TYPE_CHECKING:
@@ -51,14 +52,15 @@ def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd
     Rank-normalization, folding, and localization: an improved R-hat for
     assessing convergence of MCMC. *Bayesian Analysis*, 16(2), 667-718.
     """
-    import arviz as az
-
+    az = import_arviz()
     idata = _idata(result)
     posterior = idata.posterior
     if var_names is None:
         scalar = [name for name, values in posterior.data_vars.items() if values.ndim == 2]
         var_names = (["N"] if "N" in scalar else []) + [name for name in scalar if name != "N"]
-    summary: pd.DataFrame = az.summary(idata, var_names=var_names, kind="all", round_to="none")  # type: ignore[assignment]
+    with foreign_calls():
+        # Chains that never move make ArviZ divide by zero; the NaN it returns marks the row not converged.
+        summary: pd.DataFrame = az.summary(idata, var_names=var_names, kind="all", round_to="none")  # type: ignore[assignment]
     table = summary[["mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]].copy()
     table["converged"] = (table["r_hat"] <= 1.01) & (table["ess_bulk"] >= 400)
     table.index.name = "variable"
@@ -67,13 +69,16 @@ def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd
 
 def plot_trace(result: Estimate, var_names: list[str] | None = None, **kwargs: Any) -> Any:
     """Trace plots of the posterior (ArviZ's ``plot_trace``); returns its Axes array."""
-    import arviz as az
-
-    return az.plot_trace(_idata(result), var_names=var_names or ["N"], **kwargs)
+    az = import_arviz()
+    with foreign_calls():
+        # What ArviZ and matplotlib say while drawing (its API plans, a density of a constant chain) is about
+        # the picture, not the result; convergence is reported by the estimate and mcmc_diagnostics.
+        return az.plot_trace(_idata(result), var_names=var_names or ["N"], **kwargs)
 
 
 def plot_rank(result: Estimate, var_names: list[str] | None = None, ax: Axes | None = None, **kwargs: Any) -> Any:
     """Rank plots of the chains (Vehtari et al. 2021): uniform bars mean the chains agree."""
-    import arviz as az
-
-    return az.plot_rank(_idata(result), var_names=var_names or ["N"], ax=ax, **kwargs)
+    az = import_arviz()
+    with foreign_calls():
+        # As in plot_trace: warnings raised while drawing concern the picture only.
+        return az.plot_rank(_idata(result), var_names=var_names or ["N"], ax=ax, **kwargs)

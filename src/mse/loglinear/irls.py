@@ -81,7 +81,10 @@ def _as_batch(array: np.ndarray | None, default: np.ndarray, batch: int) -> np.n
 def _objective(y: np.ndarray, eta: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """Negative Poisson log-likelihood without the constant ``log y!``."""
     mu = np.exp(np.minimum(eta, _MAX_ETA))
-    return np.where(cells, mu - y * eta, 0.0).sum(axis=1)
+    # A step that overshoots can make eta infinite or NaN, and y * eta then NaN; the caller treats a
+    # non-finite objective as a worse one and halves the step, so NumPy's warning about it says nothing.
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(cells, mu - y * eta, 0.0).sum(axis=1)
 
 
 def fit_poisson(
@@ -331,9 +334,13 @@ def _fit_chunk(
             new_objective[worse] = _objective(a_y[worse], new_eta[worse], a_cells[worse])
         coef[active], eta[active], objective[active] = new_coef, new_eta, new_objective
         iterations[active] += 1
-        change = np.abs(old - new_objective) / (np.abs(new_objective) + 1.0)
-        largest = np.max(np.abs(new_coef), axis=1)
-        step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + largest)
+        with np.errstate(invalid="ignore"):
+            # A fit whose objective or coefficients went non-finite gives a NaN change or step size, which is
+            # not "< tol": it goes on until max_iter and is reported as not converged; NumPy's warning about
+            # the NaN would add nothing to that.
+            change = np.abs(old - new_objective) / (np.abs(new_objective) + 1.0)
+            largest = np.max(np.abs(new_coef), axis=1)
+            step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + largest)
         done = (change < tol) & (step_size < np.sqrt(tol))
         # on the boundary the coefficients drift off for ever: stop once the likelihood has settled
         drifting = (change < tol) & (largest > boundary_coef)

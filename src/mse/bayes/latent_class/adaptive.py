@@ -1,22 +1,28 @@
-"""Run many chains until ``N`` has converged, or until a budget of draws or seconds is spent.
+"""Run many chains until ``N`` has converged, or until a budget of draws (or seconds, if asked for) is spent.
 
 Draws are taken in blocks; after each block the rank-normalised split R-hat
 and the bulk effective sample size of ``N`` (Vehtari et al. 2021, computed by
 ArviZ) are checked against their targets. Blocks grow with the run (a quarter
 of the draws so far), so the checks cost little next to the sampling.
+
+The checks fall at fixed numbers of draws, so without a time budget the run,
+and every draw in it, depends on the seed alone and never on the speed of the
+machine: the clock is not read at all. A time budget (``max_seconds``) is
+only ever the user's choice, and a run it cuts short says so in its
+``stop_reason``.
 """
 
 from __future__ import annotations
 
-import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RunBudget", "RunOutcome", "run_chains"]
+from mse._foreign import foreign_calls, import_arviz
+
+__all__ = ["RunBudget", "RunOutcome", "deadline", "past", "run_chains"]
 
 #: What a sampler returns per kept iteration: ``n0``, ``p0``, ``alpha`` and the number of occupied classes.
 Record = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -33,9 +39,10 @@ class RunBudget:
         (or the budget below).
     max_draws : int
         Most draws per chain of an adaptive run.
-    max_seconds : float
+    max_seconds : float or None
         Most seconds of an adaptive run, counted from the start of sampling
-        (warm-up included).
+        (warm-up included); ``None`` (the default) sets no time limit, so that
+        the draws depend on the seed only.
     target_rhat, target_ess : float
         Stop once R-hat of ``N`` is at most ``target_rhat`` and its bulk ESS
         at least ``target_ess``.
@@ -45,7 +52,7 @@ class RunBudget:
 
     n_draws: int | None = None
     max_draws: int = 50_000
-    max_seconds: float = 60.0
+    max_seconds: float | None = None
     target_rhat: float = 1.01
     target_ess: float = 400.0
     min_draws: int = 200
@@ -63,11 +70,20 @@ class RunOutcome:
     checks: int
 
 
-def _diagnostics(N: np.ndarray) -> tuple[float, float]:
-    import arviz as az
+def deadline(started: float, max_seconds: float | None) -> float | None:
+    """``started + max_seconds``, or ``None`` when there is no time budget."""
+    return None if max_seconds is None else started + max_seconds
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+
+def past(deadline: float | None) -> bool:
+    """Whether the clock has passed ``deadline``; never reads the clock when there is none."""
+    return deadline is not None and time.perf_counter() > deadline
+
+
+def _diagnostics(N: np.ndarray) -> tuple[float, float]:
+    az = import_arviz()
+    with foreign_calls():
+        # Only the numbers decide; a NaN (chains that never move) counts as not converged.
         values = N.astype(float)
         return float(az.rhat(values)), float(az.ess(values, method="bulk"))
 
@@ -95,17 +111,21 @@ def run_chains(
     thin : int
         Iterations per kept draw.
     started : float
-        ``time.perf_counter()`` at the start of the run (warm-up included).
+        ``time.perf_counter()`` at the start of the run (warm-up included);
+        used only with a time budget.
 
     Returns
     -------
     RunOutcome
+        ``stop_reason`` is ``"max_seconds"`` whenever the time budget decided
+        where the run ended, even if ``N`` looked converged there: such a run
+        stopped after a number of draws that depends on the machine.
     """
     blocks: list[list[np.ndarray]] = [[], [], [], []]
     drawn = 0
     checks = 0
 
-    def take(n: int, deadline: float) -> int:
+    def take(n: int, until: float | None) -> int:
         done = 0
         for _ in range(n):
             for _ in range(thin):
@@ -113,26 +133,27 @@ def run_chains(
             for store, value in zip(blocks, record()):
                 store.append(value)
             done += 1
-            if time.perf_counter() > deadline:
+            if past(until):
                 break
         return done
 
     if budget.n_draws is not None:
-        drawn = take(budget.n_draws, math.inf)
+        drawn = take(budget.n_draws, None)
         reason = "fixed"
     else:
-        deadline = started + budget.max_seconds
+        until = deadline(started, budget.max_seconds)
         target = min(budget.min_draws, budget.max_draws)
         reason = "max_draws"
         while True:
-            drawn += take(target - drawn, deadline)
+            drawn += take(target - drawn, until)
+            cut_short = drawn < target
             n0 = np.stack(blocks[0], axis=1)
             rhat, ess = _diagnostics(n0 + n_observed)
             checks += 1
-            if rhat <= budget.target_rhat and ess >= budget.target_ess:
+            if not cut_short and rhat <= budget.target_rhat and ess >= budget.target_ess:
                 reason = "converged"
                 break
-            if time.perf_counter() > deadline:
+            if cut_short or past(until):
                 reason = "max_seconds"
                 break
             if drawn >= budget.max_draws:

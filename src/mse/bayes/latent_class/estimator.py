@@ -3,10 +3,15 @@
 Runs many chains of the HMC sampler of :mod:`mse.bayes.latent_class.hmc`
 (classes and ``N`` summed out) or of the Gibbs sampler of
 :mod:`mse.bayes.latent_class.gibbs` until ``N`` has converged (R-hat and
-effective sample size) or a budget of draws or seconds is spent, packs the
-draws into an ArviZ ``InferenceData`` and reports the posterior median and an
-equal-tailed interval, with a warning that says what to change when the
-budget ran out first.
+effective sample size) or a budget of draws is spent, packs the draws into an
+ArviZ ``InferenceData`` and reports the posterior median and an equal-tailed
+interval, with a warning that says what to change when the budget ran out
+first.
+
+The default run is set in draws, never in seconds, so the same seed gives the
+same draws on any machine. A time budget (``max_seconds``) is only used when
+the user asks for one; a run it cuts short is not ``"ok"``, and its status,
+``details["stop_reason"]`` and warning say so.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from mse._foreign import foreign_calls, import_arviz
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
@@ -39,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "n_burnin": None,
     "n_draws": None,
     "max_draws": None,
-    "max_seconds": 60.0,
+    "max_seconds": None,
     "thin": 1,
     "n_leapfrog": 48,
     "n_temperatures": 4,
@@ -98,8 +104,12 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     ):
         raise ModelError(f"max_temperature must be a number above 1, got {max_temperature!r}.")
     max_seconds = settings["max_seconds"]
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
-        raise ModelError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}.")
+    if max_seconds is not None and (
+        isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0
+    ):
+        raise ModelError(
+            f"max_seconds must be a positive number of seconds (or None for no time budget), got {max_seconds!r}."
+        )
     if settings["K"] < 2:
         raise ModelError("K must be at least 2 latent classes (the model with K = 1 is the independence model).")
     if settings["n_chains"] < 2:
@@ -172,18 +182,9 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
             f"max_temperature={2 * settings['max_temperature']:g}). "
         )
     if draws.stop_reason == "max_seconds":
-        advice = (
-            f"The time budget ran out: rerun with max_seconds={math.ceil(factor * settings['max_seconds'])} "
-            f"(about {factor} times longer)"
-        )
-        if draws.N.shape[1] * factor > settings["max_draws"]:
-            advice += f" and max_draws={factor * settings['max_draws']}"
-        return state + advice + "."
+        return state + _time_budget_advice(draws, settings, factor)
     if draws.stop_reason == "max_draws":
-        return state + (
-            f"The budget of draws ran out: rerun with max_draws={factor * settings['max_draws']} "
-            f"(and, if needed, a larger max_seconds than {settings['max_seconds']:g})."
-        )
+        return state + (f"The budget of draws ran out: rerun with max_draws={factor * settings['max_draws']}.")
     return state + (
         f"Rerun without n_draws so that the sampler runs until convergence, or with "
         f"n_draws={factor * draws.N.shape[1]} and n_burnin={2 * settings['n_burnin']}."
@@ -201,9 +202,42 @@ def _modes_message(modes: tuple[Mode, ...], chains: np.ndarray) -> str:
     return f"{describe_modes('lcmcr', modes, of='draws')} By chain: {chains_text}."
 
 
+def _time_budget_advice(draws: LatentClassDraws, settings: dict[str, Any], factor: int | None = None) -> str:
+    """Why a run cut short by ``max_seconds`` is not a result, and how to rerun it.
+
+    ``factor`` is the rough factor by which a run that has not converged must grow, if it has not.
+    """
+    warmup = draws.settings.get("warmup_iterations", settings["n_burnin"])
+    where = (
+        f"during warm-up ({warmup} of {settings['n_burnin']} iterations)"
+        if warmup < settings["n_burnin"]
+        else f"after {draws.N.shape[1]} draws from each of {draws.N.shape[0]} chains"
+    )
+    return (
+        f"The time budget max_seconds={settings['max_seconds']:g} cut the run short {where}, so where it "
+        "stopped, and hence the draws, depend on the speed of this machine. Rerun without max_seconds: the "
+        f"default run draws until convergence or max_draws={settings['max_draws']}, and gives the same draws "
+        "for the same random_seed on any machine"
+        + (
+            "."
+            if factor is None
+            else f" (to keep a time limit, raise it about {factor} times: max_seconds="
+            f"{math.ceil(factor * settings['max_seconds'])})."
+        )
+    )
+
+
+def _cut_short_message(draws: LatentClassDraws, settings: dict[str, Any], rhat: float, ess: float) -> str:
+    """The warning of a run that looked converged where the time budget stopped it."""
+    return (
+        f"lcmcr: R-hat of N ({rhat:.3f}) and its bulk ESS ({ess:.0f}) meet their thresholds, but the result "
+        "is not reproducible. " + _time_budget_advice(draws, settings)
+    )
+
+
 def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
     """ArviZ ``InferenceData`` with ``N``, ``n0``, ``p0``, ``alpha`` and ``n_classes`` by chain and draw."""
-    import arviz as az
+    az = import_arviz()
 
     posterior = {
         "N": draws.N,
@@ -212,31 +246,33 @@ def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
         "alpha": draws.alpha,
         "n_classes": draws.n_classes,
     }
-    return az.from_dict(
-        posterior=posterior,
-        attrs={
-            "model": _MODEL,
-            "sampler": (
-                "mse multi-chain HMC, classes and N summed out"
-                if settings["sampler"] == "hmc"
-                else "mse multi-chain Gibbs with collapsed moves"
-            ),
-            **{k: v for k, v in settings.items() if k not in ("sampler", "n_draws")},
-            "n_draws": draws.N.shape[1],
-            "stop_reason": draws.stop_reason,
-            "acceptance": draws.acceptance,
-            "sampling_time": draws.seconds,
-        },
-    )
+    # Packing arrays whose shapes are built here: anything ArviZ says concerns its own API.
+    with foreign_calls():
+        idata = az.from_dict(
+            posterior=posterior,
+            attrs={
+                "model": _MODEL,
+                "sampler": (
+                    "mse multi-chain HMC, classes and N summed out"
+                    if settings["sampler"] == "hmc"
+                    else "mse multi-chain Gibbs with collapsed moves"
+                ),
+                **{k: v for k, v in settings.items() if k not in ("sampler", "n_draws")},
+                "n_draws": draws.N.shape[1],
+                "stop_reason": draws.stop_reason,
+                "acceptance": draws.acceptance,
+                "sampling_time": draws.seconds,
+            },
+        )
+    return idata
 
 
 def convergence_of_n(idata: Any) -> tuple[float, float, float]:
     """Rank-normalised split R-hat, bulk ESS and tail ESS of ``N``."""
-    import arviz as az
-
-    with warnings.catch_warnings():
-        # ArviZ warns about its own future API; the numbers are what matter here.
-        warnings.simplefilter("ignore", FutureWarning)
+    az = import_arviz()
+    with foreign_calls():
+        # ArviZ warns about its own future API, and divides by zero for chains that never move (a table
+        # whose N is known): the NaN it then returns is reported as not converged, so its warnings add nothing.
         rhat = float(az.rhat(idata, var_names=["N"])["N"])
         ess_bulk = float(az.ess(idata, var_names=["N"], method="bulk")["N"])
         ess_tail = float(az.ess(idata, var_names=["N"], method="tail")["N"])
@@ -271,9 +307,10 @@ def lcmcr(
     interval : {"posterior", None}
         Only the posterior interval is available.
     random_seed : int or None
-        Seed for the sampler; the same seed gives the same draws (an adaptive
-        run may stop after a different number of draws on a slower machine
-        only when it hits ``max_seconds``).
+        Seed for the sampler; with the default options the same seed gives
+        the same draws on any machine, whatever its speed and ``n_threads``
+        (only a time budget the user sets, ``max_seconds``, can make a run
+        depend on the machine, and such a run says so).
     **options
         ``K`` (10): number of latent classes of the truncated prior.
         ``a_alpha``, ``b_alpha`` (0.25, 0.25): shape and rate of the gamma
@@ -287,9 +324,15 @@ def lcmcr(
         ``n_temperatures - 1`` tempered companions under the HMC sampler).
         ``n_burnin`` (500 for HMC, 3000 for Gibbs): warm-up iterations per chain.
         ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
-        until R-hat and ESS of ``N`` reach their thresholds, or until
-        ``max_draws`` draws per chain (20,000 for HMC, 200,000 for Gibbs) or
-        ``max_seconds`` (60) seconds are spent.
+        until R-hat and ESS of ``N`` reach their thresholds (checked after
+        fixed numbers of draws), or until ``max_draws`` draws per chain
+        (100,000 for HMC, 200,000 for Gibbs).
+        ``max_seconds`` (None): a time budget for an adaptive run, in seconds
+        including warm-up; none by default. A run that it cuts short has
+        ``details["stop_reason"] == "max_seconds"``, a status other than
+        ``"ok"`` that names ``max_seconds``, and a warning, even if ``N``
+        looked converged where it stopped: its length depended on the speed of
+        the machine.
         ``thin`` (1): keep every ``thin``-th iteration.
         ``n_leapfrog`` (48): mean number of leapfrog steps per HMC iteration
         (each trajectory draws its length between half and one and a half
@@ -311,8 +354,10 @@ def lcmcr(
         equal-tailed interval; ``draws`` the pooled draws of ``N``; ``idata`` an
         ArviZ ``InferenceData`` with ``N``, ``n0``, ``p0``, ``alpha`` and
         ``n_classes``; ``details`` holds ``rhat``, ``ess`` (bulk), ``ess_tail``,
-        ``mean``, ``sd``, ``modes`` (one row per separated mode of ``N``:
-        ``N``, ``lower``, ``upper``, ``share``) and the sampler settings.
+        ``mean``, ``sd``, ``stop_reason`` (``"converged"``, ``"max_draws"``,
+        ``"max_seconds"`` or ``"fixed"``), ``modes`` (one row per separated
+        mode of ``N``: ``N``, ``lower``, ``upper``, ``share``) and the sampler
+        settings.
 
     Raises
     ------
@@ -326,9 +371,10 @@ def lcmcr(
     -----
     ConvergenceWarning
         When R-hat of ``N`` exceeds 1.01 or its bulk effective sample size is
-        below 400, which an adaptive run reaches only when its budget ran out;
-        the message says which option to raise and by how much. The message is
-        also kept in ``Estimate.warnings``.
+        below 400, which an adaptive run reaches only when its budget ran out,
+        or when a time budget the user set cut the run short; the message says
+        which option to change and by how much. The message is also kept in
+        ``Estimate.warnings``.
     MultimodalityWarning
         When the draws of ``N`` fall in separated modes (for this model,
         typically solutions with different numbers of occupied classes); the
@@ -381,17 +427,27 @@ def lcmcr(
 
     messages: list[str] = []
     status = "ok"
-    if not (rhat <= RHAT_THRESHOLD and ess_bulk >= ESS_THRESHOLD):
+    converged = rhat <= RHAT_THRESHOLD and ess_bulk >= ESS_THRESHOLD
+    if not converged:
         # The numbers are reported so that the user can look, but a run that has not converged is not "ok".
         status = (
             f"not converged: R-hat of N {rhat:.3f} (threshold {RHAT_THRESHOLD}), bulk ESS {ess_bulk:.0f} "
             f"(threshold {ESS_THRESHOLD}); see the warning for what to change"
         )
-        message = _convergence_message(draws, settings, rhat, ess_bulk)
+        messages.append(_convergence_message(draws, settings, rhat, ess_bulk))
+    if draws.stop_reason == "max_seconds":
+        # A run stopped by the clock is not reproducible, converged or not: never "ok".
+        status = f"cut short by the time budget max_seconds={settings['max_seconds']:g}; " + (
+            "R-hat and ESS of N meet their thresholds, but the draws depend on the speed of the machine"
+            if converged
+            else status
+        )
+        if converged:
+            messages.append(_cut_short_message(draws, settings, rhat, ess_bulk))
+    for message in messages:
         warnings.warn(message, ConvergenceWarning, stacklevel=2)
-        messages.append(message)
 
-    modes = find_modes(pooled)
+    modes = find_modes(pooled, n_effective=ess_bulk)
     if len(modes) > 1:
         message = _modes_message(modes, draws.N)
         warnings.warn(message, MultimodalityWarning, stacklevel=2)
@@ -423,6 +479,7 @@ def lcmcr(
             "sampling_seconds": draws.seconds,
             "stop_reason": draws.stop_reason,
             "modes": modes_frame(modes),
+            "warmup_iterations": int(draws.settings.get("warmup_iterations", settings["n_burnin"])),
             **{k: v for k, v in settings.items() if k != "n_draws"},
             "n_draws": draws.N.shape[1],
         },

@@ -89,7 +89,8 @@ class LatentClassDraws:
         The run's settings (``n_draws`` is the number of draws kept per chain).
     stop_reason : str
         ``"fixed"`` (a set number of draws), ``"converged"``, ``"max_draws"``
-        or ``"max_seconds"`` (an adaptive run that ran out of budget).
+        (an adaptive run that ran out of draws) or ``"max_seconds"`` (an
+        adaptive run cut short by the time budget the user set).
     """
 
     N: np.ndarray
@@ -461,7 +462,7 @@ def sample_latent_class(
     n_burnin: int = 1000,
     thin: int = 1,
     max_draws: int = 200_000,
-    max_seconds: float = 60.0,
+    max_seconds: float | None = None,
     collapsed_steps: int = 3,
     observed_steps: int = 0,
     random_seed: int | np.random.SeedSequence | None = None,
@@ -487,9 +488,12 @@ def sample_latent_class(
         Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
         1.01 and its bulk effective sample size at least 400, or until
         ``max_draws`` or ``max_seconds`` is reached.
-    max_draws, max_seconds : int, float
-        Budget of a run with ``n_draws=None`` (draws per chain; seconds
-        including burn-in).
+    max_draws : int
+        Most draws per chain of a run with ``n_draws=None``.
+    max_seconds : float or None
+        Time budget of a run with ``n_draws=None``, in seconds including
+        burn-in (which itself always runs to the end); ``None`` (the default)
+        sets none, so that the draws depend on ``random_seed`` only.
     collapsed_steps : int
         Collapsed Metropolis moves on the unobserved allocation per iteration
         (0 gives the plain data-augmentation Gibbs sampler). Each is a move of

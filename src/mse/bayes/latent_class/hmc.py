@@ -32,7 +32,6 @@ posterior with a flattened likelihood and exchange states with it
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from mse.bayes.latent_class.adaptive import RunBudget, run_chains
+from mse.bayes.latent_class.adaptive import RunBudget, deadline, past, run_chains
 from mse.bayes.latent_class.gibbs import LatentClassDraws
 
 __all__ = ["LatentClassHMC", "available_cores", "sample_latent_class_hmc"]
@@ -409,11 +408,14 @@ class HMCChains:
         logp, grad, loglik = self.model.tempered(self.q[moved], self.beta[moved])
         self.logp[moved], self.grad[moved], self.loglik[moved] = logp, grad, loglik
 
-    def warmup(self, n_warmup: int, deadline: float = math.inf) -> None:
+    def warmup(self, n_warmup: int, deadline: float | None = None) -> int:
         """Adapt the step sizes and the (diagonal) mass matrices; the warm-up draws are discarded.
 
-        Warm-up stops early once ``time.perf_counter()`` passes ``deadline`` (the run's time budget).
+        Warm-up stops early once ``time.perf_counter()`` passes ``deadline``, the time budget a user
+        asked for; with ``None`` (no budget) the clock is not read and warm-up always runs its
+        ``n_warmup`` iterations. Returns the number of iterations run.
         """
+        it = 0
         ends = set(_adaptation_windows(n_warmup))
         window: list[np.ndarray] = []
         window_logp: list[np.ndarray] = []
@@ -437,10 +439,11 @@ class HMCChains:
                 window = []
                 window_logp = []
                 self.adapter.restart(self.step)
-            if time.perf_counter() > deadline:
+            if past(deadline):
                 break
         self.step = self.adapter.final()
         self.min_steps, self.max_steps = full_lengths
+        return it
 
     def _adapt_mass(self, draws: np.ndarray, rows: slice) -> None:
         """Diagonal inverse mass matrix of the chains ``rows`` from their draws ``(n, R, D)``.
@@ -499,7 +502,7 @@ def sample_latent_class_hmc(
     n_burnin: int = 300,
     n_draws: int | None = 1000,
     max_draws: int = 50_000,
-    max_seconds: float = 60.0,
+    max_seconds: float | None = None,
     thin: int = 1,
     n_leapfrog: int = 48,
     n_temperatures: int = 1,
@@ -526,9 +529,13 @@ def sample_latent_class_hmc(
         Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
         1.01 and its bulk effective sample size at least 400, or until
         ``max_draws`` or ``max_seconds`` is reached.
-    max_draws, max_seconds : int, float
-        Budget of a run with ``n_draws=None`` (draws per chain; seconds
-        including warm-up).
+    max_draws : int
+        Most draws per chain of a run with ``n_draws=None``.
+    max_seconds : float or None
+        Time budget of a run with ``n_draws=None``, in seconds including
+        warm-up; ``None`` (the default) sets none, so that the draws depend on
+        ``random_seed`` only. A run that the budget cuts short (warm-up
+        included) has ``stop_reason == "max_seconds"``.
     thin : int
         Keep every ``thin``-th iteration.
     n_leapfrog : int
@@ -606,7 +613,7 @@ def sample_latent_class_hmc(
     budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     with ThreadPoolExecutor(threads) as executor:
         chains.executor = executor
-        chains.warmup(n_burnin, started + max_seconds if n_draws is None else math.inf)
+        warmup_iterations = chains.warmup(n_burnin, deadline(started, max_seconds) if n_draws is None else None)
         outcome = run_chains(chains.iterate_and_count, record, int(model.n), budget, thin, started)
     return LatentClassDraws(
         N=outcome.n0 + int(model.n),
@@ -623,6 +630,7 @@ def sample_latent_class_hmc(
             "n_chains": n_chains,
             "n_draws": outcome.n0.shape[1],
             "n_burnin": n_burnin,
+            "warmup_iterations": warmup_iterations,
             "thin": thin,
             "n_leapfrog": n_leapfrog,
             "n_threads": threads,

@@ -21,9 +21,13 @@ PyMC is imported inside the functions only.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+
+from mse._foreign import foreign_calls, import_pymc
+from mse.errors import ConvergenceWarning
 
 __all__ = ["build_model", "sample_pymc"]
 
@@ -60,7 +64,7 @@ def build_model(
     Manrique-Vallier, D. (2016). Bayesian population size estimation using
     Dirichlet process mixtures. *Biometrics* 72(3), 1054-1063.
     """
-    import pymc as pm
+    pm = import_pymc()
     import pytensor.tensor as pt
 
     x = np.asarray(histories, dtype=float)
@@ -116,20 +120,32 @@ def sample_pymc(
         The posterior of ``alpha``, ``sticks``, ``lam``, ``pi``, ``p0``, plus
         ``n0`` and ``N``.
 
+    Warns
+    -----
+    ConvergenceWarning
+        When PyMC or PyTensor warned while sampling (floating-point trouble in
+        the log density, ...); their own warnings and log messages are not
+        passed on, and the progress bar is off unless ``progressbar=True``.
+
     Examples
     --------
     >>> import numpy as np
     >>> h = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
     >>> idata = sample_pymc(h, [60, 50, 40, 20, 15, 12, 5], K=2, draws=200, tune=200)  # doctest: +SKIP
     """
-    import pymc as pm
+    pm = import_pymc()
 
     counts = np.asarray(counts, dtype=np.int64)
     model = build_model(histories, counts, K=K, a_alpha=a_alpha, b_alpha=b_alpha, a_lambda=a_lambda, b_lambda=b_lambda)
     sample_kwargs.setdefault("progressbar", False)
     sample_kwargs.setdefault("cores", 1)
-    with model:
+    with foreign_calls() as caught, model:
         idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed, **sample_kwargs)
+    note = caught.describe("NUTS sampling of the latent-class model")
+    if note is not None:
+        warnings.warn(
+            f"{note}; check the draws (divergences, R-hat) before using them.", ConvergenceWarning, stacklevel=2
+        )
     rng = np.random.default_rng(None if random_seed is None else np.random.SeedSequence([random_seed, 1]))
     p0 = idata.posterior["p0"].values
     n = int(counts.sum())

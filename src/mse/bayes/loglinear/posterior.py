@@ -71,17 +71,15 @@ Hoffman, M. D. & Gelman, A. (2014). The No-U-Turn sampler. *JMLR* 15, 1593–162
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mse._foreign import ForeignWarnings, foreign_calls, import_arviz, import_pymc
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
 from mse.loglinear.design import Design, extended_masks
@@ -239,6 +237,11 @@ class LoglinearPosterior:
     divergences : int
     mode : dict
         Posterior mode of each coefficient.
+    sampler : dict
+        The NUTS settings and seed.
+    sampler_problems : tuple of str
+        What the warnings PyMC and PyTensor raised while sampling mean (non-finite values of the log
+        density, ...), in the library's words; each counts as a convergence problem.
     """
 
     lists: tuple[str, ...]
@@ -257,6 +260,7 @@ class LoglinearPosterior:
     divergences: int
     mode: dict[str, float] = field(repr=False)
     sampler: dict[str, Any] = field(default_factory=dict, repr=False)
+    sampler_problems: tuple[str, ...] = ()
 
     def coefficient_table(self) -> pd.DataFrame:
         """Posterior mean, standard deviation and their ratio for every coefficient."""
@@ -284,21 +288,8 @@ class LoglinearPosterior:
             )
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions; the posterior may be poorly explored")
+        problems.extend(self.sampler_problems)
         return problems
-
-
-@contextmanager
-def _quiet_sampler() -> Iterator[None]:
-    """Silence PyMC's progress logging and the environment's BLAS notice while sampling."""
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-            yield
-    finally:
-        logger.setLevel(level)
 
 
 def _sample_whitened(
@@ -313,12 +304,16 @@ def _sample_whitened(
     chains: int,
     cores: int,
     random_seed: int,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """NUTS draws of ``z`` with ``beta = mode + root @ z``; returns ``beta`` draws and the sample stats."""
-    import pymc as pm
+) -> tuple[np.ndarray, dict[str, np.ndarray], ForeignWarnings]:
+    """NUTS draws of ``z`` with ``beta = mode + root @ z``.
+
+    Returns the ``beta`` draws, the sample stats and the warnings PyMC and PyTensor raised, which the
+    caller translates; nothing of PyMC's (warnings, log messages, progress bar) reaches the user.
+    """
+    pm = import_pymc()
     import pytensor.tensor as pt
 
-    with _quiet_sampler(), pm.Model():
+    with foreign_calls() as caught, pm.Model():
         z = pm.Flat("z", shape=X.shape[1])
         beta = pt.as_tensor_variable(mode) + pt.dot(pt.as_tensor_variable(root), z)
         if np.any(precision > 0):
@@ -339,7 +334,7 @@ def _sample_whitened(
         for name in trace.sample_stats.data_vars
         if trace.sample_stats[name].dims == ("chain", "draw")
     }
-    return mode + z_draws @ root.T, stats
+    return mode + z_draws @ root.T, stats, caught
 
 
 def _kept_columns_and_cells(
@@ -445,7 +440,7 @@ def fit_posterior(
         ) from None
     sampler_seeds = np.random.SeedSequence(random_seed)
     seed = int(sampler_seeds.generate_state(1)[0])
-    coef, stats = _sample_whitened(
+    coef, stats, caught = _sample_whitened(
         X,
         y,
         mode,
@@ -462,16 +457,20 @@ def fit_posterior(
         expected_dark = np.random.default_rng(sampler_seeds.spawn(1)[0]).poisson(expected_dark).astype(float)
     population = data.n_observed + expected_dark
     idata = _inference_data(names, coef, population, stats, data, prior)
-    import arviz as az
-
-    rhat = float(az.rhat(idata, var_names=["N"])["N"]) if chains > 1 else math.nan
-    ess_bulk = float(az.ess(idata, var_names=["N"], method="bulk")["N"])
-    ess_tail = float(az.ess(idata, var_names=["N"], method="tail")["N"])
+    az = import_arviz()
+    with foreign_calls():
+        # Chains that never move (everyone on every list) make ArviZ divide by zero; the NaN R-hat and ESS it
+        # then returns are reported as convergence problems, so its warnings add nothing.
+        rhat = float(az.rhat(idata, var_names=["N"])["N"]) if chains > 1 else math.nan
+        ess_bulk = float(az.ess(idata, var_names=["N"], method="bulk")["N"])
+        ess_tail = float(az.ess(idata, var_names=["N"], method="tail")["N"])
+    model_name = format_model(terms, lists)
+    sampling_note = caught.describe(f"NUTS sampling of model {model_name!r}")
     divergences = int(np.asarray(stats.get("diverging", np.zeros(1))).sum())
     posterior = LoglinearPosterior(
         lists=lists,
         terms=terms,
-        model=format_model(terms, lists),
+        model=model_name,
         names=names,
         coef=coef,
         population=population,
@@ -491,6 +490,7 @@ def fit_posterior(
             "seed": seed,
             "dark_figure": dark_figure,
         },
+        sampler_problems=() if sampling_note is None else (sampling_note,),
     )
     for problem in posterior.convergence_problems():
         if chains == 1 and problem.startswith("R-hat"):
@@ -507,16 +507,17 @@ def _inference_data(
     data: CaptureData,
     prior: Prior,
 ) -> Any:
-    import arviz as az
-
+    az = import_arviz()
     posterior = {"N": population, **{name: coef[..., k] for k, name in enumerate(names)}}
     t = data.n_lists
     histories = [format(code, f"0{t}b") for code in range(1, 1 << t)]
-    return az.from_dict(
-        posterior=posterior,
-        sample_stats=stats,
-        observed_data={"counts": data.dense_counts()[1:]},
-        coords={"history": histories},
-        dims={"counts": ["history"]},
-        attrs={"lists": list(data.lists), **{k: str(v) for k, v in prior.describe().items()}},
-    )
+    with foreign_calls():
+        # Packing arrays whose shapes are built here: anything ArviZ says concerns its own API.
+        return az.from_dict(
+            posterior=posterior,
+            sample_stats=stats,
+            observed_data={"counts": data.dense_counts()[1:]},
+            coords={"history": histories},
+            dims={"counts": ["history"]},
+            attrs={"lists": list(data.lists), **{k: str(v) for k, v in prior.describe().items()}},
+        )

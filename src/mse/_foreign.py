@@ -1,0 +1,142 @@
+"""Calls into PyMC, PyTensor and ArviZ that keep their warnings and log messages away from the user.
+
+The library's rule is that only its own warnings (:class:`mse.MSEWarning` and
+subclasses) reach the user: a foreign warning either means something about
+the result, and is then said in the library's words (a
+:class:`~mse.ConvergenceWarning`, a status), or it is noise about the other
+library's own future and is dropped. This module holds the two pieces every
+Bayesian module uses for that:
+
+* :func:`import_arviz` and :func:`import_pymc`, the lazy imports, which drop
+  the warnings these packages raise when imported (ArviZ announces its
+  refactor with a ``FutureWarning``);
+* :func:`foreign_calls`, a context manager that records every warning raised
+  inside it and quiets PyMC's and PyTensor's loggers;
+  :meth:`ForeignWarnings.describe` then says in one sentence what the
+  recorded warnings mean, for the caller to put into its status or warning,
+  or the caller drops them when the numbers already say it (a NaN R-hat).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import ModuleType
+
+from mse.errors import MSEWarning
+
+__all__ = ["ForeignWarnings", "foreign_calls", "import_arviz", "import_pymc"]
+
+#: Loggers of the sampling libraries. PyMC logs at INFO what it is doing ("Auto-assigning NUTS sampler",
+#: "Sampling 4 chains") and at WARNING its own convergence verdict, which the library computes itself and
+#: reports in its own words; both are kept from the user's terminal.
+_LOGGERS = ("pymc", "pytensor", "arviz")
+
+#: Warning categories that speak about the foreign library itself, never about the user's result.
+_NOISE = (FutureWarning, DeprecationWarning, PendingDeprecationWarning, ImportWarning)
+
+#: Notices about the installation rather than the run: PyTensor falls back to slower code when it cannot
+#: link to a BLAS library or find a C++ compiler; the numbers are the same.
+_NOISE_MESSAGES = ("could not link to a BLAS", "g++ not available", "g++ not detected")
+
+
+def _is_noise(message: warnings.WarningMessage) -> bool:
+    text = str(message.message)
+    return issubclass(message.category, _NOISE) or any(part in text for part in _NOISE_MESSAGES)
+
+
+def _import_quietly(name: str) -> ModuleType:
+    import importlib
+
+    with warnings.catch_warnings():
+        # ArviZ warns once a day, when imported, that its API is being refactored; PyMC imports ArviZ and
+        # PyTensor, which may also warn about their environment (a missing BLAS). None of it concerns a result.
+        warnings.simplefilter("ignore")
+        return importlib.import_module(name)
+
+
+def import_arviz() -> ModuleType:
+    """Import ArviZ (on first use, for ``import mse`` to stay fast) without its import-time warnings."""
+    return _import_quietly("arviz")
+
+
+def import_pymc() -> ModuleType:
+    """Import PyMC (and with it PyTensor and ArviZ) without their import-time warnings."""
+    import_arviz()
+    return _import_quietly("pymc")
+
+
+class ForeignWarnings(list[warnings.WarningMessage]):
+    """The warnings a block of foreign calls raised, in order (a list of :class:`warnings.WarningMessage`)."""
+
+    def describe(self, what: str) -> str | None:
+        """One sentence in the library's words on what the recorded warnings mean (``None`` if none).
+
+        Floating-point warnings (``RuntimeWarning``: overflow, invalid values met in the log density or
+        its gradient) mean the sampler met regions where the model cannot be evaluated; any other warning
+        is quoted, since it comes from the sampler about this run.
+
+        Parameters
+        ----------
+        what
+            The subject of the sentence, e.g. ``"NUTS sampling of model 'A:B'"``.
+        """
+        if not self:
+            return None
+        counts = Counter(str(w.message).strip().splitlines()[0] for w in self)
+        total = sum(counts.values())
+        quoted = "; ".join(f"{text} (x{n})" if n > 1 else text for text, n in counts.most_common(3))
+        if all(issubclass(w.category, RuntimeWarning) for w in self):
+            return (
+                f"{what} met floating-point trouble (overflow or invalid values; {total} warning"
+                f"{'s' if total > 1 else ''}: {quoted}): the posterior may be improper or badly scaled"
+            )
+        return f"{what} warned {total} time{'s' if total > 1 else ''}: {quoted}"
+
+
+@contextmanager
+def foreign_calls() -> Iterator[ForeignWarnings]:
+    """Run foreign calls with their warnings recorded and their loggers quiet.
+
+    Yields a :class:`ForeignWarnings` list that holds, after the block, every
+    warning raised inside it other than the library's own. Warnings of
+    :class:`mse.MSEWarning` raised inside (by the library's code called back
+    from the block) are issued again after it, unchanged. Pure noise
+    (``FutureWarning``, ``DeprecationWarning`` and the like) is dropped.
+    Logger levels are restored afterwards.
+
+    Not thread-safe, like :func:`warnings.catch_warnings` itself: use it in
+    the thread that calls into the foreign library.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> with foreign_calls() as caught:
+    ...     _ = np.log(np.zeros(1))
+    >>> caught.describe("the test")
+    'the test met floating-point trouble (overflow or invalid values; 1 warning: divide by zero encountered in log)...'
+    """
+    loggers = [logging.getLogger(name) for name in _LOGGERS]
+    levels = [logger.level for logger in loggers]
+    caught = ForeignWarnings()
+    ours: list[warnings.WarningMessage] = []
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always")
+            yield caught
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+    for message in recorded:
+        if issubclass(message.category, MSEWarning):
+            ours.append(message)
+        elif not _is_noise(message):
+            caught.append(message)
+    for message in ours:
+        warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
