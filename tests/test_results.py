@@ -98,3 +98,83 @@ def test_html_and_frame_views():
     assert "<table>" in result._repr_html_()
     row = result.to_frame()
     assert row.loc[0, "method"] == "demo" and row.loc[0, "estimate"] == 124.0
+
+
+# ---------------------------------------------------------------------- results cannot be edited
+def test_details_and_metadata_are_read_only():
+    """Regression: ``res.details["se"] = -1`` changed ``res.se``."""
+    result = mse.Estimate(
+        estimate=120.0,
+        lower=100.0,
+        upper=150.0,
+        level=0.95,
+        observed=80,
+        method="demo",
+        details={"se": 12.0, "terms": ["A:B"], "nested": {"k": [1, 2]}, "table": pd.DataFrame({"x": [1.0]})},
+        metadata={"random_seed": 1},
+    )
+    with pytest.raises(TypeError):
+        result.details["se"] = -1.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        del result.details["se"]  # type: ignore[attr-defined]
+    with pytest.raises(TypeError):
+        result.metadata["random_seed"] = 2  # type: ignore[index]
+    with pytest.raises(TypeError):
+        result.details["nested"]["k"] = []
+    assert result.se == 12.0 and result.metadata["random_seed"] == 1
+    # Lists and frames are handed out as copies: editing them leaves the result as it was.
+    result.details["terms"].append("B:C")
+    result.details["nested"]["k"].append(3)
+    table = result.details["table"]
+    table.loc[0, "x"] = -1.0
+    assert result.details["terms"] == ["A:B"] and result.details["nested"]["k"] == [1, 2]
+    assert result.details["table"].loc[0, "x"] == 1.0
+
+
+def test_the_callers_dict_is_copied_not_frozen():
+    details = {"se": 1.0}
+    result = mse.Estimate(estimate=1.0, lower=1.0, upper=1.0, level=0.95, observed=1, method="x", details=details)
+    details["se"] = 2.0
+    assert result.se == 1.0 and isinstance(details, dict)
+
+
+def test_strata_and_replicates_cannot_be_edited_through_the_result():
+    """Regression: editing ``res.strata`` changed what ``breakdown()`` reported."""
+    result = _stratified_result()
+    before = result.breakdown("year")
+    strata = result.strata
+    strata.loc[0, "estimate"] = 1e6
+    strata["observed"] = 0
+    pd.testing.assert_frame_equal(result.breakdown("year"), before)
+    with pytest.raises(ValueError):
+        result.details["strata_draws"][0, 0] = 1.0
+
+
+def test_search_table_and_details_cannot_be_edited():
+    search = mse.select_model(mse.load_dataset("kosovo"), method="stepwise")
+    table = search.table
+    table["estimate"] = -1.0
+    assert (search.table["estimate"] != -1.0).all()
+    with pytest.raises(TypeError):
+        search.details["x"] = 1  # type: ignore[index]
+
+
+def test_read_only_results_still_pickle_update_save_and_compare(tmp_path):
+    import pickle
+
+    result = _stratified_result()
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy == result and not copy.draws.flags.writeable
+    assert not copy.details["strata_draws"].flags.writeable
+    pd.testing.assert_frame_equal(copy.breakdown("sex"), result.breakdown("sex"))
+    updated = result.with_updates(details={**result.details, "se": 3.0})
+    assert updated.se == 3.0 and math.isnan(result.se)
+    with pytest.raises(TypeError):
+        updated.details["se"] = 4.0  # type: ignore[index]
+    result.save(tmp_path / "r.json")
+    assert mse.load_result(tmp_path / "r.json") == result
+    json.loads(result.to_json())
+    search = mse.select_model(mse.load_dataset("kosovo"), method="stepwise")
+    assert pickle.loads(pickle.dumps(search)).best == search.best
+    table = mse.compare(mse.load_dataset("kosovo"), ["independence", "Mt"], random_seed=1)
+    assert (table["status"] == "ok").all()
