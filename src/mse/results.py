@@ -104,8 +104,29 @@ def protect_counts(
     return out
 
 
-def load_result(path: str | Path) -> Estimate:
-    """Read an :class:`Estimate` written by :meth:`Estimate.save`.
+def load_result(path: str | Path, *, max_bytes: int | None = None) -> Estimate:
+    """Read an :class:`Estimate` written by :meth:`Estimate.save`, and check it.
+
+    The file must be what ``save`` writes: strict JSON of the saved format,
+    every key of the type and range ``save`` gives it, and a result that keeps
+    the results contract (an ``"ok"`` estimate is finite and
+    ``observed <= lower <= estimate <= upper``). See :mod:`mse.result_schema`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes
+        Largest file to read, in bytes; default :data:`mse.result_schema.MAX_BYTES` (256 MiB).
+
+    Raises
+    ------
+    DataError
+        When the file is anything else: too large, truncated, not JSON,
+        edited, or of another format. The message names the key and what was
+        expected.
+    OSError
+        When the file cannot be opened.
 
     Examples
     --------
@@ -116,38 +137,9 @@ def load_result(path: str | Path) -> Estimate:
     >>> mse.load_result(path) == res
     True
     """
-    payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    if payload.get("format") != "mse.Estimate/1":
-        from mse.errors import DataError
+    from mse.result_schema import MAX_BYTES, read_result
 
-        raise DataError(f"{path} is not a result saved by Estimate.save().")
-    details = dict(payload.get("details") or {})
-    if payload.get("strata_draws") is not None:
-        details["strata_draws"] = np.asarray(payload["strata_draws"], dtype=float)
-    strata = None
-    if payload.get("strata") is not None:
-        split = payload["strata"]
-        strata = pd.DataFrame(split["data"], columns=split["columns"])
-    return Estimate(
-        estimate=_from_json_number(payload["estimate"]),
-        lower=_from_json_number(payload["lower"]),
-        upper=_from_json_number(payload["upper"]),
-        level=float(payload["level"]),
-        observed=int(payload["observed"]),
-        method=payload["method"],
-        model=payload.get("model", ""),
-        interval_method=payload.get("interval_method", ""),
-        status=payload.get("status", OK),
-        warnings=tuple(payload.get("warnings", ())),
-        draws=None if payload.get("draws") is None else np.asarray(payload["draws"], dtype=float),
-        details=details,
-        metadata=payload.get("metadata") or {},
-        strata=strata,
-    )
-
-
-def _from_json_number(value: Any) -> float:
-    return math.nan if value is None else float(value)
+    return read_result(path, max_bytes=MAX_BYTES if max_bytes is None else max_bytes)
 
 
 def _format_number(value: float) -> str:

@@ -271,6 +271,7 @@ def check_estimate(result: Any, data: CaptureData, observed: int | None = None) 
         ``data.n_observed``; any other status must be a reason (a sentence,
         not an empty string).
     """
+    from mse.result_schema import contract_problems
     from mse.results import Estimate
 
     if not isinstance(result, Estimate):
@@ -279,30 +280,7 @@ def check_estimate(result: Any, data: CaptureData, observed: int | None = None) 
     expected = data.n_observed if observed is None else observed
     if result.observed != expected:
         problems.append(f"observed is {result.observed}, expected {expected}")
-    if not isinstance(result.status, str) or not result.status.strip():
-        return [*problems, f"status {result.status!r} is not a reason"]
-    if result.status != "ok":
-        if len(result.status.strip()) < 10:
-            problems.append(f"status {result.status!r} does not say why")
-        return problems
-    numbers = {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
-    if not result.interval_method and math.isnan(result.lower) and math.isnan(result.upper):
-        numbers = {"estimate": result.estimate}  # interval="none"
-    for name, value in numbers.items():
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            problems.append(f"status 'ok' with {name} = {value!r}")
-    if problems:
-        return problems
-    n = float(result.observed)
-    if not _close_enough(n, result.estimate):
-        problems.append(f"estimate {result.estimate!r} is below the {result.observed} people observed")
-    if len(numbers) == 1:
-        return problems
-    if not _close_enough(n, result.lower):
-        problems.append(f"lower limit {result.lower!r} is below the {result.observed} people observed")
-    if not (_close_enough(result.lower, result.estimate) and _close_enough(result.estimate, result.upper)):
-        problems.append(f"estimate {result.estimate!r} is not within [{result.lower!r}, {result.upper!r}]")
-    return problems
+    return problems + contract_problems(result)
 
 
 def check_error(error: BaseException) -> list[str]:
