@@ -296,3 +296,11 @@ def test_read_only_results_still_pickle_update_save_and_compare(tmp_path):
     assert pickle.loads(pickle.dumps(search)).best == search.best
     table = mse.compare(mse.load_dataset("kosovo"), ["independence", "Mt"], random_seed=1)
     assert (table["status"] == "ok").all()
+
+
+def test_regression_saved_nan_standard_error_reads_back_as_nan(tmp_path):
+    """save writes a nan standard error as null; ``se`` of the loaded result raised TypeError."""
+    result = mse.Estimate.failed(method="demo", observed=7, status="the lists never overlap", details={"se": math.nan})
+    result.save(tmp_path / "r.json")
+    assert '"se": null' in (tmp_path / "r.json").read_text()
+    assert math.isnan(mse.load_result(tmp_path / "r.json").se)

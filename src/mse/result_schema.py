@@ -371,6 +371,9 @@ def _decode(raw: bytes) -> Any:
 
 def _build(payload: dict[str, Any]) -> Estimate:
     details = dict(payload["details"])
+    if "se" in details:
+        # save writes a nan standard error as null; Estimate.se reads it back as a number.
+        details["se"] = _number_or_missing(details["se"], "details['se']")
     strata = None
     if payload["strata"] is not None:
         split = payload["strata"]
