@@ -36,7 +36,7 @@ import pandas as pd
 from mse.errors import DataError
 from mse.results import Estimate
 
-__all__ = ["FORMAT", "MAX_BYTES", "MAX_DEPTH", "SCHEMA", "contract_problems", "read_result", "validate_payload"]
+__all__ = ["FORMAT", "MAX_BYTES", "MAX_DEPTH", "SCHEMA", "contract_problems", "read_result"]
 
 #: The ``format`` key of a file written by :meth:`mse.Estimate.save`.
 FORMAT = "mse.Estimate/1"
@@ -239,25 +239,6 @@ SCHEMA: dict[str, Callable[[Any], None]] = {
     "strata": _strata,
     "strata_draws": _strata_draws,
 }
-
-
-def validate_payload(payload: Any) -> None:
-    """Check a decoded file against :data:`SCHEMA`.
-
-    Parameters
-    ----------
-    payload
-        What ``json.loads`` returned for the file.
-
-    Raises
-    ------
-    DataError
-        Naming the first key that is missing, unexpected or not of the form ``save`` writes.
-    """
-    try:
-        _validate(payload)
-    except _Invalid as exc:
-        raise DataError(f"not a valid saved result: {exc}. {_TO_DO}") from None
 
 
 def _validate(payload: Any) -> None:
