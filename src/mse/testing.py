@@ -566,9 +566,17 @@ def _replace_at(payload: Any, path: list[Any], value: Any) -> None:
     node[path[-1]] = value
 
 
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+
+
 def _number_positions(text: str) -> list[tuple[int, int]]:
-    """Spans of the JSON numbers that follow a ``:`` or start a list item in ``text``."""
-    return [m.span(1) for m in re.finditer(r"(?:[:\[,]\s*)(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)", text)]
+    """Spans of the JSON numbers in ``text`` that are values, not digits inside a string.
+
+    ``save`` indents its JSON, so every value stands at the end of its own line;
+    in other layouts, any number after a ``:``, ``[`` or ``,`` (some inside strings).
+    """
+    spans = [m.span(1) for m in re.finditer(rf"(?:: |^\s*)({_NUMBER}),?$", text, re.M)]
+    return spans or [m.span(1) for m in re.finditer(rf"[:\[,]\s*({_NUMBER})", text)]
 
 
 def corrupt_saved_result(content: bytes, kind: str, seed: int) -> bytes:
