@@ -6,10 +6,15 @@ reason, or raise an :class:`mse.MSEError` whose message says what to do; never
 another exception, never ``nan``/``inf`` as ``"ok"``, never a hang (each call
 is bounded, generously, by :func:`mse.testing.time_limit`).
 
+Saved results are fuzzed too: files written by ``Estimate.save`` for several
+methods, truncated, bit-flipped, edited and re-typed in the ways of
+:data:`mse.testing.SAVED_FILE_CORRUPTIONS`, must load as a result that keeps
+the contract or raise :class:`mse.DataError`, never anything else.
+
 This is the fast profile (a fixed, derandomised sample of tables per method
-family). The large profile over ten thousand tables is
-``python benchmarks/fuzz_large.py``; its outcome counts are in
-``benchmarks/README.md``.
+family). The large profiles over thousands of tables are
+``python benchmarks/fuzz_large.py`` and ``python benchmarks/fuzz_large.py
+--profile saved``; their outcome counts are in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import importlib.machinery
 import math
 import sys
+import tempfile
 import time
 import types
 import warnings
@@ -32,10 +38,15 @@ from mse.closed.designs import MODELS
 from mse.testing import (
     AWKWARD_KINDS,
     FUNCTIONS,
+    SAVED_FILE_CORRUPTIONS,
     awkward_table,
     awkward_tables,
     check_estimate,
+    check_saved_file,
+    corrupt_saved_result,
+    corrupted_saved_files,
     run_target,
+    saved_result,
 )
 
 #: Generous: the slowest legitimate call in the fast profile takes a few seconds.
@@ -341,3 +352,57 @@ def test_regression_singular_non_finite_information_does_not_raise_from_least_sq
     data = mse.CaptureData.from_patterns({"0001000000": 2, "1110011011": 3}, lists=[f"L{i}" for i in range(10)])
     result = mse.estimate(data, method="Mh_chao")
     assert check_estimate(result, data) == []
+
+
+# ---------------------------------------------------------------------- saved files
+@pytest.fixture(scope="module")
+def saved_files() -> dict[str, bytes]:
+    """Files written by ``Estimate.save``: intervals, draws, posterior draws, strata, a failed estimate."""
+    kosovo = mse.load_dataset("kosovo")
+    files = {method: saved_result(method, kosovo) for method in ("independence", "Mh_chao", "chapman", "dga")}
+    files["disjoint lists"] = saved_result("independence", awkward_table("disjoint", 3, seed=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        extra = {
+            "bootstrap": mse.estimate(
+                kosovo, method="independence", interval="parametric_bootstrap", n_boot=50, random_seed=1
+            ),
+            "strata": mse.estimate(
+                mse.load_dataset("spina_bifida_ethnicity"),
+                method="loglinear",
+                model="S1:S2 + S2:S3 + S1:eth",
+                n_boot=20,
+                random_seed=1,
+            ),
+        }
+    for name, result in extra.items():
+        path = f"{name}.json"
+        with tempfile.TemporaryDirectory() as directory:
+            result.save(f"{directory}/{path}")
+            with open(f"{directory}/{path}", "rb") as file:
+                files[name] = file.read()
+    return files
+
+
+def test_saved_results_of_every_kind_load_back(saved_files):
+    assert any(b'"status": "ok"' not in content for content in saved_files.values())  # a failed estimate too
+    assert any(b'"strata_draws": [' in content for content in saved_files.values())
+    for name, content in saved_files.items():
+        outcome = check_saved_file(content)
+        assert outcome.kind == "ok", (name, outcome)
+
+
+@pytest.mark.parametrize("kind", SAVED_FILE_CORRUPTIONS)
+def test_each_corruption_of_a_saved_file_loads_or_raises_data_error(saved_files, kind):
+    for name, content in saved_files.items():
+        for seed in range(20):
+            outcome = check_saved_file(corrupt_saved_result(content, kind, seed))
+            assert outcome.acceptable, f"{name}, {kind}, seed {seed}: {outcome}"
+
+
+@_fuzz_settings(400)
+@given(data=st.data())
+def test_corrupted_saved_files_load_or_raise_data_error(saved_files, data):
+    content = data.draw(corrupted_saved_files(list(saved_files.values())))
+    outcome = check_saved_file(content)
+    assert outcome.acceptable, outcome

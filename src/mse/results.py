@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse._version import __version__
 
 __all__ = ["Estimate", "ModelSearch", "load_result", "protect_counts", "provenance"]
@@ -103,8 +104,29 @@ def protect_counts(
     return out
 
 
-def load_result(path: str | Path) -> Estimate:
-    """Read an :class:`Estimate` written by :meth:`Estimate.save`.
+def load_result(path: str | Path, *, max_bytes: int | None = None) -> Estimate:
+    """Read an :class:`Estimate` written by :meth:`Estimate.save`, and check it.
+
+    The file must be what ``save`` writes: strict JSON of the saved format,
+    every key of the type and range ``save`` gives it, and a result that keeps
+    the results contract (an ``"ok"`` estimate is finite and
+    ``observed <= lower <= estimate <= upper``). See :mod:`mse.result_schema`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes
+        Largest file to read, in bytes; default :data:`mse.result_schema.MAX_BYTES` (256 MiB).
+
+    Raises
+    ------
+    DataError
+        When the file is anything else: too large, truncated, not JSON,
+        edited, or of another format. The message names the key and what was
+        expected.
+    OSError
+        When the file cannot be opened.
 
     Examples
     --------
@@ -115,38 +137,9 @@ def load_result(path: str | Path) -> Estimate:
     >>> mse.load_result(path) == res
     True
     """
-    payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    if payload.get("format") != "mse.Estimate/1":
-        from mse.errors import DataError
+    from mse.result_schema import MAX_BYTES, read_result
 
-        raise DataError(f"{path} is not a result saved by Estimate.save().")
-    details = dict(payload.get("details") or {})
-    if payload.get("strata_draws") is not None:
-        details["strata_draws"] = np.asarray(payload["strata_draws"], dtype=float)
-    strata = None
-    if payload.get("strata") is not None:
-        split = payload["strata"]
-        strata = pd.DataFrame(split["data"], columns=split["columns"])
-    return Estimate(
-        estimate=_from_json_number(payload["estimate"]),
-        lower=_from_json_number(payload["lower"]),
-        upper=_from_json_number(payload["upper"]),
-        level=float(payload["level"]),
-        observed=int(payload["observed"]),
-        method=payload["method"],
-        model=payload.get("model", ""),
-        interval_method=payload.get("interval_method", ""),
-        status=payload.get("status", OK),
-        warnings=tuple(payload.get("warnings", ())),
-        draws=None if payload.get("draws") is None else np.asarray(payload["draws"], dtype=float),
-        details=details,
-        metadata=payload.get("metadata") or {},
-        strata=strata,
-    )
-
-
-def _from_json_number(value: Any) -> float:
-    return math.nan if value is None else float(value)
+    return read_result(path, max_bytes=MAX_BYTES if max_bytes is None else max_bytes)
 
 
 def _format_number(value: float) -> str:
@@ -182,16 +175,21 @@ class Estimate:
     warnings : tuple of str
         Messages of the warnings raised while fitting.
     draws : numpy.ndarray or None
-        Bootstrap or posterior draws of ``N``.
+        Bootstrap or posterior draws of ``N`` (a read-only array).
     idata : arviz.InferenceData or None
-        The posterior for Bayesian methods.
-    details : dict
+        The posterior for Bayesian methods. It is ArviZ's own object, kept as
+        the sampler returned it; copy it before changing it.
+    details : mapping
         Method-specific quantities (deviance, df, AIC, BIC, standard error,
-        failed replicates, graph probabilities, ...).
-    metadata : dict
-        Seed, versions, data hash and options (see :func:`provenance`).
+        failed replicates, graph probabilities, ...). Read-only: arrays in it
+        are read-only, and lists and DataFrames are handed out as copies.
+    metadata : mapping
+        Seed, versions, data hash and options (see :func:`provenance`); read-only.
     strata : pandas.DataFrame or None
-        Estimates by covariate level (see :meth:`breakdown`).
+        Estimates by covariate level (see :meth:`breakdown`); each read returns a copy.
+
+    Results are immutable: to change a field, make a new result with
+    :meth:`with_updates`.
     """
 
     estimate: float
@@ -206,15 +204,27 @@ class Estimate:
     warnings: tuple[str, ...] = ()
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
     idata: Any = field(default=None, repr=False, compare=False)
-    details: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    metadata: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     strata: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Frozen fields are not enough: what they hold must not be editable either,
+        # or ``res.details["se"] = -1`` would change ``res.se`` (see mse._readonly).
         if self.draws is not None:
             draws = np.array(self.draws, dtype=float)
             draws.flags.writeable = False
             object.__setattr__(self, "draws", draws)
+        if isinstance(self.warnings, list):
+            object.__setattr__(self, "warnings", tuple(self.warnings))
+        object.__setattr__(self, "details", ReadOnlyMapping(self.details))
+        object.__setattr__(self, "metadata", ReadOnlyMapping(self.metadata))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled numpy arrays come back writeable: freeze them again.
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self.__post_init__()
 
     # ------------------------------------------------------------------ derived
     @property
@@ -316,7 +326,7 @@ class Estimate:
         plain_details = {
             k: _jsonable(v)
             for k, v in self.details.items()
-            if isinstance(v, (str, int, float, bool, list, tuple, dict, np.integer, np.floating)) or v is None
+            if isinstance(v, (str, int, float, bool, list, tuple, Mapping, np.integer, np.floating)) or v is None
         }
         return {
             "estimate": _jsonable(self.estimate),
@@ -453,21 +463,28 @@ class ModelSearch:
     table : pandas.DataFrame
         One row per model considered: ``model``, ``n_params``, ``deviance``,
         ``df``, ``aic``, ``bic``, ``estimate``, ``status`` (and more columns
-        where the search has them, such as ``step`` or ``p_value``).
+        where the search has them, such as ``step`` or ``p_value``). Each read
+        returns a copy.
     best : str
         The chosen model in term syntax.
     method : str
         The search method.
     criterion : str
         The criterion that ranked the models.
+    details, metadata : mapping
+        Read-only, as for :class:`Estimate`.
     """
 
     table: pd.DataFrame
     best: str
     method: str
     criterion: str = ""
-    details: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    metadata: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", ReadOnlyMapping(self.details))
+        object.__setattr__(self, "metadata", ReadOnlyMapping(self.metadata))
 
     def summary(self, top: int = 10) -> str:
         """The chosen model and the best ``top`` rows of the table."""
@@ -483,3 +500,10 @@ class ModelSearch:
         return f"<p>Model search ({html.escape(self.method)}): best = <code>{html.escape(self.best)}</code></p>" + (
             self.table.head(20).to_html(index=False)
         )
+
+
+# A DataFrame cannot be made read-only, so these fields keep a private copy and
+# hand out a new copy on every read (set after the dataclasses are built, so
+# that their ``__init__`` keeps plain defaults).
+setattr(Estimate, "strata", CopyOnRead("strata"))  # noqa: B010
+setattr(ModelSearch, "table", CopyOnRead("table"))  # noqa: B010

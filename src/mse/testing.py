@@ -36,8 +36,12 @@ np.int64(0)
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import os
+import re
 import signal
+import tempfile
 import threading
 import time
 import traceback
@@ -55,6 +59,7 @@ from mse.errors import MSEError, MSEWarning
 __all__ = [
     "AWKWARD_KINDS",
     "FUNCTIONS",
+    "SAVED_FILE_CORRUPTIONS",
     "SMALL_BUDGETS",
     "CallTimeout",
     "Outcome",
@@ -62,7 +67,12 @@ __all__ = [
     "awkward_tables",
     "check_error",
     "check_estimate",
+    "check_loaded",
+    "check_saved_file",
+    "corrupt_saved_result",
+    "corrupted_saved_files",
     "run_target",
+    "saved_result",
     "target_options",
     "time_limit",
 ]
@@ -273,6 +283,7 @@ def check_estimate(result: Any, data: CaptureData, observed: int | None = None) 
         ``data.n_observed``; any other status must be a reason (a sentence,
         not an empty string).
     """
+    from mse.result_schema import contract_problems
     from mse.results import Estimate
 
     if not isinstance(result, Estimate):
@@ -281,30 +292,7 @@ def check_estimate(result: Any, data: CaptureData, observed: int | None = None) 
     expected = data.n_observed if observed is None else observed
     if result.observed != expected:
         problems.append(f"observed is {result.observed}, expected {expected}")
-    if not isinstance(result.status, str) or not result.status.strip():
-        return [*problems, f"status {result.status!r} is not a reason"]
-    if result.status != "ok":
-        if len(result.status.strip()) < 10:
-            problems.append(f"status {result.status!r} does not say why")
-        return problems
-    numbers = {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
-    if not result.interval_method and math.isnan(result.lower) and math.isnan(result.upper):
-        numbers = {"estimate": result.estimate}  # interval="none"
-    for name, value in numbers.items():
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            problems.append(f"status 'ok' with {name} = {value!r}")
-    if problems:
-        return problems
-    n = float(result.observed)
-    if not _close_enough(n, result.estimate):
-        problems.append(f"estimate {result.estimate!r} is below the {result.observed} people observed")
-    if len(numbers) == 1:
-        return problems
-    if not _close_enough(n, result.lower):
-        problems.append(f"lower limit {result.lower!r} is below the {result.observed} people observed")
-    if not (_close_enough(result.lower, result.estimate) and _close_enough(result.estimate, result.upper)):
-        problems.append(f"estimate {result.estimate!r} is not within [{result.lower!r}, {result.upper!r}]")
-    return problems
+    return problems + contract_problems(result)
 
 
 def check_error(error: BaseException) -> list[str]:
@@ -558,3 +546,268 @@ def run_target(
         # The call kept the results contract, but a warning the user cannot act on reached them.
         kind, message = "foreign_warning", foreign
     return Outcome(target, kind, message, time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------------- saved files
+#: The ways :func:`corrupt_saved_result` damages or edits a saved result.
+SAVED_FILE_CORRUPTIONS: tuple[str, ...] = (
+    "truncate",  # cut at a random byte, as an interrupted copy does
+    "flip_bytes",  # a few random bytes changed
+    "delete_key",  # a key removed, at the top level or inside details, metadata, strata, draws
+    "rename_key",  # a key renamed
+    "change_type",  # a value replaced by one of another JSON type
+    "out_of_range",  # a number replaced by a negative, fractional, zero, huge or out-of-range one
+    "deep_nesting",  # a value replaced by lists or objects nested up to thousands deep
+    "huge_number",  # a number written as 1e999, -1e999, 1e-999 or an integer of thousands of digits
+    "non_finite_literal",  # NaN, Infinity or -Infinity written where save writes a number
+    "wrong_top_level",  # the file is a list, a number, a string, null, or the result wrapped in something
+    "duplicate_key",  # a key repeated with another value (json keeps the last)
+    "edit_numbers",  # estimate, limits, level or observed scaled or swapped, keeping the format
+)
+
+#: Values :func:`corrupt_saved_result` puts where another type was.
+_OTHER_TYPES: tuple[Any, ...] = (None, True, False, "text", "", "inf", "nan", 3.7, -1, 0, [], {}, [1, "a"], {"a": 1})
+_OUT_OF_RANGE: tuple[Any, ...] = (-5, -1e-9, 0, 0.5, 1, 1.0, 7, 3.7, 1e308, -1e308, 2**60, -(2**60), 10**20)
+
+
+def _random_path(rng: np.random.Generator, payload: Any) -> list[Any]:
+    """A path to a random value: a top-level key, then (sometimes) deeper into its containers."""
+    path: list[Any] = []
+    node = payload
+    while isinstance(node, (dict, list)) and len(node) and (not path or rng.random() < 0.6):
+        key = list(node)[int(rng.integers(len(node)))] if isinstance(node, dict) else int(rng.integers(len(node)))
+        path.append(key)
+        node = node[key]
+    return path
+
+
+def _replace_at(payload: Any, path: list[Any], value: Any) -> None:
+    node = payload
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+_NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
+
+
+def _number_positions(text: str) -> list[tuple[int, int]]:
+    """Spans of the JSON numbers in ``text`` that are values, not digits inside a string.
+
+    ``save`` indents its JSON, so every value stands at the end of its own line;
+    in other layouts, any number after a ``:``, ``[`` or ``,`` (some inside strings).
+    """
+    spans = [m.span(1) for m in re.finditer(rf"(?:: |^\s*)({_NUMBER}),?$", text, re.M)]
+    return spans or [m.span(1) for m in re.finditer(rf"[:\[,]\s*({_NUMBER})", text)]
+
+
+def corrupt_saved_result(content: bytes, kind: str, seed: int) -> bytes:
+    """A damaged or edited copy of a file written by :meth:`mse.Estimate.save`, rebuilt exactly from ``(kind, seed)``.
+
+    Parameters
+    ----------
+    content
+        The bytes of a saved result.
+    kind
+        One of :data:`SAVED_FILE_CORRUPTIONS`.
+    seed
+        Seed of the random choices within the kind (which byte, which key, which value).
+
+    Returns
+    -------
+    bytes
+        What a hostile or unlucky user may hand to :func:`mse.load_result`. Some
+        edits leave a valid result (a renamed key of ``metadata``, an estimate
+        scaled within its interval); the contract is that loading either gives
+        a result that keeps the results contract or raises :class:`~mse.DataError`.
+
+    Examples
+    --------
+    >>> import json, mse
+    >>> res = mse.Estimate(estimate=120.0, lower=100.0, upper=150.0, level=0.95, observed=80, method="demo")
+    >>> content = json.dumps({**res.to_dict(), "format": "mse.Estimate/1"}).encode()
+    >>> corrupt_saved_result(content, "wrong_top_level", seed=0) == corrupt_saved_result(content, "wrong_top_level", 0)
+    True
+    """
+    if kind not in SAVED_FILE_CORRUPTIONS:
+        raise ValueError(f"unknown corruption {kind!r}; choose one of {SAVED_FILE_CORRUPTIONS}")
+    rng = np.random.default_rng([seed, SAVED_FILE_CORRUPTIONS.index(kind)])
+    if kind == "truncate":
+        return content[: int(rng.integers(len(content)))]
+    if kind == "flip_bytes":
+        damaged = bytearray(content)
+        for _ in range(int(rng.integers(1, 9))):
+            damaged[int(rng.integers(len(damaged)))] ^= int(rng.integers(1, 256))
+        return bytes(damaged)
+    text = content.decode("utf-8")
+    if kind == "non_finite_literal":
+        spans = _number_positions(text)
+        start, end = spans[int(rng.integers(len(spans)))]
+        literal = ("NaN", "Infinity", "-Infinity")[int(rng.integers(3))]
+        return (text[:start] + literal + text[end:]).encode()
+    if kind == "huge_number":
+        spans = _number_positions(text)
+        start, end = spans[int(rng.integers(len(spans)))]
+        huge = ("1e999", "-1e999", "1e-999", "1" + "0" * int(rng.integers(300, 20_000)))[int(rng.integers(4))]
+        return (text[:start] + huge + text[end:]).encode()
+    if kind == "duplicate_key":
+        payload = json.loads(text)
+        key = list(payload)[int(rng.integers(len(payload)))]
+        other = _OTHER_TYPES[int(rng.integers(len(_OTHER_TYPES)))]
+        # Text-level, since a dict cannot hold a key twice: the repeat goes first, so json would keep the original.
+        return ("{" + json.dumps(key) + ": " + json.dumps(other) + ", " + text.lstrip()[1:]).encode()
+    payload = json.loads(text)
+    if kind == "wrong_top_level":
+        choices: list[Any] = [[], None, 3, "result", [payload], {"result": payload}, [1, 2, 3]]
+        return json.dumps(choices[int(rng.integers(len(choices)))]).encode()
+    if kind == "edit_numbers":
+        names = ["estimate", "lower", "upper", "level", "observed"]
+        first, second = rng.choice(names, size=2, replace=False)
+        if rng.random() < 0.5:
+            payload[first], payload[second] = payload[second], payload[first]
+        elif isinstance(payload[first], (int, float)) and not isinstance(payload[first], bool):
+            payload[first] = payload[first] * float(rng.choice([0.0, 0.5, 0.999, 1.001, 2.0, -1.0]))
+        return json.dumps(payload, indent=1).encode()
+    path = _random_path(rng, payload)
+    if kind == "delete_key" or kind == "rename_key":
+        parent: Any = payload
+        for key in path[:-1]:
+            parent = parent[key]
+        if isinstance(parent, dict):
+            value = parent.pop(path[-1])
+            if kind == "rename_key":
+                parent[str(path[-1]).upper() if rng.random() < 0.5 else f"{path[-1]}_"] = value
+        else:
+            del parent[path[-1]]
+    elif kind == "change_type":
+        _replace_at(payload, path, _OTHER_TYPES[int(rng.integers(len(_OTHER_TYPES)))])
+    elif kind == "out_of_range":
+        _replace_at(payload, path, _OUT_OF_RANGE[int(rng.integers(len(_OUT_OF_RANGE)))])
+    elif kind == "deep_nesting":
+        depth = int(rng.integers(30, 5000))
+        opener, closer = ("[", "]") if rng.random() < 0.5 else ('{"a": ', "}")
+        marker = "__nested__"
+        _replace_at(payload, path, marker)
+        nested = opener * depth + "1" + closer * depth
+        return json.dumps(payload, indent=1).replace(json.dumps(marker), nested, 1).encode()
+    return json.dumps(payload, indent=1).encode()
+
+
+def check_loaded(result: Any) -> list[str]:
+    """The ways a result read back by :func:`mse.load_result` is not one a user can rely on (empty when fine).
+
+    Beyond the results contract, the result must be usable as any other: its
+    fields of the documented types, and its views (``summary``, ``to_frame``,
+    ``to_json``, ``se``, ``breakdown`` by each covariate) must not raise.
+    """
+    from mse.result_schema import contract_problems
+    from mse.results import Estimate
+
+    if not isinstance(result, Estimate):
+        return [f"load_result returned {type(result).__name__}, not an Estimate"]
+    problems = contract_problems(result)
+    if not (isinstance(result.observed, int) and not isinstance(result.observed, bool) and result.observed >= 0):
+        problems.append(f"observed is {result.observed!r}, not a count of people")
+    if not (isinstance(result.level, float) and 0.0 < result.level < 1.0):
+        problems.append(f"level is {result.level!r}")
+    if not (isinstance(result.warnings, tuple) and all(isinstance(w, str) for w in result.warnings)):
+        problems.append(f"warnings is {result.warnings!r}, not a tuple of messages")
+    if result.draws is not None and (result.draws.ndim != 1 or result.draws.flags.writeable):
+        problems.append("draws is not a read-only vector")
+    views: list[tuple[str, Any]] = [
+        ("summary()", result.summary),
+        ("to_frame()", result.to_frame),
+        ("to_json()", result.to_json),
+        ("se", lambda: result.se),
+    ]
+    if result.strata is not None:
+        covariates = [c for c in result.strata.columns if c not in ("observed", "estimate")]
+        views.extend((f"breakdown({c!r})", lambda c=c: result.breakdown(c)) for c in covariates)
+    for name, view in views:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                view()
+        except Exception as exc:
+            problems.append(f"loaded, but {name} raised {type(exc).__name__}: {exc}")
+    return problems
+
+
+def check_saved_file(content: bytes, *, max_bytes: int | None = None) -> Outcome:
+    """Load ``content`` as a saved result and sort what happened into an :class:`Outcome`.
+
+    ``"ok"``: it loaded and passes :func:`check_loaded`; ``"error"``: a
+    :class:`~mse.DataError` whose message says what to do; anything else
+    (another exception, a result that breaks the contract, an error with a
+    message too short to help) breaks the contract of :func:`mse.load_result`.
+
+    Examples
+    --------
+    >>> from mse.testing import check_saved_file
+    >>> check_saved_file(b"[]").kind
+    'error'
+    """
+    from mse.errors import DataError
+    from mse.results import load_result
+
+    started = time.perf_counter()
+    handle, name = tempfile.mkstemp(suffix=".json")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        try:
+            result = load_result(name, max_bytes=max_bytes)
+        except DataError as exc:
+            problems = check_error(exc)
+            kind = "violation" if problems else "error"
+            message = problems[0] if problems else str(exc)
+        except Exception as exc:
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            kind = "other"
+            message = f"{type(exc).__name__}: {exc} (at {frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno})"
+        else:
+            problems = check_loaded(result)
+            kind = "violation" if problems else "ok"
+            message = "; ".join(problems)
+    finally:
+        os.unlink(name)
+    return Outcome("load_result", kind, message[:500], time.perf_counter() - started)
+
+
+def saved_result(target: str, data: CaptureData, *, random_seed: int | None = 1) -> bytes:
+    """The bytes :meth:`mse.Estimate.save` writes for ``target`` on ``data`` (with :data:`SMALL_BUDGETS`).
+
+    Raises
+    ------
+    MSEError
+        When the method refuses the table (callers skip such tables).
+    """
+    import mse
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = mse.estimate(data, method=target, random_seed=random_seed, **target_options(target, data))
+    handle, name = tempfile.mkstemp(suffix=".json")
+    os.close(handle)
+    try:
+        result.save(name)
+        with open(name, "rb") as file:
+            return file.read()
+    finally:
+        os.unlink(name)
+
+
+def corrupted_saved_files(contents: Sequence[bytes]) -> Any:
+    """A hypothesis strategy of :func:`corrupt_saved_result` copies of the given saved files.
+
+    A failing example is reported by hypothesis with the file's index, the
+    corruption and the seed that rebuild it.
+    """
+    from hypothesis import strategies as st
+
+    return st.builds(
+        corrupt_saved_result,
+        content=st.sampled_from(list(contents)),
+        kind=st.sampled_from(SAVED_FILE_CORRUPTIONS),
+        seed=st.integers(0, 2**32 - 1),
+    )

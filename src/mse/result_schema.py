@@ -1,0 +1,438 @@
+"""The format of saved results, and the checks a file passes before it becomes an :class:`~mse.Estimate`.
+
+A saved result is read back into reports and policy letters, so a file that
+was truncated, edited or written by something else must not load as a valid
+estimate. :func:`read_result` reads a file written by
+:meth:`mse.Estimate.save` in three steps, and anything that fails one of them
+is a :class:`~mse.DataError` that names the key, says what was expected and
+what to do:
+
+1. the bytes: at most ``max_bytes``, UTF-8, strict JSON (no ``NaN`` or
+   ``Infinity`` literals, no repeated keys, nesting at most
+   :data:`MAX_DEPTH` deep);
+2. the schema (:data:`SCHEMA`): every key that ``save`` writes, of the type
+   and range it writes, and no other;
+3. the results contract (:func:`contract_problems`), the same rules every
+   estimator keeps: an ``"ok"`` result has finite numbers with
+   ``observed <= lower <= estimate <= upper``; any other status is a reason.
+
+The checks are written out here rather than delegated to a JSON-Schema
+library: half of them (the contract, the shape of the strata table against
+its replicates) are relations between fields that JSON Schema cannot state,
+and the rest are a few lines each.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mse.errors import DataError
+from mse.results import Estimate
+
+__all__ = ["FORMAT", "MAX_BYTES", "MAX_DEPTH", "SCHEMA", "contract_problems", "read_result"]
+
+#: The ``format`` key of a file written by :meth:`mse.Estimate.save`.
+FORMAT = "mse.Estimate/1"
+#: Largest file :func:`read_result` reads by default (256 MiB: some ten million draws).
+MAX_BYTES = 256 * 2**20
+#: Deepest nesting of lists and objects accepted in a file. Saved results nest
+#: four or five levels; the limit keeps hostile files away from the recursion limit.
+MAX_DEPTH = 64
+#: Largest count of people accepted: integers up to 2**53 are exact as floats.
+MAX_COUNT = 2**53
+
+_TO_DO = (
+    "Files written by Estimate.save() pass this check, so this one was damaged or edited after it was "
+    "written, or was written by something else: save the result again from the analysis "
+    "(mse.estimate(...).save(path))."
+)
+
+
+class _Invalid(Exception):
+    """One reason a payload is not a saved result; becomes a :class:`DataError` with the path."""
+
+
+def _kind(value: Any) -> str:
+    """The JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _shown(value: Any) -> str:
+    """A short rendering of a value for a message (a hostile file may hold megabytes in one key)."""
+    text = repr(value) if isinstance(value, (str, int, float, bool)) or value is None else _kind(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------- checks of single values
+def _number_or_missing(value: Any, where: str) -> float:
+    """A saved number: a JSON number, ``null`` for nan, or ``"inf"``/``"-inf"`` (as ``save`` writes them)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f'{where} is {_shown(value)}; expected a number, null (not available), "inf" or "-inf"')
+    try:
+        return float(value)
+    except OverflowError:
+        raise _Invalid(f"{where} is an integer of {len(str(value))} digits, too large for a number") from None
+
+
+def _check_numbers(values: Any, where: str) -> None:
+    if not isinstance(values, list):
+        raise _Invalid(f"{where} is {_kind(values)}; expected a list of numbers")
+    plain = (int, float)
+    for i, value in enumerate(values):
+        # The common case first: a plain float, as save writes draws.
+        if type(value) not in plain or (type(value) is int and abs(value) > MAX_COUNT):
+            _number_or_missing(value, f"{where}[{i}]")
+
+
+def _check_depth(value: Any, where: str) -> None:
+    """Reject nesting deeper than :data:`MAX_DEPTH` without recursing (a hostile file may nest thousands deep)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise _Invalid(f"{where} nests lists or objects more than {MAX_DEPTH} levels deep")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _format(value: Any) -> None:
+    if value != FORMAT:
+        raise _Invalid(f"key 'format' is {_shown(value)}; expected {FORMAT!r}")
+
+
+def _level(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+        raise _Invalid(f"key 'level' is {_shown(value)}; expected a number strictly between 0 and 1")
+
+
+def _observed(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise _Invalid(f"key 'observed' is {_shown(value)}; expected a whole number of people, 0 or more")
+
+
+def _number(key: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        _number_or_missing(value, f"key {key!r}")
+
+    return check
+
+
+def _text(key: str, *, empty: bool) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not isinstance(value, str) or (not empty and not value.strip()):
+            expected = "a string" if empty else "a non-empty string"
+            raise _Invalid(f"key {key!r} is {_shown(value)}; expected {expected}")
+
+    return check
+
+
+def _warnings(value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"key 'warnings' is {_kind(value)}; expected a list of strings (the warning messages)")
+
+
+def _details(value: Any) -> None:
+    if not isinstance(value, dict):
+        raise _Invalid(f"key 'details' is {_kind(value)}; expected an object")
+    _check_depth(value, "key 'details'")
+    if "se" in value:
+        _number_or_missing(value["se"], "details['se']")
+    if "strata_draws" in value:
+        # save() keeps replicates by stratum at the top level, next to the strata they belong to.
+        raise _Invalid("details holds 'strata_draws'; a saved result keeps them only in the top-level key")
+
+
+def _metadata(value: Any) -> None:
+    if not isinstance(value, dict):
+        raise _Invalid(f"key 'metadata' is {_kind(value)}; expected an object")
+    _check_depth(value, "key 'metadata'")
+
+
+def _draws(value: Any) -> None:
+    if value is not None:
+        _check_numbers(value, "draws")
+
+
+def _strata(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict) or set(value) != {"columns", "index", "data"}:
+        raise _Invalid(
+            "key 'strata' is not a table; expected null or an object with 'columns', 'index' and 'data' "
+            "(pandas' split orientation)"
+        )
+    columns, rows = value["columns"], value["data"]
+    if (
+        not isinstance(columns, list)
+        or not all(isinstance(c, str) for c in columns)
+        or len(set(columns)) != len(columns)
+    ):
+        raise _Invalid("strata['columns'] must be a list of distinct column names")
+    missing = [c for c in ("observed", "estimate") if c not in columns]
+    if missing:
+        raise _Invalid(f"strata['columns'] lacks {missing}; expected the covariates, 'observed' and 'estimate'")
+    if not isinstance(value["index"], list) or not isinstance(rows, list) or len(value["index"]) != len(rows):
+        raise _Invalid("strata['index'] and strata['data'] must be lists of the same length")
+    observed, estimate = columns.index("observed"), columns.index("estimate")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise _Invalid(f"strata['data'][{i}] is not a row of {len(columns)} values")
+        for j, cell in enumerate(row):
+            if isinstance(cell, (dict, list)):
+                raise _Invalid(f"strata['data'][{i}][{j}] is {_kind(cell)}; expected a single value")
+        count = row[observed]
+        if isinstance(count, bool) or not isinstance(count, (int, float)) or not 0 <= count <= MAX_COUNT:
+            raise _Invalid(f"strata observed count in row {i} is {_shown(count)}; expected a number of people")
+        _number_or_missing(row[estimate], f"strata estimate in row {i}")
+
+
+def _strata_draws(value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list) or not value:
+        raise _Invalid("key 'strata_draws' must be null or a non-empty list of replicates")
+    for i, row in enumerate(value):
+        _check_numbers(row, f"strata_draws[{i}]")
+
+
+#: Every key :meth:`mse.Estimate.save` writes, with its check. All are required and no other is accepted:
+#: a missing ``status`` must not read as ``"ok"``, and a misspelt key must not be silently ignored.
+SCHEMA: dict[str, Callable[[Any], None]] = {
+    "format": _format,
+    "estimate": _number("estimate"),
+    "lower": _number("lower"),
+    "upper": _number("upper"),
+    "level": _level,
+    "observed": _observed,
+    "method": _text("method", empty=False),
+    "model": _text("model", empty=True),
+    "interval_method": _text("interval_method", empty=True),
+    "status": _text("status", empty=False),
+    "warnings": _warnings,
+    "details": _details,
+    "metadata": _metadata,
+    "draws": _draws,
+    "strata": _strata,
+    "strata_draws": _strata_draws,
+}
+
+
+def _validate(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise _Invalid(f"not a result saved by Estimate.save(): the file holds {_kind(payload)}, expected an object")
+    if payload.get("format") != FORMAT:
+        found = "no key 'format'" if "format" not in payload else f"format {_shown(payload['format'])}"
+        raise _Invalid(f"not a result saved by Estimate.save(): it has {found}, expected {FORMAT!r}")
+    missing = [key for key in SCHEMA if key not in payload]
+    if missing:
+        raise _Invalid(f"key {missing[0]!r} is missing (every saved result has {sorted(SCHEMA)})")
+    unknown = [key for key in payload if key not in SCHEMA]
+    if unknown:
+        raise _Invalid(f"key {unknown[0]!r} is not one that Estimate.save() writes")
+    for key, check in SCHEMA.items():
+        check(payload[key])
+    # Relations between keys.
+    strata, strata_draws = payload["strata"], payload["strata_draws"]
+    if strata_draws is not None:
+        if strata is None:
+            raise _Invalid("key 'strata_draws' is given without the 'strata' it belongs to")
+        widths = {len(row) for row in strata_draws}
+        if widths != {len(strata["data"])}:
+            raise _Invalid(
+                f"strata_draws has rows of {sorted(widths)} values; expected one value per row of strata "
+                f"({len(strata['data'])})"
+            )
+
+
+# ---------------------------------------------------------------------- the results contract
+def _close_enough(low: float, high: float) -> bool:
+    """``low <= high`` up to rounding of the root finders."""
+    return low <= high + 1e-6 * max(1.0, abs(high))
+
+
+def contract_problems(result: Estimate) -> list[str]:
+    """The ways ``result`` breaks the results contract on its own (an empty list when it keeps it).
+
+    Parameters
+    ----------
+    result
+        An estimate.
+
+    Returns
+    -------
+    list of str
+        One message per broken rule: an ``"ok"`` result must have finite
+        ``estimate``, ``lower`` and ``upper`` (the limits may both be ``nan``
+        when no interval was asked for) with
+        ``observed <= lower <= estimate <= upper``; any other status must be a
+        reason (a sentence, not an empty string). The check against the data
+        it came from is :func:`mse.testing.check_estimate`.
+    """
+    if not isinstance(result.status, str) or not result.status.strip():
+        return [f"status {result.status!r} is not a reason"]
+    if result.status != "ok":
+        return [] if len(result.status.strip()) >= 10 else [f"status {result.status!r} does not say why"]
+    numbers = {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
+    if not result.interval_method and math.isnan(result.lower) and math.isnan(result.upper):
+        numbers = {"estimate": result.estimate}  # interval="none"
+    problems = [
+        f"status 'ok' with {name} = {value!r}"
+        for name, value in numbers.items()
+        if not isinstance(value, (int, float)) or not math.isfinite(value)
+    ]
+    if problems:
+        return problems
+    n = float(result.observed)
+    if not _close_enough(n, result.estimate):
+        problems.append(f"estimate {result.estimate!r} is below the {result.observed} people observed")
+    if len(numbers) == 1:
+        return problems
+    if not _close_enough(n, result.lower):
+        problems.append(f"lower limit {result.lower!r} is below the {result.observed} people observed")
+    if not (_close_enough(result.lower, result.estimate) and _close_enough(result.estimate, result.upper)):
+        problems.append(f"estimate {result.estimate!r} is not within [{result.lower!r}, {result.upper!r}]")
+    return problems
+
+
+# ---------------------------------------------------------------------- reading a file
+def _no_constants(name: str) -> Any:
+    raise _Invalid(f'the file holds the literal {name}, which is not JSON (save writes null, "inf" or "-inf")')
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of repeated keys: an edited file could hide a second "status" that way.
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _Invalid(f"key {key!r} appears more than once in one object")
+            seen.add(key)
+    return result
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Invalid(f"the file is not UTF-8 text (byte {exc.start} is {raw[exc.start : exc.start + 1]!r})") from None
+    try:
+        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise _Invalid(f"the file is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise _Invalid(f"the file nests lists or objects more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # e.g. an integer of more digits than int() converts
+        raise _Invalid(f"the file holds a value JSON cannot read here ({exc})") from None
+
+
+def _build(payload: dict[str, Any]) -> Estimate:
+    details = dict(payload["details"])
+    if "se" in details:
+        # save writes a nan standard error as null; Estimate.se reads it back as a number.
+        details["se"] = _number_or_missing(details["se"], "details['se']")
+    strata = None
+    if payload["strata"] is not None:
+        split = payload["strata"]
+        strata = pd.DataFrame(split["data"], columns=split["columns"])
+    if payload["strata_draws"] is not None:
+        details["strata_draws"] = _float_array(payload["strata_draws"])
+    return Estimate(
+        estimate=_number_or_missing(payload["estimate"], "estimate"),
+        lower=_number_or_missing(payload["lower"], "lower"),
+        upper=_number_or_missing(payload["upper"], "upper"),
+        level=float(payload["level"]),
+        observed=payload["observed"],
+        method=payload["method"],
+        model=payload["model"],
+        interval_method=payload["interval_method"],
+        status=payload["status"],
+        warnings=tuple(payload["warnings"]),
+        draws=None if payload["draws"] is None else _float_array(payload["draws"]),
+        details=details,
+        metadata=payload["metadata"],
+        strata=strata,
+    )
+
+
+def _float_array(values: list[Any]) -> np.ndarray:
+    """Checked saved numbers (a list, or a list of rows) as floats: ``null`` is nan, ``"inf"`` infinity."""
+    if values and isinstance(values[0], list):
+        return np.array([_floats(row) for row in values], dtype=float)
+    return np.array(_floats(values), dtype=float)
+
+
+def _floats(values: list[Any]) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def read_result(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Estimate:
+    """Read and check a file written by :meth:`mse.Estimate.save`; the work of :func:`mse.load_result`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes
+        Largest file read, in bytes (default :data:`MAX_BYTES`).
+
+    Returns
+    -------
+    Estimate
+        A result that passes the schema and the results contract.
+
+    Raises
+    ------
+    DataError
+        When the file is too large, not UTF-8 JSON, not of the saved format,
+        or its result breaks the results contract; the message names the key
+        and what was expected.
+    OSError
+        When the file cannot be opened.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        # Read one byte past the limit rather than trust the size on disk (a pipe or a growing file has none).
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise DataError(
+            f"{path} is larger than {max_bytes:,} bytes, the most load_result reads (max_bytes). If it is a "
+            "result you saved, pass a larger max_bytes=; a saved result with a million draws takes about 22 MB."
+        )
+    try:
+        payload = _decode(raw)
+        _validate(payload)
+        result = _build(payload)
+    except _Invalid as exc:
+        raise DataError(f"{path}: {exc}. {_TO_DO}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        # The schema above should leave nothing for these; if it does, the promise still holds.
+        raise DataError(f"{path}: the saved result cannot be rebuilt ({type(exc).__name__}: {exc}). {_TO_DO}") from None
+    problems = contract_problems(result)
+    if problems:
+        raise DataError(f"{path}: the saved result breaks the results contract: {'; '.join(problems)}. {_TO_DO}")
+    return result
