@@ -269,8 +269,11 @@ def check_estimate(result: Any, data: CaptureData, observed: int | None = None) 
         ``estimate``, ``lower`` and ``upper`` with
         ``observed <= lower <= estimate <= upper`` and ``observed`` equal to
         ``data.n_observed``; any other status must be a reason (a sentence,
-        not an empty string).
+        not an empty string). A table that carries no information about ``N``
+        (see :func:`mse.information.information_problem`) never has an
+        ``"ok"`` result, whatever the method: a subset of its lists has none either.
     """
+    from mse.information import information_problem
     from mse.results import Estimate
 
     if not isinstance(result, Estimate):
@@ -285,6 +288,9 @@ def check_estimate(result: Any, data: CaptureData, observed: int | None = None) 
         if len(result.status.strip()) < 10:
             problems.append(f"status {result.status!r} does not say why")
         return problems
+    no_information = information_problem(data)
+    if no_information is not None:
+        return [*problems, f"status 'ok' on a table with {no_information}"]
     numbers = {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
     if not result.interval_method and math.isnan(result.lower) and math.isnan(result.upper):
         numbers = {"estimate": result.estimate}  # interval="none"
