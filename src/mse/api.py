@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from mse.budget import run_within_budget
 from mse.data.capture import CaptureData
 from mse.errors import DataError, EstimabilityError, ModelError
 from mse.information import PRIOR_METHODS, information_problem
@@ -124,7 +125,10 @@ def estimate(
         an estimate whose status is not ``"ok"``.
     **options
         Passed to the estimator (``model``, ``max_order``, ``p_threshold``,
-        ``n_boot``, ...).
+        ``n_boot``, ...). ``max_seconds`` sets a time budget (default none):
+        a run that exceeds it stops and returns no numbers, with a status
+        that starts with ``"cut short"`` (see :mod:`mse.budget`); the
+        Bayesian samplers keep their own clock.
 
     Returns
     -------
@@ -168,7 +172,16 @@ def estimate(
         if no_information is not None and method not in PRIOR_METHODS:
             result = Estimate.failed(method=method, observed=data.n_observed, status=no_information, level=float(level))
         else:
-            result = estimator(data, level=float(level), interval=interval, random_seed=random_seed, **options)
+            result = run_within_budget(
+                estimator,
+                data,
+                method=method,
+                level=float(level),
+                interval=interval,
+                random_seed=random_seed,
+                options=options,
+                own_budget=method in PRIOR_METHODS,
+            )
     seconds = time.perf_counter() - started
     messages = list(result.warnings)
     for record in caught:
