@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityError
 from mse.loglinear.design import Design, extended_masks
@@ -152,6 +153,7 @@ def _cached_check(n_lists: int, terms: tuple[Term, ...], columns: bytes, cells: 
     column_mask = np.frombuffer(columns, dtype=bool)
     cell_mask = np.frombuffer(cells, dtype=bool)
     positive_mask = np.frombuffer(positive, dtype=bool)
+    checkpoint("checking the existence of the MLE of each model")
     try:
         exists, _ = mle_exists(design.matrix[np.ix_(cell_mask, column_mask)], positive_mask[cell_mask])
     except ExistenceUndecided:
@@ -415,3 +417,71 @@ def check_estimability(data: CaptureData, model: ModelSpec = "independence") -> 
     terms = parse_model(model, lists)
     design = _design(len(lists), tuple(sorted(terms, key=lambda u: (len(u), u))))
     return model_estimability(design, terms, data.dense_counts()[1:], lists)
+
+
+def no_model_can_exist(counts: np.ndarray, lists: tuple[str, ...] | list[str], max_order: int) -> str | None:
+    """Why no hierarchical model up to ``max_order`` has an MLE on these counts, or ``None``.
+
+    Decided from the independence model alone, before a search fits thousands
+    of models. If its MLE does not exist, the linear program gives a direction
+    ``d`` of intercept and main effects that is 0 on every positive cell,
+    never positive on an empty one, and negative on the empty cells it fits at
+    0. Every hierarchical model contains those columns, so ``d`` (with zeros
+    on the interaction columns) is a direction of recession for it too, on
+    any set of cells it keeps that contains one of those cells. The extended
+    MLE of a larger model drops the cells that hold a term whose lists are
+    never seen together, so the argument needs a zero-fitted cell that no
+    candidate drops: one that holds no such term of order ``2..max_order``
+    (a cell with a single list always qualifies).
+
+    Parameters
+    ----------
+    counts
+        Counts of the ``2**t - 1`` observable cells.
+    lists
+        The list names.
+    max_order
+        Highest interaction order among the candidate models.
+
+    Returns
+    -------
+    str or None
+        The reason, or ``None`` when some candidate may have an MLE (the
+        search must then decide).
+
+    References
+    ----------
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
+    """
+    counts = np.asarray(counts, dtype=float)
+    design = _design(len(lists), ())
+    columns, cells = extended_masks(design, design.column_mask(frozenset()), counts)
+    columns, cells = columns[0], cells[0]
+    try:
+        exists, zero_fitted = mle_exists(design.matrix[np.ix_(cells, columns)], counts[cells] > 0)
+    except ExistenceUndecided:
+        return None
+    if exists:
+        return None
+    seen = counts > 0
+    seen_histories, seen_counts = design.histories[seen], counts[seen]
+    zero_cells = design.histories[np.flatnonzero(cells)[zero_fitted]]
+    # single-list cells first: they hold no interaction and settle the question at once
+    for history in sorted(zero_cells, key=lambda h: int(h.sum()))[:1000]:
+        on = np.flatnonzero(history)
+        droppable = any(
+            seen_counts[seen_histories[:, list(term)].all(axis=1)].sum() == 0
+            for order in range(2, min(max_order, len(on)) + 1)
+            for term in combinations(on, order)
+        )
+        if not droppable:
+            cell = "".join(str(int(b)) for b in history)
+            return (
+                "no hierarchical model can be fitted: the maximum-likelihood estimate of the independence model "
+                f"does not exist (the empty cell {cell} is fitted at 0), and every model up to order {max_order} "
+                "contains its main effects and keeps that cell, so none has one either; the table has "
+                f"{int(seen.sum())} observed histories (see mse.check_estimability(data) for the cells); merge or "
+                "drop lists"
+            )
+    return None

@@ -59,7 +59,7 @@ from mse.data.capture import CaptureData
 from mse.errors import ModelError
 from mse.loglinear.batch import OK, BatchFits, evaluate_models
 from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import exists_batch, identifiable_batch
+from mse.loglinear.existence import exists_batch, identifiable_batch, no_model_can_exist
 from mse.loglinear.terms import Term, Terms, all_k_way, format_model, k_way_terms
 from mse.options import reject_unknown_options
 from mse.results import ModelSearch
@@ -187,7 +187,11 @@ def exhaustive_search(
         search = greedy_search(data, criterion=criterion, max_order=order)
         details = {**search.details, "search": f"greedy (more than {max_models:,} models up to order {order})"}
         return ModelSearch(search.table, search.best, "exhaustive", criterion, details=details)
-    design = Design(t, all_k_way(t, order) if order >= 2 else frozenset())
+    hopeless = no_model_can_exist(_counts(data), data.lists, order)
+    if hopeless is not None:
+        # every candidate would fail for the same reason: fit only the smallest to show it
+        models = [frozenset()]
+    design = Design(t, all_k_way(t, order) if order >= 2 and hopeless is None else frozenset())
     masks = design.column_masks(models)
     fits = evaluate_models(design, masks, _counts(data))
     if not extended_mle:
@@ -200,6 +204,8 @@ def exhaustive_search(
         "n_failed": int((~fits.ok).sum()),
         "extended_mle": extended_mle,
     }
+    if hopeless is not None:
+        details["no_model"] = hopeless
     return ModelSearch(table, _best(table, criterion), "exhaustive", criterion, details=details)
 
 
