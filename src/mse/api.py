@@ -24,7 +24,7 @@ import pandas as pd
 from mse.budget import run_within_budget
 from mse.data.capture import CaptureData
 from mse.errors import DataError, EstimabilityError, ModelError
-from mse.information import PRIOR_METHODS, information_problem
+from mse.information import PRIOR_METHODS, information_problem, uninformative_estimate
 from mse.results import Estimate, provenance
 
 __all__ = ["METHODS", "available_methods", "estimate"]
@@ -170,7 +170,7 @@ def estimate(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if no_information is not None and method not in PRIOR_METHODS:
-            result = Estimate.failed(method=method, observed=data.n_observed, status=no_information, level=float(level))
+            result = uninformative_estimate(data, method, no_information, level=float(level), options=options)
         else:
             result = run_within_budget(
                 estimator,

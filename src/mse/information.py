@@ -63,11 +63,14 @@ log-linear models. *Annals of Statistics* 40(2), 996-1023.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from mse.data.capture import CaptureData
 
-__all__ = ["NO_INFORMATION", "PRIOR_METHODS", "information_problem"]
+__all__ = ["NO_INFORMATION", "PRIOR_METHODS", "information_problem", "uninformative_estimate"]
 
 #: Every status set by the information check starts with this.
 NO_INFORMATION = "no information about N"
@@ -137,3 +140,20 @@ def information_problem(data: CaptureData) -> str | None:
             f"so {_CONSEQUENCE}"
         )
     return None
+
+
+def uninformative_estimate(
+    data: CaptureData, method: str, reason: str, *, level: float, options: Mapping[str, Any]
+) -> Any:
+    """The result of a non-Bayesian ``method`` on a table without information: no numbers, ``reason`` as status.
+
+    ``observed`` is the number of people the method would have seen: a
+    two-list method given ``lists=`` sees only the people on those two lists.
+    """
+    from mse.results import Estimate
+
+    observed = data.n_observed
+    chosen = options.get("lists")
+    if chosen is not None and all(name in data.lists for name in chosen):
+        observed = data.drop_lists([name for name in data.lists if name not in chosen]).n_observed
+    return Estimate.failed(method=method, observed=observed, status=reason, level=level)
