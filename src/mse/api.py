@@ -127,8 +127,9 @@ def estimate(
         Passed to the estimator (``model``, ``max_order``, ``p_threshold``,
         ``n_boot``, ...). ``max_seconds`` sets a time budget (default none):
         a run that exceeds it stops and returns no numbers, with a status
-        that starts with ``"cut short"`` (see :mod:`mse.budget`); the
-        Bayesian samplers keep their own clock.
+        that starts with ``"cut short"`` (see :mod:`mse.budget`).
+        ``"lcmcr"`` takes ``max_seconds`` as its own option; ``"dga"``,
+        ``"bayes_loglinear"`` and ``"bayesthresh"`` do not accept it.
 
     Returns
     -------
