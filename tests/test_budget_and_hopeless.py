@@ -138,3 +138,12 @@ def test_a_covariate_with_a_thousand_levels_is_refused_with_advice(method):
 
 def test_a_covariate_below_the_bound_is_fitted():
     assert mse.estimate(_regions(20), "independence", interval="wald").ok
+
+
+@pytest.mark.parametrize("method", ["bic", "stepwise", "bic_aic"])
+def test_a_model_search_takes_a_budget_too(method):
+    data = mse.load_dataset("uk2013_5")
+    search = mse.select_model(data, method=method, max_seconds=1e-6)
+    assert search.best == "" and search.table.empty
+    assert search.details["status"].startswith(CUT_SHORT)
+    assert mse.select_model(data, method=method).best
