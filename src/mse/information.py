@@ -44,9 +44,11 @@ nothing else is needed at this level, and why nothing less would do:
   other lists may still overlap; the table is informative exactly when they
   do. A model's main effect for the empty list sits at minus infinity, which
   again is the per-model existence check's business.
-* **Complete lists** (someone on every list, or a list that holds everyone).
-  These are overlap, and strong evidence that few were missed; the extended
-  MLE is then ``N = n``, which is an estimate.
+* **Complete lists** (everyone on every list, or a list that holds everyone).
+  These are overlap, and evidence that few were missed: the likelihood is
+  largest at ``N = n``, on the boundary. Whether a given model reports that
+  (Chapman's estimator does) or says its MLE does not exist (the log-linear
+  models do, since a parameter is then infinite) is again decided per model.
 
 References
 ----------
