@@ -590,7 +590,7 @@ def run_target(
     --------
     >>> from mse.testing import awkward_table, run_target
     >>> run_target("chapman", awkward_table("disjoint", 2, seed=0)).kind
-    'ok'
+    'status'
     """
     started = time.perf_counter()
     try:
