@@ -8,7 +8,9 @@ Usage::
 
 Table ``i`` is ``mse.testing.awkward_table(kind, n_lists, seed=i)`` with the
 kind cycling through :data:`mse.testing.AWKWARD_KINDS` and the number of lists
-through 2..10, so any row can be rebuilt from its index. Each entry point is
+through 2..10, so any row can be rebuilt from its index. The tables that found bugs
+(``REGRESSIONS``) run once each with the entry point that broke on them, as
+negative indices. Each entry point is
 called on every ``stride``-th table (cheap ones on all of them, samplers and
 exhaustive searches on fewer, and only up to the number of lists where one
 call takes seconds rather than minutes); see ``PLAN``. Every call runs in a
@@ -96,6 +98,26 @@ PLAN: dict[str, tuple[int, int, float]] = {
     "bayes_loglinear": (2000, 5, 300.0),
     "bayesthresh": (2000, 5, 300.0),
 }
+#: Tables that found bugs, each run once with its target, as table index ``-1 - k``:
+#: (target, kind, number of lists, seed).
+REGRESSIONS: tuple[tuple[str, str, int, int], ...] = (
+    # "ok" numbers on tables without information about N
+    ("chapman", "one_list", 2, 0),
+    ("auto", "disjoint", 2, 0),
+    ("dga", "disjoint", 3, 0),
+    ("dga", "single_person", 3, 0),
+    ("lcmcr", "disjoint", 2, 0),
+    ("lcmcr", "single_person", 3, 0),
+    # dga raised ValueError
+    ("dga", "four_list_dga", 4, 0),
+    ("dga", "n3000", 7, 0),
+    # the existence program over 2**20 cells exhausted memory
+    ("check_estimability", "n3000", 20, 0),
+    # a search of 32,768 models to find that none exists; a covariate with 1,000 levels
+    ("bic", "complete_list", 6, 0),
+    ("independence", "many_levels", 3, 0),
+    ("bic_aic", "many_levels", 3, 0),
+)
 #: Extra time before a worker that does not answer is killed.
 GRACE = 30.0
 #: Methods whose saved results the ``saved`` profile corrupts, one per table in turn: intervals, bootstrap and
@@ -107,7 +129,10 @@ KINDS = ("ok", "status", "error", "other", "violation", "foreign_warning", "time
 
 
 def table_spec(index: int) -> tuple[str, int, int]:
-    """``(kind, n_lists, seed)`` of table ``index``."""
+    """``(kind, n_lists, seed)`` of table ``index`` (negative: one of :data:`REGRESSIONS`)."""
+    if index < 0:
+        _target, kind, n_lists, seed = REGRESSIONS[-1 - index]
+        return kind, n_lists, seed
     kind = AWKWARD_KINDS[index % len(AWKWARD_KINDS)]
     n_lists = 2 + (index // len(AWKWARD_KINDS)) % 9
     return kind, n_lists, index
@@ -121,6 +146,7 @@ def plan_tasks(n_tables: int) -> list[tuple[str, int]]:
             dga_refusal = target == "dga" and n_lists >= 8  # the typed error for more than 7 lists
             if index % stride == 0 and (n_lists <= max_lists or dga_refusal):
                 tasks.append((target, index))
+    tasks.extend((target, -1 - k) for k, (target, *_spec) in enumerate(REGRESSIONS))
     return tasks
 
 
@@ -136,7 +162,11 @@ def plan_saved(n_tables: int) -> list[tuple[str, int]]:
 
 
 def time_limit_of(target: str) -> float:
-    return PLAN[target][2] if target in PLAN else SAVED_LIMIT
+    """The time limit of one task of ``target``: its plan's, a saved-file task's, or 60 s for a regression's
+    target outside the plan."""
+    if target in PLAN:
+        return PLAN[target][2]
+    return SAVED_LIMIT if target.startswith("saved:") else 60.0
 
 
 def run_saved(target: str, index: int) -> list[tuple[str, int, Outcome]]:
@@ -175,7 +205,7 @@ def _worker(connection: Connection) -> None:
             continue
         kind, n_lists, seed = table_spec(index)
         data = awkward_table(kind, n_lists, seed)
-        outcome = run_target(target, data, timeout=PLAN[target][2])
+        outcome = run_target(target, data, timeout=time_limit_of(target))
         connection.send((target, index, outcome))
 
 

@@ -47,8 +47,19 @@ def test_chapman_closed_form_and_log_normal_interval():
 def test_lincoln_petersen_without_overlap_is_failed_not_a_number():
     result = mse.estimate(_two_lists(30, 20, 0), method="lincoln_petersen")
     assert not result.ok and math.isnan(result.estimate)
-    assert "overlap 0" in result.status
-    assert mse.estimate(_two_lists(30, 20, 0), method="chapman").estimate == pytest.approx(31 * 21 - 1)
+    assert "never overlap" in result.status
+    # Chapman's (n1 + 1)(n2 + 1) / (m + 1) - 1 is finite at m = 0 only through its +1: not an estimate
+    chapman = mse.estimate(_two_lists(30, 20, 0), method="chapman")
+    assert not chapman.ok and math.isnan(chapman.estimate) and "never overlap" in chapman.status
+
+
+def test_two_lists_chosen_from_more_that_never_overlap_are_not_an_estimate():
+    data = mse.CaptureData.from_patterns({"100": 30, "010": 20, "101": 5, "011": 4, "001": 9}, ["A", "B", "C"])
+    for method in ("chapman", "lincoln_petersen"):
+        result = mse.estimate(data, method=method, lists=("A", "B"))
+        assert not result.ok and math.isnan(result.estimate)
+        assert "lists A and B never overlap" in result.status
+        assert mse.estimate(data, method=method, lists=("A", "C")).ok
 
 
 def test_two_list_methods_pick_lists_and_reject_bad_input():

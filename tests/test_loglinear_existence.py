@@ -86,3 +86,62 @@ def test_mle_exists_simple_cases():
     assert mle_exists(design, np.array([True, True, True]))[0]
     exists, zero = mle_exists(design, np.array([True, True, False]))
     assert not exists and zero.tolist() == [False, False, True]
+
+
+# ---------------------------------------------------------------------- many lists: bounded memory
+def _random_table(n_lists: int, n_people: int, seed: int, rate: float = 0.1) -> mse.CaptureData:
+    rng = np.random.default_rng(seed)
+    rows = rng.random((20 * n_people, n_lists)) < rate
+    rows = rows[rows.any(axis=1)][:n_people]
+    patterns: dict[str, int] = {}
+    for row in rows:
+        key = "".join("1" if b else "0" for b in row)
+        patterns[key] = patterns.get(key, 0) + 1
+    return mse.CaptureData.from_patterns(patterns, [f"L{i}" for i in range(n_lists)])
+
+
+def test_positive_cells_of_full_rank_settle_existence_as_the_program_does():
+    """The observed-cells shortcut never disagrees with the full program (Fienberg & Rinaldo 2012)."""
+    from mse.loglinear.existence import _solve_program
+
+    rng = np.random.default_rng(7)
+    agreed = 0
+    for t in (3, 4, 5):
+        design = Design(t, all_k_way(t, 2))
+        for _ in range(60):
+            columns = np.ones(design.n_columns, dtype=bool)
+            columns[design.n_base :] = rng.random(design.n_columns - design.n_base) < 0.5
+            positive = rng.random(design.matrix.shape[0]) < rng.uniform(0.3, 0.95)
+            matrix = design.matrix[:, columns]
+            assert mle_exists(matrix, positive)[0] == _solve_program(matrix, positive)[0]
+            agreed += 1
+    assert agreed == 180
+
+
+def test_many_lists_are_checked_from_the_observed_cells(monkeypatch):
+    """17 lists: 131,071 cells, of which the program would need all; the observed ones decide."""
+    import scipy.optimize
+
+    def no_program(*args, **kwargs):
+        raise AssertionError("the linear program should not be needed")
+
+    monkeypatch.setattr(scipy.optimize, "linprog", no_program)
+    report = mse.check_estimability(_random_table(17, 3000, seed=17), "independence")
+    assert report.mle_exists and report.identifiable
+
+
+def test_undecidable_existence_is_refused_not_attempted():
+    """Ten histories on 17 lists leave the design's null space open over 131,061 empty cells."""
+    data = _random_table(17, 10, seed=3, rate=0.3)
+    report = mse.check_estimability(data, "independence")
+    assert not report.ok
+    assert "cannot be decided in bounded memory" in report.reason
+    result = mse.estimate(data, "independence")
+    assert not result.ok and "bounded memory" in result.status
+
+
+def test_a_design_too_large_for_memory_is_refused_before_it_is_built():
+    from mse.errors import ModelError
+
+    with pytest.raises(ModelError, match="merge or drop lists"):
+        Design(20, all_k_way(20, 2))

@@ -37,6 +37,7 @@ from mse.api import METHODS
 from mse.closed.designs import MODELS
 from mse.testing import (
     AWKWARD_KINDS,
+    FOUR_LIST_DGA,
     FUNCTIONS,
     SAVED_FILE_CORRUPTIONS,
     awkward_table,
@@ -150,6 +151,14 @@ def test_each_kind_of_table_is_awkward_as_described(kind):
         assert data.counts.max() <= 10**9 and data.counts.min() == 1
     elif kind == "covariates":
         assert data.covariates == ("group",)
+    elif kind == "single_person":
+        assert data.n_observed == 1
+    elif kind == "one_pair":
+        assert (np.asarray(data.histories).sum(axis=1) == 2).sum() == 1
+    elif kind == "complete_list":
+        assert totals[0] == data.n_observed
+    elif kind == "many_levels":
+        assert data.covariates == ("region",) and data.n_observed == 20_000
     assert awkward_table(kind, 4, seed=3) == data  # rebuilt exactly from (kind, lists, seed)
 
 
@@ -406,3 +415,58 @@ def test_corrupted_saved_files_load_or_raise_data_error(saved_files, data):
     content = data.draw(corrupted_saved_files(list(saved_files.values())))
     outcome = check_saved_file(content)
     assert outcome.acceptable, outcome
+
+
+# ---------------------------------------------------------------------- the tables of the hostile test
+NO_INFORMATION_KINDS = ["single_person", "disjoint", "one_list"]
+CHEAP = [*CLOSED, "independence", "loglinear", "stepwise", "bic_aic", "aic", "bic", "auto"]
+
+
+@pytest.mark.parametrize("lists", [2, 3, 5])
+@pytest.mark.parametrize("kind", NO_INFORMATION_KINDS)
+def test_a_table_without_information_about_n_is_never_ok(kind, lists):
+    """Lists that never overlap, everyone on one list, a single person: no method may say "ok"."""
+    data = awkward_table(kind, lists, seed=lists)
+    for method in [*CHEAP, "dga"]:
+        outcome = run_target(method, data, random_seed=1, timeout=HANG_SECONDS)
+        assert outcome.acceptable, f"{method}: {outcome}"
+        assert outcome.kind != "ok", f"{method} said 'ok' on a {kind} table of {lists} lists"
+    assert mse.estimate(data, "dga", random_seed=1).status.startswith("no information about N")
+
+
+@pytest.mark.parametrize("lists", [3, 4])
+def test_one_overlapping_pair_is_information(lists):
+    data = awkward_table("one_pair", lists, seed=0)
+    assert mse.estimate(data, "independence").ok
+
+
+def test_regression_dga_on_the_four_list_table_does_not_raise():
+    data = mse.CaptureData.from_patterns(FOUR_LIST_DGA, lists=["A", "B", "C", "D"])
+    assert awkward_table("four_list_dga", 4, seed=0) == mse.CaptureData.from_patterns(
+        FOUR_LIST_DGA, lists=["L0", "L1", "L2", "L3"]
+    )
+    outcome = run_target("dga", data, random_seed=1)
+    assert outcome.kind == "ok", outcome
+
+
+def test_regression_dga_on_seven_lists_and_3000_people_does_not_raise():
+    data = awkward_table("n3000", 7, seed=0)
+    assert data.n_observed == 3000
+    outcome = run_target("dga", data, random_seed=1)
+    assert outcome.acceptable and outcome.kind != "other", outcome
+
+
+@pytest.mark.parametrize("target", ["bic", "aic"])
+def test_regression_a_search_where_no_model_exists_is_quick(target):
+    data = awkward_table("complete_list", 6, seed=0)
+    started = time.perf_counter()
+    outcome = run_target(target, data, random_seed=1, timeout=HANG_SECONDS)
+    assert outcome.acceptable and outcome.kind != "ok", outcome
+    assert time.perf_counter() - started < 60
+
+
+@pytest.mark.parametrize("target", ["independence", "loglinear", "bic_aic"])
+def test_regression_a_covariate_with_a_thousand_levels_is_refused(target):
+    data = awkward_table("many_levels", 3, seed=0)
+    outcome = run_target(target, data, random_seed=1, timeout=30)
+    assert outcome.kind == "error" and "Merge levels" in outcome.message, outcome

@@ -21,8 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from mse.budget import run_within_budget
 from mse.data.capture import CaptureData
 from mse.errors import DataError, EstimabilityError, ModelError
+from mse.information import PRIOR_METHODS, information_problem, uninformative_estimate
 from mse.results import Estimate, provenance
 
 __all__ = ["METHODS", "available_methods", "estimate"]
@@ -123,7 +125,11 @@ def estimate(
         an estimate whose status is not ``"ok"``.
     **options
         Passed to the estimator (``model``, ``max_order``, ``p_threshold``,
-        ``n_boot``, ...).
+        ``n_boot``, ...). ``max_seconds`` sets a time budget (default none):
+        a run that exceeds it stops and returns no numbers, with a status
+        that starts with ``"cut short"`` (see :mod:`mse.budget`).
+        ``"lcmcr"`` takes ``max_seconds`` as its own option; ``"dga"``,
+        ``"bayes_loglinear"`` and ``"bayesthresh"`` do not accept it.
 
     Returns
     -------
@@ -138,7 +144,9 @@ def estimate(
     ModelError
         For an unknown method, a malformed model, or a bad option.
     EstimabilityError
-        With ``strict=True``, when the estimate does not exist.
+        With ``strict=True``, when the estimate does not exist, including when
+        the table carries no information about ``N`` at all (see
+        :func:`mse.information.information_problem`).
 
     Examples
     --------
@@ -155,10 +163,26 @@ def estimate(
     if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
         raise ModelError(f"level must be a number strictly between 0 and 1, got {level!r}.")
     estimator = _resolve(method)
+    # Decided here, once for every method, so that no estimator can forget it.
+    no_information = information_problem(data)
+    if strict and no_information is not None:
+        raise EstimabilityError(f"{method}: {no_information}")
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = estimator(data, level=float(level), interval=interval, random_seed=random_seed, **options)
+        if no_information is not None and method not in PRIOR_METHODS:
+            result = uninformative_estimate(data, method, no_information, level=float(level), options=options)
+        else:
+            result = run_within_budget(
+                estimator,
+                data,
+                method=method,
+                level=float(level),
+                interval=interval,
+                random_seed=random_seed,
+                options=options,
+                own_budget=method in PRIOR_METHODS,
+            )
     seconds = time.perf_counter() - started
     messages = list(result.warnings)
     for record in caught:
@@ -170,6 +194,10 @@ def estimate(
     metadata.update(result.metadata)
     metadata["seconds"] = seconds
     result = result.with_updates(warnings=tuple(messages), metadata=metadata)
+    if no_information is not None and method in PRIOR_METHODS:
+        result = result.with_updates(
+            status=f"{no_information}; the posterior of N shown is the prior speaking, not an estimate"
+        )
     problem = _inconsistency(result) if result.ok else None
     if problem is not None:
         result = result.with_updates(status=f"not reported: {problem}")

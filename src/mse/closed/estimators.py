@@ -22,6 +22,7 @@ from mse.closed.designs import model_design
 from mse.closed.fit import behavioural_profile_interval, fit_closed_model
 from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
+from mse.information import information_problem
 from mse.loglinear.profile import profile_interval
 from mse.options import choose_interval, reject_unknown_options
 from mse.results import Estimate
@@ -151,6 +152,11 @@ def _two_list_estimate(method: str, data: CaptureData, level: float, interval: s
     common: dict[str, Any] = dict(
         method=method, observed=data.n_observed, level=level, model=model, interval_method=how, details=details
     )
+    # The two lists chosen with lists= may never overlap although the table's other lists do:
+    # the front door's check then passes, and Chapman's +1 would turn "no overlap" into a number.
+    no_information = information_problem(data)
+    if no_information is not None:
+        return Estimate.failed(status=no_information, **common)
     if result.status != "ok":
         return Estimate.failed(status=result.status, **common)
     limits = two_list.log_normal_interval if how == "log_normal" else two_list.wald_interval

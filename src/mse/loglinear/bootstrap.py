@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
 from mse.loglinear.design import cell_histories
@@ -351,6 +352,7 @@ def _run_replicates(
     with ProgressBar(n, label=label, enabled=progress, min_seconds=_PROGRESS_SECONDS) as bar:
         for start in range(0, n, CHUNK_SIZE):
             block = slice(start, min(start + CHUNK_SIZE, n))
+            checkpoint(f"{label} (replicate {start:,} of {n:,})")
             values, names, status = evaluate(counts[block])
             estimates[block] = values
             models[block] = list(names)

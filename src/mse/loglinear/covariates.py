@@ -52,6 +52,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.special import gammaln
 
+from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
 from mse.loglinear.design import cell_histories
@@ -498,6 +499,7 @@ def newton_fit(
     for _ in range(max_iter):
         if active.size == 0:
             break
+        checkpoint("fitting the covariate model")
         a_y, a_coef = y[active], coef[active]
         mu = np.exp(np.minimum(eta[active], _MAX_ETA))
         score = (a_y - mu) @ design

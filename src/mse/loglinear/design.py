@@ -19,7 +19,13 @@ import numpy as np
 
 from mse.loglinear.terms import Term, Terms
 
-__all__ = ["Design", "cell_histories", "extended_masks", "zero_margin_terms"]
+__all__ = ["MAX_DESIGN_ENTRIES", "Design", "cell_histories", "extended_masks", "zero_margin_terms"]
+
+#: The largest design (cells x columns) built: 2**26 entries take about 0.7 GB
+#: with the boolean incidence copies. Twenty lists allow 64 columns (the
+#: independence model and a few interactions); all two-way terms on twenty
+#: lists (211 columns, 2.2 GB) are refused.
+MAX_DESIGN_ENTRIES = 2**26
 
 
 def cell_histories(n_lists: int, *, include_empty: bool = False) -> np.ndarray:
@@ -59,6 +65,16 @@ class Design:
     def __init__(self, n_lists: int, terms: Iterable[Term], *, include_empty: bool = False) -> None:
         self.n_lists = n_lists
         self.terms: list[Term] = sorted(set(terms), key=lambda t: (len(t), t))
+        entries = (1 << n_lists) * (1 + n_lists + len(self.terms))
+        if entries > MAX_DESIGN_ENTRIES:
+            from mse.errors import ModelError
+
+            raise ModelError(
+                f"a log-linear design over all {(1 << n_lists) - 1:,} capture histories of {n_lists} lists with "
+                f"{1 + n_lists + len(self.terms)} columns needs about {10 * entries / 2**30:.1f} GB, more than this "
+                f"library allows (at most {MAX_DESIGN_ENTRIES:,} entries); merge or drop lists "
+                "(data.merge_lists, data.drop_lists) or choose a model with fewer interaction terms."
+            )
         self.histories = cell_histories(n_lists, include_empty=include_empty)
         columns = [np.ones(len(self.histories)), *self.histories.T.astype(float)]
         columns += [term_indicator(self.histories, term).astype(float) for term in self.terms]

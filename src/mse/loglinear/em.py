@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
+from mse.budget import checkpoint
 from mse.loglinear.covariates import _Information, newton_fit
 
 __all__ = ["EMFits", "fit_em", "observed_loglik"]
@@ -190,6 +191,7 @@ def fit_em(
     for _ in range(max_iter):
         if active.size == 0:
             break
+        checkpoint("running the EM algorithm")
         a_filled = _e_step(mu[active], counts[active], partial, partial_counts[active])
         fits = newton_fit(design, a_filled, start=coef[active], max_iter=newton_steps, information=info)
         new_loglik = observed_loglik(fits.fitted, counts[active], partial, partial_counts[active])

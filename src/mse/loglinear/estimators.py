@@ -238,7 +238,9 @@ def _selected(
         return Estimate.failed(
             method=method,
             observed=data.n_observed,
-            status="no model in the search could be fitted (every candidate failed; see details['search'])",
+            status=search.details.get(
+                "no_model", "no model in the search could be fitted (every candidate failed; see details['search'])"
+            ),
             level=level,
             interval_method=interval,
             details={"search": search.table},

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln
 
+from mse.budget import checkpoint
+
 __all__ = ["PoissonFits", "fit_poisson"]
 
 _MAX_ETA = 700.0  # exp(700) is close to the largest finite double
@@ -179,6 +181,7 @@ def fit_poisson(
 
     results: dict[str, np.ndarray] = {}
     for s in (slice(i, i + chunk_size) for i in range(0, batch, chunk_size)):
+        checkpoint("fitting log-linear models")
         chunk_cells = rows(cells, s)
         part = _fit_chunk(
             design,
@@ -310,6 +313,7 @@ def _fit_chunk(
     for _ in range(max_iter):
         if active.size == 0:
             break
+        checkpoint("fitting log-linear models")
         everyone = active.size == batch
         a_coef, a_eta = (coef, eta) if everyone else (coef[active], eta[active])
         a_cells, a_columns = (cells, columns) if everyone else (cells[active], columns[active])

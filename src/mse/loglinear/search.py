@@ -55,11 +55,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse.budget import CUT_SHORT, BudgetExhausted, time_budget
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
 from mse.loglinear.batch import OK, BatchFits, evaluate_models
 from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import exists_batch, identifiable_batch
+from mse.loglinear.existence import exists_batch, identifiable_batch, no_model_can_exist
 from mse.loglinear.terms import Term, Terms, all_k_way, format_model, k_way_terms
 from mse.options import reject_unknown_options
 from mse.results import ModelSearch
@@ -187,7 +188,11 @@ def exhaustive_search(
         search = greedy_search(data, criterion=criterion, max_order=order)
         details = {**search.details, "search": f"greedy (more than {max_models:,} models up to order {order})"}
         return ModelSearch(search.table, search.best, "exhaustive", criterion, details=details)
-    design = Design(t, all_k_way(t, order) if order >= 2 else frozenset())
+    hopeless = no_model_can_exist(_counts(data), data.lists, order)
+    if hopeless is not None:
+        # every candidate would fail for the same reason: fit only the smallest to show it
+        models = [frozenset()]
+    design = Design(t, all_k_way(t, order) if order >= 2 and hopeless is None else frozenset())
     masks = design.column_masks(models)
     fits = evaluate_models(design, masks, _counts(data))
     if not extended_mle:
@@ -200,6 +205,8 @@ def exhaustive_search(
         "n_failed": int((~fits.ok).sum()),
         "extended_mle": extended_mle,
     }
+    if hopeless is not None:
+        details["no_model"] = hopeless
     return ModelSearch(table, _best(table, criterion), "exhaustive", criterion, details=details)
 
 
@@ -410,7 +417,9 @@ def stepwise_search(data: CaptureData, p_threshold: float = 0.02) -> ModelSearch
     return ModelSearch(table, best, "stepwise", f"Poisson tail p < {p_threshold}", details=details)
 
 
-def select_model(data: CaptureData, method: str = "stepwise", **options: Any) -> ModelSearch:
+def select_model(
+    data: CaptureData, method: str = "stepwise", *, max_seconds: float | None = None, **options: Any
+) -> ModelSearch:
     """Search hierarchical log-linear models.
 
     Parameters
@@ -424,6 +433,10 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
         whose lists never overlap), ``"exhaustive"`` (every model, ranked by
         ``criterion=``, default ``"bic"``), ``"greedy"`` (forward–backward by ``criterion``) or
         ``"bic_aic"`` (forward by BIC, then by AIC).
+    max_seconds
+        A time budget (default none, so the result never depends on the
+        machine). A search that exceeds it stops: ``best`` is ``""``, the
+        table is empty and ``details["status"]`` starts with ``"cut short"``.
     **options
         ``p_threshold``, ``max_order``, ``criterion``, ``max_models``, ``extended_mle``.
 
@@ -432,6 +445,7 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
     ModelSearch
         ``table`` (model, n_params, deviance, df, aic, bic, estimate, status, ...)
         and ``best``, the chosen model in term syntax (``""`` if every fit failed).
+        ``details["no_model"]`` says why when no hierarchical model can have an MLE.
 
     Raises
     ------
@@ -456,6 +470,17 @@ def select_model(data: CaptureData, method: str = "stepwise", **options: Any) ->
     if method not in allowed:
         raise ModelError(f"unknown search method {method!r}; choose one of {list(allowed)}.")
     reject_unknown_options(options, allowed[method], method)
+    with time_budget(max_seconds) as budget:
+        try:
+            return _run_search(data, method, options)
+        except BudgetExhausted as exc:
+            status = f"{CUT_SHORT}: {exc}; rerun with a larger max_seconds (or none) for a result"
+    columns = ["model", "n_params", "deviance", "df", "aic", "bic", "estimate", "status"]
+    details = {"status": status, "max_seconds": budget.max_seconds if budget else None}
+    return ModelSearch(pd.DataFrame(columns=columns), "", method, options.get("criterion", ""), details=details)
+
+
+def _run_search(data: CaptureData, method: str, options: dict[str, Any]) -> ModelSearch:
     if method == "stepwise":
         return stepwise_search(data, **options)
     if method in ("aic", "bic"):
