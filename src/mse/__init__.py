@@ -7,6 +7,7 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset, load_truth
+from mse.disclosure import DisclosurePolicy, ProtectedEstimate
 from mse.diagnostics import (
     goodness_of_fit,
     internal_consistency,
@@ -72,6 +73,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
+    "DisclosurePolicy",
     "EstimabilityError",
     "EstimabilityReport",
     "EstimabilityWarning",
@@ -81,6 +83,7 @@ __all__ = [
     "ModelError",
     "ModelSearch",
     "MultimodalityWarning",
+    "ProtectedEstimate",
     "__version__",
     "available_methods",
     "check_estimability",

@@ -1,0 +1,696 @@
+"""Disclosure control: one policy for every number of people the library prints, writes or plots.
+
+Counts of people observed can identify them when they are small, especially
+by covariate. A :class:`DisclosurePolicy` says how such counts are published
+(suppressed below a threshold, rounded to a base) and is applied by every
+output path: :meth:`mse.Estimate.summary` and its HTML view,
+:meth:`~mse.Estimate.to_frame`, :meth:`~mse.Estimate.to_dict`,
+:meth:`~mse.Estimate.to_json`, :meth:`~mse.Estimate.save`,
+:meth:`~mse.Estimate.breakdown`, :func:`mse.compare`,
+:meth:`mse.CaptureData.summary`, the plots that print counts, and every
+command of the ``mse`` program.
+
+Three rules make the policy hold across outputs rather than cell by cell:
+
+* **Primary suppression.** A count ``c`` with ``0 < c < suppress_below`` is
+  shown as ``"<suppress_below"``. Zeros are shown: a structural zero (two
+  lists that never overlap) is part of the design, not a person.
+* **Complementary suppression.** Wherever a count is one of several that
+  add up to a published margin (levels of a covariate and the total; people
+  per list, by number of lists, and the total), more counts are withheld
+  (shown as ``"suppressed"``) until no withheld count can be solved from
+  the shown ones by adding and subtracting. This is checked exactly, with
+  the linear equations of every published sum, not with a rule of thumb.
+* **No derived give-aways.** When the number observed is withheld, so is
+  the dark figure (estimate minus observed), and every estimate or limit
+  that could equal it (a profile interval starts at the number observed);
+  model coefficients, fitted cells, draws and other cell-level details are
+  left out of protected files, because they rebuild the cells
+  (``observed = fitted − dark`` in each cell).
+
+References
+----------
+Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt,
+E. S., Spicer, K. & de Wolf, P.-P. (2012). *Statistical Disclosure Control*.
+Wiley. Chapter 4 (magnitude and frequency tables; primary and secondary
+suppression).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from mse.data.capture import CaptureData
+    from mse.results import Estimate
+
+__all__ = ["SUPPRESSED", "DisclosurePolicy", "ProtectedEstimate", "resolve_policy"]
+
+#: How a count withheld by complementary suppression is shown (it is not small itself).
+SUPPRESSED = "suppressed"
+
+#: Format of a file written by ``Estimate.save(path, policy=...)``: for publication, not for reloading.
+PUBLISHED_FORMAT = "mse.PublishedEstimate/1"
+
+#: Details of a result that are single numbers about the model as a whole; every
+#: other detail (coefficients, fitted cells, draws, the search table, counts of
+#: partially classified records, ...) can rebuild cells and is left out of protected output.
+_SAFE_DETAILS = ("deviance", "df", "aic", "bic", "n_params", "n_boot", "n_failed", "covariates")
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    """How counts of people are published: suppression of small counts, rounding, complementary suppression.
+
+    Parameters
+    ----------
+    suppress_below
+        Counts of people observed with ``0 < count < suppress_below`` are shown
+        as ``"<suppress_below"``; ``None`` suppresses nothing.
+    round_to
+        Numbers of people (counts and estimates, limits, dark figures) are
+        rounded to multiples of ``round_to``; ``None`` keeps them as they are.
+    complementary
+        Withhold further counts wherever published sums would give a
+        suppressed count back (default ``True``; turning it off is only for
+        tables whose margins are never published).
+
+    Notes
+    -----
+    The thresholds are the publishing organisation's rules; the library
+    applies them and does not choose them. A policy with neither option set
+    changes nothing, so every output path can take one unconditionally.
+
+    Examples
+    --------
+    >>> import mse
+    >>> policy = mse.DisclosurePolicy(suppress_below=10, round_to=5)
+    >>> policy.count(7), policy.count(123), policy.people(1234.4)
+    ('<10', 125, 1235)
+    >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+    >>> print(res.summary(policy=mse.DisclosurePolicy(suppress_below=10)))  # doctest: +NORMALIZE_WHITESPACE
+    Population size estimate (demo)
+      model:            -
+      observed (n):     <10
+      estimate (N):     12
+      dark figure:      suppressed
+      95% interval:     [<10, 40] (none)
+      status:           ok
+      disclosure:       counts below 10 suppressed
+    """
+
+    suppress_below: int | None = None
+    round_to: int | None = None
+    complementary: bool = True
+
+    def __post_init__(self) -> None:
+        from mse.errors import ModelError
+
+        for name in ("suppress_below", "round_to"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ModelError(f"{name} must be a positive whole number or None, got {value!r}.")
+            object.__setattr__(self, name, int(value))
+
+    # ------------------------------------------------------------------ scalars
+    @property
+    def active(self) -> bool:
+        """Whether the policy changes anything."""
+        return self.suppress_below is not None or self.round_to is not None
+
+    def is_small(self, count: float) -> bool:
+        """Whether a count of people is below the threshold (zeros are not)."""
+        return self.suppress_below is not None and math.isfinite(count) and 0 < count < self.suppress_below
+
+    @property
+    def marker(self) -> str:
+        """How a small count is shown, ``"<suppress_below"``."""
+        return f"<{self.suppress_below}"
+
+    def _round(self, value: float) -> int | float:
+        if self.round_to is None:
+            return int(value) if float(value).is_integer() else float(value)
+        return int(self.round_to * round(value / self.round_to))
+
+    def count(self, value: float | None) -> int | float | str | None:
+        """A count of people observed as published: the marker, a rounded count, or the count.
+
+        ``nan`` and ``None`` become ``None``. Examples: see :class:`DisclosurePolicy`.
+        """
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if self.is_small(float(value)):
+            return self.marker
+        return self._round(float(value))
+
+    def people(self, value: float | None) -> int | float | str | None:
+        """An estimated number of people (estimate, limit, dark figure) as published: rounded only.
+
+        Estimates are not suppressed for being small (they identify no one);
+        infinities become ``"inf"``/``"-inf"`` and ``nan`` ``None``, as in JSON.
+        """
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        value = float(value)
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return self._round(value)
+
+    def describe(self) -> str:
+        """One line saying what the policy did, for the foot of a summary."""
+        parts = []
+        if self.suppress_below is not None:
+            parts.append(f"counts below {self.suppress_below} suppressed")
+        if self.round_to is not None:
+            parts.append(f"numbers of people rounded to multiples of {self.round_to}")
+        return "; ".join(parts) if parts else "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain values, recorded in protected output."""
+        return {"suppress_below": self.suppress_below, "round_to": self.round_to, "complementary": self.complementary}
+
+    # ------------------------------------------------------------------ results
+    def protect(self, result: Estimate) -> ProtectedEstimate:
+        """A view of ``result`` in which every output applies this policy.
+
+        Examples
+        --------
+        >>> import mse
+        >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+        >>> view = mse.DisclosurePolicy(suppress_below=10).protect(res)
+        >>> view.to_dict()["observed"], view.to_dict()["dark_figure"]
+        ('<10', 'suppressed')
+        """
+        return ProtectedEstimate(result, self)
+
+    def protect_values(
+        self, observed: float, people: Mapping[str, float], *, withheld: str | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Publish one row: a count observed and the estimated numbers of people that go with it.
+
+        Parameters
+        ----------
+        observed
+            The count observed in the row.
+        people
+            Estimates, limits and the like, by name.
+        withheld
+            ``"primary"`` or ``"complementary"`` when the table's audit has
+            already withheld the count (``None``: decide here, primary only).
+
+        Returns
+        -------
+        shown_observed, shown_people
+            When the count is withheld, every number of people in the row
+            that is below the threshold or not above the count is withheld
+            too (an estimate or lower limit can equal the count observed).
+        """
+        if withheld is None and self.is_small(observed):
+            withheld = "primary"
+        if withheld is None:
+            return self.count(observed), {k: self.people(v) for k, v in people.items()}
+        shown_observed = self.marker if withheld == "primary" else SUPPRESSED
+        bound = max(float(self.suppress_below or 0), float(observed) + 1.0)
+        shown: dict[str, Any] = {}
+        for name, value in people.items():
+            if value is not None and math.isfinite(value) and value < bound:
+                shown[name] = self.marker if value < float(self.suppress_below or 0) else SUPPRESSED
+            else:
+                shown[name] = self.people(value)
+        return shown_observed, shown
+
+    def scrub(self, text: str, exact: float, shown: Any) -> str:
+        """``text`` with every whole-number mention of the count ``exact`` replaced by how it is shown.
+
+        Status and warning messages can quote the number observed ("the
+        estimate is below the 7 people observed"); they must not print what
+        the summary withholds.
+        """
+        if not self.active or not math.isfinite(exact) or shown == exact:
+            return text
+        number = int(round(exact))
+        variants = {str(number), f"{number:,}"}
+        for variant in variants:
+            text = re.sub(rf"(?<![\d.,]){re.escape(variant)}(?![\d]|\.\d|,\d)", str(shown), text)
+        return text
+
+    # ------------------------------------------------------------------ tables
+    def protect_breakdown(
+        self, strata: pd.DataFrame, covariates: Sequence[str], by: Sequence[str]
+    ) -> dict[Hashable, str | None]:
+        """Which levels of a breakdown are withheld, consistently with every other breakdown of the same strata.
+
+        Parameters
+        ----------
+        strata
+            One row per complete covariate cell, with the covariate columns
+            and ``observed``.
+        covariates
+            Every covariate of the strata: breakdowns by any subset of them
+            (and the total) are published, so each is audited in turn, from
+            the total to the finest, against all of them.
+        by
+            The covariates of the breakdown wanted.
+
+        Returns
+        -------
+        dict
+            From each level of ``by`` (a tuple of levels for several
+            covariates) to ``None`` (shown), ``"primary"`` or ``"complementary"``.
+        """
+        covariates = list(covariates)
+        values = strata["observed"].to_numpy(dtype=float)
+        audit = _Audit(values, complementary=self.complementary, is_small=self.is_small)
+        wanted: dict[Hashable, str | None] | None = None
+        for size in range(len(covariates) + 1):
+            for subset in itertools.combinations(covariates, size):
+                names = list(by) if sorted(subset) == sorted(by) else list(subset)
+                if names:
+                    codes = strata.groupby(names, observed=True, dropna=False, sort=True).ngroup().to_numpy()
+                    levels = strata.groupby(names, observed=True, dropna=False, sort=True).size().index
+                else:
+                    codes = np.zeros(len(strata), dtype=int)
+                    levels = pd.Index(["total"])
+                masks = [codes == g for g in range(len(levels))]
+                status = audit.publish(masks)
+                if sorted(names) == sorted(by):
+                    wanted = dict(zip(levels, status))
+        assert wanted is not None  # by is a subset of covariates
+        return wanted
+
+    def protect_capture_counts(self, data: CaptureData) -> dict[tuple[Any, ...], Any]:
+        """The published counts of a table of capture histories, audited together.
+
+        The describe and diagnose outputs print several sums of the same cells:
+        the number observed, people per list, people by the number of lists
+        they are on, pairwise overlaps, people on each list and another one
+        (internal consistency), people left when a list is dropped
+        (sensitivity), and records missing each covariate. Two lists' totals
+        and the number observed already give their overlap by inclusion and
+        exclusion, so these are audited as one system of equations.
+
+        Returns
+        -------
+        dict
+            Keys ``("n",)``, ``("list", name)``, ``("on", k)``,
+            ``("pair", a, b)``, ``("others", name)``, ``("without", name)``,
+            ``("missing", covariate)``; values as published.
+        """
+        frame = data.to_frame()
+        lists = list(data.lists)
+        histories = frame[lists].to_numpy(dtype=bool)
+        counts = frame["count"].to_numpy(dtype=float)
+        on = histories.sum(axis=1)
+        aggregates: dict[tuple[Any, ...], np.ndarray] = {("n",): np.ones(len(frame), dtype=bool)}
+        for i, name in enumerate(lists):
+            aggregates[("list", name)] = histories[:, i]
+        for k in range(1, len(lists) + 1):
+            aggregates[("on", k)] = on == k
+        for (i, a), (j, b) in itertools.combinations(enumerate(lists), 2):
+            aggregates[("pair", a, b)] = histories[:, i] & histories[:, j]
+        for i, name in enumerate(lists):
+            aggregates[("others", name)] = histories[:, i] & (on >= 2)
+            aggregates[("without", name)] = (on - histories[:, i]) >= 1
+        for name in data.covariates:
+            aggregates[("missing", name)] = frame[name].isna().to_numpy()
+        if not self.active:
+            return {key: int(counts[mask].sum()) for key, mask in aggregates.items()}
+        # The cells themselves are never printed, but a small one must not follow from the sums.
+        audit = _Audit(counts, complementary=self.complementary, is_small=self.is_small)
+        audit.add_sensitive([np.arange(len(frame)) == i for i in range(len(frame)) if self.is_small(counts[i])])
+        keys = list(aggregates)
+        status = audit.publish([aggregates[key] for key in keys])
+        shown: dict[tuple[Any, ...], Any] = {}
+        for key, withheld in zip(keys, status):
+            value = float(counts[aggregates[key]].sum())
+            shown[key] = self.count(value) if withheld is None else (
+                self.marker if withheld == "primary" else SUPPRESSED
+            )
+        return shown
+
+    def protect_table(
+        self,
+        table: pd.DataFrame,
+        *,
+        counts: Sequence[str] = ("observed",),
+        people: Sequence[str] = ("estimate", "lower", "upper", "dark_figure"),
+        withheld: Sequence[str | None] | None = None,
+    ) -> pd.DataFrame:
+        """A copy of ``table`` with counts suppressed and numbers of people rounded, row by row.
+
+        Parameters
+        ----------
+        table
+            Any table of results (from ``to_frame``, :func:`mse.compare`,
+            ``breakdown``, :func:`mse.sensitivity`, ...).
+        counts
+            Columns of people observed (suppressed and rounded).
+        people
+            Columns of estimated numbers of people (rounded; withheld in a row
+            whose count is withheld when they could equal it).
+        withheld
+            Per row, a decision already taken by an audit of margins
+            (``"primary"``, ``"complementary"`` or ``None``); by default each
+            row is judged on its own count.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The same columns; protected columns hold numbers, the marker
+            ``"<k"`` or ``"suppressed"``.
+        """
+        out = table.copy()
+        count_columns = [c for c in counts if c in out.columns]
+        people_columns = [c for c in people if c in out.columns]
+        if not self.active or not (count_columns or people_columns):
+            return out
+        new: dict[str, list[Any]] = {c: [] for c in (*count_columns, *people_columns)}
+        for position in range(len(out)):
+            row = out.iloc[position]
+            decision = None if withheld is None else withheld[position]
+            values = {c: _as_float(row[c]) for c in people_columns}
+            # the first count column governs the row: it is the one the estimates depend on
+            shown_people: dict[str, Any] = {c: self.people(v) for c, v in values.items()}
+            for index, column in enumerate(count_columns):
+                observed = _as_float(row[column])
+                if index == 0:
+                    shown, shown_people = self.protect_values(observed, values, withheld=decision)
+                else:
+                    shown = self.count(observed)
+                new[column].append(shown)
+            for column in people_columns:
+                new[column].append(shown_people[column])
+        for column, shown_values in new.items():
+            out[column] = pd.Series(shown_values, index=out.index, dtype=object)
+        return out
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def resolve_policy(
+    policy: DisclosurePolicy | None = None, *, suppress_below: int | None = None, round_to: int | None = None
+) -> DisclosurePolicy:
+    """The policy given, or one built from the ``suppress_below``/``round_to`` shorthands.
+
+    Raises
+    ------
+    ModelError
+        When both a policy and a shorthand are given (which would win is not obvious).
+
+    Examples
+    --------
+    >>> resolve_policy(suppress_below=10)
+    DisclosurePolicy(suppress_below=10, round_to=None, complementary=True)
+    """
+    if policy is not None:
+        if suppress_below is not None or round_to is not None:
+            from mse.errors import ModelError
+
+            raise ModelError("give either policy= or suppress_below=/round_to=, not both.")
+        if not isinstance(policy, DisclosurePolicy):
+            from mse.errors import ModelError
+
+            raise ModelError(f"policy must be a mse.DisclosurePolicy, got {type(policy).__name__}.")
+        return policy
+    return DisclosurePolicy(suppress_below=suppress_below, round_to=round_to)
+
+
+class _Audit:
+    """Complementary suppression for sums of the same cells, checked with the linear equations.
+
+    Published sums are added in batches (one table at a time, margins before
+    finer tables). In each batch the small sums are withheld first (primary),
+    then further sums until no withheld quantity, of this batch or an earlier
+    one, lies in the span of the sums shown so far: a withheld count is then
+    not a combination of shown counts, so no adding and subtracting gives it back.
+    Among the sums that would give a quantity back, the smallest non-zero one
+    is withheld, which loses the least information.
+    """
+
+    def __init__(self, values: np.ndarray, *, complementary: bool, is_small: Any) -> None:
+        self.values = np.asarray(values, dtype=float)
+        self.complementary = complementary
+        self.is_small = is_small
+        self.shown: list[np.ndarray] = []
+        self.sensitive: list[np.ndarray] = []
+
+    def add_sensitive(self, masks: Iterable[np.ndarray]) -> None:
+        self.sensitive.extend(np.asarray(m, dtype=float) for m in masks)
+
+    def publish(self, masks: Sequence[np.ndarray]) -> list[str | None]:
+        rows = [np.asarray(m, dtype=float) for m in masks]
+        totals = [float(self.values @ row) for row in rows]
+        status: list[str | None] = ["primary" if self.is_small(total) else None for total in totals]
+        self.sensitive.extend(row for row, s in zip(rows, status) if s is not None)
+        if self.complementary and self.sensitive:
+            while True:
+                shown_new = [i for i, s in enumerate(status) if s is None]
+                matrix = np.array(self.shown + [rows[i] for i in shown_new]).reshape(-1, len(self.values))
+                leak = _first_determined(matrix, self.sensitive)
+                if leak is None:
+                    break
+                coefficients = leak[1]
+                # rows of this batch used to give the quantity back; withhold the smallest
+                used = [
+                    i
+                    for position, i in enumerate(shown_new)
+                    if abs(coefficients[len(self.shown) + position]) > 1e-8
+                ]
+                if not used:  # determined by earlier batches only: nothing in this table can help
+                    self.sensitive = [s for s in self.sensitive if s is not leak[0]]
+                    continue
+                choice = min(used, key=lambda i: (totals[i] == 0, totals[i], i))
+                status[choice] = "complementary"
+                self.sensitive.append(rows[choice])
+        self.shown.extend(row for row, s in zip(rows, status) if s is None)
+        return status
+
+
+def _first_determined(matrix: np.ndarray, quantities: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first quantity that is a linear combination of the rows of ``matrix``, with its coefficients."""
+    if matrix.shape[0] == 0:
+        return None
+    for quantity in quantities:
+        coefficients, *_ = np.linalg.lstsq(matrix.T, quantity, rcond=None)
+        if np.allclose(matrix.T @ coefficients, quantity, atol=1e-8):
+            return quantity, coefficients
+    return None
+
+
+class ProtectedEstimate:
+    """An :class:`~mse.Estimate` seen through a :class:`DisclosurePolicy`.
+
+    Every output of the result (``summary``, the HTML view, ``to_frame``,
+    ``to_dict``, ``to_json``, ``save``, ``breakdown``) applies the policy;
+    :meth:`mse.DisclosurePolicy.protect` returns one, and the ``policy=``
+    argument of the result's own methods goes through it.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+    >>> view = mse.DisclosurePolicy(suppress_below=10).protect(res)
+    >>> view.to_frame().loc[0, ["observed", "estimate", "lower"]].tolist()
+    ['<10', 12, '<10']
+    """
+
+    def __init__(self, result: Estimate, policy: DisclosurePolicy) -> None:
+        self.result = result
+        self.policy = policy
+
+    def _fields(self) -> dict[str, Any]:
+        res = self.result
+        observed, people = self.policy.protect_values(
+            float(res.observed),
+            {"estimate": res.estimate, "lower": res.lower, "upper": res.upper, "dark_figure": res.dark_figure},
+        )
+        if self.policy.is_small(res.observed):
+            # estimate minus dark figure would give the count back, rounded or not
+            people["dark_figure"] = SUPPRESSED
+        return {"observed": observed, **people}
+
+    def _scrub(self, text: str, shown_observed: Any) -> str:
+        return self.policy.scrub(text, float(self.result.observed), shown_observed)
+
+    # ---------------------------------------------------------------- outputs
+    def summary(self) -> str:
+        """The result's summary with the policy applied, and a line saying so."""
+        from mse.results import _format_number
+
+        res = self.result
+        fields = self._fields()
+
+        def show(value: Any) -> str:
+            return value if isinstance(value, str) else _format_number(value)
+
+        pct = f"{res.level:.0%}"
+        lines = [
+            f"Population size estimate ({res.method})",
+            f"  model:            {res.model or '-'}",
+            f"  observed (n):     {show(fields['observed'])}",
+        ]
+        if res.ok or math.isfinite(res.estimate):
+            lines.append(f"  estimate (N):     {show(fields['estimate'])}")
+            lines.append(f"  dark figure:      {show(fields['dark_figure'])}")
+            lines.append(
+                f"  {pct} interval:     [{show(fields['lower'])}, {show(fields['upper'])}] "
+                f"({res.interval_method or 'none'})"
+            )
+        else:
+            lines.append("  estimate (N):     not available")
+        for key in ("deviance", "df", "aic", "bic"):
+            if key in res.details and res.details[key] is not None:
+                value = res.details[key]
+                shown = f"{value:.3f}" if isinstance(value, float) else f"{value}"
+                lines.append(f"  {key + ':':<18}{shown}")
+        lines.append(f"  status:           {self._scrub(res.status, fields['observed'])}")
+        for message in res.warnings:
+            lines.append(f"  warning: {self._scrub(message, fields['observed'])}")
+        if self.policy.active:
+            lines.append(f"  disclosure:       {self.policy.describe()}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from mse.results import _format_number
+
+        res = self.result
+        fields = self._fields()
+
+        def show(value: Any) -> str:
+            return value if isinstance(value, str) else _format_number(value)
+
+        entries = [
+            ("method", res.method),
+            ("model", res.model or "-"),
+            ("observed", show(fields["observed"])),
+            ("estimate", show(fields["estimate"])),
+            ("dark figure", show(fields["dark_figure"])),
+            (f"{res.level:.0%} interval", f"[{show(fields['lower'])}, {show(fields['upper'])}]"),
+            ("interval", res.interval_method),
+            ("status", self._scrub(res.status, fields["observed"])),
+        ]
+        if self.policy.active:
+            entries.append(("disclosure", self.policy.describe()))
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in entries
+        )
+        notes = "".join(f"<li>{html.escape(self._scrub(w, fields['observed']))}</li>" for w in res.warnings)
+        return f"<table>{rows}</table>" + (f"<ul>{notes}</ul>" if notes else "")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy row of :meth:`mse.Estimate.to_frame`, protected."""
+        res = self.result
+        fields = self._fields()
+        row = {
+            "method": res.method,
+            "model": res.model,
+            "estimate": fields["estimate"],
+            "lower": fields["lower"],
+            "upper": fields["upper"],
+            "level": res.level,
+            "observed": fields["observed"],
+            "interval_method": res.interval_method,
+            "status": self._scrub(res.status, fields["observed"]),
+        }
+        return pd.DataFrame([row], dtype=object).astype(
+            {"method": str, "model": str, "level": float, "interval_method": str, "status": str}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary for publication.
+
+        The main fields protected, the dark figure, the policy applied, and
+        only the details that describe the model as a whole (deviance, df,
+        AIC, BIC, number of parameters). Coefficients, fitted cells, draws,
+        estimates by covariate cell, the data hash (a hash of a small table
+        can be reversed by trying every table) and the number observed in the
+        metadata are left out: each can rebuild a withheld count.
+        """
+        from mse.results import _jsonable
+
+        res = self.result
+        fields = self._fields()
+        metadata = {k: v for k, v in res.metadata.items() if k not in ("data_hash", "n_observed")}
+        return {
+            "estimate": fields["estimate"],
+            "lower": fields["lower"],
+            "upper": fields["upper"],
+            "level": res.level,
+            "observed": fields["observed"],
+            "dark_figure": fields["dark_figure"],
+            "method": res.method,
+            "model": res.model,
+            "interval_method": res.interval_method,
+            "status": self._scrub(res.status, fields["observed"]),
+            "warnings": [self._scrub(w, fields["observed"]) for w in res.warnings],
+            "details": {k: _jsonable(res.details[k]) for k in _SAFE_DETAILS if k in res.details},
+            "metadata": _jsonable(metadata),
+            "disclosure": self.policy.to_dict(),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as strict JSON."""
+        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
+
+    def save(self, path: str | Path) -> None:
+        """Write :meth:`to_dict` and the protected estimates by covariate level for publication.
+
+        The file is marked ``"format": "mse.PublishedEstimate/1"``: it is an
+        output, not an archive, and :func:`mse.load_result` does not read it
+        back. Archive the unprotected ``res.save(path)`` inside the organisation.
+        """
+        payload = self.to_dict()
+        if self.result.strata is not None:
+            covariates = [c for c in self.result.strata.columns if c not in ("observed", "estimate")]
+            payload["breakdowns"] = {
+                name: json.loads(self.breakdown(name).to_json(orient="records")) for name in covariates
+            }
+        payload["format"] = PUBLISHED_FORMAT
+        Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
+
+    def breakdown(self, covariates: str | Sequence[str]) -> pd.DataFrame:
+        """:meth:`mse.Estimate.breakdown` with primary and complementary suppression across all breakdowns."""
+        res = self.result
+        table = res.breakdown(covariates)
+        if not self.policy.active:
+            return table
+        names = [covariates] if isinstance(covariates, str) else list(covariates)
+        assert res.strata is not None  # breakdown() raised otherwise
+        every = [c for c in res.strata.columns if c not in ("observed", "estimate")]
+        status = self.policy.protect_breakdown(res.strata, every, names)
+        decisions: list[str | None] = [_lookup(status, row, names) for _, row in table[names].iterrows()]
+        return self.policy.protect_table(table, withheld=decisions)
+
+
+def _lookup(status: Mapping[Hashable, str | None], row: pd.Series, names: Sequence[str]) -> str | None:
+    key: Hashable = row[names[0]] if len(names) == 1 else tuple(row[n] for n in names)
+    if key in status:
+        return status[key]
+    # a missing level is nan, and nan != nan: compare as strings
+    for level, value in status.items():
+        if str(level) == str(key):
+            return value
+    return "complementary"  # fail closed: a level the audit did not see is not shown
