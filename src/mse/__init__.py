@@ -7,7 +7,6 @@ PyMC and ArviZ are imported only by the Bayesian methods that need them.
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset, load_truth
-from mse.disclosure import DisclosurePolicy, ProtectedEstimate
 from mse.diagnostics import (
     goodness_of_fit,
     internal_consistency,
@@ -16,6 +15,7 @@ from mse.diagnostics import (
     sensitivity,
     trajectory,
 )
+from mse.disclosure import DisclosurePolicy, ProtectedEstimate
 from mse.errors import (
     ConvergenceWarning,
     DataError,

@@ -196,7 +196,12 @@ class DisclosurePolicy:
         return ProtectedEstimate(result, self)
 
     def protect_values(
-        self, observed: float, people: Mapping[str, float], *, withheld: str | None = None
+        self,
+        observed: float,
+        people: Mapping[str, float],
+        *,
+        withheld: str | None = None,
+        estimates: str = "bound",
     ) -> tuple[Any, dict[str, Any]]:
         """Publish one row: a count observed and the estimated numbers of people that go with it.
 
@@ -209,13 +214,19 @@ class DisclosurePolicy:
         withheld
             ``"primary"`` or ``"complementary"`` when the table's audit has
             already withheld the count (``None``: decide here, primary only).
+        estimates
+            What else a withheld count takes with it. ``"bound"``: every
+            number of people in the row that is below the threshold or not
+            above the count (an estimate or a profile lower limit can equal
+            the count observed); right for an estimate of the whole
+            population. ``"withhold"``: every number of people in the row;
+            needed for rows of a breakdown, where a level's estimate is often
+            its count times a ratio published elsewhere (with covariates as
+            main effects, ``N_level = n_level * N / n``).
 
         Returns
         -------
         shown_observed, shown_people
-            When the count is withheld, every number of people in the row
-            that is below the threshold or not above the count is withheld
-            too (an estimate or lower limit can equal the count observed).
         """
         if withheld is None and self.is_small(observed):
             withheld = "primary"
@@ -225,7 +236,9 @@ class DisclosurePolicy:
         bound = max(float(self.suppress_below or 0), float(observed) + 1.0)
         shown: dict[str, Any] = {}
         for name, value in people.items():
-            if value is not None and math.isfinite(value) and value < bound:
+            if estimates == "withhold" and value is not None and not math.isnan(value):
+                shown[name] = SUPPRESSED
+            elif value is not None and math.isfinite(value) and value < bound:
                 shown[name] = self.marker if value < float(self.suppress_below or 0) else SUPPRESSED
             else:
                 shown[name] = self.people(value)
@@ -240,7 +253,7 @@ class DisclosurePolicy:
         """
         if not self.active or not math.isfinite(exact) or shown == exact:
             return text
-        number = int(round(exact))
+        number = round(exact)
         variants = {str(number), f"{number:,}"}
         for variant in variants:
             text = re.sub(rf"(?<![\d.,]){re.escape(variant)}(?![\d]|\.\d|,\d)", str(shown), text)
@@ -290,7 +303,7 @@ class DisclosurePolicy:
         assert wanted is not None  # by is a subset of covariates
         return wanted
 
-    def protect_capture_counts(self, data: CaptureData) -> dict[tuple[Any, ...], Any]:
+    def protect_capture_counts(self, data: CaptureData, *, cells: bool = False) -> dict[tuple[Any, ...], Any]:
         """The published counts of a table of capture histories, audited together.
 
         The describe and diagnose outputs print several sums of the same cells:
@@ -301,12 +314,17 @@ class DisclosurePolicy:
         and the number observed already give their overlap by inclusion and
         exclusion, so these are audited as one system of equations.
 
+        With ``cells=True`` the counts of each capture history (the bars of
+        :func:`mse.plot_overlaps`) are audited too, after the sums, so the sums
+        are published as they are without it.
+
         Returns
         -------
         dict
             Keys ``("n",)``, ``("list", name)``, ``("on", k)``,
             ``("pair", a, b)``, ``("others", name)``, ``("without", name)``,
-            ``("missing", covariate)``; values as published.
+            ``("missing", covariate)`` and, with ``cells=True``,
+            ``("cell", row)`` for each row of ``data.to_frame()``; values as published.
         """
         frame = data.to_frame()
         lists = list(data.lists)
@@ -332,11 +350,17 @@ class DisclosurePolicy:
         audit.add_sensitive([np.arange(len(frame)) == i for i in range(len(frame)) if self.is_small(counts[i])])
         keys = list(aggregates)
         status = audit.publish([aggregates[key] for key in keys])
+        if cells:
+            for row in range(len(frame)):
+                aggregates[("cell", row)] = np.arange(len(frame)) == row
+            cell_keys = [("cell", row) for row in range(len(frame))]
+            status += audit.publish([aggregates[key] for key in cell_keys])
+            keys += cell_keys
         shown: dict[tuple[Any, ...], Any] = {}
         for key, withheld in zip(keys, status):
             value = float(counts[aggregates[key]].sum())
-            shown[key] = self.count(value) if withheld is None else (
-                self.marker if withheld == "primary" else SUPPRESSED
+            shown[key] = (
+                self.count(value) if withheld is None else (self.marker if withheld == "primary" else SUPPRESSED)
             )
         return shown
 
@@ -347,6 +371,7 @@ class DisclosurePolicy:
         counts: Sequence[str] = ("observed",),
         people: Sequence[str] = ("estimate", "lower", "upper", "dark_figure"),
         withheld: Sequence[str | None] | None = None,
+        estimates: str = "withhold",
     ) -> pd.DataFrame:
         """A copy of ``table`` with counts suppressed and numbers of people rounded, row by row.
 
@@ -364,6 +389,11 @@ class DisclosurePolicy:
             Per row, a decision already taken by an audit of margins
             (``"primary"``, ``"complementary"`` or ``None``); by default each
             row is judged on its own count.
+        estimates
+            ``"withhold"`` (default): a row whose count is withheld shows none
+            of its numbers of people; ``"bound"``: only those that could
+            equal the count (for rows that each estimate the whole
+            population, as in :func:`mse.compare`). See :meth:`protect_values`.
 
         Returns
         -------
@@ -386,7 +416,7 @@ class DisclosurePolicy:
             for index, column in enumerate(count_columns):
                 observed = _as_float(row[column])
                 if index == 0:
-                    shown, shown_people = self.protect_values(observed, values, withheld=decision)
+                    shown, shown_people = self.protect_values(observed, values, withheld=decision, estimates=estimates)
                 else:
                     shown = self.count(observed)
                 new[column].append(shown)
@@ -469,9 +499,7 @@ class _Audit:
                 coefficients = leak[1]
                 # rows of this batch used to give the quantity back; withhold the smallest
                 used = [
-                    i
-                    for position, i in enumerate(shown_new)
-                    if abs(coefficients[len(self.shown) + position]) > 1e-8
+                    i for position, i in enumerate(shown_new) if abs(coefficients[len(self.shown) + position]) > 1e-8
                 ]
                 if not used:  # determined by earlier batches only: nothing in this table can help
                     self.sensitive = [s for s in self.sensitive if s is not leak[0]]
@@ -671,7 +699,7 @@ class ProtectedEstimate:
         payload["format"] = PUBLISHED_FORMAT
         Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
 
-    def breakdown(self, covariates: str | Sequence[str]) -> pd.DataFrame:
+    def breakdown(self, covariates: str | list[str] | tuple[str, ...]) -> pd.DataFrame:
         """:meth:`mse.Estimate.breakdown` with primary and complementary suppression across all breakdowns."""
         res = self.result
         table = res.breakdown(covariates)
@@ -694,3 +722,97 @@ def _lookup(status: Mapping[Hashable, str | None], row: pd.Series, names: Sequen
         if str(level) == str(key):
             return value
     return "complementary"  # fail closed: a level the audit did not see is not shown
+
+
+def _withheld_kind(shown: Any) -> str | None:
+    if shown == SUPPRESSED:
+        return "complementary"
+    if isinstance(shown, str) and shown.startswith("<"):
+        return "primary"
+    return None
+
+
+def protect_diagnostics(
+    policy: DisclosurePolicy,
+    data: CaptureData,
+    *,
+    overlaps: pd.DataFrame | None = None,
+    consistency: pd.DataFrame | None = None,
+    leave_out: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame | None]:
+    """The diagnostic tables of ``mse diagnose``, protected with the audited counts of the data.
+
+    Pairwise overlaps, the people on each list and another (internal
+    consistency) and the people left when a list is dropped (sensitivity)
+    are sums of the same cells as the summary of the data, so they take
+    their published values from one audit. Odds ratios, expected overlaps and
+    tests of a pair are computed from the counts, so they are left out; a
+    log relative bias is withheld where the list's size is, and rounded to
+    two decimals elsewhere.
+
+    Returns
+    -------
+    dict
+        ``"overlaps"``, ``"consistency"``, ``"sensitivity"``: the protected tables (or ``None``).
+    """
+    shown = policy.protect_capture_counts(data)
+    n_exact = float(data.n_observed)
+    out: dict[str, pd.DataFrame | None] = {"overlaps": None, "consistency": None, "sensitivity": None}
+    if overlaps is not None:
+        table = overlaps[["list_a", "list_b", "overlap"]].copy()
+        table["overlap"] = pd.Series(
+            [shown.get(("pair", a, b), shown.get(("pair", b, a))) for a, b in zip(table["list_a"], table["list_b"])],
+            index=table.index,
+            dtype=object,
+        )
+        out["overlaps"] = table
+    if consistency is not None:
+        decisions = [_withheld_kind(shown[("others", name)]) for name in consistency["list"]]
+        table = policy.protect_table(
+            consistency,
+            counts=("observed",),
+            people=("estimate", "lower", "upper"),
+            withheld=decisions,
+            estimates="bound",
+        )
+        table["observed"] = pd.Series(
+            [shown[("others", name)] for name in consistency["list"]], index=table.index, dtype=object
+        )
+        table["truth"] = pd.Series(
+            [shown[("list", name)] for name in consistency["list"]], index=table.index, dtype=object
+        )
+        table["log_relative_bias"] = pd.Series(
+            [
+                SUPPRESSED
+                if isinstance(truth, str) or isinstance(observed, str)
+                else (None if value != value else round(float(value), 2))
+                for truth, observed, value in zip(table["truth"], table["observed"], consistency["log_relative_bias"])
+            ],
+            index=table.index,
+            dtype=object,
+        )
+        table["status"] = [
+            policy.scrub(text, float(exact), shown_observed)
+            for text, exact, shown_observed in zip(consistency["status"], consistency["observed"], table["observed"])
+        ]
+        out["consistency"] = table
+    if leave_out is not None:
+        keys = [
+            ("without", label[len("without ") :]) if kind == "leave_out" else ("n",)
+            for label, kind in zip(leave_out["variation"], leave_out["kind"])
+        ]
+        observed_shown = [shown.get(key, policy.count(n_exact)) for key in keys]
+        table = policy.protect_table(
+            leave_out,
+            counts=("observed",),
+            people=("estimate", "lower", "upper"),
+            withheld=[_withheld_kind(v) for v in observed_shown],
+            estimates="bound",
+        )
+        table["observed"] = pd.Series(observed_shown, index=table.index, dtype=object)
+        table["status"] = [
+            policy.scrub(text, float(exact), value)
+            for text, exact, value in zip(leave_out["status"], leave_out["observed"], observed_shown)
+        ]
+        out["sensitivity"] = table
+    return out

@@ -75,12 +75,11 @@ def protect_counts(
 
     Observed counts below ``suppress_below`` (but above zero) become
     ``"<suppress_below"``; numbers of people are rounded to multiples of
-    ``round_to``. Estimates are not suppressed for being small, since they
-    identify no one, except in a row whose count is suppressed, where an
-    estimate or limit that could equal the count is withheld too. Each row
-    is judged on its own: for a table whose rows add up to a published total,
-    use ``res.breakdown(..., policy=...)``, which adds complementary
-    suppression.
+    ``round_to``. In a row whose count is suppressed the estimate and limits
+    are withheld too (``"suppressed"``): the estimate of a covariate level is
+    often its count times a ratio published elsewhere. Each row is judged on
+    its own: for a table whose rows add up to a published total, use
+    ``res.breakdown(..., policy=...)``, which adds complementary suppression.
 
     Parameters
     ----------
@@ -97,9 +96,9 @@ def protect_counts(
     --------
     >>> import pandas as pd
     >>> protect_counts(pd.DataFrame({"observed": [3, 250], "estimate": [41.7, 1234.4]}), round_to=10)
-      observed estimate
-    0      <10       40
-    1      250    1,230
+      observed    estimate
+    0      <10  suppressed
+    1      250       1,230
     """
     if policy is None:
         policy = DisclosurePolicy(suppress_below=suppress_below, round_to=round_to)
