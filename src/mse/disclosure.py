@@ -285,21 +285,27 @@ class DisclosurePolicy:
         """
         covariates = list(covariates)
         values = strata["observed"].to_numpy(dtype=float)
-        audit = _Audit(values, complementary=self.complementary, is_small=self.is_small)
-        wanted: dict[Hashable, str | None] | None = None
+        batches: list[tuple[list[str], Any, list[np.ndarray]]] = []
         for size in range(len(covariates) + 1):
             for subset in itertools.combinations(covariates, size):
                 names = list(by) if sorted(subset) == sorted(by) else list(subset)
                 if names:
-                    codes = strata.groupby(names, observed=True, dropna=False, sort=True).ngroup().to_numpy()
-                    levels = strata.groupby(names, observed=True, dropna=False, sort=True).size().index
+                    grouped = strata.groupby(names, observed=True, dropna=False, sort=True)
+                    codes = grouped.ngroup().to_numpy()
+                    levels = grouped.size().index
                 else:
                     codes = np.zeros(len(strata), dtype=int)
                     levels = pd.Index(["total"])
-                masks = [codes == g for g in range(len(levels))]
-                status = audit.publish(masks)
-                if sorted(names) == sorted(by):
-                    wanted = dict(zip(levels, status))
+                batches.append((names, levels, [codes == g for g in range(len(levels))]))
+        audit = _Audit(values, complementary=self.complementary, is_small=self.is_small)
+        # Every small sum of every breakdown is protected from the start: margins published
+        # first must not already pin down a small cell of a finer breakdown.
+        audit.add_sensitive(m for _, _, masks in batches for m in masks if self.is_small(float(values[m].sum())))
+        wanted: dict[Hashable, str | None] | None = None
+        for names, levels, masks in batches:
+            status = audit.publish(masks)
+            if sorted(names) == sorted(by):
+                wanted = dict(zip(levels, status))
         assert wanted is not None  # by is a subset of covariates
         return wanted
 
@@ -482,13 +488,19 @@ class _Audit:
         self.sensitive: list[np.ndarray] = []
 
     def add_sensitive(self, masks: Iterable[np.ndarray]) -> None:
-        self.sensitive.extend(np.asarray(m, dtype=float) for m in masks)
+        for mask in masks:
+            row = np.asarray(mask, dtype=float)
+            if not self._known(row):
+                self.sensitive.append(row)
+
+    def _known(self, row: np.ndarray) -> bool:
+        return any(row.shape == s.shape and np.array_equal(row, s) for s in self.sensitive)
 
     def publish(self, masks: Sequence[np.ndarray]) -> list[str | None]:
         rows = [np.asarray(m, dtype=float) for m in masks]
         totals = [float(self.values @ row) for row in rows]
         status: list[str | None] = ["primary" if self.is_small(total) else None for total in totals]
-        self.sensitive.extend(row for row, s in zip(rows, status) if s is not None)
+        self.sensitive.extend(row for row, s in zip(rows, status) if s is not None and not self._known(row))
         if self.complementary and self.sensitive:
             while True:
                 shown_new = [i for i, s in enumerate(status) if s is None]
@@ -501,14 +513,38 @@ class _Audit:
                 used = [
                     i for position, i in enumerate(shown_new) if abs(coefficients[len(self.shown) + position]) > 1e-8
                 ]
-                if not used:  # determined by earlier batches only: nothing in this table can help
+                if not used:
+                    # determined by earlier batches alone: cannot happen when every small sum is
+                    # registered as sensitive before the first batch, as the callers here do
                     self.sensitive = [s for s in self.sensitive if s is not leak[0]]
                     continue
-                choice = min(used, key=lambda i: (totals[i] == 0, totals[i], i))
+                ranked = sorted(used, key=lambda i: (totals[i] == 0, totals[i], i))
+
+                # The smallest sum whose withholding hides the quantity. When no single one does,
+                # the smallest that neither the other sums of this batch nor the earlier batches
+                # give back (withholding a sum that can be worked out hides nothing), and the
+                # loop withholds more.
+                position = {i: len(self.shown) + k for k, i in enumerate(shown_new)}
+                earlier = matrix[: len(self.shown)]
+                useful = [i for i in ranked if not _is_combination(earlier, rows[i])]
+                hides = [i for i in useful if not _is_combination(_without(matrix, position[i]), leak[0])]
+                independent = [i for i in useful if not _is_combination(_without(matrix, position[i]), rows[i])]
+                choice = (hides or independent or useful or ranked)[0]
                 status[choice] = "complementary"
                 self.sensitive.append(rows[choice])
         self.shown.extend(row for row, s in zip(rows, status) if s is None)
         return status
+
+
+def _without(matrix: np.ndarray, row: int) -> np.ndarray:
+    return np.delete(matrix, row, axis=0)
+
+
+def _is_combination(matrix: np.ndarray, quantity: np.ndarray) -> bool:
+    if matrix.shape[0] == 0:
+        return False
+    coefficients, *_ = np.linalg.lstsq(matrix.T, quantity, rcond=None)
+    return bool(np.allclose(matrix.T @ coefficients, quantity, atol=1e-8))
 
 
 def _first_determined(matrix: np.ndarray, quantities: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
