@@ -429,6 +429,8 @@ class DisclosurePolicy:
             for column in people_columns:
                 new[column].append(shown_people[column])
         for column, shown_values in new.items():
+            # a number that does not exist stays nan in a table (None is for JSON)
+            shown_values = [math.nan if v is None else v for v in shown_values]
             out[column] = pd.Series(shown_values, index=out.index, dtype=object)
         return out
 
@@ -667,7 +669,7 @@ class ProtectedEstimate:
     def to_frame(self) -> pd.DataFrame:
         """The tidy row of :meth:`mse.Estimate.to_frame`, protected."""
         res = self.result
-        fields = self._fields()
+        fields = {k: (math.nan if v is None else v) for k, v in self._fields().items()}
         row = {
             "method": res.method,
             "model": res.model,
