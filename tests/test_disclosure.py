@@ -408,3 +408,15 @@ def test_no_small_cell_follows_from_the_printed_summary_of_the_data(counts):
             assert not _determined(visible, masks[key].astype(float)), f"{key} = {exact} follows from the shown sums"
         else:
             assert value == exact and not POLICY.is_small(exact)
+
+
+def test_breakdowns_agree_whatever_the_order_of_the_covariates():
+    rng = np.random.default_rng(3)
+    grid = list(itertools.product(range(3), range(2), range(2)))
+    strata = pd.DataFrame(grid, columns=["a", "b", "c"]).assign(observed=rng.integers(1, 25, len(grid)))
+    one = POLICY.protect_breakdown(strata, ["a", "b", "c"], ["a", "b"])
+    other = POLICY.protect_breakdown(strata, ["a", "b", "c"], ["b", "a"])
+    assert one == {(a, b): decision for (b, a), decision in other.items()}
+    assert any(decision == "complementary" for decision in one.values()) or all(
+        not POLICY.is_small(v) for v in strata["observed"]
+    )

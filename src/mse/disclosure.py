@@ -284,32 +284,19 @@ class DisclosurePolicy:
             covariates) to ``None`` (shown), ``"primary"`` or ``"complementary"``.
         """
         covariates = list(covariates)
-        values = strata["observed"].to_numpy(dtype=float)
-        batches: list[tuple[list[str], Any, list[np.ndarray]]] = []
-        for size in range(len(covariates) + 1):
-            for subset in itertools.combinations(covariates, size):
-                names = list(by) if sorted(subset) == sorted(by) else list(subset)
-                if names:
-                    grouped = strata.groupby(names, observed=True, dropna=False, sort=True)
-                    codes = grouped.ngroup().to_numpy()
-                    levels = grouped.size().index
-                else:
-                    codes = np.zeros(len(strata), dtype=int)
-                    levels = pd.Index(["total"])
-                batches.append((names, levels, [codes == g for g in range(len(levels))]))
-        audit = _Audit(values, complementary=self.complementary, is_small=self.is_small)
-        # Every small sum of every breakdown is protected from the start: margins published
-        # first must not already pin down a small cell of a finer breakdown.
-        audit.add_sensitive(m for _, _, masks in batches for m in masks if self.is_small(float(values[m].sum())))
-        wanted: dict[Hashable, str | None] | None = None
-        for names, levels, masks in batches:
-            status = audit.publish(masks)
-            if sorted(names) == sorted(by):
-                wanted = dict(zip(levels, status))
-        assert wanted is not None  # by is a subset of covariates
-        return wanted
+        audited = _audit_breakdowns(strata, tuple(covariates), self)
+        order = [covariates.index(name) for name in by]
+        canonical = [covariates[i] for i in sorted(order)]
+        decisions = audited[tuple(canonical)]
+        if len(by) <= 1 or list(by) == canonical:
+            return dict(decisions)
+        # levels are tuples in the covariates' order; give them in the order asked for
+        where = [canonical.index(name) for name in by]
+        return {tuple(level[i] for i in where): decision for level, decision in decisions.items()}  # type: ignore[index]
 
-    def protect_capture_counts(self, data: CaptureData, *, cells: bool = False) -> dict[tuple[Any, ...], Any]:
+    def protect_capture_counts(
+        self, data: CaptureData, *, cells: bool | Sequence[int] = False
+    ) -> dict[tuple[Any, ...], Any]:
         """The published counts of a table of capture histories, audited together.
 
         The describe and diagnose outputs print several sums of the same cells:
@@ -320,9 +307,10 @@ class DisclosurePolicy:
         and the number observed already give their overlap by inclusion and
         exclusion, so these are audited as one system of equations.
 
-        With ``cells=True`` the counts of each capture history (the bars of
-        :func:`mse.plot_overlaps`) are audited too, after the sums, so the sums
-        are published as they are without it.
+        With ``cells=True`` the counts of each row of ``data.to_frame()`` (the
+        bars of :func:`mse.plot_overlaps`) are audited too, after the sums, so
+        the sums are published as they are without it; a sequence of row
+        numbers audits those rows only (the bars drawn).
 
         Returns
         -------
@@ -352,16 +340,17 @@ class DisclosurePolicy:
         if not self.active:
             return {key: int(counts[mask].sum()) for key, mask in aggregates.items()}
         # The cells themselves are never printed, but a small one must not follow from the sums.
-        audit = _Audit(counts, complementary=self.complementary, is_small=self.is_small)
+        chosen = range(len(frame)) if cells is True else ([] if cells is False else list(cells))
+        cell_masks = {("cell", row): np.arange(len(frame)) == row for row in chosen}
+        universe = [*aggregates.values(), *cell_masks.values()]
+        audit = _Audit(counts, universe, complementary=self.complementary, is_small=self.is_small)
         audit.add_sensitive([np.arange(len(frame)) == i for i in range(len(frame)) if self.is_small(counts[i])])
         keys = list(aggregates)
         status = audit.publish([aggregates[key] for key in keys])
         if cells:
-            for row in range(len(frame)):
-                aggregates[("cell", row)] = np.arange(len(frame)) == row
-            cell_keys = [("cell", row) for row in range(len(frame))]
-            status += audit.publish([aggregates[key] for key in cell_keys])
-            keys += cell_keys
+            aggregates.update(cell_masks)
+            status += audit.publish(list(cell_masks.values()))
+            keys += list(cell_masks)
         shown: dict[tuple[Any, ...], Any] = {}
         for key, withheld in zip(keys, status):
             value = float(counts[aggregates[key]].sum())
@@ -480,84 +469,150 @@ class _Audit:
     not a combination of shown counts, so no adding and subtracting gives it back.
     Among the sums that would give a quantity back, the smallest non-zero one
     is withheld, which loses the least information.
+
+    ``universe`` lists every sum that may be published. Cells that enter
+    exactly the same sums are indistinguishable to anyone reading them, so
+    the algebra runs on classes of such cells: a quantity that is not constant
+    on a class can never be a combination of published sums, and the
+    equations shrink from one unknown per cell to one per class (the people
+    per list do not depend on the covariates of a table with thousands of rows).
     """
 
-    def __init__(self, values: np.ndarray, *, complementary: bool, is_small: Any) -> None:
+    def __init__(
+        self, values: np.ndarray, universe: Sequence[np.ndarray], *, complementary: bool, is_small: Any
+    ) -> None:
         self.values = np.asarray(values, dtype=float)
         self.complementary = complementary
         self.is_small = is_small
         self.shown: list[np.ndarray] = []
         self.sensitive: list[np.ndarray] = []
+        self._keys: set[bytes] = set()
+        self._basis: np.ndarray | None = None
+        membership = np.array(universe, dtype=bool).reshape(-1, len(self.values)).T
+        _, self._first, inverse = np.unique(membership, axis=0, return_index=True, return_inverse=True)
+        self._class = np.asarray(inverse).ravel()
+
+    def _reduce(self, mask: np.ndarray) -> np.ndarray | None:
+        """The quantity on the classes of cells, or ``None`` if it is not constant on them."""
+        row = np.asarray(mask, dtype=float)
+        reduced = row[self._first]
+        return reduced if np.array_equal(reduced[self._class], row) else None
 
     def add_sensitive(self, masks: Iterable[np.ndarray]) -> None:
         for mask in masks:
-            row = np.asarray(mask, dtype=float)
-            if not self._known(row):
+            row = self._reduce(mask)
+            if row is not None and not self._known(row):
                 self.sensitive.append(row)
+                self._keys.add(row.tobytes())
 
     def _known(self, row: np.ndarray) -> bool:
-        return any(row.shape == s.shape and np.array_equal(row, s) for s in self.sensitive)
+        return row.tobytes() in self._keys
 
     def publish(self, masks: Sequence[np.ndarray]) -> list[str | None]:
-        rows = [np.asarray(m, dtype=float) for m in masks]
-        totals = [float(self.values @ row) for row in rows]
+        totals = [float(self.values @ np.asarray(m, dtype=float)) for m in masks]
+        rows: list[np.ndarray] = []
+        for mask in masks:
+            reduced = self._reduce(mask)
+            if reduced is None:
+                raise ValueError("every published sum must be in the audit's universe")
+            rows.append(reduced)
         status: list[str | None] = ["primary" if self.is_small(total) else None for total in totals]
-        self.sensitive.extend(row for row, s in zip(rows, status) if s is not None and not self._known(row))
+        self.add_sensitive(m for m, s in zip(masks, status) if s is not None)
+        width = len(self._first)
+        # Earlier batches enter only through the space they span: an orthonormal basis of it
+        # keeps the equations as small as the number of cell classes.
+        earlier = self._basis if self._basis is not None else np.zeros((0, width))
         if self.complementary and self.sensitive:
+            # a sum the earlier batches already give cannot hide anything when withheld
+            useful = {i for i, row in enumerate(rows) if not _in_span(earlier, row)}
             while True:
                 shown_new = [i for i, s in enumerate(status) if s is None]
-                matrix = np.array(self.shown + [rows[i] for i in shown_new]).reshape(-1, len(self.values))
-                leak = _first_determined(matrix, self.sensitive)
-                if leak is None:
+                matrix = np.vstack([earlier, *[rows[i][None, :] for i in shown_new]]) if shown_new else earlier
+                leaks = _determined(matrix, self.sensitive)
+                if leaks is None:
                     break
-                coefficients = leak[1]
-                # rows of this batch used to give the quantity back; withhold the smallest
-                used = [
-                    i for position, i in enumerate(shown_new) if abs(coefficients[len(self.shown) + position]) > 1e-8
-                ]
-                if not used:
-                    # determined by earlier batches alone: cannot happen when every small sum is
-                    # registered as sensitive before the first batch, as the callers here do
-                    self.sensitive = [s for s in self.sensitive if s is not leak[0]]
-                    continue
-                ranked = sorted(used, key=lambda i: (totals[i] == 0, totals[i], i))
-
-                # The smallest sum whose withholding hides the quantity. When no single one does,
-                # the smallest that neither the other sums of this batch nor the earlier batches
-                # give back (withholding a sum that can be worked out hides nothing), and the
-                # loop withholds more.
-                position = {i: len(self.shown) + k for k, i in enumerate(shown_new)}
-                earlier = matrix[: len(self.shown)]
-                useful = [i for i in ranked if not _is_combination(earlier, rows[i])]
-                hides = [i for i in useful if not _is_combination(_without(matrix, position[i]), leak[0])]
-                independent = [i for i in useful if not _is_combination(_without(matrix, position[i]), rows[i])]
-                choice = (hides or independent or useful or ranked)[0]
-                status[choice] = "complementary"
-                self.sensitive.append(rows[choice])
-        self.shown.extend(row for row, s in zip(rows, status) if s is None)
+                quantities, coefficients = leaks
+                offset = earlier.shape[0]
+                independent = _independent_rows(matrix)[offset:]
+                chosen: set[int] = set()
+                stale: list[int] = []
+                # One pass over every quantity given back; the equations are solved again after it.
+                for index, certificate in zip(quantities, coefficients.T):
+                    used = [i for k, i in enumerate(shown_new) if abs(certificate[offset + k]) > 1e-8]
+                    if not used:
+                        # determined by earlier batches alone: cannot happen when every small sum is
+                        # registered as sensitive before the first batch, as the callers here do
+                        stale.append(index)
+                        continue
+                    if chosen & set(used):
+                        continue  # a sum withheld for an earlier quantity of this pass is in this one too
+                    ranked = sorted(used, key=lambda i: (totals[i] == 0, totals[i], i))
+                    # Withholding a sum hides the quantity exactly when the certificate uses it
+                    # and no other shown sums give it back (then every certificate uses it).
+                    # Prefer the smallest such sum; else the smallest the earlier batches do not
+                    # give, and the loop withholds more.
+                    position = {i: k for k, i in enumerate(shown_new)}
+                    hides = [i for i in ranked if independent[position[i]]]
+                    fallback = [i for i in ranked if i in useful]
+                    choice = (hides or fallback or ranked)[0]
+                    chosen.add(choice)
+                    if len(hides) == 0:
+                        break  # without a sure choice, solve again before choosing more
+                for index in sorted(stale, reverse=True):
+                    del self.sensitive[index]
+                for choice in chosen:
+                    status[choice] = "complementary"
+                self.add_sensitive([masks[choice] for choice in sorted(chosen)])
+                if not chosen and not stale:
+                    break  # nothing left to withhold in this batch
+        shown_rows = [rows[i] for i, s in enumerate(status) if s is None]
+        if shown_rows:
+            self._basis = _row_basis(np.vstack([earlier, *[r[None, :] for r in shown_rows]]))
         return status
 
 
-def _without(matrix: np.ndarray, row: int) -> np.ndarray:
-    return np.delete(matrix, row, axis=0)
-
-
-def _is_combination(matrix: np.ndarray, quantity: np.ndarray) -> bool:
+def _row_basis(matrix: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (as rows) of the row space of ``matrix``."""
     if matrix.shape[0] == 0:
-        return False
-    coefficients, *_ = np.linalg.lstsq(matrix.T, quantity, rcond=None)
-    return bool(np.allclose(matrix.T @ coefficients, quantity, atol=1e-8))
+        return matrix
+    _, singular, vt = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((singular > max(singular[0], 1.0) * 1e-10).sum()) if singular.size else 0
+    return vt[:rank]
 
 
-def _first_determined(matrix: np.ndarray, quantities: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The first quantity that is a linear combination of the rows of ``matrix``, with its coefficients."""
-    if matrix.shape[0] == 0:
+def _in_span(basis: np.ndarray, row: np.ndarray) -> bool:
+    if basis.shape[0] == 0:
+        return not np.any(row)
+    return bool(np.abs(row - (row @ basis.T) @ basis).max() < 1e-8)
+
+
+def _independent_rows(matrix: np.ndarray) -> np.ndarray:
+    """For each row, whether it is not a combination of the other rows (no row dependency involves it)."""
+    u, singular, _ = np.linalg.svd(matrix, full_matrices=True)
+    rank = int((singular > max(singular[0], 1.0) * 1e-10).sum()) if singular.size else 0
+    null = u[:, rank:]  # left null space: the dependencies among the rows
+    return np.abs(null).max(axis=1, initial=0.0) < 1e-8
+
+
+def _determined(matrix: np.ndarray, quantities: list[np.ndarray]) -> tuple[list[int], np.ndarray] | None:
+    """The quantities that are linear combinations of the rows of ``matrix``, with coefficients (as columns).
+
+    All quantities are projected at once on an orthonormal basis of the row
+    space (one SVD), so the cost grows with the table, not with the number
+    of quantities times the table.
+    """
+    if matrix.shape[0] == 0 or not quantities:
         return None
-    for quantity in quantities:
-        coefficients, *_ = np.linalg.lstsq(matrix.T, quantity, rcond=None)
-        if np.allclose(matrix.T @ coefficients, quantity, atol=1e-8):
-            return quantity, coefficients
-    return None
+    basis = _row_basis(matrix)
+    if basis.shape[0] == 0:
+        return None
+    stacked = np.array(quantities)
+    residual = stacked - (stacked @ basis.T) @ basis
+    determined = np.flatnonzero(np.abs(residual).max(axis=1) < 1e-8)
+    if determined.size == 0:
+        return None
+    coefficients, *_ = np.linalg.lstsq(matrix.T, stacked[determined].T, rcond=None)
+    return [int(i) for i in determined], np.atleast_2d(coefficients.reshape(matrix.shape[0], -1))
 
 
 class ProtectedEstimate:
@@ -760,6 +815,48 @@ def _lookup(status: Mapping[Hashable, str | None], row: pd.Series, names: Sequen
         if str(level) == str(key):
             return value
     return "complementary"  # fail closed: a level the audit did not see is not shown
+
+
+#: The last audits of breakdowns: every breakdown of a result is audited at once, and
+#: ``save`` or a report asks for several of them in turn.
+_BREAKDOWN_AUDITS: dict[tuple[int, tuple[str, ...], DisclosurePolicy], tuple[pd.DataFrame, dict[Any, Any]]] = {}
+
+
+def _audit_breakdowns(
+    strata: pd.DataFrame, covariates: tuple[str, ...], policy: DisclosurePolicy
+) -> dict[tuple[str, ...], dict[Hashable, str | None]]:
+    """Decisions for the total and the breakdown by every subset of ``covariates``, in their order.
+
+    The subsets are audited in a fixed order (the total, then by size, in the
+    order of the covariates), so every breakdown a user asks for, in whatever
+    order of covariates, comes from the same audit.
+    """
+    key = (id(strata), covariates, policy)
+    cached = _BREAKDOWN_AUDITS.get(key)
+    if cached is not None and cached[0] is strata:
+        return cached[1]
+    values = strata["observed"].to_numpy(dtype=float)
+    batches: list[tuple[tuple[str, ...], Any, list[np.ndarray]]] = []
+    for size in range(len(covariates) + 1):
+        for subset in itertools.combinations(covariates, size):
+            if subset:
+                grouped = strata.groupby(list(subset), observed=True, dropna=False, sort=True)
+                codes = grouped.ngroup().to_numpy()
+                levels = grouped.size().index
+            else:
+                codes = np.zeros(len(strata), dtype=int)
+                levels = pd.Index(["total"])
+            batches.append((subset, levels, [codes == g for g in range(len(levels))]))
+    universe = [m for _, _, masks in batches for m in masks]
+    audit = _Audit(values, universe, complementary=policy.complementary, is_small=policy.is_small)
+    # Every small sum of every breakdown is protected from the start: margins published
+    # first must not already pin down a small cell of a finer breakdown.
+    audit.add_sensitive(m for _, _, masks in batches for m in masks if policy.is_small(float(values[m].sum())))
+    result = {subset: dict(zip(levels, audit.publish(masks))) for subset, levels, masks in batches}
+    if len(_BREAKDOWN_AUDITS) >= 8:
+        _BREAKDOWN_AUDITS.pop(next(iter(_BREAKDOWN_AUDITS)))
+    _BREAKDOWN_AUDITS[key] = (strata, result)
+    return result
 
 
 def _withheld_kind(shown: Any) -> str | None:

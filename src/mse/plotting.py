@@ -83,8 +83,8 @@ def plot_overlaps(
     title_n: Any = data.n_observed
     if policy is not None and policy.active:
         collapsed = data.collapse_covariates()
-        shown = policy.protect_capture_counts(collapsed, cells=True)
         row_of = {pattern: row for row, pattern in enumerate(collapsed.patterns)}
+        shown = policy.protect_capture_counts(collapsed, cells=[row_of[pattern] for pattern in counts.index])
         labels = [shown[("cell", row_of[pattern])] for pattern in counts.index]
         withheld = np.array([isinstance(v, str) for v in labels])
         heights = np.array([np.nan if isinstance(v, str) else float(v) for v in labels])
