@@ -420,3 +420,16 @@ def test_breakdowns_agree_whatever_the_order_of_the_covariates():
     assert any(decision == "complementary" for decision in one.values()) or all(
         not POLICY.is_small(v) for v in strata["observed"]
     )
+
+
+def test_statuses_and_warnings_do_not_quote_a_suppressed_count():
+    res = mse.Estimate.failed(
+        method="demo",
+        observed=7,
+        status="not reported: the estimate 5 is below the 7 people observed",
+        warnings=("7 people on list A",),
+    )
+    payload = res.to_dict(policy=POLICY)
+    assert payload["status"] == "not reported: the estimate 5 is below the <10 people observed"
+    assert payload["warnings"] == ["<10 people on list A"]
+    assert "7" not in res.summary(policy=POLICY).split("status:")[1]
