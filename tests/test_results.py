@@ -197,7 +197,8 @@ def test_load_keeps_what_save_writes(tmp_path):
 def test_protect_counts_and_summary():
     table = protect_counts(pd.DataFrame({"observed": [0, 3, 250], "estimate": [0.0, 41.7, 1234.4]}), round_to=10)
     assert table["observed"].tolist() == ["0", "<10", "250"]
-    assert table["estimate"].tolist() == ["0", "40", "1,230"]
+    # the estimate of a row whose count is suppressed goes with it: N_level = n_level * N / n would give it back
+    assert table["estimate"].tolist() == ["0", "suppressed", "1,230"]
     result = mse.Estimate(estimate=1234.4, lower=1000.0, upper=1500.0, level=0.95, observed=7, method="demo")
     text = result.summary(suppress_below=10, round_to=10)
     assert "<10" in text and "1,230" in text and "7" not in text.split("observed (n):")[1].split("\n")[0]

@@ -15,6 +15,7 @@ from mse.diagnostics import (
     sensitivity,
     trajectory,
 )
+from mse.disclosure import DisclosurePolicy, ProtectedEstimate
 from mse.errors import (
     ConvergenceWarning,
     DataError,
@@ -72,6 +73,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DataWarning",
+    "DisclosurePolicy",
     "EstimabilityError",
     "EstimabilityReport",
     "EstimabilityWarning",
@@ -81,6 +83,7 @@ __all__ = [
     "ModelError",
     "ModelSearch",
     "MultimodalityWarning",
+    "ProtectedEstimate",
     "__version__",
     "available_methods",
     "check_estimability",

@@ -23,6 +23,7 @@ import pandas as pd
 
 from mse.budget import run_within_budget
 from mse.data.capture import CaptureData
+from mse.disclosure import DisclosurePolicy
 from mse.errors import DataError, EstimabilityError, ModelError
 from mse.information import PRIOR_METHODS, information_problem, uninformative_estimate
 from mse.results import Estimate, provenance
@@ -245,6 +246,7 @@ def compare(
     *,
     level: float = 0.95,
     random_seed: int | None = None,
+    policy: DisclosurePolicy | None = None,
 ) -> pd.DataFrame:
     """Several methods side by side on the same data, one tidy row each.
 
@@ -260,6 +262,10 @@ def compare(
         Nominal coverage of the intervals.
     random_seed
         Passed to every method, so the table is reproducible.
+    policy
+        For publication: a :class:`~mse.DisclosurePolicy` applied to the
+        ``observed``, ``estimate``, ``lower`` and ``upper`` columns and to the
+        numbers quoted in ``status``.
 
     Returns
     -------
@@ -274,6 +280,9 @@ def compare(
     >>> import mse
     >>> table = mse.compare(mse.load_dataset("kosovo"), ["independence", "Mt"])  # doctest: +SKIP
     >>> table[["method", "estimate", "status"]]  # doctest: +SKIP
+    >>> mse.compare(mse.load_dataset("kosovo"), ["independence"], policy=mse.DisclosurePolicy(round_to=100)).loc[
+    ...     0, ["observed", "estimate"]].tolist()
+    [4400, 7400]
     """
     from mse.errors import MSEError
 
@@ -314,7 +323,13 @@ def compare(
         "status",
         "seconds",
     ]
-    return pd.DataFrame(rows)[columns]
+    table = pd.DataFrame(rows)[columns]
+    if policy is not None and policy.active:
+        # every row estimates the whole population: withhold only what could equal the count
+        table = policy.protect_table(table, estimates="bound")
+        shown = policy.count(data.n_observed)
+        table["status"] = [policy.scrub(text, float(data.n_observed), shown) for text in table["status"]]
+    return table
 
 
 #: Methods compared by default, in order, with the smallest number of lists each needs.

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from mse.data.capture import CaptureData
+from mse.disclosure import DisclosurePolicy, protect_diagnostics
 from mse.errors import MSEError
 
 __all__ = ["main"]
@@ -61,6 +62,24 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--count", default="count", help="name of the count column (default: count)")
 
 
+def _add_disclosure_arguments(parser: argparse.ArgumentParser) -> None:
+    publication = parser.add_argument_group("disclosure control (every number printed, text or JSON)")
+    publication.add_argument(
+        "--suppress-below",
+        dest="suppress_below",
+        type=int,
+        metavar="K",
+        help="show counts of people observed below K as <K, and withhold what would give them back",
+    )
+    publication.add_argument(
+        "--round-to", dest="round_to", type=int, metavar="B", help="round numbers of people to multiples of B"
+    )
+
+
+def _policy(args: argparse.Namespace) -> DisclosurePolicy:
+    return DisclosurePolicy(suppress_below=args.suppress_below, round_to=args.round_to)
+
+
 def _parse_option(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise MSEError(f"--option takes KEY=VALUE, got {text!r}.")
@@ -84,6 +103,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def _cmd_describe(args: argparse.Namespace) -> int:
+    policy = _policy(args)
     data = _load(args)
     if args.dataset:
         from mse.data.datasets import dataset_info
@@ -92,13 +112,14 @@ def _cmd_describe(args: argparse.Namespace) -> int:
         print(f"{info.name}: {info.description}")
         print(f"Cite: {info.citation}")
         print()
-    print(data.summary())
+    print(data.summary(policy=policy))
     return 0
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from mse.api import estimate
 
+    policy = _policy(args)
     data = _load(args)
     options = dict(_parse_option(o) for o in args.option or [])
     if args.model:
@@ -114,20 +135,27 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
         )
     if args.json:
-        print(result.to_json(indent=2))
+        print(result.to_json(policy=policy, indent=2))
     else:
-        print(result.summary(suppress_below=args.suppress_below, round_to=args.round_to) + _extras(result))
+        print(result.summary(policy=policy) + _extras(result, policy))
     return 0 if result.ok else 1
 
 
-def _extras(result: Any) -> str:
+def _extras(result: Any, policy: DisclosurePolicy) -> str:
     """Standard error, terms at minus infinity and the model search, for the readable summary."""
     details = result.details
     lines = []
+
+    def people(value: float) -> str:
+        # an estimate under the policy: rounded, and withheld where it could be the suppressed count
+        _, shown = policy.protect_values(float(result.observed), {"value": value})
+        value = shown["value"]
+        return value if isinstance(value, str) else f"{value:,.1f}" if policy.round_to is None else f"{value:,}"
+
     if "se" in details and details["se"] == details["se"]:
         lines.append(f"  {'std. error:':<18}{details['se']:,.1f}")
     if details.get("profile_maximum") is not None:
-        lines.append(f"  {'profile maximum:':<18}{details['profile_maximum']:,.1f}")
+        lines.append(f"  {'profile maximum:':<18}{people(details['profile_maximum'])}")
     if details.get("infinite_terms"):
         lines.append(f"  {'at -infinity:':<18}{', '.join(details['infinite_terms'])} (lists never overlap)")
     if details.get("non_overlapping_pairs"):
@@ -149,6 +177,9 @@ def _extras(result: Any) -> str:
             view = search[search["status"] == "ok"].head(5)[
                 ["model", "n_params", "deviance", "df", "aic", "bic", "estimate"]
             ]
+        if policy.active:
+            view = view.copy()
+            view["estimate"] = [people(v) for v in view["estimate"]]
         with pd.option_context(
             "display.width", 160, "display.max_colwidth", 70, "display.float_format", "{:,.3f}".format
         ):
@@ -158,22 +189,28 @@ def _extras(result: Any) -> str:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from mse.api import compare
-    from mse.results import protect_counts
+    from mse.results import _format_number
 
+    policy = _policy(args)
     data = _load(args)
     methods = _split(args.methods) or None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = compare(data, methods, level=args.level, random_seed=args.seed)
+        table = compare(data, methods, level=args.level, random_seed=args.seed, policy=policy)
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0
     view = table[["label", "model", "estimate", "lower", "upper", "interval_method", "status", "seconds"]].copy()
-    if args.round_to:
-        view = protect_counts(view, suppress_below=None, round_to=args.round_to)
+    if policy.active:
+        for column in ("estimate", "lower", "upper"):
+            view[column] = [v if isinstance(v, str) else _format_number(v) for v in view[column]]
+    observed = policy.count(data.n_observed)
+    observed_text = observed if isinstance(observed, str) else f"{observed:,}"
     with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format", "{:,.1f}".format):
-        print(f"{data.n_observed:,} people observed on {data.n_lists} lists; {args.level:.0%} intervals\n")
+        print(f"{observed_text} people observed on {data.n_lists} lists; {args.level:.0%} intervals\n")
         print(view.to_string(index=False))
+        if policy.active:
+            print(f"\ndisclosure: {policy.describe()}")
     return 0
 
 
@@ -182,6 +219,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     from mse.diagnostics import goodness_of_fit, internal_consistency, overlap_diagnostics, sensitivity
     from mse.loglinear.existence import check_estimability
 
+    policy = _policy(args)
     data = _load(args).collapse_covariates()
     model = args.model or "independence"
     sections: dict[str, Any] = {}
@@ -196,6 +234,15 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         fit = goodness_of_fit(result, influence=False) if "cells" in result.details else None
         consistency = internal_consistency(data, method=method, **options) if data.n_lists >= 3 else None
         leave_out = sensitivity(data, method=method, **options) if data.n_lists >= 3 else None
+    overlap_table: pd.DataFrame | None = overlaps.pairs
+    if policy.active:
+        protected = protect_diagnostics(
+            policy, data, overlaps=overlaps.pairs, consistency=consistency, leave_out=leave_out
+        )
+        overlap_table = protected["overlaps"]
+        consistency, leave_out = protected["consistency"], protected["sensitivity"]
+        if fit is not None:
+            fit = {**fit, "estimate": policy.protect(result).to_dict()["estimate"]}
     sections["estimability"] = {
         "model": report.model,
         "mle_exists": report.mle_exists,
@@ -205,10 +252,13 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         "empty_lists": report.empty_lists,
     }
     if args.json:
-        sections["overlaps"] = json.loads(overlaps.pairs.to_json(orient="records"))
+        assert overlap_table is not None
+        sections["overlaps"] = json.loads(overlap_table.to_json(orient="records"))
         sections["uninformative_lists"] = overlaps.uninformative_lists
         sections["components"] = overlaps.components
-        sections["estimate"] = result.to_dict()
+        sections["estimate"] = result.to_dict(policy=policy)
+        if policy.active:
+            sections["disclosure"] = policy.to_dict()
         if fit is not None:
             sections["fit"] = {k: v for k, v in fit.items() if k != "cells"}
         for name, table in (("internal_consistency", consistency), ("sensitivity", leave_out)):
@@ -226,9 +276,12 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         if len(overlaps.components) > 1:
             print("  the lists split into separate groups: " + " | ".join(", ".join(c) for c in overlaps.components))
         print(f"\nPairwise overlaps under {overlaps.model!r}:")
-        print(overlaps.pairs.to_string(index=False))
+        assert overlap_table is not None
+        print(overlap_table.to_string(index=False))
+        if policy.active:
+            print("  (expected overlaps, odds ratios and their tests are computed from the counts: not shown)")
         print()
-        print(result.summary())
+        print(result.summary(policy=policy))
         if fit is not None:
             print(
                 f"\nGoodness of fit: deviance {fit['deviance']:.3f} on {fit['df']} df (p = {fit['p_value']:.3g}), "
@@ -304,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     describe = commands.add_parser("describe", help="summarise a data set: lists, overlaps, covariates")
     _add_data_arguments(describe)
+    _add_disclosure_arguments(describe)
     describe.set_defaults(handler=_cmd_describe)
 
     run = commands.add_parser("estimate", help="estimate the population size")
@@ -324,8 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
         "set in draws by default, and a time budget (max_seconds=600) is used only if given",
     )
     run.add_argument("--json", action="store_true", help="print the result as JSON")
-    run.add_argument("--suppress-below", dest="suppress_below", type=int, help="show observed counts below this as <k")
-    run.add_argument("--round-to", dest="round_to", type=int, help="round numbers of people for publication")
+    _add_disclosure_arguments(run)
     run.set_defaults(handler=_cmd_estimate)
 
     side_by_side = commands.add_parser("compare", help="several methods side by side")
@@ -333,8 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     side_by_side.add_argument("--methods", help="comma-separated methods (default: every suitable method)")
     side_by_side.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
     side_by_side.add_argument("--seed", type=int, default=None, help="random seed")
-    side_by_side.add_argument("--round-to", dest="round_to", type=int, help="round numbers of people for publication")
     side_by_side.add_argument("--json", action="store_true", help="print JSON")
+    _add_disclosure_arguments(side_by_side)
     side_by_side.set_defaults(handler=_cmd_compare)
 
     diagnose = commands.add_parser("diagnose", help="estimability, overlaps, fit, internal consistency, sensitivity")
@@ -343,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--model", help="log-linear model to diagnose (fitted with --method loglinear)")
     diagnose.add_argument("--seed", type=int, default=None, help="random seed")
     diagnose.add_argument("--json", action="store_true", help="print JSON")
+    _add_disclosure_arguments(diagnose)
     diagnose.set_defaults(handler=_cmd_diagnose)
 
     simulate = commands.add_parser("simulate", help="a simulation study from a scenario file (JSON)")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mse.data.capture import CaptureData
+from mse.disclosure import SUPPRESSED, DisclosurePolicy
 from mse.errors import DataError, ModelError
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.gca()
 
 
-def plot_overlaps(data: CaptureData, *, max_histories: int = 30, ax: Axes | None = None) -> Axes:
+def plot_overlaps(
+    data: CaptureData, *, max_histories: int = 30, ax: Axes | None = None, policy: DisclosurePolicy | None = None
+) -> Axes:
     """An UpSet-style view of the capture histories: counts above, lists below.
 
     Parameters
@@ -49,6 +52,12 @@ def plot_overlaps(data: CaptureData, *, max_histories: int = 30, ax: Axes | None
         Show the most frequent histories only.
     ax
         Axes for the bars; the matrix of lists is drawn in an inset below it.
+    policy
+        For publication (see :class:`mse.DisclosurePolicy`): a history whose
+        count is withheld gets an empty outlined bar labelled ``<k`` (or
+        ``x`` for a complementary suppression), the other bars and the number
+        in the title are rounded. The bars and the totals printed by
+        ``describe`` are audited together, so no withheld bar is their difference.
 
     Returns
     -------
@@ -65,17 +74,41 @@ def plot_overlaps(data: CaptureData, *, max_histories: int = 30, ax: Axes | None
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import mse
-    >>> ax = mse.plot_overlaps(mse.load_dataset("kosovo"))
+    >>> ax = mse.plot_overlaps(mse.load_dataset("kosovo"), policy=mse.DisclosurePolicy(suppress_below=10))
     """
     ax = _axes(ax)
     counts = data.pattern_counts().sort_values(ascending=False).head(max_histories)
     positions = np.arange(len(counts))
-    ax.bar(positions, counts.to_numpy(), color="0.3")
+    heights = counts.to_numpy(dtype=float)
+    title_n: Any = data.n_observed
+    if policy is not None and policy.active:
+        collapsed = data.collapse_covariates()
+        row_of = {pattern: row for row, pattern in enumerate(collapsed.patterns)}
+        shown = policy.protect_capture_counts(collapsed, cells=[row_of[pattern] for pattern in counts.index])
+        labels = [shown[("cell", row_of[pattern])] for pattern in counts.index]
+        withheld = np.array([isinstance(v, str) for v in labels])
+        heights = np.array([np.nan if isinstance(v, str) else float(v) for v in labels])
+        title_n = shown[("n",)]
+        # a withheld bar is drawn empty at the threshold, so its height says nothing but "small"
+        marker_height = float(policy.suppress_below or 1)
+        ax.bar(positions[withheld], np.full(withheld.sum(), marker_height), color="none", edgecolor="0.3", hatch="//")
+        for position, label in zip(positions[withheld], np.asarray(labels, dtype=object)[withheld]):
+            ax.annotate(
+                label if label != SUPPRESSED else "x",
+                (position, marker_height),
+                ha="center",
+                va="bottom",
+                fontsize="x-small",
+            )
+        ax.bar(positions[~withheld], heights[~withheld], color="0.3")
+    else:
+        ax.bar(positions, heights, color="0.3")
     ax.set_yscale("log")
     ax.set_ylabel("people")
     ax.set_xticks([])
     ax.set_xlim(-0.6, len(counts) - 0.4)
-    ax.set_title(f"{data.n_observed:,} people on {data.n_lists} lists")
+    title = title_n if isinstance(title_n, str) else f"{title_n:,}"
+    ax.set_title(f"{title} people on {data.n_lists} lists")
     matrix = ax.inset_axes((0.0, -0.06 - 0.06 * data.n_lists, 1.0, 0.06 * data.n_lists), sharex=ax)
     for row in range(data.n_lists):
         on = np.array([history[row] == "1" for history in counts.index])
@@ -126,7 +159,9 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
     return ax
 
 
-def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) -> Axes:
+def plot_posterior(
+    result: Estimate, *, bins: int = 60, ax: Axes | None = None, policy: DisclosurePolicy | None = None
+) -> Axes:
     """Histogram of the posterior or bootstrap draws of N, with the estimate, interval and modes.
 
     When the posterior has separated modes (``result.details["modes"]``, or
@@ -142,10 +177,20 @@ def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) 
         Number of histogram bins.
     ax
         Axes to draw on; the current Axes by default.
+    policy
+        For publication (see :class:`mse.DisclosurePolicy`): the numbers in
+        the title and the labels are rounded.
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    ModelError
+        When the policy suppresses the number observed: draws of ``N`` start
+        at it (a draw with no one unseen is exactly the number observed), so
+        the histogram would show it.
 
     Examples
     --------
@@ -153,6 +198,12 @@ def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) 
     >>> res = mse.estimate(mse.load_dataset("kosovo"), method="dga", random_seed=1)
     >>> ax = mse.plot_posterior(res)
     """
+    policy = policy or DisclosurePolicy()
+    if policy.is_small(result.observed):
+        raise ModelError(
+            f"the policy suppresses the number observed (below {policy.suppress_below}), and the draws of N start at "
+            "it: publish the protected summary instead of the posterior plot."
+        )
     ax = _axes(ax)
     if result.draws is None or len(result.draws) == 0:
         raise ModelError(f"the {result.method!r} result holds no draws to plot; use a Bayesian or bootstrap method.")
@@ -172,13 +223,20 @@ def plot_posterior(result: Estimate, *, bins: int = 60, ax: Axes | None = None) 
                 min(upper, draws.max()),
                 color=f"C{k % 10}",
                 alpha=0.15,
-                label=f"mode near {location:,.0f} ({100 * share:.0f} %)",
+                label=f"mode near {_people(policy, location)} ({100 * share:.0f} %)",
             )
         ax.legend(loc="upper right", fontsize="small")
     ax.set_xlabel("N")
     ax.set_ylabel("density")
-    ax.set_title(f"{result.method}: N = {result.estimate:,.0f}" if math.isfinite(result.estimate) else result.method)
+    ax.set_title(
+        f"{result.method}: N = {_people(policy, result.estimate)}" if math.isfinite(result.estimate) else result.method
+    )
     return ax
+
+
+def _people(policy: DisclosurePolicy, value: float) -> str:
+    shown = policy.people(value)
+    return shown if isinstance(shown, str) else f"{shown:,.0f}"
 
 
 def _mark_interval(ax: Axes, result: Estimate) -> None:
@@ -189,7 +247,9 @@ def _mark_interval(ax: Axes, result: Estimate) -> None:
             ax.axvline(limit, color="C3", lw=1, ls="--")
 
 
-def plot_residuals(fit: Any, *, kind: str = "pearson", ax: Axes | None = None) -> Axes:
+def plot_residuals(
+    fit: Any, *, kind: str = "pearson", ax: Axes | None = None, policy: DisclosurePolicy | None = None
+) -> Axes:
     """Residuals per capture history against fitted values.
 
     Parameters
@@ -198,7 +258,21 @@ def plot_residuals(fit: Any, *, kind: str = "pearson", ax: Axes | None = None) -
         The mapping returned by :func:`mse.goodness_of_fit`, or a result it accepts.
     kind
         ``"pearson"`` or ``"deviance"``.
+    policy
+        A :class:`mse.DisclosurePolicy` that suppresses counts is refused:
+        each point gives its cell back (``observed = fitted + residual *
+        sqrt(fitted)``). The plot is for checking the model, not for publication.
+
+    Raises
+    ------
+    ModelError
+        With a policy that suppresses counts.
     """
+    if policy is not None and policy.suppress_below is not None:
+        raise ModelError(
+            "a residual plot shows every cell (observed = fitted + residual * sqrt(fitted)); it cannot be "
+            "published under a policy that suppresses small counts."
+        )
     ax = _axes(ax)
     if not isinstance(fit, dict) or "cells" not in fit:
         from mse.diagnostics import goodness_of_fit
@@ -269,15 +343,43 @@ def plot_sensitivity(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Estimates and intervals of several methods (see :func:`mse.compare`)."""
+def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: DisclosurePolicy | None = None) -> Axes:
+    """Estimates and intervals of several methods (see :func:`mse.compare`).
+
+    Parameters
+    ----------
+    table
+        The table of :func:`mse.compare` (protected or not).
+    ax
+        Axes to draw on; the current Axes by default.
+    policy
+        For publication (see :class:`mse.DisclosurePolicy`): estimates and
+        limits are drawn rounded, and the line at the number observed only
+        where the policy shows that number (rounded).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd, mse
+    >>> table = pd.DataFrame({"label": ["a", "b"], "estimate": [18.3, 21.0], "lower": [7.0, 9.5],
+    ...                       "upper": [201.0, 150.0], "observed": [7, 7]})
+    >>> ax = mse.plot_comparison(table, policy=mse.DisclosurePolicy(suppress_below=10))
+    >>> [line.get_label() for line in ax.get_lines() if line.get_label() == "observed"]
+    []
+    """
     ax = _axes(ax)
     if not {"estimate", "lower", "upper"} <= set(table.columns):
         raise DataError("expected a table from mse.compare.")
+    if policy is not None and policy.active:
+        table = policy.protect_table(table, estimates="bound")
+    # a protected table holds markers ("<10", "suppressed"): they are not drawn
+    numeric = table.assign(**{c: pd.to_numeric(table[c], errors="coerce") for c in ("estimate", "lower", "upper")})
     labels = table["label"] if "label" in table.columns else table["method"]
-    _interval_plot(ax, [str(v) for v in labels], table)
-    if "observed" in table.columns and len(table):
-        ax.axvline(float(table["observed"].iloc[0]), color="0.6", ls="--", lw=1, label="observed")
+    _interval_plot(ax, [str(v) for v in labels], numeric)
+    observed = pd.to_numeric(table["observed"], errors="coerce") if "observed" in table.columns else None
+    if observed is not None and len(table) and math.isfinite(float(observed.iloc[0])):
+        ax.axvline(float(observed.iloc[0]), color="0.6", ls="--", lw=1, label="observed")
         ax.legend(loc="best", fontsize="small")
     ax.set_xlabel("estimated N")
     return ax

@@ -21,6 +21,7 @@ import pandas as pd
 
 from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse._version import __version__
+from mse.disclosure import DisclosurePolicy, resolve_policy
 
 __all__ = ["Estimate", "ModelSearch", "load_result", "protect_counts", "provenance"]
 
@@ -63,44 +64,51 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _protect_value(value: float, *, suppress_below: int | None, round_to: int | None) -> str:
-    if value is None or not math.isfinite(value):
-        return _format_number(value)
-    if suppress_below is not None and 0 < value < suppress_below:
-        return f"<{suppress_below}"
-    if round_to:
-        return f"{round_to * round(value / round_to):,.0f}"
-    return _format_number(value)
-
-
 def protect_counts(
     table: pd.DataFrame,
     *,
     suppress_below: int | None = 10,
     round_to: int | None = None,
     columns: tuple[str, ...] = ("observed", "estimate", "lower", "upper"),
+    policy: DisclosurePolicy | None = None,
 ) -> pd.DataFrame:
-    """A copy of ``table`` fit for publication about vulnerable people.
+    """A copy of ``table`` fit for publication about vulnerable people, as strings ready to print.
 
     Observed counts below ``suppress_below`` (but above zero) become
     ``"<suppress_below"``; numbers of people are rounded to multiples of
-    ``round_to``. Estimates are not suppressed, since they do not identify
-    anyone, but are rounded.
+    ``round_to``. In a row whose count is suppressed the estimate and limits
+    are withheld too (``"suppressed"``): the estimate of a covariate level is
+    often its count times a ratio published elsewhere. Each row is judged on
+    its own: for a table whose rows add up to a published total, use
+    ``res.breakdown(..., policy=...)``, which adds complementary suppression.
+
+    Parameters
+    ----------
+    table
+        A table with some of the ``columns``.
+    suppress_below, round_to
+        Shorthands for ``policy=mse.DisclosurePolicy(suppress_below, round_to)``.
+    columns
+        The count column ``"observed"`` and the columns of estimated people.
+    policy
+        A :class:`mse.DisclosurePolicy`; replaces the shorthands.
 
     Examples
     --------
     >>> import pandas as pd
     >>> protect_counts(pd.DataFrame({"observed": [3, 250], "estimate": [41.7, 1234.4]}), round_to=10)
-      observed estimate
-    0      <10       40
-    1      250    1,230
+      observed    estimate
+    0      <10  suppressed
+    1      250       1,230
     """
-    out = table.copy()
+    if policy is None:
+        policy = DisclosurePolicy(suppress_below=suppress_below, round_to=round_to)
+    counts = [c for c in columns if c == "observed"]
+    people = [c for c in columns if c != "observed"]
+    out = policy.protect_table(table, counts=counts, people=people)
     for name in columns:
-        if name not in out.columns:
-            continue
-        threshold = suppress_below if name == "observed" else None
-        out[name] = [_protect_value(float(v), suppress_below=threshold, round_to=round_to) for v in out[name]]
+        if name in out.columns:
+            out[name] = [v if isinstance(v, str) else _format_number(v) for v in out[name]]
     return out
 
 
@@ -253,6 +261,7 @@ class Estimate:
         *,
         suppress_below: int | None = None,
         round_to: int | None = None,
+        policy: DisclosurePolicy | None = None,
     ) -> pd.DataFrame:
         """Estimated population by the levels of one covariate, or by combinations of several.
 
@@ -260,8 +269,13 @@ class Estimate:
         ----------
         covariates
             One covariate name, or several for their combinations.
+        policy
+            For publication: a :class:`mse.DisclosurePolicy`. Small counts are
+            suppressed and, because the levels add up to the total (and to
+            the breakdowns by fewer covariates), further levels are withheld
+            until no suppressed count can be worked out by subtraction.
         suppress_below, round_to
-            For publication: see :func:`protect_counts`.
+            Shorthands for ``policy=mse.DisclosurePolicy(suppress_below, round_to)``.
 
         Returns
         -------
@@ -275,8 +289,25 @@ class Estimate:
         ------
         ModelError
             When the result holds no estimates by covariate, or a name is not one of its covariates.
+
+        Examples
+        --------
+        >>> import pandas as pd, mse
+        >>> strata = pd.DataFrame({"region": ["east", "north", "south"], "observed": [65, 4, 96],
+        ...                        "estimate": [131.8, 8.1, 194.7]})
+        >>> res = mse.Estimate(estimate=334.6, lower=280.0, upper=416.0, level=0.95, observed=165,
+        ...                    method="demo", strata=strata)
+        >>> res.breakdown("region", suppress_below=10)[["region", "observed"]]
+          region    observed
+        0   east  suppressed
+        1  north         <10
+        2  south          96
         """
         from mse.errors import ModelError
+
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        if protection.active:
+            return protection.protect(self).breakdown(covariates)
 
         names = [covariates] if isinstance(covariates, str) else list(covariates)
         if self.strata is None:
@@ -302,12 +333,34 @@ class Estimate:
         else:
             table["lower"] = np.nan
             table["upper"] = np.nan
-        if suppress_below is not None or round_to is not None:
-            table = protect_counts(table, suppress_below=suppress_below, round_to=round_to)
         return table
 
-    def to_frame(self) -> pd.DataFrame:
-        """One tidy row: method, model, estimate, lower, upper, level, observed, interval_method, status."""
+    def to_frame(
+        self,
+        *,
+        policy: DisclosurePolicy | None = None,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+    ) -> pd.DataFrame:
+        """One tidy row: method, model, estimate, lower, upper, level, observed, interval_method, status.
+
+        Parameters
+        ----------
+        policy, suppress_below, round_to
+            For publication (see :class:`mse.DisclosurePolicy`): the protected
+            columns then hold rounded numbers, ``"<k"`` or ``"suppressed"``.
+
+        Examples
+        --------
+        >>> import mse
+        >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+        >>> res.to_frame(suppress_below=10)[["observed", "estimate", "lower", "upper"]]
+          observed estimate lower upper
+        0      <10       12   <10    40
+        """
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        if protection.active:
+            return protection.protect(self).to_frame()
         row = {
             "method": self.method,
             "model": self.model,
@@ -321,8 +374,34 @@ class Estimate:
         }
         return pd.DataFrame([row])
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary of the main fields, details that are plain values, and metadata."""
+    def to_dict(
+        self,
+        *,
+        policy: DisclosurePolicy | None = None,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+    ) -> dict[str, Any]:
+        """A JSON-ready dictionary of the main fields, details that are plain values, and metadata.
+
+        Parameters
+        ----------
+        policy, suppress_below, round_to
+            For publication (see :class:`mse.DisclosurePolicy`): the main
+            fields protected, the dark figure added, and every detail that
+            could rebuild a cell (coefficients, fitted values, the data hash)
+            left out.
+
+        Examples
+        --------
+        >>> import mse
+        >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo",
+        ...                    details={"coef": {"(Intercept)": 1.2}, "deviance": 0.5})
+        >>> sorted(res.to_dict(suppress_below=10)["details"])
+        ['deviance']
+        """
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        if protection.active:
+            return protection.protect(self).to_dict()
         plain_details = {
             k: _jsonable(v)
             for k, v in self.details.items()
@@ -343,16 +422,64 @@ class Estimate:
             "metadata": _jsonable(self.metadata),
         }
 
-    def to_json(self, **kwargs: Any) -> str:
-        """:meth:`to_dict` as strict JSON (``nan`` as ``null``, infinite limits as ``"inf"``)."""
-        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
+    def to_json(
+        self,
+        *,
+        policy: DisclosurePolicy | None = None,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """:meth:`to_dict` as strict JSON (``nan`` as ``null``, infinite limits as ``"inf"``).
 
-    def save(self, path: str | Path) -> None:
+        ``policy``, ``suppress_below`` and ``round_to`` are those of
+        :meth:`to_dict`; other keywords go to :func:`json.dumps`.
+
+        Examples
+        --------
+        >>> import mse
+        >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+        >>> '"observed": "<10"' in res.to_json(suppress_below=10)
+        True
+        """
+        payload = self.to_dict(policy=policy, suppress_below=suppress_below, round_to=round_to)
+        return json.dumps(payload, allow_nan=False, **kwargs)
+
+    def save(
+        self,
+        path: str | Path,
+        *,
+        policy: DisclosurePolicy | None = None,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+    ) -> None:
         """Write the result to a JSON file that :func:`load_result` reads back.
 
         Draws and estimates by covariate are kept; an ArviZ posterior is not
         (save it with ``result.idata.to_netcdf(...)``).
+
+        Parameters
+        ----------
+        path
+            The file to write.
+        policy, suppress_below, round_to
+            For publication (see :class:`mse.DisclosurePolicy`): writes the
+            protected :meth:`to_dict` and the protected breakdown by each
+            covariate instead, without draws or cells. Such a file is an
+            output, not an archive: :func:`load_result` does not read it.
+
+        Examples
+        --------
+        >>> import mse, tempfile, os
+        >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+        >>> folder = tempfile.mkdtemp()
+        >>> res.save(os.path.join(folder, "archive.json"))
+        >>> res.save(os.path.join(folder, "publish.json"), suppress_below=10)
         """
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        if protection.active:
+            protection.protect(self).save(path)
+            return
         payload = self.to_dict()
         payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
         payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
@@ -361,65 +488,57 @@ class Estimate:
         payload["format"] = "mse.Estimate/1"
         Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
 
-    def summary(self, *, suppress_below: int | None = None, round_to: int | None = None) -> str:
+    def summary(
+        self,
+        *,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+        policy: DisclosurePolicy | None = None,
+    ) -> str:
         """A readable summary for reports and the console.
 
         Parameters
         ----------
+        policy
+            For publication: a :class:`mse.DisclosurePolicy`. A small number
+            observed is shown as ``<k``, and then the dark figure (which would
+            give it back) is withheld too; numbers of people are rounded.
         suppress_below, round_to
-            For publication: observed counts below ``suppress_below`` are shown
-            as ``<suppress_below`` and numbers of people are rounded to
-            multiples of ``round_to`` (see :func:`protect_counts`).
+            Shorthands for ``policy=mse.DisclosurePolicy(suppress_below, round_to)``.
+
+        Examples
+        --------
+        >>> import mse
+        >>> res = mse.Estimate(estimate=1234.4, lower=1000.0, upper=1500.0, level=0.95, observed=812, method="demo")
+        >>> print(res.summary(round_to=10))
+        Population size estimate (demo)
+          model:            -
+          observed (n):     810
+          estimate (N):     1,230
+          dark figure:      420
+          95% interval:     [1,000, 1,500] (none)
+          status:           ok
+          disclosure:       numbers of people rounded to multiples of 10
         """
-        pct = f"{self.level:.0%}"
-
-        def people(value: float) -> str:
-            return _protect_value(value, suppress_below=None, round_to=round_to)
-
-        observed = _protect_value(self.observed, suppress_below=suppress_below, round_to=round_to)
-        lines = [
-            f"Population size estimate ({self.method})",
-            f"  model:            {self.model or '-'}",
-            f"  observed (n):     {observed}",
-        ]
-        if self.ok or math.isfinite(self.estimate):
-            lines.append(f"  estimate (N):     {people(self.estimate)}")
-            lines.append(f"  dark figure:      {people(self.dark_figure)}")
-            lines.append(
-                f"  {pct} interval:     [{people(self.lower)}, {people(self.upper)}] ({self.interval_method or 'none'})"
-            )
-        else:
-            lines.append("  estimate (N):     not available")
-        for key in ("deviance", "df", "aic", "bic"):
-            if key in self.details and self.details[key] is not None:
-                value = self.details[key]
-                shown = f"{value:.3f}" if isinstance(value, float) else f"{value}"
-                lines.append(f"  {key + ':':<18}{shown}")
-        lines.append(f"  status:           {self.status}")
-        for message in self.warnings:
-            lines.append(f"  warning: {message}")
-        return "\n".join(lines)
+        return resolve_policy(policy, suppress_below=suppress_below, round_to=round_to).protect(self).summary()
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        import html
+        return DisclosurePolicy().protect(self)._repr_html_()
 
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-            for k, v in [
-                ("method", self.method),
-                ("model", self.model or "-"),
-                ("observed", f"{self.observed:,}"),
-                ("estimate", _format_number(self.estimate)),
-                (f"{self.level:.0%} interval", f"[{_format_number(self.lower)}, {_format_number(self.upper)}]"),
-                ("interval", self.interval_method),
-                ("status", self.status),
-            ]
-        )
-        notes = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        return f"<table>{rows}</table>" + (f"<ul>{notes}</ul>" if notes else "")
+    def to_html(self, *, policy: DisclosurePolicy | None = None) -> str:
+        """The HTML table a notebook shows, with ``policy`` applied (see :class:`mse.DisclosurePolicy`).
+
+        Examples
+        --------
+        >>> import mse
+        >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
+        >>> "&lt;10" in res.to_html(policy=mse.DisclosurePolicy(suppress_below=10))
+        True
+        """
+        return resolve_policy(policy).protect(self)._repr_html_()
 
     @classmethod
     def failed(

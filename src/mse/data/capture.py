@@ -11,13 +11,16 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mse.data.validation import check_columns_present, check_list_names, coerce_binary, coerce_counts
 from mse.errors import DataError, DataWarning
+
+if TYPE_CHECKING:
+    from mse.disclosure import DisclosurePolicy
 
 __all__ = ["MAX_DENSE_LISTS", "CaptureData"]
 
@@ -661,19 +664,66 @@ class CaptureData:
             f"histories={len(self._counts)})"
         )
 
-    def summary(self) -> str:
-        """A short text description: lists with totals, overlaps, covariates."""
-        lines = [repr(self), "", "people per list:"]
-        totals = self.list_totals()
-        lines += [f"  {name:>10}  {total:>10,}" for name, total in totals.items()]
+    def summary(
+        self,
+        *,
+        policy: DisclosurePolicy | None = None,
+        suppress_below: int | None = None,
+        round_to: int | None = None,
+    ) -> str:
+        """A short text description: lists with totals, overlaps, covariates.
+
+        Parameters
+        ----------
+        policy
+            For publication: a :class:`mse.DisclosurePolicy`. The number
+            observed, the people per list and by number of lists, and the
+            records missing a covariate are sums of the same cells (two list
+            totals and the number observed give the overlap), so they are
+            suppressed together until no small count follows from the others.
+        suppress_below, round_to
+            Shorthands for ``policy=mse.DisclosurePolicy(suppress_below, round_to)``.
+
+        Examples
+        --------
+        >>> import mse
+        >>> data = mse.CaptureData.from_patterns({"10": 50, "01": 40, "11": 3}, lists=["A", "B"])
+        >>> print(data.summary(suppress_below=10))
+        CaptureData(lists=['A', 'B'], n_observed=93, histories=3)
+        <BLANKLINE>
+        people per list:
+                   A          53
+                   B  suppressed
+        <BLANKLINE>
+        people by number of lists they are on:
+           1: suppressed
+           2:        <10
+        disclosure: counts below 10 suppressed
+        """
+        from mse.disclosure import resolve_policy
+
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        shown = protection.protect_capture_counts(self)
+
+        def show(value: Any) -> str:
+            return f"{value:>10}" if isinstance(value, str) else f"{value:>10,}"
+
+        header = repr(self)
+        if protection.active:
+            covariates = f", covariates={list(self._covariates)}" if self._covariates else ""
+            header = (
+                f"CaptureData(lists={list(self._lists)}{covariates}, n_observed={shown[('n',)]}, "
+                f"histories={len(self._counts)})"
+            )
+        lines = [header, "", "people per list:"]
+        lines += [f"  {name:>10}  {show(shown[('list', name)])}" for name in self._lists]
         counts = np.asarray(self._counts)
         on = np.asarray(self._histories).sum(axis=1)
         lines.append("")
         lines.append("people by number of lists they are on:")
         for k in range(1, self.n_lists + 1):
-            n_k = int(counts[on == k].sum())
-            if n_k:
-                lines.append(f"  {k:>2}: {n_k:>10,}")
+            if int(counts[on == k].sum()):
+                lines.append(f"  {k:>2}: {show(shown[('on', k)])}")
         if self.n_lists <= 12:
             overlaps = self.overlaps()
             empty = overlaps[overlaps["overlap"] == 0]
@@ -685,9 +735,12 @@ class CaptureData:
                 )
         for name in self._covariates:
             n_missing = int(counts[self._covariate_values[name].isna().to_numpy()].sum())
+            missing = shown[("missing", name)]
             lines.append(
-                f"covariate {name}: {len(self._levels[name])} levels" + (f", {n_missing} missing" if n_missing else "")
+                f"covariate {name}: {len(self._levels[name])} levels" + (f", {missing} missing" if n_missing else "")
             )
+        if protection.active:
+            lines.append(f"disclosure: {protection.describe()}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
