@@ -320,3 +320,40 @@ def test_regression_singular_non_finite_information_does_not_raise_from_least_sq
     data = mse.CaptureData.from_patterns({"0001000000": 2, "1110011011": 3}, lists=[f"L{i}" for i in range(10)])
     result = mse.estimate(data, method="Mh_chao")
     assert check_estimate(result, data) == []
+
+
+# ---------------------------------------------------------------------- random seeds
+BAD_SEEDS = [-1, "abc", 1.5, True, 2.0, [1, 2], np.int64(-3)]
+
+
+@pytest.mark.parametrize("seed", BAD_SEEDS)
+def test_a_bad_seed_is_a_model_error_everywhere(seed):
+    """random_seed=-1, "abc" or 1.5 used to raise numpy's plain ValueError or TypeError from inside a fit."""
+    from mse.data.synthetic import generate_covariate_population
+    from mse.simulate import Scenario, generate
+
+    data = mse.CaptureData.from_patterns({"100": 40, "010": 30, "001": 20, "110": 10, "011": 5}, ["A", "B", "C"])
+    calls = [
+        lambda: mse.estimate(data, method="independence", interval="parametric_bootstrap", random_seed=seed),
+        lambda: mse.estimate(data, method="sample_coverage", random_seed=seed),
+        lambda: mse.estimate(data, method="chapman", lists=["A", "B"], random_seed=seed),  # no randomness, same rule
+        lambda: mse.compare(data, ["independence"], random_seed=seed),
+        lambda: generate(Scenario(100, [0.3, 0.4]), random_seed=seed),
+        lambda: generate_covariate_population(
+            ["A", "B"], {"s": ["f"]}, lambda c: 3.0, lambda c: [-1, -1], {}, None, random_seed=seed
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(mse.ModelError, match="random_seed must be None or a non-negative whole number"):
+            call()
+
+
+@pytest.mark.parametrize("seed", [None, 0, 7, np.int64(7), np.uint32(7), 2**70])
+def test_good_seeds_are_accepted_and_recorded_as_plain_numbers(seed):
+    from mse.options import check_random_seed
+
+    data = mse.CaptureData.from_patterns({"10": 40, "01": 30, "11": 10}, ["A", "B"])
+    result = mse.estimate(data, method="independence", random_seed=seed)
+    assert result.status == "ok"
+    checked = check_random_seed(seed)
+    assert checked is None or type(checked) is int

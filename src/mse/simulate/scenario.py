@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mse.data.validation import MAX_COUNT
 from mse.errors import ModelError
 
 __all__ = ["HETEROGENEITY_KINDS", "MAX_SIMULATED_LISTS", "Scenario"]
@@ -163,6 +164,11 @@ class Scenario:
                 size = int(size)
             else:
                 raise ModelError(f"population_size must be a positive integer, got {size!r}.")
+        if size > MAX_COUNT:
+            raise ModelError(
+                f"population_size must be at most 2**62 (the largest count held exactly), got {size!r}; "
+                "simulate a smaller population."
+            )
         set_ = object.__setattr__
         set_(self, "population_size", int(size))
         probs = self.capture_probabilities
@@ -391,6 +397,12 @@ class Scenario:
         unknown = set(spec) - known
         if unknown:
             raise ModelError(f"unknown scenario field(s) {sorted(unknown)}; valid fields are {sorted(known)}.")
+        required = [name for name in ("population_size", "capture_probabilities") if name not in spec]
+        if required:
+            raise ModelError(
+                f"a scenario needs the field(s) {required}; for example "
+                '{"population_size": 1000, "capture_probabilities": [0.3, 0.4, 0.5]}.'
+            )
         return cls(**dict(spec))
 
     def to_json(self, **kwargs: Any) -> str:
@@ -399,8 +411,18 @@ class Scenario:
 
     @classmethod
     def from_json(cls, text: str) -> Scenario:
-        """Rebuild a scenario from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+        """Rebuild a scenario from :meth:`to_json` output.
+
+        Raises
+        ------
+        ModelError
+            When ``text`` is not JSON or does not describe a valid scenario.
+        """
+        try:
+            spec = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ModelError(f"a scenario must be JSON, as written by Scenario.to_json(): {exc}.") from None
+        return cls.from_dict(spec)
 
     def __hash__(self) -> int:
         return hash(self.to_json(sort_keys=True))
