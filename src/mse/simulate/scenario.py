@@ -71,6 +71,16 @@ def _term_key(key: Any, lists: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(names, key=lists.index))
 
 
+def _check_names(names: Sequence[str], role: str) -> None:
+    """Raise unless every name can be written in a model string, as for the data (see ``check_column_names``)."""
+    bad = [n for n in names if ":" in n or "+" in n or n != n.strip() or not n.isprintable()]
+    if bad:
+        raise ModelError(
+            f"{role} name(s) {bad} hold ':', '+', surrounding whitespace or control characters, which model strings "
+            "('A:B + B:C') cannot hold; rename them."
+        )
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A closed population of known size, listed by ``t`` lists.
@@ -166,8 +176,8 @@ class Scenario:
                 raise ModelError(f"population_size must be a positive integer, got {size!r}.")
         if size > MAX_COUNT:
             raise ModelError(
-                f"population_size must be at most 2**62 (the largest count held exactly), got {size!r}; "
-                "simulate a smaller population."
+                f"population_size must be at most 2**62, got {self.population_size!r}: "
+                "the largest count held exactly; simulate a smaller population."
             )
         set_ = object.__setattr__
         set_(self, "population_size", int(size))
@@ -189,6 +199,7 @@ class Scenario:
             raise ModelError(f"lists has {len(lists)} names but there are {t} capture probabilities; give one each.")
         if len(set(lists)) != t or not all(isinstance(n, str) and n for n in lists):
             raise ModelError(f"list names must be distinct non-empty strings, got {list(lists)}.")
+        _check_names(lists, "list")
         set_(self, "lists", lists)
         set_(self, "heterogeneity", self._check_heterogeneity(self.heterogeneity))
         interactions: dict[tuple[str, ...], float] = {}
@@ -281,6 +292,7 @@ class Scenario:
         for name, spec in specs.items():
             if not isinstance(name, str) or not name or name in self.lists:
                 raise ModelError(f"covariate names must be non-empty strings different from list names, got {name!r}.")
+            _check_names([name], "covariate")
             if not isinstance(spec, Mapping) or not {"levels", "probabilities"} <= set(spec):
                 raise ModelError(
                     f"covariate {name!r} needs 'levels' and 'probabilities' (and optionally 'odds_ratios'), "
