@@ -246,3 +246,30 @@ def test_warnings_are_one_line_each(capsys, tmp_path):
     status, _, err = _run(capsys, ["describe", "--csv", str(path)])
     assert status == 0
     assert err.startswith("mse: warning: nobody is on list(s) ['C']") and err.count("\n") == 1
+
+
+def test_spaces_after_delimiters_are_dropped(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("A, B , count\n1, 0, 40\n0, 1, 30\n1, 1, 10\n")
+    status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman", "--lists", "A, B"])
+    assert status == 0, err
+    assert "observed (n):     80" in out
+
+
+def test_a_repeated_column_name_is_refused(capsys, tmp_path):
+    """pandas renames the second 'A' to 'A.1', which was then taken for a third list."""
+    path = tmp_path / "table.csv"
+    path.write_text("A,B,A,count\n1,0,0,40\n0,1,0,30\n1,1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path)])
+    _one_line_error(status, err)
+    assert "['A'] more than once" in err
+
+
+def test_an_unnamed_index_column_is_not_taken_for_a_list(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text(",A,B,count\n0,1,0,40\n1,0,1,30\n2,1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman"])
+    _one_line_error(status, err)
+    assert "column 1" in err and "has no name" in err and "--lists" in err
+    status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman", "--lists", "A,B"])
+    assert status == 0 and "observed (n):     80" in out

@@ -357,3 +357,51 @@ def test_good_seeds_are_accepted_and_recorded_as_plain_numbers(seed):
     assert result.status == "ok"
     checked = check_random_seed(seed)
     assert checked is None or type(checked) is int
+
+
+# ---------------------------------------------------------------------- the command line
+CLI_CASES = 100  # about 50 ms each; the large profile (benchmarks/fuzz_large.py --cli-calls) runs thousands
+
+
+def test_command_line_fuzz_keeps_the_contract(tmp_path):
+    """Random valid and invalid arguments and awkward CSV files: exit 0 with output, or 1 for an estimate
+    that does not exist, or 2 with one line on stderr; never a traceback."""
+    from mse.testing import cli_arguments, run_cli
+
+    outcomes = [run_cli(cli_arguments(index, tmp_path), timeout=HANG_SECONDS) for index in range(CLI_CASES)]
+    broken = [(index, o) for index, o in enumerate(outcomes) if not o.acceptable]
+    assert not broken, broken[:3]
+    kinds = {o.kind for o in outcomes}
+    assert {"ok", "error"} <= kinds  # the arguments reach both sides of the contract
+
+
+@pytest.mark.parametrize("kind", ["semicolon", "tab", "bom", "spaces"])
+def test_readable_awkward_csv_files_give_the_same_table(tmp_path, capsys, kind):
+    from mse.cli import main
+    from mse.testing import awkward_csv
+
+    awkward_csv("good", tmp_path / "good.csv", seed=4)
+    awkward_csv(kind, tmp_path / "other.csv", seed=4)
+    assert main(["describe", "--csv", str(tmp_path / "good.csv")]) == 0
+    expected = capsys.readouterr().out
+    assert main(["describe", "--csv", str(tmp_path / "other.csv")]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_the_command_line_checker_catches_broken_contracts(monkeypatch):
+    import mse.cli
+    from mse.testing import check_cli, run_cli
+
+    assert check_cli(["estimate"], 0, "", "") == ["exit status 0 with nothing on standard output"]
+    assert check_cli(["estimate"], 2, "", "Traceback (most recent call last):\nValueError: x\n")
+    assert check_cli(["describe"], 2, "", "mse: error: one\nmse: error: two\n")
+    assert check_cli(["compare", "--json"], 0, "not json", "") == ["--json output is not JSON"]
+    assert check_cli(["describe"], 1, "x", "")
+    assert check_cli(["estimate"], 2, "", "mse: warning: w\nmse: error: e\n") == []
+
+    def _raises(args):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(mse.cli, "_cmd_datasets", _raises)
+    outcome = run_cli(["datasets"])
+    assert outcome.kind == "other" and "a bug" in outcome.message

@@ -8,6 +8,7 @@ as ``mse: error: ...``, and warnings as ``mse: warning: ...``, one line each.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import warnings
@@ -35,7 +36,7 @@ def _load(args: argparse.Namespace) -> CaptureData:
     covariates = _split(args.covariates)
     present = args.present
     if args.records:
-        lists = _split(args.lists) or [c for c in frame.columns if c not in covariates]
+        lists = _split(args.lists) or _default_lists(args.csv, frame, covariates)
         frame = _lists_as_text(args.csv, delimiter, frame, lists, present)
         return CaptureData.from_records(frame, lists=lists, covariates=covariates, present=present)
     count = args.count
@@ -45,10 +46,25 @@ def _load(args: argparse.Namespace) -> CaptureData:
             f"{args.csv} has no {count!r} column (its columns are {found}); name the count column with --count, or "
             "pass --records for one row per person. Columns are separated by commas, semicolons or tabs."
         )
-    lists = _split(args.lists) or [c for c in frame.columns if c not in (*covariates, count)]
+    lists = _split(args.lists) or _default_lists(args.csv, frame, [*covariates, count])
     frame = _lists_as_text(args.csv, delimiter, frame, lists, present)
     return CaptureData.from_counts(frame, lists=lists, count=count, covariates=covariates, present=present)
 
+
+def _default_lists(path: str, frame: pd.DataFrame, others: Sequence[str]) -> list[str]:
+    """Every column but ``others``, when ``--lists`` is not given; a column without a name is not taken."""
+    lists = [c for c in frame.columns if c not in others]
+    unnamed = [i for i, c in enumerate(frame.columns) if c in lists and str(c).startswith(_UNNAMED)]
+    if unnamed:
+        raise DataError(
+            f"column {unnamed[0] + 1} of {path} has no name in the header line (a column of row numbers, as "
+            "DataFrame.to_csv writes by default?); name the list columns with --lists, or name or remove that column."
+        )
+    return lists
+
+
+#: How pandas names a column whose header cell is blank.
+_UNNAMED = "Unnamed: "
 
 #: Delimiters recognised in a CSV file's header line, besides the comma.
 _OTHER_DELIMITERS = (";", "\t", "|")
@@ -62,7 +78,10 @@ def _read_csv(path: str) -> tuple[pd.DataFrame, str]:
     name holds the whole header, and the error would be about a missing count
     column. So the delimiter is taken from the header line: a comma if it holds
     one, else whichever of ``;``, tab and ``|`` it holds most. A byte-order
-    mark (as Excel writes) is dropped.
+    mark (as Excel writes) is dropped, and so are spaces around column names
+    and after delimiters (``A, B, count``). A name that appears twice in the
+    header is an error: the reader would otherwise rename the second one and
+    take it for another list.
     """
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
@@ -78,12 +97,21 @@ def _read_csv(path: str) -> tuple[pd.DataFrame, str]:
         if counts[best]:
             delimiter = best
     try:
-        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig")
+        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty; it needs a header line naming the columns and one line per row.") from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         message = " ".join(str(exc).split())
         raise DataError(f"cannot read {path} as a table: {message}; check the file is CSV text.") from None
+    names = [name.strip() for name in next(csv.reader([header], delimiter=delimiter, skipinitialspace=True), [])]
+    if len(names) == len(frame.columns):  # else a quoted name spans lines: keep the reader's names
+        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        if repeated:
+            raise DataError(
+                f"{path} names the column(s) {repeated} more than once in its header line; give every column a "
+                "distinct name."
+            )
+        frame.columns = [name or str(column) for name, column in zip(names, frame.columns)]
     return frame, delimiter
 
 
@@ -99,7 +127,10 @@ def _lists_as_text(
     """
     if present is None or not set(lists) <= set(frame.columns):
         return frame
-    text = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    text = pd.read_csv(
+        path, sep=delimiter, encoding="utf-8-sig", dtype=str, keep_default_na=False, skipinitialspace=True
+    )
+    text.columns = frame.columns
     frame = frame.copy()
     for name in lists:
         frame[name] = text[name].to_numpy()
