@@ -802,7 +802,8 @@ def check_cli(argv: Sequence[str], status: Any, out: str, err: str) -> list[str]
     if strangers:
         problems.append(f"standard error holds lines not from the command: {strangers[:2]}")
     errors = [line for line in lines if ": error: " in line]
-    asked_json = "--json" in argv and "--help" not in argv
+    asked_help = "--help" in argv or "-h" in argv or "--version" in argv
+    asked_json = "--json" in argv and not asked_help
     if status == 0:
         if errors:
             problems.append("exit status 0 with an error message")
@@ -810,9 +811,14 @@ def check_cli(argv: Sequence[str], status: Any, out: str, err: str) -> list[str]
             problems.append("exit status 0 with nothing on standard output")
         elif asked_json:
             try:
-                json.loads(out)
+                payload = json.loads(out)
             except ValueError:
                 problems.append("--json output is not JSON")
+            else:
+                if argv[0] == "estimate" and payload.get("status") != "ok":
+                    problems.append(f"exit status 0 with status {payload.get('status')!r}")
+        elif argv and argv[0] == "estimate" and not asked_help and "status:           ok" not in out:
+            problems.append("exit status 0 without status 'ok' in the summary")
     elif status == 1:
         if not argv or argv[0] != "estimate":
             problems.append(f"exit status 1 from {argv[0] if argv else 'mse'}")
