@@ -383,3 +383,11 @@ class TestSilentMisreadings:
         people = pd.DataFrame({"A": [1, 0], "B": [0, 1]})
         with pytest.raises(DataError, match="both as lists and as covariates"):
             CaptureData.from_records(people, lists=["A", "B"], covariates=["B"])
+
+
+def test_an_index_of_identifiers_is_not_echoed():
+    """An integer index may hold ID numbers: the row is then given by position, not by its label."""
+    people = pd.DataFrame({"A": [1, 5], "B": [0, 1]}, index=pd.Index([190377, 884213], name="person_id"))
+    with pytest.raises(DataError, match="position 1") as error:
+        CaptureData.from_records(people, lists=["A", "B"])
+    assert "884213" not in str(error.value)

@@ -392,7 +392,6 @@ def _whole_number(minimum: int) -> Any:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
 
-    parse.__name__ = f"whole number >= {minimum}"
     return parse
 
 
@@ -408,7 +407,6 @@ def _coverage(text: str) -> float:
 
 
 _seed = _whole_number(0)
-_seed.__name__ = "random seed"
 _positive = _whole_number(1)
 
 
@@ -516,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:
             return 0
         except OSError as exc:  # a file that cannot be written (--generate, --output): the user's to fix
-            print(f"mse: error: {_one_line(exc)}", file=sys.stderr)
+            print(f"mse: error: {_one_line(exc)}; check the path and that it can be written.", file=sys.stderr)
             return 2
 
 

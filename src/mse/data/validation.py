@@ -27,10 +27,10 @@ __all__ = [
     "coerce_counts",
 ]
 
-#: The largest count of one cell, and of the whole table, that is held exactly. Counts are stored as
-#: ``int64``; keeping the total below ``2**62`` leaves room for sums of a few tables without overflow.
-#: Estimators work in floating point, which represents whole numbers exactly only up to ``2**53``:
-#: counts up to 10**9 per cell are supported exactly.
+#: The largest count of one cell, and of the whole table. Counts are stored as ``int64`` (at most
+#: ``2**63 - 1``) and summed in ``int64`` (list totals, overlaps, merged histories): bounding the
+#: total keeps every such sum exact. Estimators work in floating point, which holds whole numbers
+#: exactly only up to ``2**53``: counts up to 10**9 per cell are supported exactly.
 MAX_COUNT = 2**62
 
 # ``:`` joins the lists of a term and ``+`` joins terms in a model string ("A:B + B:C"), and the
@@ -111,12 +111,12 @@ def check_columns_present(frame: pd.DataFrame, columns: Sequence[str], role: str
 def _row(frame_index: pd.Index, mask: np.ndarray) -> str:
     """The first row where ``mask`` is true, as the user would find it, without echoing a value.
 
-    An integer index label (the usual ``RangeIndex``, or row numbers kept from a
-    file) is shown as it is; any other index could hold names or identifiers of
-    people, so the row is given by position instead.
+    The label of the default ``RangeIndex`` is the row number; any other index
+    may hold names or identifiers of people (an ID number too), so the row is
+    then given by its position instead of its label.
     """
     position = int(np.flatnonzero(mask)[0])
-    if pd.api.types.is_integer_dtype(frame_index.dtype):
+    if isinstance(frame_index, pd.RangeIndex):
         return f"row {_show(frame_index[position])!r}"
     return f"the row at position {position} (counting from 0)"
 
