@@ -273,3 +273,13 @@ def test_an_unnamed_index_column_is_not_taken_for_a_list(capsys, tmp_path):
     assert "column 1" in err and "has no name" in err and "--lists" in err
     status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman", "--lists", "A,B"])
     assert status == 0 and "observed (n):     80" in out
+
+
+@pytest.mark.parametrize(
+    "extra", [["--lists", "EXH,ABA"], ["--count", "n"], ["--records"], ["--present", "yes"], ["--covariates", "x"]]
+)
+def test_csv_options_with_a_dataset_are_refused(capsys, extra):
+    """--lists with --dataset was silently ignored: the estimate used every list of the data set."""
+    status, out, err = _run(capsys, ["estimate", "--dataset", "kosovo", "--method", "independence", *extra])
+    _one_line_error(status, err)
+    assert extra[0] in err and out == ""

@@ -29,6 +29,26 @@ def _load(args: argparse.Namespace) -> CaptureData:
     if args.dataset and args.csv:
         raise MSEError("give either --dataset or --csv, not both.")
     if args.dataset:
+        # These options describe the columns of a CSV file; ignored here, they would let a user believe the
+        # estimate used only the lists they named.
+        given = [
+            flag
+            for flag, value in (
+                ("--lists", args.lists),
+                ("--covariates", args.covariates),
+                ("--count", args.count if args.count != "count" else None),
+                ("--records", args.records or None),
+                ("--present", args.present),
+            )
+            if value is not None
+        ]
+        if given:
+            verb = "describes" if len(given) == 1 else "describe"
+            raise DataError(
+                f"{', '.join(given)} {verb} the columns of a --csv file and cannot be used with --dataset; leave "
+                "it out (to use some lists of a data set, save the table with "
+                "mse.load_dataset(NAME).to_frame().to_csv(FILE, index=False) and pass --csv FILE)."
+            )
         return load_dataset(args.dataset)
     if not args.csv:
         raise MSEError("give --dataset NAME (see `mse datasets`) or --csv FILE.")
