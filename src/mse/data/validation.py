@@ -140,7 +140,7 @@ def _not_a_code(column: str, where: str, value: Any, present: Any) -> DataError:
     # The value itself is never shown: a column taken for a list by mistake may hold names or identifiers.
     kind = "a number" if isinstance(_show(value), (int, float)) else "text"
     expected = (
-        "the value given as present or one that means absent (0, no, false or an empty cell)"
+        "the value given as present or one that means absent (0, no, n, false, f or an empty cell)"
         if present is not None
         else "0/1 or True/False"
     )
