@@ -699,11 +699,11 @@ def cli_arguments(index: int, directory: Any, *, studies: bool = False) -> list[
         return ["datasets", *(["--json"] if rng.random() < 0.5 else [])]
     if command == "simulate":
         scenario = directory / f"scenario_{index}.json"
-        scenario.write_text(_pick(rng, SCENARIO_TEXTS), encoding="utf-8")
+        scenario.write_text(_value(rng, SCENARIO_TEXTS[:1], SCENARIO_TEXTS[1:]), encoding="utf-8")
         argv = ["simulate", str(scenario)]
         if rng.random() < 0.1:
             argv.append(str(directory / "missing.json"))  # a second positional argument: a usage mistake
-        target = _pick(rng, ["out.csv", "out.csv", "no_such_dir/out.csv", "file_not_dir/out.csv"])
+        target = _value(rng, ["out.csv"], ["no_such_dir/out.csv", "file_not_dir/out.csv"])
         if target.startswith("file_not_dir"):
             (directory / "file_not_dir").write_text("")
         if not studies or rng.random() < 0.7:
