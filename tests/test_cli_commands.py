@@ -283,3 +283,15 @@ def test_csv_options_with_a_dataset_are_refused(capsys, extra):
     status, out, err = _run(capsys, ["estimate", "--dataset", "kosovo", "--method", "independence", *extra])
     _one_line_error(status, err)
     assert extra[0] in err and out == ""
+
+
+def test_generate_honours_json(capsys, tmp_path):
+    """Found by the command-line fuzz: `simulate --generate --json` printed a sentence."""
+    path = tmp_path / "scenario.json"
+    path.write_text('{"population_size": 500, "capture_probabilities": [0.3, 0.4, 0.5]}')
+    out_csv = tmp_path / "one.csv"
+    status, out, err = _run(capsys, ["simulate", str(path), "--generate", str(out_csv), "--seed", "3", "--json"])
+    assert status == 0, err
+    written = json.loads(out)
+    assert written["population_size"] == 500 and written["n_observed"] + written["dark_figure"] == 500
+    assert written["path"] == str(out_csv) and out_csv.exists()

@@ -374,6 +374,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.generate:
         data, truth = generate(scenario, args.seed if args.seed is not None else 0)
         data.to_frame().to_csv(args.generate, index=False)
+        if args.json:  # --json was ignored here, leaving a pipeline to parse a sentence
+            written = {
+                "path": args.generate,
+                "n_observed": data.n_observed,
+                "n_lists": data.n_lists,
+                "population_size": truth.population_size,
+                "dark_figure": truth.dark_figure,
+            }
+            print(json.dumps(written, indent=2))
+            return 0
         print(
             f"wrote {data.n_observed:,} observed people on {data.n_lists} lists to {args.generate} "
             f"(population {truth.population_size:,}, dark figure {truth.dark_figure:,})"
