@@ -5,6 +5,7 @@ Usage::
     python benchmarks/fuzz_large.py                 # the full profile, about half an hour on 2 cores
     python benchmarks/fuzz_large.py --scale 0.05    # a quick look at the same plan
     python benchmarks/fuzz_large.py --profile saved # saved results, corrupted every way, fed to load_result
+    python benchmarks/fuzz_large.py --profile cli   # only the command line (5,000 calls, a few minutes)
 
 Table ``i`` is ``mse.testing.awkward_table(kind, n_lists, seed=i)`` with the
 kind cycling through :data:`mse.testing.AWKWARD_KINDS` and the number of lists
@@ -30,6 +31,16 @@ every corruption of :data:`mse.testing.SAVED_FILE_CORRUPTIONS` of the file
 with seed ``i``: each must load as a result that keeps the contract
 (:func:`mse.testing.check_loaded`) or raise :class:`mse.DataError`. Its
 counts go to the "Fuzzing: saved files" section.
+
+The command-line profile runs ``mse`` (in this process, through
+``mse.cli.main``) with the arguments :func:`mse.testing.cli_arguments` draws
+for indices ``0 .. --cli-calls - 1``: random valid and invalid options, awkward
+CSV files (:data:`mse.testing.CSV_KINDS`) and scenario files, and tiny
+simulation studies. Each run must exit 0 with output, 1 for an estimate that
+does not exist, or 2 with one line on standard error and no traceback
+(:func:`mse.testing.check_cli`). Its counts go into the "Fuzzing: command line"
+section of ``benchmarks/README.md``, with the arguments of any run that broke
+the contract.
 """
 
 from __future__ import annotations
@@ -49,12 +60,15 @@ from pathlib import Path
 from mse.errors import MSEError
 from mse.testing import (
     AWKWARD_KINDS,
+    CSV_KINDS,
     SAVED_FILE_CORRUPTIONS,
     CallTimeout,
     Outcome,
     awkward_table,
     check_saved_file,
+    cli_arguments,
     corrupt_saved_result,
+    run_cli,
     run_target,
     saved_result,
     time_limit,
@@ -63,6 +77,9 @@ from mse.testing import (
 README = Path(__file__).with_name("README.md")
 SECTION = "## Fuzzing: large profile"
 SAVED_SECTION = "## Fuzzing: saved files"
+CLI_SECTION = "## Fuzzing: command line"
+#: Seconds before one run of the command counts as hanging.
+CLI_TIMEOUT = 120.0
 
 #: target -> (stride over the table indices, largest number of lists, time limit in seconds).
 PLAN: dict[str, tuple[int, int, float]] = {
@@ -384,6 +401,63 @@ def report_saved(results: list[tuple[str, int, Outcome]], *, n_tables: int, seco
     return "\n".join(lines) + "\n"
 
 
+def run_cli_profile(n_calls: int) -> list[tuple[int, Outcome]]:
+    """Run the command with the arguments of indices ``0 .. n_calls - 1``, in this process."""
+    import tempfile
+    import warnings
+
+    results = []
+    shown = time.perf_counter()
+    with tempfile.TemporaryDirectory() as directory, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for index in range(n_calls):
+            results.append((index, run_cli(cli_arguments(index, directory, studies=True), timeout=CLI_TIMEOUT)))
+            if time.perf_counter() - shown > 60:
+                shown = time.perf_counter()
+                print(f"  {index + 1}/{n_calls} command-line calls", flush=True)
+    return results
+
+
+def cli_report(results: list[tuple[int, Outcome]], *, seconds: float) -> str:
+    counts: Counter[str] = Counter(outcome.kind for _index, outcome in results)
+    commands: dict[str, Counter[str]] = defaultdict(Counter)
+    for _index, outcome in results:
+        commands[outcome.target.split(" ", 1)[0]][outcome.kind] += 1
+    bad = [(index, outcome) for index, outcome in results if not outcome.acceptable]
+    today = dt.date.today().isoformat()
+    lines = [
+        CLI_SECTION,
+        "",
+        f"`python benchmarks/fuzz_large.py --profile cli --cli-calls {len(results)}` on {today}: {len(results):,} runs of "
+        "`mse` with the "
+        f"arguments of `mse.testing.cli_arguments(index, directory, studies=True)` ({len(CSV_KINDS)} kinds of "
+        f"awkward CSV file, scenario files good and bad, valid and invalid options), {seconds / 60:.1f} min in one "
+        f"process ({platform.system()}, Python {platform.python_version()}; the machine was shared). "
+        "Exit 0 (ok), 1 (status: an estimate that does not exist) and 2 with one line on standard error (error) "
+        "keep the contract; an exception escaping `main` (other), a broken contract (violation) and a hang "
+        "(timeout) do not.",
+        "",
+        "| command | runs | ok | status | error | other | violation | timeout |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for command in sorted(commands):
+        c = commands[command]
+        lines.append(f"| {command} | {sum(c.values())} | " + " | ".join(str(c[k]) for k in CLI_KINDS) + " |")
+    lines.append(f"| all | {len(results)} | " + " | ".join(str(counts[k]) for k in CLI_KINDS) + " |")
+    lines.append("")
+    if bad:
+        lines.append(f"Runs that broke the contract ({len(bad)}; arguments from `cli_arguments(index, ...)`):")
+        lines.append("")
+        for index, outcome in bad[:40]:
+            lines.append(f"- index {index}: {outcome.kind}: {outcome.message[:200]}")
+    else:
+        lines.append("Every run kept the contract.")
+    return "\n".join(lines) + "\n"
+
+
+CLI_KINDS = ("ok", "status", "error", "other", "violation", "timeout")
+
+
 def write_section(text: str, section: str = SECTION) -> None:
     current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
     pattern = re.compile(re.escape(section) + r".*?(?=^## |^<!-- |\Z)", re.S | re.M)
@@ -396,26 +470,45 @@ def write_section(text: str, section: str = SECTION) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=["large", "saved"], default="large", help="what to fuzz (default large)")
+    parser.add_argument(
+        "--profile",
+        choices=["large", "saved", "cli"],
+        default="large",
+        help="what to fuzz: the tables and the command line (large, the default), saved files, or the command line",
+    )
     parser.add_argument("--tables", type=int, default=None, help="number of tables (default 10,000; 2,000 for saved)")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the tables to run, for a quick look")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--no-write", action="store_true", help="print the table instead of updating README.md")
+    parser.add_argument("--cli-calls", type=int, default=5_000, help="runs of the command line (default 5,000)")
     args = parser.parse_args(argv)
-    saved = args.profile == "saved"
-    tables = args.tables if args.tables is not None else (2_000 if saved else 10_000)
-    n_tables = max(1, int(tables * args.scale))
-    tasks = plan_saved(n_tables) if saved else plan_tasks(n_tables)
-    print(f"{len(tasks)} calls on {n_tables} tables with {args.workers} workers", flush=True)
-    started = time.perf_counter()
-    results = run(tasks, args.workers)
-    seconds = time.perf_counter() - started
-    render = report_saved if saved else report
-    text = render(results, n_tables=n_tables, seconds=seconds, n_workers=args.workers)
-    print(text)
-    if not args.no_write:
-        write_section(text, SAVED_SECTION if saved else SECTION)
-    return 0 if all(outcome.acceptable for _t, _i, outcome in results) else 1
+    kept = True
+    if args.profile in ("large", "saved"):
+        saved = args.profile == "saved"
+        tables = args.tables if args.tables is not None else (2_000 if saved else 10_000)
+        n_tables = max(1, int(tables * args.scale))
+        tasks = plan_saved(n_tables) if saved else plan_tasks(n_tables)
+        print(f"{len(tasks)} calls on {n_tables} tables with {args.workers} workers", flush=True)
+        started = time.perf_counter()
+        results = run(tasks, args.workers)
+        seconds = time.perf_counter() - started
+        render = report_saved if saved else report
+        text = render(results, n_tables=n_tables, seconds=seconds, n_workers=args.workers)
+        print(text)
+        if not args.no_write:
+            write_section(text, SAVED_SECTION if saved else SECTION)
+        kept = all(outcome.acceptable for _t, _i, outcome in results)
+    if args.profile in ("large", "cli"):
+        n_calls = max(1, int(args.cli_calls * args.scale))
+        print(f"{n_calls} runs of the command line", flush=True)
+        started = time.perf_counter()
+        cli_results = run_cli_profile(n_calls)
+        text = cli_report(cli_results, seconds=time.perf_counter() - started)
+        print(text)
+        if not args.no_write:
+            write_section(text, CLI_SECTION)
+        kept = kept and all(outcome.acceptable for _i, outcome in cli_results)
+    return 0 if kept else 1
 
 
 if __name__ == "__main__":

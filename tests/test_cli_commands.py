@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -82,3 +83,215 @@ def test_simulate_command(capsys, tmp_path):
     assert out.read_text().startswith("A,B,C,count")
     assert main(["simulate", str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- awkward input files
+def _run(capsys, argv):
+    """Exit status, stdout and stderr of one command; a usage mistake's SystemExit counts as its status."""
+    try:
+        status = main(argv)
+    except SystemExit as exit_:
+        status = exit_.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _one_line_error(status, err):
+    assert status == 2, err
+    assert err.count("\n") == 1 and ": error: " in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("A,B,count\n1,0,18446744073709551615\n0,1,100\n1,1,14\n", r"above 2\*\*62 in row 0"),  # was n = 114, exit 0
+        ("A,B,count\n1,0,99999999999999999999999\n0,1,100\n1,1,14\n", r"above 2\*\*62 in row 0"),  # was a traceback
+        ("A,B,count\n1,0,4611686018427387904\n0,1,4611686018427387904\n1,1,4611686018427387904\n", "add up to"),
+        ("", "is empty"),  # was a traceback
+        ("\n\n", "is empty"),
+        ("A,B,count\n1,0,40\n0,1,30,5\n", "cannot read"),
+        ("A,B,count\n1,0,4\n0,1,three\n1,1,1\n", "not a number in row 1"),
+    ],
+)
+def test_bad_csv_files_are_one_line_errors(capsys, tmp_path, content, match):
+    path = tmp_path / "table.csv"
+    path.write_text(content)
+    status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman"])
+    _one_line_error(status, err)
+    assert re.search(match, err) and out == ""
+
+
+def test_a_binary_file_or_a_directory_is_a_one_line_error(capsys, tmp_path):
+    binary = tmp_path / "table.csv"
+    binary.write_bytes(bytes(range(128, 256)))
+    _one_line_error(*_run(capsys, ["describe", "--csv", str(binary)])[::2])
+    _one_line_error(*_run(capsys, ["describe", "--csv", str(tmp_path)])[::2])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "A;B;count\n1;0;40\n0;1;30\n1;1;10\n",  # was "has no 'count' column"
+        "A\tB\tcount\n1\t0\t40\n0\t1\t30\n1\t1\t10\n",
+        "\ufeffA,B,count\n1,0,40\n0,1,30\n1,1,10\n",  # a byte-order mark, as Excel writes
+        "\ufeffA;B;count\r\n1;0;40\r\n0;1;30\r\n1;1;10\r\n",
+    ],
+)
+def test_semicolons_tabs_and_byte_order_marks_are_read(capsys, tmp_path, content):
+    path = tmp_path / "table.csv"
+    path.write_text(content, encoding="utf-8")
+    status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman"])
+    assert status == 0, err
+    assert "observed (n):     80" in out
+
+
+def test_a_missing_count_column_names_the_columns_found(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("A,B,n\n1,0,40\n0,1,30\n1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path)])
+    _one_line_error(status, err)
+    assert "'A', 'B', 'n'" in err and "--count" in err
+
+
+def test_records_errors_do_not_echo_values(capsys, tmp_path):
+    """`--records` without `--lists` takes every column for a list: the error used to quote 'Alice Smith'."""
+    path = tmp_path / "people.csv"
+    path.write_text("name,A,B\nAlice Smith,1,0\nBob Jones,1,1\nCarl Diaz,0,1\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path), "--records"])
+    _one_line_error(status, err)
+    assert "'name'" in err and "row 0" in err and "--lists" in err and "Alice" not in err
+    status, out, err = _run(
+        capsys, ["estimate", "--csv", str(path), "--records", "--lists", "A,B", "--method", "chapman"]
+    )
+    assert status == 0 and "observed (n):     3" in out
+
+
+def test_present_option(capsys, tmp_path):
+    """The error told the user to pass present=VALUE, but the command had no way to."""
+    path = tmp_path / "people.csv"
+    path.write_text("A,B\nyes,no\nYes ,yes\n YES,\nno,yes\n")
+    argv = ["estimate", "--csv", str(path), "--records", "--method", "chapman"]
+    status, out, err = _run(capsys, [*argv, "--present", "yes"])
+    assert status == 0, err
+    assert "observed (n):     4" in out  # "Yes " and " YES" are present; the blank cell is absent
+    path.write_text("A,B\nyes,no\ny,yes\nno,yes\n")
+    status, _, err = _run(capsys, [*argv, "--present", "yes"])
+    _one_line_error(status, err)
+    assert "'A'" in err and "row 1" in err
+
+
+def test_a_column_in_two_roles_is_refused(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("A,B,count\n1,0,40\n0,1,30\n1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path), "--lists", "A,count"])
+    _one_line_error(status, err)
+    assert "both as a list and as the count column" in err
+
+
+def test_list_names_that_break_model_strings_are_refused(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("A:1,B+2,count\n1,0,40\n0,1,30\n1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path)])
+    _one_line_error(status, err)
+    assert "rename the column" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["estimate", "--dataset", "kosovo", "--seed", "-1"],  # was accepted
+        ["estimate", "--dataset", "kosovo", "--seed", "abc"],
+        ["compare", "--dataset", "kosovo", "--seed", "1.5"],
+        ["estimate", "--dataset", "kosovo", "--level", "95"],
+        ["estimate", "--dataset", "kosovo", "--n-boot", "0"],
+        ["simulate", "scenario.json", "--replicates", "-3"],
+        ["simulate", "scenario.json", "--workers", "0"],
+    ],
+)
+def test_bad_numbers_are_usage_errors(capsys, argv):
+    status, _, err = _run(capsys, argv)
+    _one_line_error(status, err)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "match"),
+    [
+        ('{"capture_probabilities": [0.3, 0.4]}', "population_size"),  # was a TypeError traceback
+        ('{"population_size": 1e30, "capture_probabilities": [0.3, 0.4]}', r"at most 2\*\*62"),  # was OverflowError
+        ('{"population_size": 100, "capture_probabilities": [0.3, 0.4], "lists": ["A:1", "B"]}', "rename"),
+        ("{population_size: 100", "must be JSON"),
+        ("[1, 2]", "expects a dict"),
+    ],
+)
+def test_bad_scenarios_are_one_line_errors(capsys, tmp_path, scenario, match):
+    path = tmp_path / "scenario.json"
+    path.write_text(scenario)
+    for extra in (["--replicates", "2", "--workers", "1"], ["--generate", str(tmp_path / "one.csv")]):
+        status, _, err = _run(capsys, ["simulate", str(path), *extra])
+        _one_line_error(status, err)
+        assert re.search(match, err), err
+
+
+def test_a_file_that_cannot_be_written_is_a_one_line_error(capsys, tmp_path):
+    path = tmp_path / "scenario.json"
+    path.write_text('{"population_size": 100, "capture_probabilities": [0.3, 0.4]}')
+    (tmp_path / "file").write_text("")
+    status, _, err = _run(capsys, ["simulate", str(path), "--generate", str(tmp_path / "file" / "one.csv")])
+    _one_line_error(status, err)
+
+
+def test_warnings_are_one_line_each(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("A,B,C,count\n1,0,0,40\n0,1,0,30\n1,1,0,10\n")
+    status, _, err = _run(capsys, ["describe", "--csv", str(path)])
+    assert status == 0
+    assert err.startswith("mse: warning: nobody is on list(s) ['C']") and err.count("\n") == 1
+
+
+def test_spaces_after_delimiters_are_dropped(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("A, B , count\n1, 0, 40\n0, 1, 30\n1, 1, 10\n")
+    status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman", "--lists", "A, B"])
+    assert status == 0, err
+    assert "observed (n):     80" in out
+
+
+def test_a_repeated_column_name_is_refused(capsys, tmp_path):
+    """pandas renames the second 'A' to 'A.1', which was then taken for a third list."""
+    path = tmp_path / "table.csv"
+    path.write_text("A,B,A,count\n1,0,0,40\n0,1,0,30\n1,1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path)])
+    _one_line_error(status, err)
+    assert "['A'] more than once" in err
+
+
+def test_an_unnamed_index_column_is_not_taken_for_a_list(capsys, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text(",A,B,count\n0,1,0,40\n1,0,1,30\n2,1,1,10\n")
+    status, _, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman"])
+    _one_line_error(status, err)
+    assert "column 1" in err and "has no name" in err and "--lists" in err
+    status, out, err = _run(capsys, ["estimate", "--csv", str(path), "--method", "chapman", "--lists", "A,B"])
+    assert status == 0 and "observed (n):     80" in out
+
+
+@pytest.mark.parametrize(
+    "extra", [["--lists", "EXH,ABA"], ["--count", "n"], ["--records"], ["--present", "yes"], ["--covariates", "x"]]
+)
+def test_csv_options_with_a_dataset_are_refused(capsys, extra):
+    """--lists with --dataset was silently ignored: the estimate used every list of the data set."""
+    status, out, err = _run(capsys, ["estimate", "--dataset", "kosovo", "--method", "independence", *extra])
+    _one_line_error(status, err)
+    assert extra[0] in err and out == ""
+
+
+def test_generate_honours_json(capsys, tmp_path):
+    """Found by the command-line fuzz: `simulate --generate --json` printed a sentence."""
+    path = tmp_path / "scenario.json"
+    path.write_text('{"population_size": 500, "capture_probabilities": [0.3, 0.4, 0.5]}')
+    out_csv = tmp_path / "one.csv"
+    status, out, err = _run(capsys, ["simulate", str(path), "--generate", str(out_csv), "--seed", "3", "--json"])
+    assert status == 0, err
+    written = json.loads(out)
+    assert written["population_size"] == 500 and written["n_observed"] + written["dark_figure"] == 500
+    assert written["path"] == str(out_csv) and out_csv.exists()

@@ -102,10 +102,10 @@ class TestValidation:
     @pytest.mark.parametrize(
         ("frame", "match"),
         [
-            (pd.DataFrame({"A": [1, 2], "B": [0, 1], "count": [1, 1]}), r"'A' holds 2 in row 1"),
+            (pd.DataFrame({"A": [1, 2], "B": [0, 1], "count": [1, 1]}), r"'A' holds a number in row 1"),
             (pd.DataFrame({"A": [1, None], "B": [0, 1], "count": [1, 1]}), r"'A' has a missing value in row 1"),
             (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [1, -3]}), r"negative .* row 1"),
-            (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [1, 2.5]}), r"fraction 2.5 in row 1"),
+            (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [1, 2.5]}), r"fraction in row 1"),
             (pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [1, None]}), r"missing value in row 1"),
             (pd.DataFrame({"A": [1, 0], "B": [0, 0], "count": [1, 4]}), r"4 people have the all-zero"),
             (pd.DataFrame({"A": [1], "B": [0], "count": [0]}), r"no observed people"),
@@ -259,3 +259,135 @@ class TestProperties:
         scaled = data.scale_counts(factor)
         assert scaled.n_observed == factor * data.n_observed
         pd.testing.assert_frame_equal(scaled.overlaps().assign(overlap=lambda f: f.overlap // factor), data.overlaps())
+
+
+class TestCountBounds:
+    """Counts are whole numbers from 0 to 2**62, in every column type, and so is their total."""
+
+    @pytest.mark.parametrize(
+        "column",
+        [
+            np.array([2**64 - 1, 30, 10], dtype=np.uint64),  # was silently dropped: n_observed 40
+            np.array([2**62 + 1, 30, 10], dtype=np.uint64),
+            np.array([2**63 - 1, 30, 10], dtype=np.int64),
+            np.array([2.0**63, 30.0, 10.0]),
+            pd.Series([10**23, 30, 10], dtype=object),  # a Python int beyond 64 bits
+            pd.Series([10**400, 30, 10], dtype=object),  # beyond even a float
+            pd.Series(["18446744073709551615", "30", "10"]),
+        ],
+    )
+    def test_a_count_above_the_bound_is_refused(self, column):
+        frame = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": column})
+        with pytest.raises(DataError, match=r"'count' is above 2\*\*62 in row 0"):
+            CaptureData.from_counts(frame, ["A", "B"])
+
+    def test_counts_whose_total_overflows_are_refused(self):
+        """Three counts of 2**62 used to give a negative n_observed and an "ok" Chapman estimate."""
+        frame = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [2**62] * 3})
+        with pytest.raises(DataError, match=r"add up to more than 2\*\*62"):
+            CaptureData.from_counts(frame, ["A", "B"])
+        many = pd.DataFrame({"A": [1] * 5, "B": [0] * 5, "count": np.full(5, 2**61, dtype=np.int64)})
+        with pytest.raises(DataError, match=r"add up to more than 2\*\*62"):
+            CaptureData.from_counts(many, ["A", "B"])  # duplicate histories would be summed in int64
+
+    def test_counts_at_the_bound_are_exact(self):
+        frame = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": np.array([2**62 - 40, 30, 10], dtype=np.uint64)})
+        assert CaptureData.from_counts(frame, ["A", "B"]).n_observed == 2**62
+        text = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [" 1000000000", "30", "10"]})
+        assert CaptureData.from_counts(text, ["A", "B"]).n_observed == 10**9 + 40
+
+    @pytest.mark.parametrize(
+        ("value", "match"),
+        [(-(10**30), "negative"), ("abc", "not a number"), ("2.5", "fraction"), ("1e400", "not finite")],
+    )
+    def test_any_column_type_gives_a_data_error(self, value, match):
+        with pytest.raises(DataError, match=match):
+            CaptureData.from_patterns({"10": value, "01": 3, "11": 1}, ["A", "B"])
+
+    def test_scaling_past_the_bound_is_refused(self):
+        data = CaptureData.from_patterns({"10": 40, "01": 30, "11": 10}, ["A", "B"])
+        with pytest.raises(DataError, match=r"more than 2\*\*62"):
+            data.scale_counts(2**60)
+        assert data.scale_counts(3.0).n_observed == 240
+
+
+class TestNoValuesInMessages:
+    """Errors name columns and rows, never record values (a column taken for a list may hold names)."""
+
+    def test_a_name_column_taken_for_a_list_is_not_echoed(self):
+        people = pd.DataFrame({"name": ["Alice Smith", "Bob Jones"], "A": [1, 0], "B": [0, 1]})
+        with pytest.raises(DataError) as error:
+            CaptureData.from_records(people, lists=["name", "A", "B"])
+        message = str(error.value)
+        assert "'name'" in message and "row 0" in message and "lists=[" in message
+        assert "Alice" not in message
+
+    @pytest.mark.parametrize("present", [None, "yes"])
+    def test_an_index_of_names_is_not_echoed(self, present):
+        people = pd.DataFrame({"A": [1, 7], "B": [0, 1]}, index=pd.Index(["Alice Smith", "Bob Jones"], name="name"))
+        if present:
+            people = people.replace({1: "yes", 0: "no", 7: "maybe"})
+        with pytest.raises(DataError, match="position 1") as error:
+            CaptureData.from_records(people, lists=["A", "B"], present=present)
+        assert "Bob" not in str(error.value) and "maybe" not in str(error.value) and "7" not in str(error.value)
+
+    def test_a_non_numeric_count_is_not_echoed(self):
+        frame = pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [3, "Alice Smith"]})
+        with pytest.raises(DataError, match="not a number in row 1") as error:
+            CaptureData.from_counts(frame, ["A", "B"])
+        assert "Alice" not in str(error.value)
+
+
+class TestSilentMisreadings:
+    @pytest.mark.parametrize("name", ["A:B", "A+B", " A", "A ", "", "   ", "A\nB", "a\tb"])
+    def test_names_that_break_model_strings_are_refused(self, name):
+        frame = pd.DataFrame({name: [1, 0, 1], "B2": [0, 1, 1], "count": [3, 4, 5]})
+        with pytest.raises(DataError, match="rename the column"):
+            CaptureData.from_counts(frame, [name, "B2"])
+        with_covariate = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], name: ["x", "y", "x"], "count": [3, 4, 5]})
+        with pytest.raises(DataError, match="rename the column"):
+            CaptureData.from_counts(with_covariate, ["A", "B"], covariates=[name])
+
+    def test_renaming_or_merging_into_a_bad_name_is_refused(self):
+        data = CaptureData.from_patterns({"10": 4, "01": 3, "11": 1}, ["A", "B"])
+        with pytest.raises(DataError, match="rename"):
+            data.rename_lists({"A": "A:1"})
+        with pytest.raises(DataError, match="rename"):
+            CaptureData.from_patterns({"100": 4, "011": 3}, ["A", "B", "C"]).merge_lists(["A", "B"], into="A+B")
+
+    def test_present_ignores_case_and_surrounding_whitespace(self):
+        people = pd.DataFrame({"A": ["yes", "Yes", "YES ", "no"], "B": [" no", "yes", "NO", "Yes"]})
+        data = CaptureData.from_records(people, lists=["A", "B"], present="yes")
+        assert data.pattern_counts().to_dict() == {"10": 2, "01": 1, "11": 1}
+
+    @pytest.mark.parametrize("other", ["y", "maybe", "2", "unknown"])
+    def test_present_refuses_values_that_mean_neither(self, other):
+        """With present="yes", "y" used to count silently as absent."""
+        people = pd.DataFrame({"A": ["yes", "no", "yes"], "B": ["no", "yes", other]})
+        with pytest.raises(DataError, match=r"'B' holds text in row 2") as error:
+            CaptureData.from_records(people, lists=["A", "B"], present="yes")
+        assert repr(other) not in str(error.value)
+
+    @pytest.mark.parametrize(
+        ("present", "absent"), [("x", ""), ("yes", "n"), (1, 0), ("1", 0), (True, False), ("True", "false"), (2, 0.0)]
+    )
+    def test_present_accepts_only_clear_absences(self, present, absent):
+        people = pd.DataFrame({"A": [present, absent, present], "B": [absent, present, present]})
+        data = CaptureData.from_records(people, lists=["A", "B"], present=present)
+        assert data.pattern_counts().to_dict() == {"10": 1, "01": 1, "11": 1}
+
+    def test_a_column_in_two_roles_is_refused(self):
+        frame = pd.DataFrame({"A": [1, 0, 1], "count": [1, 2, 3]})
+        with pytest.raises(DataError, match="both as a list and as the count column"):
+            CaptureData.from_counts(frame, lists=["A", "count"], count="count")
+        people = pd.DataFrame({"A": [1, 0], "B": [0, 1]})
+        with pytest.raises(DataError, match="both as lists and as covariates"):
+            CaptureData.from_records(people, lists=["A", "B"], covariates=["B"])
+
+
+def test_an_index_of_identifiers_is_not_echoed():
+    """An integer index may hold ID numbers: the row is then given by position, not by its label."""
+    people = pd.DataFrame({"A": [1, 5], "B": [0, 1]}, index=pd.Index([190377, 884213], name="person_id"))
+    with pytest.raises(DataError, match="position 1") as error:
+        CaptureData.from_records(people, lists=["A", "B"])
+    assert "884213" not in str(error.value)

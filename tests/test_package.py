@@ -77,7 +77,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(capsys, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("A,B,count\n1,0,3\n2,1,4\n")
     assert main(["describe", "--csv", str(bad)]) == 2
-    assert "holds 2 in row 1" in capsys.readouterr().err
+    assert "'A' holds a number in row 1" in capsys.readouterr().err
     assert main(["describe", "--csv", str(tmp_path / "missing.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
 

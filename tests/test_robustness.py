@@ -470,3 +470,88 @@ def test_regression_a_covariate_with_a_thousand_levels_is_refused(target):
     data = awkward_table("many_levels", 3, seed=0)
     outcome = run_target(target, data, random_seed=1, timeout=30)
     assert outcome.kind == "error" and "Merge levels" in outcome.message, outcome
+
+
+# ---------------------------------------------------------------------- random seeds
+BAD_SEEDS = [-1, "abc", 1.5, True, 2.0, [1, 2], np.int64(-3)]
+
+
+@pytest.mark.parametrize("seed", BAD_SEEDS)
+def test_a_bad_seed_is_a_model_error_everywhere(seed):
+    """random_seed=-1, "abc" or 1.5 used to raise numpy's plain ValueError or TypeError from inside a fit."""
+    from mse.data.synthetic import generate_covariate_population
+    from mse.simulate import Scenario, generate
+
+    data = mse.CaptureData.from_patterns({"100": 40, "010": 30, "001": 20, "110": 10, "011": 5}, ["A", "B", "C"])
+    calls = [
+        lambda: mse.estimate(data, method="independence", interval="parametric_bootstrap", random_seed=seed),
+        lambda: mse.estimate(data, method="sample_coverage", random_seed=seed),
+        lambda: mse.estimate(data, method="chapman", lists=["A", "B"], random_seed=seed),  # no randomness, same rule
+        lambda: mse.compare(data, ["independence"], random_seed=seed),
+        lambda: generate(Scenario(100, [0.3, 0.4]), random_seed=seed),
+        lambda: generate_covariate_population(
+            ["A", "B"], {"s": ["f"]}, lambda c: 3.0, lambda c: [-1, -1], {}, None, random_seed=seed
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(mse.ModelError, match="random_seed must be None or a non-negative whole number"):
+            call()
+
+
+@pytest.mark.parametrize("seed", [None, 0, 7, np.int64(7), np.uint32(7), 2**70])
+def test_good_seeds_are_accepted_and_recorded_as_plain_numbers(seed):
+    from mse.options import check_random_seed
+
+    data = mse.CaptureData.from_patterns({"10": 40, "01": 30, "11": 10}, ["A", "B"])
+    result = mse.estimate(data, method="independence", random_seed=seed)
+    assert result.status == "ok"
+    checked = check_random_seed(seed)
+    assert checked is None or type(checked) is int
+
+
+# ---------------------------------------------------------------------- the command line
+CLI_CASES = 100  # about 50 ms each; the large profile (benchmarks/fuzz_large.py --cli-calls) runs thousands
+
+
+def test_command_line_fuzz_keeps_the_contract(tmp_path):
+    """Random valid and invalid arguments and awkward CSV files: exit 0 with output, or 1 for an estimate
+    that does not exist, or 2 with one line on stderr; never a traceback."""
+    from mse.testing import cli_arguments, run_cli
+
+    outcomes = [run_cli(cli_arguments(index, tmp_path), timeout=HANG_SECONDS) for index in range(CLI_CASES)]
+    broken = [(index, o) for index, o in enumerate(outcomes) if not o.acceptable]
+    assert not broken, broken[:3]
+    kinds = {o.kind for o in outcomes}
+    assert {"ok", "error"} <= kinds  # the arguments reach both sides of the contract
+
+
+@pytest.mark.parametrize("kind", ["semicolon", "tab", "bom", "spaces"])
+def test_readable_awkward_csv_files_give_the_same_table(tmp_path, capsys, kind):
+    from mse.cli import main
+    from mse.testing import awkward_csv
+
+    awkward_csv("good", tmp_path / "good.csv", seed=4)
+    awkward_csv(kind, tmp_path / "other.csv", seed=4)
+    assert main(["describe", "--csv", str(tmp_path / "good.csv")]) == 0
+    expected = capsys.readouterr().out
+    assert main(["describe", "--csv", str(tmp_path / "other.csv")]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_the_command_line_checker_catches_broken_contracts(monkeypatch):
+    import mse.cli
+    from mse.testing import check_cli, run_cli
+
+    assert check_cli(["estimate"], 0, "", "") == ["exit status 0 with nothing on standard output"]
+    assert check_cli(["estimate"], 2, "", "Traceback (most recent call last):\nValueError: x\n")
+    assert check_cli(["describe"], 2, "", "mse: error: one\nmse: error: two\n")
+    assert check_cli(["compare", "--json"], 0, "not json", "") == ["--json output is not JSON"]
+    assert check_cli(["describe"], 1, "x", "")
+    assert check_cli(["estimate"], 2, "", "mse: warning: w\nmse: error: e\n") == []
+
+    def _raises(args):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(mse.cli, "_cmd_datasets", _raises)
+    outcome = run_cli(["datasets"])
+    assert outcome.kind == "other" and "a bug" in outcome.message

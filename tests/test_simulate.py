@@ -275,3 +275,25 @@ def test_relabelling_lists_permutes_the_cells(probs, interaction, sd, seed):
     np.testing.assert_allclose(cell_probabilities(backward)[reversed_codes], cell_probabilities(forward), rtol=1e-10)
     data, _ = generate(forward, seed)
     assert data.n_observed <= 1000
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({"capture_probabilities": [0.3, 0.4]}, r"needs the field\(s\) \['population_size'\]"),
+        ({"population_size": 100}, r"needs the field\(s\) \['capture_probabilities'\]"),
+        ({"population_size": 1e30, "capture_probabilities": [0.3, 0.4]}, r"at most 2\*\*62"),
+        ({"population_size": 2**63, "capture_probabilities": [0.3, 0.4]}, r"at most 2\*\*62"),
+    ],
+)
+def test_a_scenario_without_a_field_or_too_large_is_a_model_error(spec, match):
+    """A missing population_size raised TypeError, and 1e30 an OverflowError from the generator."""
+    with pytest.raises(mse.ModelError, match=match):
+        Scenario.from_dict(spec)
+    with pytest.raises(mse.ModelError, match=match):
+        Scenario.from_json(json.dumps(spec))
+
+
+def test_a_scenario_that_is_not_json_is_a_model_error():
+    with pytest.raises(mse.ModelError, match="must be JSON"):
+        Scenario.from_json("{population_size: 1000")

@@ -26,6 +26,7 @@ from mse.data.capture import CaptureData
 from mse.disclosure import DisclosurePolicy
 from mse.errors import DataError, EstimabilityError, ModelError
 from mse.information import PRIOR_METHODS, information_problem, uninformative_estimate
+from mse.options import check_random_seed
 from mse.results import Estimate, provenance
 
 __all__ = ["METHODS", "available_methods", "estimate"]
@@ -120,7 +121,8 @@ def estimate(
         ``"parametric_bootstrap"``, ``"bca"``, ``"bootstrap_top"``,
         ``"posterior"``); each method has a default.
     random_seed
-        Seed for every random step, recorded in ``result.metadata``.
+        Seed for every random step, recorded in ``result.metadata``: ``None``
+        or a non-negative integer.
     strict
         If ``True``, raise :class:`~mse.EstimabilityError` instead of returning
         an estimate whose status is not ``"ok"``.
@@ -143,7 +145,8 @@ def estimate(
     DataError
         If ``data`` is not a :class:`~mse.CaptureData`.
     ModelError
-        For an unknown method, a malformed model, or a bad option.
+        For an unknown method, a malformed model, a bad option or a bad
+        ``random_seed`` (negative, a fraction, text or a bool).
     EstimabilityError
         With ``strict=True``, when the estimate does not exist, including when
         the table carries no information about ``N`` at all (see
@@ -163,6 +166,7 @@ def estimate(
         )
     if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
         raise ModelError(f"level must be a number strictly between 0 and 1, got {level!r}.")
+    random_seed = check_random_seed(random_seed)
     estimator = _resolve(method)
     # Decided here, once for every method, so that no estimator can forget it.
     no_information = information_problem(data)
@@ -288,6 +292,7 @@ def compare(
 
     if not isinstance(data, CaptureData):
         raise DataError(f"compare() needs a mse.CaptureData, got {type(data).__name__}.")
+    random_seed = check_random_seed(random_seed)
     plan = _comparison_plan(data, methods)
     rows = []
     for label, name, options in plan:

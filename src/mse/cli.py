@@ -1,11 +1,14 @@
 """The ``mse`` command: a thin shell over the Python API.
 
-Bad input gives one line on stderr and exit status 2, never a traceback.
+Bad input gives one line on stderr and exit status 2, never a traceback: every
+:class:`~mse.MSEError` (and a file that cannot be read or written) is reported
+as ``mse: error: ...``, and warnings as ``mse: warning: ...``, one line each.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import warnings
@@ -16,7 +19,7 @@ import pandas as pd
 
 from mse.data.capture import CaptureData
 from mse.disclosure import DisclosurePolicy, protect_diagnostics
-from mse.errors import MSEError
+from mse.errors import DataError, MSEError
 
 __all__ = ["main"]
 
@@ -27,25 +30,132 @@ def _load(args: argparse.Namespace) -> CaptureData:
     if args.dataset and args.csv:
         raise MSEError("give either --dataset or --csv, not both.")
     if args.dataset:
+        # These options describe the columns of a CSV file; ignored here, they would let a user believe the
+        # estimate used only the lists they named.
+        given = [
+            flag
+            for flag, value in (
+                ("--lists", args.lists),
+                ("--covariates", args.covariates),
+                ("--count", args.count if args.count != "count" else None),
+                ("--records", args.records or None),
+                ("--present", args.present),
+            )
+            if value is not None
+        ]
+        if given:
+            verb = "describes" if len(given) == 1 else "describe"
+            raise DataError(
+                f"{', '.join(given)} {verb} the columns of a --csv file and cannot be used with --dataset; leave "
+                "it out (to use some lists of a data set, save the table with "
+                "mse.load_dataset(NAME).to_frame().to_csv(FILE, index=False) and pass --csv FILE)."
+            )
         return load_dataset(args.dataset)
     if not args.csv:
         raise MSEError("give --dataset NAME (see `mse datasets`) or --csv FILE.")
-    try:
-        frame = pd.read_csv(args.csv)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise MSEError(f"cannot read {args.csv}: {exc}") from None
-    covariates = [c for c in (args.covariates or "").split(",") if c]
+    frame, delimiter = _read_csv(args.csv)
+    covariates = _split(args.covariates)
+    present = args.present
     if args.records:
-        lists = _split(args.lists) or [c for c in frame.columns if c not in covariates]
-        return CaptureData.from_records(frame, lists=lists, covariates=covariates)
+        lists = _split(args.lists) or _default_lists(args.csv, frame, covariates)
+        frame = _lists_as_text(args.csv, delimiter, frame, lists, present)
+        return CaptureData.from_records(frame, lists=lists, covariates=covariates, present=present)
     count = args.count
     if count not in frame.columns:
-        raise MSEError(
-            f"{args.csv} has no {count!r} column; name the count column with --count, or pass --records for one row "
-            "per person."
+        found = ", ".join(repr(str(c)) for c in frame.columns[:8]) + (", ..." if len(frame.columns) > 8 else "")
+        raise DataError(
+            f"{args.csv} has no {count!r} column (its columns are {found}); name the count column with --count, or "
+            "pass --records for one row per person. Columns are separated by commas, semicolons or tabs."
         )
-    lists = _split(args.lists) or [c for c in frame.columns if c not in (*covariates, count)]
-    return CaptureData.from_counts(frame, lists=lists, count=count, covariates=covariates)
+    lists = _split(args.lists) or _default_lists(args.csv, frame, [*covariates, count])
+    frame = _lists_as_text(args.csv, delimiter, frame, lists, present)
+    return CaptureData.from_counts(frame, lists=lists, count=count, covariates=covariates, present=present)
+
+
+def _default_lists(path: str, frame: pd.DataFrame, others: Sequence[str]) -> list[str]:
+    """Every column but ``others``, when ``--lists`` is not given; a column without a name is not taken."""
+    lists = [c for c in frame.columns if c not in others]
+    unnamed = [i for i, c in enumerate(frame.columns) if c in lists and str(c).startswith(_UNNAMED)]
+    if unnamed:
+        raise DataError(
+            f"column {unnamed[0] + 1} of {path} has no name in the header line (a column of row numbers, as "
+            "DataFrame.to_csv writes by default?); name the list columns with --lists, or name or remove that column."
+        )
+    return lists
+
+
+#: How pandas names a column whose header cell is blank.
+_UNNAMED = "Unnamed: "
+
+#: Delimiters recognised in a CSV file's header line, besides the comma.
+_OTHER_DELIMITERS = (";", "\t", "|")
+
+
+def _read_csv(path: str) -> tuple[pd.DataFrame, str]:
+    """The table in ``path`` and its delimiter.
+
+    Spreadsheets in many locales write ``;``-separated files, and some tools
+    tab-separated ones; read with a comma, such a file becomes one column whose
+    name holds the whole header, and the error would be about a missing count
+    column. So the delimiter is taken from the header line: a comma if it holds
+    one, else whichever of ``;``, tab and ``|`` it holds most. A byte-order
+    mark (as Excel writes) is dropped, and so are spaces around column names
+    and after delimiters (``A, B, count``). A name that appears twice in the
+    header is an error: the reader would otherwise rename the second one and
+    take it for another list.
+    """
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next((line for line in handle if line.strip()), "")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read {path}: {exc}; give a UTF-8 text file of comma-separated values.") from None
+    if not header.strip():
+        raise DataError(f"{path} is empty; it needs a header line naming the columns and one line per row.")
+    delimiter = ","
+    if "," not in header:
+        counts = {d: header.count(d) for d in _OTHER_DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best]:
+            delimiter = best
+    try:
+        frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty; it needs a header line naming the columns and one line per row.") from None
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        message = " ".join(str(exc).split())
+        raise DataError(f"cannot read {path} as a table: {message}; check the file is CSV text.") from None
+    names = [name.strip() for name in next(csv.reader([header], delimiter=delimiter, skipinitialspace=True), [])]
+    if len(names) == len(frame.columns):  # else a quoted name spans lines: keep the reader's names
+        repeated = sorted({name for name in names if name and names.count(name) > 1})
+        if repeated:
+            raise DataError(
+                f"{path} names the column(s) {repeated} more than once in its header line; give every column a "
+                "distinct name."
+            )
+        frame.columns = [name or str(column) for name, column in zip(names, frame.columns)]
+    return frame, delimiter
+
+
+def _lists_as_text(
+    path: str, delimiter: str, frame: pd.DataFrame, lists: Sequence[str], present: str | None
+) -> pd.DataFrame:
+    """With ``--present``, the list columns exactly as written in the file.
+
+    A blank cell in a column of tick marks means "not on this list", but the
+    CSV reader turns blanks (and "NA", "null", ...) into missing values; read
+    the list columns again as text so that only what the file says is compared
+    with ``--present``.
+    """
+    if present is None or not set(lists) <= set(frame.columns):
+        return frame
+    text = pd.read_csv(
+        path, sep=delimiter, encoding="utf-8-sig", dtype=str, keep_default_na=False, skipinitialspace=True
+    )
+    text.columns = frame.columns
+    frame = frame.copy()
+    for name in lists:
+        frame[name] = text[name].to_numpy()
+    return frame
 
 
 def _split(text: str | None) -> list[str]:
@@ -60,6 +170,12 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--lists", help="comma-separated list columns (default: every column but count/covariates)")
     source.add_argument("--covariates", help="comma-separated covariate columns")
     source.add_argument("--count", default="count", help="name of the count column (default: count)")
+    source.add_argument(
+        "--present",
+        metavar="VALUE",
+        help="the value that marks presence in list columns, such as yes or x (default: 0/1 or true/false); "
+        "case and surrounding spaces are ignored, and only 0, no, n, false, f or a blank cell mean absent",
+    )
 
 
 def _add_disclosure_arguments(parser: argparse.ArgumentParser) -> None:
@@ -301,15 +417,26 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from mse.simulate import Scenario, generate
 
     try:
-        with open(args.scenario, encoding="utf-8") as handle:
-            scenario = Scenario.from_json(handle.read())
-    except OSError as exc:
-        raise MSEError(f"cannot read {args.scenario}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise MSEError(f"{args.scenario} is not valid JSON: {exc}") from None
+        with open(args.scenario, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(
+            f"cannot read {args.scenario}: {exc}; give a scenario file as written by Scenario.to_json()."
+        ) from None
+    scenario = Scenario.from_json(text)
     if args.generate:
         data, truth = generate(scenario, args.seed if args.seed is not None else 0)
         data.to_frame().to_csv(args.generate, index=False)
+        if args.json:  # --json was ignored here, leaving a pipeline to parse a sentence
+            written = {
+                "path": args.generate,
+                "n_observed": data.n_observed,
+                "n_lists": data.n_lists,
+                "population_size": truth.population_size,
+                "dark_figure": truth.dark_figure,
+            }
+            print(json.dumps(written, indent=2))
+            return 0
         print(
             f"wrote {data.n_observed:,} observed people on {data.n_lists} lists to {args.generate} "
             f"(population {truth.population_size:,}, dark figure {truth.dark_figure:,})"
@@ -334,6 +461,36 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         with pd.option_context("display.width", 200, "display.float_format", "{:,.3f}".format):
             print(summary.to_string(index=False))
     return 0
+
+
+def _whole_number(minimum: int) -> Any:
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _coverage(text: str) -> float:
+    """An argparse type: an interval coverage strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.95, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1 (0.95 for 95 %), got {text}")
+    return value
+
+
+_seed = _whole_number(0)
+_positive = _whole_number(1)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -365,11 +522,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--method", default="auto", help="estimation method (default: auto)")
     run.add_argument("--model", help='log-linear model, e.g. "LA:NG + NG:PF"')
     run.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
-    run.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
-    run.add_argument("--seed", type=int, default=None, help="random seed")
-    run.add_argument("--max-order", dest="max_order", type=int, help="highest interaction order searched (aic, bic)")
+    run.add_argument("--level", type=_coverage, default=0.95, help="interval coverage (default 0.95)")
+    run.add_argument("--seed", type=_seed, default=None, help="random seed")
+    run.add_argument(
+        "--max-order", dest="max_order", type=_positive, help="highest interaction order searched (aic, bic)"
+    )
     run.add_argument("--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)")
-    run.add_argument("--n-boot", dest="n_boot", type=int, help="bootstrap replicates (bootstrap intervals)")
+    run.add_argument("--n-boot", dest="n_boot", type=_positive, help="bootstrap replicates (bootstrap intervals)")
     run.add_argument(
         "--option",
         action="append",
@@ -384,8 +543,8 @@ def build_parser() -> argparse.ArgumentParser:
     side_by_side = commands.add_parser("compare", help="several methods side by side")
     _add_data_arguments(side_by_side)
     side_by_side.add_argument("--methods", help="comma-separated methods (default: every suitable method)")
-    side_by_side.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
-    side_by_side.add_argument("--seed", type=int, default=None, help="random seed")
+    side_by_side.add_argument("--level", type=_coverage, default=0.95, help="interval coverage (default 0.95)")
+    side_by_side.add_argument("--seed", type=_seed, default=None, help="random seed")
     side_by_side.add_argument("--json", action="store_true", help="print JSON")
     _add_disclosure_arguments(side_by_side)
     side_by_side.set_defaults(handler=_cmd_compare)
@@ -394,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(diagnose)
     diagnose.add_argument("--method", default="independence", help="method to diagnose (default: independence)")
     diagnose.add_argument("--model", help="log-linear model to diagnose (fitted with --method loglinear)")
-    diagnose.add_argument("--seed", type=int, default=None, help="random seed")
+    diagnose.add_argument("--seed", type=_seed, default=None, help="random seed")
     diagnose.add_argument("--json", action="store_true", help="print JSON")
     _add_disclosure_arguments(diagnose)
     diagnose.set_defaults(handler=_cmd_diagnose)
@@ -402,9 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="a simulation study from a scenario file (JSON)")
     simulate.add_argument("scenario", help="scenario JSON, as written by mse.simulate.Scenario.to_json()")
     simulate.add_argument("--methods", help="comma-separated methods (default: independence,stepwise)")
-    simulate.add_argument("--replicates", type=int, default=100, help="replicates (default 100)")
-    simulate.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    simulate.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    simulate.add_argument("--replicates", type=_positive, default=100, help="replicates (default 100)")
+    simulate.add_argument("--seed", type=_seed, default=None, help="random seed (default 0)")
+    simulate.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores)")
     simulate.add_argument("--output", help="CSV file that receives results as they finish; a rerun resumes")
     simulate.add_argument("--generate", metavar="CSV", help="write one simulated data set to CSV instead")
     simulate.add_argument("--json", action="store_true", help="print JSON")
@@ -412,17 +571,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    # The source line of a warning means nothing to a user of the command: one line with the message.
+    print(f"mse: warning: {_one_line(message)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``mse`` command; returns the exit status."""
+    """Run the ``mse`` command; returns the exit status.
+
+    Returns
+    -------
+    int
+        0 on success; 1 when ``mse estimate`` gives a result whose status is
+        not "ok" (the summary says why); 2 for bad input: an
+        :class:`~mse.MSEError`, or a file that cannot be read or written,
+        reported in one line on standard error. A usage mistake exits with
+        status 2 from the argument parser (:class:`SystemExit`).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except MSEError as exc:
-        print(f"mse: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.handler(args))
+        except MSEError as exc:
+            print(f"mse: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:  # a file that cannot be written (--generate, --output): the user's to fix
+            print(f"mse: error: {_one_line(exc)}; check the path and that it can be written.", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
+
 from mse.errors import ModelError
 
-__all__ = ["check_level", "choose_interval", "reject_unknown_options"]
+__all__ = ["check_level", "check_random_seed", "choose_interval", "reject_unknown_options"]
 
 
 def reject_unknown_options(options: Mapping[str, Any] | Iterable[str], valid: Iterable[str], method: str) -> None:
@@ -72,3 +74,51 @@ def check_level(level: Any) -> float:
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
         raise ModelError(f"level must be a number strictly between 0 and 1 (0.95 for 95 %), got {level!r}.")
     return float(level)
+
+
+def check_random_seed(random_seed: Any, *, allow_sequence: bool = False) -> Any:
+    """``random_seed`` checked: ``None`` or a non-negative integer (a numpy integer too).
+
+    Every function of the library that draws random numbers passes its seed
+    through here, so a bad seed is the same :class:`~mse.ModelError` whatever
+    the method, and never numpy's ``ValueError`` or ``TypeError`` from deep
+    inside a fit.
+
+    Parameters
+    ----------
+    random_seed
+        The seed given by the user.
+    allow_sequence
+        Also accept a :class:`numpy.random.SeedSequence` (the simulation
+        functions take the children of one study seed).
+
+    Returns
+    -------
+    int, None or numpy.random.SeedSequence
+        A numpy integer becomes a plain ``int``, so it is recorded as the user
+        would write it.
+
+    Raises
+    ------
+    ModelError
+        For a negative number, a fraction, text, a bool or anything else.
+
+    Examples
+    --------
+    >>> check_random_seed(np.int64(7))
+    7
+    >>> check_random_seed(-1)
+    Traceback (most recent call last):
+    ...
+    mse.errors.ModelError: random_seed must be None or a non-negative whole number (such as 2026), got -1.
+    """
+    if random_seed is None:
+        return None
+    if allow_sequence and isinstance(random_seed, np.random.SeedSequence):
+        return random_seed
+    # bool is an int to Python, but True as a seed is almost certainly a slip for another argument.
+    if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)) or random_seed < 0:
+        raise ModelError(
+            f"random_seed must be None or a non-negative whole number (such as 2026), got {random_seed!r}."
+        )
+    return int(random_seed)

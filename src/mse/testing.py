@@ -58,21 +58,27 @@ from mse.errors import MSEError, MSEWarning
 
 __all__ = [
     "AWKWARD_KINDS",
+    "CSV_KINDS",
     "FOUR_LIST_DGA",
     "FUNCTIONS",
     "HEAVY_KINDS",
     "SAVED_FILE_CORRUPTIONS",
+    "SCENARIO_TEXTS",
     "SMALL_BUDGETS",
     "CallTimeout",
     "Outcome",
+    "awkward_csv",
     "awkward_table",
     "awkward_tables",
+    "check_cli",
     "check_error",
     "check_estimate",
     "check_loaded",
     "check_saved_file",
+    "cli_arguments",
     "corrupt_saved_result",
     "corrupted_saved_files",
+    "run_cli",
     "run_target",
     "saved_result",
     "target_options",
@@ -885,3 +891,339 @@ def corrupted_saved_files(contents: Sequence[bytes]) -> Any:
         kind=st.sampled_from(SAVED_FILE_CORRUPTIONS),
         seed=st.integers(0, 2**32 - 1),
     )
+
+
+# ---------------------------------------------------------------------- the command line
+#: Kinds of awkward CSV file :func:`awkward_csv` writes.
+CSV_KINDS: tuple[str, ...] = (
+    "good",  # an ordinary table of counts on lists A, B, C
+    "two_lists",  # lists A and B only
+    "empty",  # a file of no bytes
+    "blank_lines",  # only line breaks
+    "header_only",  # column names and no rows
+    "huge_count",  # a count of 2**64 - 1
+    "big_int",  # a count of 23 digits
+    "overflow_total",  # three counts of 2**62
+    "negative",  # a count of -3
+    "fraction",  # a count of 2.5
+    "non_numeric",  # a count that is text
+    "missing_count",  # an empty count cell
+    "no_count_column",  # the count column is called n
+    "semicolon",  # ; as the delimiter
+    "tab",  # tabs as the delimiter
+    "bom",  # a UTF-8 byte-order mark and CRLF line ends
+    "ragged",  # a row with too many fields
+    "binary",  # bytes that are not UTF-8
+    "latin1",  # a list name in Latin-1
+    "bad_list_name",  # list names holding ':' and '+'
+    "non_binary_list",  # a list column holding 2
+    "all_zero",  # a row on no list
+    "covariate",  # a covariate column sex with a missing value
+    "records",  # one row per person, with a column of names
+    "records_yes",  # one row per person, yes/no with odd case, spaces and blanks
+    "spaces",  # a space after every comma, in the header too
+    "quoted",  # quoted fields, one holding a comma and a line break
+    "duplicate_columns",  # the same column name twice
+    "index_column",  # an unnamed first column of row numbers, as DataFrame.to_csv writes
+    "na_text",  # NA and null in a list column
+)
+
+
+def awkward_csv(kind: str, path: Any, seed: int = 0) -> Any:
+    """Write one awkward CSV file of ``kind`` (one of :data:`CSV_KINDS`) to ``path``; returns ``path``.
+
+    The file is rebuilt exactly from ``(kind, seed)``; the readable kinds
+    (``"good"``, ``"semicolon"``, ``"tab"``, ``"bom"``, ``"spaces"``) hold the
+    same table for the same seed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = awkward_csv("semicolon", pathlib.Path(tempfile.mkdtemp()) / "t.csv")
+    >>> path.read_text().splitlines()[0]
+    'A;B;C;count'
+    """
+    from pathlib import Path
+
+    if kind not in CSV_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {CSV_KINDS}")
+    rng = np.random.default_rng([seed, CSV_KINDS.index(kind)])
+    # The same counts for every kind, so that readable kinds are the same table written differently.
+    counts = [int(c) for c in np.random.default_rng(seed).integers(1, 60, size=7)]
+    rows = [f"{h[0]},{h[1]},{h[2]},{c}" for h, c in zip(["100", "010", "001", "110", "101", "011", "111"], counts)]
+    good = "A,B,C,count\n" + "\n".join(rows) + "\n"
+    texts: dict[str, str | bytes] = {
+        "good": good,
+        "two_lists": f"A,B,count\n1,0,{counts[0]}\n0,1,{counts[1]}\n1,1,{counts[2]}\n",
+        "empty": "",
+        "blank_lines": "\n\n\n",
+        "header_only": "A,B,C,count\n",
+        "huge_count": good.replace(f",{counts[0]}\n", f",{2**64 - 1}\n", 1),
+        "big_int": good.replace(f",{counts[0]}\n", ",99999999999999999999999\n", 1),
+        "overflow_total": f"A,B,count\n1,0,{2**62}\n0,1,{2**62}\n1,1,{2**62}\n",
+        "negative": good.replace(f",{counts[1]}\n", ",-3\n", 1),
+        "fraction": good.replace(f",{counts[1]}\n", ",2.5\n", 1),
+        "non_numeric": good.replace(f",{counts[1]}\n", ",many\n", 1),
+        "missing_count": good.replace(f",{counts[1]}\n", ",\n", 1),
+        "no_count_column": good.replace("count", "n", 1),
+        "semicolon": good.replace(",", ";"),
+        "tab": good.replace(",", "\t"),
+        "bom": "\ufeff" + good.replace("\n", "\r\n"),
+        "ragged": good + "1,0,0,4,9\n",
+        "binary": bytes(rng.integers(128, 256, size=64).astype(np.uint8)),
+        "latin1": good.replace("A,", "Ä,", 1).encode("latin-1"),
+        "bad_list_name": good.replace("A,B,", "A:1,B+2,", 1),
+        "non_binary_list": good.replace("\n1,0,0,", "\n2,0,0,", 1),
+        "all_zero": good + "0,0,0,5\n",
+        "covariate": "A,B,sex,count\n1,0,f,4\n0,1,m,3\n1,1,,2\n1,0,m,5\n",
+        "records": "name,A,B\n" + "".join(f"Person {i},{i % 2},{1 - i % 2 or (i // 2) % 2}\n" for i in range(8)),
+        "records_yes": "A,B\nyes,no\nYes ,yes\n YES,\nno,YES\n" + ("y,yes\n" if rng.random() < 0.5 else ""),
+    }
+    texts["spaces"] = good.replace(",", ", ")
+    texts["quoted"] = '"A","B","C","count"\n' + "\n".join(rows) + '\n"1","1","0","7"\n' + '1,0,1,"3"\n'
+    texts["duplicate_columns"] = good.replace("A,B,C,", "A,B,A,", 1)
+    texts["index_column"] = ",A,B,C,count\n" + "".join(f"{i},{row}\n" for i, row in enumerate(rows))
+    texts["na_text"] = good.replace("\n1,0,0,", "\nNA,0,0,", 1).replace("\n0,1,0,", "\nnull,1,0,", 1)
+    text = texts[kind]
+    path = Path(path)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+#: Scenario files for ``mse simulate``, good and bad.
+SCENARIO_TEXTS: tuple[str, ...] = (
+    '{"population_size": 500, "capture_probabilities": [0.3, 0.4, 0.5]}',
+    '{"capture_probabilities": [0.3, 0.4]}',
+    '{"population_size": 1e30, "capture_probabilities": [0.3, 0.4]}',
+    '{"population_size": -5, "capture_probabilities": [0.3, 0.4]}',
+    '{"population_size": 100, "capture_probabilities": [0.3, 1.5]}',
+    '{"population_size": 100, "capture_probabilities": [0.3, 0.4], "lists": ["A:1", "B"]}',
+    '{"population_size": 100, "capture_probabilities": [0.3, 0.4], "colour": "red"}',
+    "{population_size: 100",
+    "[1, 2, 3]",
+    "",
+)
+
+
+def _pick(rng: np.random.Generator, options: Sequence[Any]) -> Any:
+    return options[int(rng.integers(len(options)))]
+
+
+def _value(rng: np.random.Generator, valid: Sequence[Any], invalid: Sequence[Any]) -> Any:
+    """A valid value three times in four, so that a call with several options still often succeeds."""
+    return _pick(rng, valid if rng.random() < 0.75 else invalid)
+
+
+def cli_arguments(index: int, directory: Any, *, studies: bool = False) -> list[str]:
+    """Random arguments of the ``mse`` command, valid and invalid, rebuilt exactly from ``index``.
+
+    Parameters
+    ----------
+    index
+        Seed of the choices; any file the arguments name is written into
+        ``directory`` (an awkward CSV of :data:`CSV_KINDS`, or a scenario of
+        :data:`SCENARIO_TEXTS`).
+    directory
+        Where to write files.
+    studies
+        Whether ``mse simulate`` may run a (tiny) simulation study, which
+        starts a worker process; otherwise it only writes one data set.
+
+    Returns
+    -------
+    list of str
+        The arguments, without the program name. Methods are drawn from the
+        fast ones, so that a call takes well under a second.
+    """
+    from pathlib import Path
+
+    rng = np.random.default_rng([index, 7919])
+    directory = Path(directory)
+    seeds, bad_seeds = ["0", "7", "99999999999999999999"], ["-1", "abc", "1.5"]
+    command = _pick(rng, ["estimate"] * 5 + ["describe", "compare", "compare", "diagnose", "simulate", "datasets"])
+    if command == "datasets":
+        return ["datasets", *(["--json"] if rng.random() < 0.5 else [])]
+    if command == "simulate":
+        scenario = directory / f"scenario_{index}.json"
+        scenario.write_text(_value(rng, SCENARIO_TEXTS[:1], SCENARIO_TEXTS[1:]), encoding="utf-8")
+        argv = ["simulate", str(scenario)]
+        if rng.random() < 0.1:
+            argv.append(str(directory / "missing.json"))  # a second positional argument: a usage mistake
+        target = _value(rng, ["out.csv"], ["no_such_dir/out.csv", "file_not_dir/out.csv"])
+        if target.startswith("file_not_dir"):
+            (directory / "file_not_dir").write_text("")
+        if not studies or rng.random() < 0.7:
+            argv += ["--generate", str(directory / f"{index}_{target}")]
+        else:
+            argv += ["--replicates", _value(rng, ["2"], ["0", "x"]), "--workers", "1", "--methods", "independence"]
+        if rng.random() < 0.5:
+            argv += ["--seed", _value(rng, seeds, bad_seeds)]
+        if rng.random() < 0.2:
+            argv.append("--json")
+        return argv
+    argv = [command]
+    source = rng.random()
+    # Half the files are readable tables, so that the options after the file get exercised too.
+    readable = ("good", "two_lists", "covariate", "records", "records_yes", "semicolon", "tab", "bom")
+    kind = _pick(rng, readable if rng.random() < 0.5 else CSV_KINDS)
+    if source < 0.75 or source > 0.97:
+        path = awkward_csv(kind, directory / f"table_{index}.csv", seed=index)
+        argv += ["--csv", str(path)]
+    if source >= 0.75:
+        argv += ["--dataset", _pick(rng, ["kosovo", "korea", "artificial_3", "atlantis"])]
+    if source > 0.92 and source <= 0.97:
+        argv = [command]  # neither --csv nor --dataset
+    records = (kind.startswith("records") and rng.random() < 0.8) or rng.random() < 0.05
+    if records:
+        argv.append("--records")
+    if rng.random() < 0.3:
+        argv += ["--lists", _value(rng, ["A,B", "A,B,C"], ["A,count", "A,Z", ",", "A,A", "A"])]
+    if (kind == "covariate" and rng.random() < 0.8) or rng.random() < 0.05:
+        argv += ["--covariates", _value(rng, ["sex"], ["Z", "A", "count"])]
+    if rng.random() < 0.1:
+        argv += ["--count", _pick(rng, ["n", "A", "count"])]
+    if (kind == "records_yes" and rng.random() < 0.8) or rng.random() < 0.05:
+        argv += ["--present", _value(rng, ["yes", "YES"], ["1", "x", ""])]
+    levels, bad_levels = ["0.95", "0.8"], ["0", "1", "95", "abc", "nan", "-0.5"]
+    if command == "estimate":
+        method = _value(rng, ["independence", "chapman", "Mt", "M0", "stepwise", "loglinear"], ["bogus", ""])
+        argv += ["--method", method]
+        if method == "loglinear" or rng.random() < 0.1:
+            argv += ["--model", _value(rng, ["A:B", "all two-way", "independence"], ["A:Z", "", "A:B+", "A:A"])]
+        if rng.random() < 0.2:
+            argv += ["--interval", _value(rng, ["wald", "profile", "parametric_bootstrap"], ["bogus"])]
+            argv += ["--n-boot", _value(rng, ["20"], ["0", "-5", "x"])]
+        if rng.random() < 0.2:
+            argv += ["--level", _value(rng, levels, bad_levels)]
+        if rng.random() < 0.2:
+            argv += ["--seed", _value(rng, seeds, bad_seeds)]
+        if rng.random() < 0.1:
+            argv += ["--max-order", _value(rng, ["1", "2"], ["0", "x"])]
+        if rng.random() < 0.1:
+            argv += ["--p-threshold", _value(rng, ["0.02", "0.5"], ["2", "-1", "nan", "x"])]
+        if rng.random() < 0.1:
+            argv += ["--option", _value(rng, ["model=A:B"], ["bogus=1", "x", "=", "n_boot=abc"])]
+        if rng.random() < 0.1:
+            argv += ["--suppress-below", _value(rng, ["5", "1"], ["x", "0", "-2"])]
+        if rng.random() < 0.1:
+            argv += ["--round-to", _value(rng, ["10", "1"], ["x", "0", "-10"])]
+    elif command == "compare":
+        argv += ["--methods", _value(rng, ["independence,Mt", "chapman", "M0", "Mt,stepwise"], ["independence,bogus"])]
+        if rng.random() < 0.2:
+            argv += ["--level", _value(rng, levels, bad_levels)]
+        if rng.random() < 0.2:
+            argv += ["--seed", _value(rng, seeds, bad_seeds)]
+        if rng.random() < 0.1:
+            argv += ["--round-to", _value(rng, ["10", "1"], ["x", "0", "-10"])]
+    elif command == "diagnose":
+        argv += ["--method", _value(rng, ["independence", "Mt"], ["bogus"])]
+        if rng.random() < 0.2:
+            argv += ["--model", _value(rng, ["A:B"], ["A:Z", ""])]
+        if rng.random() < 0.2:
+            argv += ["--seed", _value(rng, seeds, bad_seeds)]
+    if command != "describe" and rng.random() < 0.3:
+        argv.append("--json")
+    if rng.random() < 0.03:
+        argv.append("--bogus-flag")
+    return argv
+
+
+def check_cli(argv: Sequence[str], status: Any, out: str, err: str) -> list[str]:
+    """The ways one run of the ``mse`` command breaks its contract (an empty list when it keeps it).
+
+    The contract: exit status 0 with something on standard output (valid JSON
+    with ``--json``); or, for ``mse estimate`` only, status 1 with a result
+    whose status is not "ok"; or status 2 with exactly one error line on
+    standard error. Standard error never holds a traceback, and every line on
+    it comes from the command (``mse: warning: ...``, ``mse: error: ...``, or
+    the argument parser's one-line usage error).
+    """
+    import json
+
+    problems = []
+    if "Traceback" in err or "Traceback" in out:
+        problems.append("a traceback was printed")
+    lines = err.splitlines()
+    strangers = [line for line in lines if not line.startswith("mse")]
+    if strangers:
+        problems.append(f"standard error holds lines not from the command: {strangers[:2]}")
+    errors = [line for line in lines if ": error: " in line]
+    asked_help = "--help" in argv or "-h" in argv or "--version" in argv
+    asked_json = "--json" in argv and not asked_help
+    if status == 0:
+        if errors:
+            problems.append("exit status 0 with an error message")
+        if not out.strip():
+            problems.append("exit status 0 with nothing on standard output")
+        elif asked_json:
+            try:
+                payload = json.loads(out)
+            except ValueError:
+                problems.append("--json output is not JSON")
+            else:
+                if argv[0] == "estimate" and payload.get("status") != "ok":
+                    problems.append(f"exit status 0 with status {payload.get('status')!r}")
+        elif argv and argv[0] == "estimate" and not asked_help and "status:           ok" not in out:
+            problems.append("exit status 0 without status 'ok' in the summary")
+    elif status == 1:
+        if not argv or argv[0] != "estimate":
+            problems.append(f"exit status 1 from {argv[0] if argv else 'mse'}")
+        elif asked_json:
+            try:
+                if json.loads(out).get("status") == "ok":
+                    problems.append("exit status 1 with status 'ok'")
+            except ValueError:
+                problems.append("--json output is not JSON")
+        elif "status:" not in out or "status:           ok\n" in out:
+            problems.append("exit status 1 without a status that says why")
+    elif status == 2:
+        if len(errors) != 1 or not lines or ": error: " not in lines[-1]:
+            problems.append(f"exit status 2 without exactly one error line: {lines[-3:]}")
+    else:
+        problems.append(f"exit status {status!r}")
+    return problems
+
+
+def run_cli(argv: Sequence[str], *, timeout: float | None = 60.0) -> Outcome:
+    """Run ``mse`` with ``argv`` in this process and sort what happened into an :class:`Outcome`.
+
+    ``kind`` is ``"ok"`` (exit 0), ``"status"`` (exit 1: an estimate that
+    does not exist), ``"error"`` (exit 2 with one line), ``"violation"`` (a
+    broken contract, see :func:`check_cli`), ``"other"`` (an exception escaped
+    :func:`mse.cli.main`) or ``"timeout"``.
+
+    Examples
+    --------
+    >>> run_cli(["estimate", "--dataset", "kosovo", "--seed", "-1"]).kind
+    'error'
+    """
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from mse.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    started = time.perf_counter()
+    target = " ".join(argv)
+    try:
+        with redirect_stdout(out), redirect_stderr(err), warnings.catch_warnings():
+            with time_limit(timeout):
+                try:
+                    status: Any = main(list(argv))
+                except SystemExit as exit_:
+                    status = exit_.code
+    except CallTimeout as exc:
+        return Outcome(target, "timeout", str(exc), time.perf_counter() - started)
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        message = f"{type(exc).__name__}: {exc} (at {frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno})"
+        return Outcome(target, "other", message, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    problems = check_cli(argv, status, out.getvalue(), err.getvalue())
+    if problems:
+        return Outcome(target, "violation", "; ".join(problems) + f" | stderr: {err.getvalue()[-300:]!r}", seconds)
+    kind = {0: "ok", 1: "status", 2: "error"}[status]
+    return Outcome(target, kind, err.getvalue().strip()[-200:], seconds)

@@ -35,6 +35,7 @@ import pandas as pd
 from mse.benchmark.executors import open_pool
 from mse.benchmark.metrics import summarise
 from mse.errors import ModelError
+from mse.options import check_random_seed
 from mse.progress import ProgressBar
 from mse.simulate.generate import Truth, generate
 from mse.simulate.scenario import Scenario
@@ -491,10 +492,8 @@ def run(
     method_specs = _normalise_methods(methods)
     if isinstance(n_replicates, bool) or not isinstance(n_replicates, (int, np.integer)) or n_replicates < 1:
         raise ModelError(f"n_replicates must be a positive integer, got {n_replicates!r}.")
-    if isinstance(random_seed, bool) or not isinstance(random_seed, (int, np.integer)) or random_seed < 0:
-        raise ModelError(
-            f"random_seed must be a non-negative integer (a study must be reproducible), got {random_seed!r}."
-        )
+    if random_seed is None or check_random_seed(random_seed) is None:
+        raise ModelError("random_seed must be a non-negative whole number (a study must be reproducible), got None.")
     if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
         raise ModelError(f"level must be a number strictly between 0 and 1, got {level!r}.")
     if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):

@@ -24,7 +24,7 @@ from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
 from mse.information import information_problem
 from mse.loglinear.profile import profile_interval
-from mse.options import choose_interval, reject_unknown_options
+from mse.options import check_random_seed, choose_interval, reject_unknown_options
 from mse.results import Estimate
 
 __all__ = [
@@ -245,7 +245,7 @@ def sample_coverage(
             status="the sample-coverage estimate does not exist on these data (coverage 0, an empty list, or "
             "an estimate below the number observed)",
         )
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_random_seed(random_seed))
     draws = coverage_module.bootstrap_sample_coverage(cells, data.n_lists, estimate, variant, n_boot, rng)
     finite = draws[np.isfinite(draws)]
     se = float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mse.data.validation import check_columns_present, check_list_names, coerce_binary, coerce_counts
+from mse.data.validation import (
+    MAX_COUNT,
+    check_column_names,
+    check_columns_present,
+    check_list_names,
+    coerce_binary,
+    coerce_counts,
+)
 from mse.errors import DataError, DataWarning
 
 if TYPE_CHECKING:
@@ -185,6 +192,12 @@ class CaptureData:
         check_columns_present(frame, lists, "list")
         check_columns_present(frame, [count], "count")
         check_columns_present(frame, covariates, "covariate")
+        check_column_names(covariates, "covariate")
+        if count in lists:
+            raise DataError(
+                f"column {count!r} is named both as a list and as the count column; name each column once "
+                "(leave the count column out of lists=[...] / --lists)."
+            )
         clash = set(covariates) & (set(lists) | {count})
         if clash:
             raise DataError(
@@ -244,6 +257,12 @@ class CaptureData:
         covariates = tuple(covariates or ())
         check_columns_present(frame, lists, "list")
         check_columns_present(frame, covariates, "covariate")
+        check_column_names(covariates, "covariate")
+        clash = set(covariates) & set(lists)
+        if clash:
+            raise DataError(
+                f"column(s) {sorted(clash)} are named both as lists and as covariates; name each column once."
+            )
         histories = np.column_stack([coerce_binary(frame, name, present) for name in lists])
         counts = np.ones(len(frame), dtype=np.int64)
         covariate_values = pd.DataFrame(
@@ -621,8 +640,17 @@ class CaptureData:
 
     def scale_counts(self, factor: int) -> CaptureData:
         """Multiply every count by a positive whole number (useful for checking scale invariance)."""
-        if int(factor) != factor or factor < 1:
+        try:
+            whole = not isinstance(factor, bool) and int(factor) == factor and factor >= 1
+        except (TypeError, ValueError, OverflowError):
+            whole = False
+        if not whole:
             raise DataError(f"factor must be a positive whole number, got {factor!r}.")
+        if self.n_observed * int(factor) > MAX_COUNT:
+            raise DataError(
+                f"scaling {self.n_observed:,} people by {int(factor):,} gives more than 2**62 people, which cannot "
+                "be held exactly; use a smaller factor."
+            )
         return CaptureData(
             self._histories,
             np.asarray(self._counts) * int(factor),

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from mse.data.capture import CaptureData
+from mse.options import check_random_seed
 
 __all__ = [
     "NETHERLANDS_PARAMETERS",
@@ -109,7 +110,7 @@ def generate_covariate_population(
     >>> int(pop.truth["N"].sum()) > pop.data.n_observed
     True
     """
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_random_seed(random_seed))
     lists = list(lists)
     t = len(lists)
     names = list(levels)

@@ -53,7 +53,7 @@ from mse.loglinear.fit import fit_model
 from mse.loglinear.search import MAX_MODELS, _check_max_order, enumerate_models
 from mse.loglinear.selection import best_models_batch, fit_models_batch, parse_models, select_batch
 from mse.loglinear.terms import Terms, format_model
-from mse.options import check_level
+from mse.options import check_level, check_random_seed
 from mse.progress import ProgressBar
 
 __all__ = [
@@ -696,7 +696,7 @@ def bootstrap_interval(
     table = data.collapse_covariates()
     lists = table.lists
     observed = table.dense_counts()[1:].astype(np.int64)
-    seed_sequence = np.random.SeedSequence(random_seed)
+    seed_sequence = np.random.SeedSequence(check_random_seed(random_seed))
     rng = np.random.default_rng(seed_sequence)
     details: dict[str, Any] = {
         "kind": kind,

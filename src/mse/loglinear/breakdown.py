@@ -37,6 +37,7 @@ import numpy as np
 from mse.loglinear.covariate_fit import CovariateFit
 from mse.loglinear.covariates import _Information
 from mse.loglinear.em import _e_step, fit_em
+from mse.options import check_random_seed
 from mse.progress import ProgressBar
 
 __all__ = ["BootstrapDraws", "parametric_bootstrap"]
@@ -110,7 +111,7 @@ def parametric_bootstrap(
     BootstrapDraws
     """
     table = fit.table
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_random_seed(random_seed))
     n_rows = table.n_rows
     chunk = chunk_size or max(1, min(n_boot, _CHUNK_CELLS // max(n_rows, 1)))
     info = _Information(fit.design)

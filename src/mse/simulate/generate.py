@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import special, stats
 
 from mse.data.capture import CaptureData
+from mse.options import check_random_seed
 from mse.simulate.scenario import Scenario
 
 __all__ = ["Truth", "cell_probabilities", "generate", "history_matrix"]
@@ -249,7 +250,7 @@ def generate(scenario: Scenario, random_seed: int | np.random.SeedSequence | Non
         from mse.errors import ModelError
 
         raise ModelError(f"generate() needs a mse.simulate.Scenario, got {type(scenario).__name__}.")
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_random_seed(random_seed, allow_sequence=True))
     t = scenario.n_lists
     histories = history_matrix(t)
     levels, stratum_probabilities, offsets = _strata(scenario)

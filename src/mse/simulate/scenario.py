@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mse.data.validation import MAX_COUNT
 from mse.errors import ModelError
 
 __all__ = ["HETEROGENEITY_KINDS", "MAX_SIMULATED_LISTS", "Scenario"]
@@ -68,6 +69,16 @@ def _term_key(key: Any, lists: tuple[str, ...]) -> tuple[str, ...]:
             f"an interaction needs two or more distinct lists, got {key!r}; write it as ('A', 'B') or 'A:B'."
         )
     return tuple(sorted(names, key=lists.index))
+
+
+def _check_names(names: Sequence[str], role: str) -> None:
+    """Raise unless every name can be written in a model string, as for the data (see ``check_column_names``)."""
+    bad = [n for n in names if ":" in n or "+" in n or n != n.strip() or not n.isprintable()]
+    if bad:
+        raise ModelError(
+            f"{role} name(s) {bad} hold ':', '+', surrounding whitespace or control characters, which model strings "
+            "('A:B + B:C') cannot hold; rename them."
+        )
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,11 @@ class Scenario:
                 size = int(size)
             else:
                 raise ModelError(f"population_size must be a positive integer, got {size!r}.")
+        if size > MAX_COUNT:
+            raise ModelError(
+                f"population_size must be at most 2**62, got {self.population_size!r}: "
+                "the largest count held exactly; simulate a smaller population."
+            )
         set_ = object.__setattr__
         set_(self, "population_size", int(size))
         probs = self.capture_probabilities
@@ -183,6 +199,7 @@ class Scenario:
             raise ModelError(f"lists has {len(lists)} names but there are {t} capture probabilities; give one each.")
         if len(set(lists)) != t or not all(isinstance(n, str) and n for n in lists):
             raise ModelError(f"list names must be distinct non-empty strings, got {list(lists)}.")
+        _check_names(lists, "list")
         set_(self, "lists", lists)
         set_(self, "heterogeneity", self._check_heterogeneity(self.heterogeneity))
         interactions: dict[tuple[str, ...], float] = {}
@@ -275,6 +292,7 @@ class Scenario:
         for name, spec in specs.items():
             if not isinstance(name, str) or not name or name in self.lists:
                 raise ModelError(f"covariate names must be non-empty strings different from list names, got {name!r}.")
+            _check_names([name], "covariate")
             if not isinstance(spec, Mapping) or not {"levels", "probabilities"} <= set(spec):
                 raise ModelError(
                     f"covariate {name!r} needs 'levels' and 'probabilities' (and optionally 'odds_ratios'), "
@@ -391,6 +409,12 @@ class Scenario:
         unknown = set(spec) - known
         if unknown:
             raise ModelError(f"unknown scenario field(s) {sorted(unknown)}; valid fields are {sorted(known)}.")
+        required = [name for name in ("population_size", "capture_probabilities") if name not in spec]
+        if required:
+            raise ModelError(
+                f"a scenario needs the field(s) {required}; for example "
+                '{"population_size": 1000, "capture_probabilities": [0.3, 0.4, 0.5]}.'
+            )
         return cls(**dict(spec))
 
     def to_json(self, **kwargs: Any) -> str:
@@ -399,8 +423,18 @@ class Scenario:
 
     @classmethod
     def from_json(cls, text: str) -> Scenario:
-        """Rebuild a scenario from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+        """Rebuild a scenario from :meth:`to_json` output.
+
+        Raises
+        ------
+        ModelError
+            When ``text`` is not JSON or does not describe a valid scenario.
+        """
+        try:
+            spec = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ModelError(f"a scenario must be JSON, as written by Scenario.to_json(): {exc}.") from None
+        return cls.from_dict(spec)
 
     def __hash__(self) -> int:
         return hash(self.to_json(sort_keys=True))
