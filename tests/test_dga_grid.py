@@ -205,3 +205,11 @@ def test_prior_truncated_just_above_the_observed_count(upper_dark: int) -> None:
     result = dga(data, max_n=data.n_observed + upper_dark, random_seed=1)
     assert result.ok
     np.testing.assert_array_equal(_triple(result), exact)
+
+
+@pytest.mark.parametrize("scale", [10**10, 10**12, 10**16])
+def test_more_people_than_double_precision_can_follow_is_refused(scale: int) -> None:
+    base = {"100": 60, "010": 50, "001": 40, "110": 30, "101": 20, "011": 25, "111": 15}
+    data = mse.CaptureData.from_patterns({k: v * scale for k, v in base.items()}, ["A", "B", "C"])
+    with pytest.raises(mse.ModelError, match="at most 1,000,000,000"):
+        mse.estimate(data, method="dga")

@@ -26,7 +26,10 @@ from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
 from mse.results import Estimate
 
-__all__ = ["DEFAULT_DRAWS", "dga", "fit_dga"]
+__all__ = ["DEFAULT_DRAWS", "MAX_OBSERVED", "dga", "fit_dga"]
+
+#: Most people observed: the grid of N ends at 10**12, and must reach a thousand times beyond n.
+MAX_OBSERVED = 10**9
 
 #: Number of posterior draws of N returned in ``Estimate.draws``.
 DEFAULT_DRAWS = 4000
@@ -51,6 +54,13 @@ def _check_data(data: CaptureData) -> CaptureData:
         )
     if data.n_lists < 2:
         raise ModelError("dga needs at least two lists.")
+    if data.n_observed > MAX_OBSERVED:
+        raise ModelError(
+            f"dga sums its posterior in double precision over N up to 10**12, which leaves too little room above "
+            f"{data.n_observed:,} people observed (at most {MAX_OBSERVED:,}); the log-gamma terms also lose "
+            "precision there. Use a log-linear method (method='bic' or 'stepwise'), or estimate a smaller "
+            "population, for example by region."
+        )
     return data
 
 
@@ -195,7 +205,8 @@ def dga(
     Raises
     ------
     ModelError
-        For more than 7 lists, unknown options or invalid values.
+        For more than 7 lists, more than 10**9 people observed, unknown
+        options or invalid values.
 
     Warns
     -----
