@@ -269,3 +269,33 @@ def test_prior_sensitivity_bad_arguments() -> None:
 def test_bayesthresh_direct_call_needs_no_api() -> None:
     with pytest.raises(mse.ModelError, match="threshold"):
         bayesthresh(mse.load_dataset("kosovo"), threshold="two")
+
+
+def test_draws_in_separated_modes_are_reported():
+    # The summary step on its own: draws of N from two chains in one place and two in another.
+    from types import SimpleNamespace
+
+    from mse.bayes.loglinear.estimators import _estimate_from
+
+    rng = np.random.default_rng(3)
+    population = np.stack([rng.lognormal(np.log(c), 0.05, 500) for c in (1_000, 1_000, 3_000, 3_000)])
+    posterior = SimpleNamespace(
+        interval=lambda level: tuple(np.quantile(population, [0.5, 0.025, 0.975])),
+        population=population,
+        rhat=1.0,
+        ess_bulk=2000.0,
+        ess_tail=2000.0,
+        divergences=0,
+        infinite_terms=(),
+        coefficient_table=lambda: None,
+        prior=SimpleNamespace(describe=lambda: {}),
+        sampler={},
+        observed=600,
+        model="A:B",
+        convergence_problems=lambda: [],
+        idata=None,
+    )
+    with pytest.warns(mse.MultimodalityWarning, match="2 separated modes"):
+        result = _estimate_from(posterior, method="bayes_loglinear", level=0.95, details={})
+    assert result.details["modes"]["share"].to_list() == pytest.approx([0.5, 0.5])
+    assert result.details["modes"]["N"].to_list() == pytest.approx([1_000, 3_000], rel=0.05)

@@ -12,12 +12,14 @@ of lists that never overlap are described in :mod:`mse.bayes.loglinear.posterior
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
+from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
-from mse.errors import EstimabilityError, ModelError
+from mse.errors import EstimabilityError, ModelError, MultimodalityWarning
 from mse.loglinear.terms import format_model, hierarchical_closure, parse_model
 from mse.results import Estimate
 
@@ -79,6 +81,11 @@ def _estimate_from(posterior: LoglinearPosterior, *, method: str, level: float, 
     median, lower, upper = posterior.interval(level)
     draws = posterior.population.reshape(-1)
     quantiles = np.quantile(draws, _QUANTILES)
+    modes = find_modes(draws, n_effective=posterior.ess_bulk)
+    messages = [f"{posterior.model}: {p}" for p in posterior.convergence_problems()]
+    if len(modes) > 1:
+        messages.append(describe_modes(method, modes, of="draws"))
+        warnings.warn(messages[-1], MultimodalityWarning, stacklevel=3)
     details = {
         "se": float(draws.std(ddof=1)),
         "mean": float(draws.mean()),
@@ -89,6 +96,7 @@ def _estimate_from(posterior: LoglinearPosterior, *, method: str, level: float, 
         "divergences": posterior.divergences,
         "infinite_terms": list(posterior.infinite_terms),
         "coefficients": posterior.coefficient_table(),
+        "modes": modes_frame(modes),
         **posterior.prior.describe(),
         **posterior.sampler,
         **details,
@@ -106,7 +114,7 @@ def _estimate_from(posterior: LoglinearPosterior, *, method: str, level: float, 
         status="ok"
         if not posterior.convergence_problems()
         else "not converged: " + "; ".join(posterior.convergence_problems()),
-        warnings=tuple(f"{posterior.model}: {p}" for p in posterior.convergence_problems()),
+        warnings=tuple(messages),
         draws=draws,
         idata=posterior.idata,
         details=details,
@@ -147,8 +155,9 @@ def bayes_loglinear(
         Posterior median of ``N``, equal-tailed interval, ``draws`` of ``N`` and ``idata`` (with ``N`` and one
         variable per coefficient, named like ``"LA:NG"``). ``details`` holds the posterior mean, standard
         deviation (``se``) and quantiles of ``N``, R-hat and effective sample sizes of ``N``, divergences, the
-        prior and the coefficient table. With a flat prior and no maximum-likelihood estimate the result is a
-        failed estimate (numbers ``nan``, ``status`` says why).
+        prior, the coefficient table and ``modes`` (one row per separated mode of the draws of ``N``). With a
+        flat prior and no maximum-likelihood estimate the result is a failed estimate (numbers ``nan``,
+        ``status`` says why).
 
     Raises
     ------
@@ -159,6 +168,8 @@ def bayes_loglinear(
     -----
     ConvergenceWarning
         When R-hat of ``N`` exceeds 1.01, its effective sample size is below 400, or NUTS diverged.
+    MultimodalityWarning
+        When the draws of ``N`` fall in separated modes; the message names each one and its share.
 
     References
     ----------
