@@ -396,7 +396,7 @@ def test_data_augmentation_gibbs_on_netherlands5_stays_in_the_mode_it_starts_in(
     assert np.median(N[4:]) > 110_000
 
 
-@pytest.mark.slow  # about two minutes on a shared 2-core machine
+@pytest.mark.slow  # about a minute on a shared 2-core machine
 def test_netherlands5_posterior_mass_is_in_the_high_mode():
     # Parallel tempering with a dense ladder (12 temperatures down to beta = 1/4, exchange acceptance about
     # 0.6-0.8) crosses between the modes; the minor mode holds a few per cent of the posterior
