@@ -1,10 +1,11 @@
 """netherlands_5 under the latent-class model: which of two answers is the posterior?
 
 R's LCMCR gives a posterior median of N of about 48,000 [42,000, 58,000] on
-this table and ``mse.estimate(..., method="lcmcr")`` about 145,000 [100,000,
-300,000]. The posterior of the model of Manrique-Vallier (2016) has two modes
-in these regions; this script measures how the posterior mass is shared
-between them, with evidence that does not rest on one sampler:
+this table and ``mse.estimate(..., method="lcmcr")`` about 145,000 with a lower
+limit between 47,000 and 100,000 (and a convergence warning). The posterior of
+the model of Manrique-Vallier (2016) has two modes in these regions; this
+script measures how the posterior mass is shared between them, with evidence
+that does not rest on one sampler:
 
 1. the densities: the PyMC formulation (:mod:`mse.bayes.latent_class.pymc_model`)
    and the density the HMC sampler uses agree up to a constant;

@@ -400,7 +400,7 @@ def test_data_augmentation_gibbs_on_netherlands5_stays_in_the_mode_it_starts_in(
 def test_netherlands5_posterior_mass_is_in_the_high_mode():
     # Parallel tempering with a dense ladder (12 temperatures down to beta = 1/4, exchange acceptance about
     # 0.6-0.8) crosses between the modes; the minor mode holds a few per cent of the posterior
-    # (benchmarks/README.md: 1-5 % over runs), the median of N is about 145,000.
+    # (benchmarks/README.md: 5-10 % by thermodynamic integration), the median of N is about 145,000.
     from concurrent.futures import ThreadPoolExecutor
 
     from mse.bayes.latent_class.hmc import HMCChains
