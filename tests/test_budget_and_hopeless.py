@@ -48,6 +48,9 @@ def test_no_budget_by_default_and_a_bad_budget_is_refused():
         ("bic", {"max_order": 2}),
         ("stepwise", {"interval": "bca", "n_boot": 5000}),
         ("independence", {"interval": "parametric_bootstrap", "n_boot": 5000}),
+        ("dga", {}),
+        ("bayes_loglinear", {"model": "LA:NG", "draws": 200, "tune": 100}),
+        ("bayesthresh", {"draws": 200, "tune": 100}),
     ],
 )
 def test_a_run_cut_short_says_so_and_has_no_numbers(method, options):

@@ -131,8 +131,8 @@ def estimate(
         ``n_boot``, ...). ``max_seconds`` sets a time budget (default none):
         a run that exceeds it stops and returns no numbers, with a status
         that starts with ``"cut short"`` (see :mod:`mse.budget`).
-        ``"lcmcr"`` takes ``max_seconds`` as its own option; ``"dga"``,
-        ``"bayes_loglinear"`` and ``"bayesthresh"`` do not accept it.
+        ``"lcmcr"`` takes ``max_seconds`` as its own option and keeps the
+        draws it made, under a status that says the run was cut short.
 
     Returns
     -------
@@ -186,7 +186,7 @@ def estimate(
                 interval=interval,
                 random_seed=random_seed,
                 options=options,
-                own_budget=method in PRIOR_METHODS,
+                own_budget=method == "lcmcr",
             )
     seconds = time.perf_counter() - started
     messages = list(result.warnings)

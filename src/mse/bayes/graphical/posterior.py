@@ -60,6 +60,7 @@ from scipy.special import digamma, gammaln, logsumexp
 
 from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
 from mse.bayes.graphical.peaks import graph_peaks
+from mse.budget import checkpoint
 from mse.errors import ModelError
 
 __all__ = ["MAX_TAIL_MASS", "PRIOR_NAMES", "GridPosterior", "PriorOnN", "grid_posterior", "make_prior"]
@@ -80,6 +81,9 @@ QUANTILE_TOLERANCE = 1e-4
 #: filled with interpolated points at most ``FILL_SPACING * N`` apart.
 REFINE_MASS = 1e-8
 FILL_SPACING = 1e-5
+
+#: What a run cut short by its time budget was doing.
+_STAGE = "computing the posterior of N over decomposable graphs"
 
 #: A posterior with more mass than this beyond its grid is too heavy-tailed to summarise.
 MAX_TAIL_MASS = 1e-6
@@ -268,10 +272,10 @@ def _log_density(coefficients: sp.csr_matrix, stats: SubsetStatistics, prior: Pr
     terms = subset_log_terms(stats, dark)
     common = gammaln(population + 1) - gammaln(dark + 1) + prior.log_density(population)
     block = max(1, 4_000_000 // max(dark.size, 1))
-    parts = [
-        logsumexp(np.asarray(coefficients[start : start + block] @ terms), axis=0)
-        for start in range(0, coefficients.shape[0], block)
-    ]
+    parts = []
+    for start in range(0, coefficients.shape[0], block):
+        checkpoint(_STAGE)
+        parts.append(logsumexp(np.asarray(coefficients[start : start + block] @ terms), axis=0))
     return logsumexp(np.vstack(parts), axis=0) + common
 
 
@@ -370,6 +374,7 @@ def _evaluate(
     graph_mean = np.empty(n_graphs)
     last_column = np.empty(n_graphs)
     for start in range(0, n_graphs, block):
+        checkpoint(_STAGE)
         stop = min(start + block, n_graphs)
         joint = np.asarray(coefficients[start:stop] @ terms)
         joint += common

@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from mse._foreign import ForeignWarnings, foreign_calls, import_arviz, import_pymc
+from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
 from mse.loglinear.design import Design, extended_masks
@@ -327,6 +328,8 @@ def _sample_whitened(
             random_seed=random_seed,
             progressbar=False,
             compute_convergence_checks=False,
+            # A time budget set with mse.estimate(..., max_seconds=...) is checked after every draw.
+            callback=lambda **_: checkpoint("sampling with NUTS"),
         )
     z_draws = trace.posterior["z"].values
     stats = {
