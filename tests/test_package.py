@@ -87,3 +87,12 @@ def test_cli_reads_records(capsys, tmp_path):
     people.write_text("A,B,sex\n1,0,f\n1,1,m\n0,1,\n")
     assert main(["describe", "--csv", str(people), "--records", "--covariates", "sex"]) == 0
     assert "n_observed=3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("level", [95, 0, 1, -0.5, float("nan"), True, "0.95", None])
+def test_a_bad_level_is_refused_by_every_front_door(level):
+    data = mse.load_dataset("kosovo")
+    with pytest.raises(mse.ModelError, match="level"):
+        mse.estimate(data, method="chapman", level=level)
+    with pytest.raises(mse.ModelError, match="level"):
+        mse.compare(data, methods=["chapman"], level=level)

@@ -26,7 +26,7 @@ from mse.data.capture import CaptureData
 from mse.disclosure import DisclosurePolicy
 from mse.errors import DataError, EstimabilityError, ModelError
 from mse.information import PRIOR_METHODS, information_problem, uninformative_estimate
-from mse.options import check_random_seed
+from mse.options import check_level, check_random_seed
 from mse.results import Estimate, provenance
 
 __all__ = ["METHODS", "available_methods", "estimate"]
@@ -164,8 +164,7 @@ def estimate(
             f"estimate() needs a mse.CaptureData, got {type(data).__name__}; build one with "
             "mse.CaptureData.from_counts(...) or from_records(...)."
         )
-    if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
-        raise ModelError(f"level must be a number strictly between 0 and 1, got {level!r}.")
+    level = check_level(level)
     random_seed = check_random_seed(random_seed)
     estimator = _resolve(method)
     # Decided here, once for every method, so that no estimator can forget it.
@@ -292,6 +291,7 @@ def compare(
 
     if not isinstance(data, CaptureData):
         raise DataError(f"compare() needs a mse.CaptureData, got {type(data).__name__}.")
+    level = check_level(level)
     random_seed = check_random_seed(random_seed)
     plan = _comparison_plan(data, methods)
     rows = []

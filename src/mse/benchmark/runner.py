@@ -35,7 +35,7 @@ import pandas as pd
 from mse.benchmark.executors import open_pool
 from mse.benchmark.metrics import summarise
 from mse.errors import ModelError
-from mse.options import check_random_seed
+from mse.options import check_level, check_random_seed
 from mse.progress import ProgressBar
 from mse.simulate.generate import Truth, generate
 from mse.simulate.scenario import Scenario
@@ -494,8 +494,7 @@ def run(
         raise ModelError(f"n_replicates must be a positive integer, got {n_replicates!r}.")
     if random_seed is None or check_random_seed(random_seed) is None:
         raise ModelError("random_seed must be a non-negative whole number (a study must be reproducible), got None.")
-    if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
-        raise ModelError(f"level must be a number strictly between 0 and 1, got {level!r}.")
+    level = check_level(level)
     if chunk_size is not None and (not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ModelError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
 
