@@ -16,7 +16,6 @@ into the next.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,7 +23,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from mse.errors import ModelError, MSEError
+from mse.errors import MSEError
+from mse.options import check_max_seconds
 
 __all__ = ["CUT_SHORT", "BudgetExhausted", "checkpoint", "run_within_budget", "time_budget"]
 
@@ -50,16 +50,6 @@ class _Budget:
 _CURRENT: ContextVar[_Budget | None] = ContextVar("mse_time_budget", default=None)
 
 
-def _check_seconds(max_seconds: Any) -> float | None:
-    if max_seconds is None:
-        return None
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
-        raise ModelError(f"max_seconds must be a positive number of seconds or None, got {max_seconds!r}.")
-    if math.isinf(max_seconds):
-        return None
-    return float(max_seconds)
-
-
 @contextmanager
 def time_budget(max_seconds: float | None) -> Iterator[_Budget | None]:
     """Run the block under a time budget (``None``: no budget).
@@ -78,7 +68,7 @@ def time_budget(max_seconds: float | None) -> Iterator[_Budget | None]:
     ModelError
         If ``max_seconds`` is not a positive number or ``None``.
     """
-    seconds = _check_seconds(max_seconds)
+    seconds = check_max_seconds(max_seconds)
     if seconds is None:
         token = _CURRENT.set(None)
         try:

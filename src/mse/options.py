@@ -6,6 +6,7 @@ that names the valid choices, so a misspelt option never passes silently.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -74,6 +75,28 @@ def check_level(level: Any) -> float:
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < float(level) < 1.0:
         raise ModelError(f"level must be a number strictly between 0 and 1 (0.95 for 95 %), got {level!r}.")
     return float(level)
+
+
+def check_max_seconds(max_seconds: Any) -> float | None:
+    """A time budget in seconds, or ``None`` for none (an infinite budget is none).
+
+    Raises
+    ------
+    ModelError
+        For anything but ``None`` or a positive number.
+
+    Examples
+    --------
+    >>> check_max_seconds(600) is None, check_max_seconds(None) is None
+    (False, True)
+    """
+    if max_seconds is None:
+        return None
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0:
+        raise ModelError(
+            f"max_seconds must be a positive number of seconds (or None for no time budget), got {max_seconds!r}."
+        )
+    return None if math.isinf(max_seconds) else float(max_seconds)
 
 
 def check_random_seed(random_seed: Any, *, allow_sequence: bool = False) -> Any:

@@ -28,6 +28,7 @@ from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
+from mse.options import check_max_seconds
 from mse.results import Estimate
 
 __all__ = ["DEFAULTS", "ESS_THRESHOLD", "RHAT_THRESHOLD", "lcmcr"]
@@ -103,13 +104,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         or not (math.isfinite(max_temperature) and max_temperature > 1)
     ):
         raise ModelError(f"max_temperature must be a number above 1, got {max_temperature!r}.")
-    max_seconds = settings["max_seconds"]
-    if max_seconds is not None and (
-        isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float)) or not max_seconds > 0
-    ):
-        raise ModelError(
-            f"max_seconds must be a positive number of seconds (or None for no time budget), got {max_seconds!r}."
-        )
+    settings["max_seconds"] = check_max_seconds(settings["max_seconds"])
     if settings["K"] < 2:
         raise ModelError("K must be at least 2 latent classes (the model with K = 1 is the independence model).")
     if settings["n_chains"] < 2:
