@@ -16,6 +16,7 @@ __all__ = [
     "EstimabilityWarning",
     "MSEError",
     "MSEWarning",
+    "HeterogeneityWarning",
     "ModelError",
     "MultimodalityWarning",
 ]
@@ -59,3 +60,13 @@ class DataWarning(MSEWarning):
 
 class MultimodalityWarning(MSEWarning):
     """The posterior of N has separated modes; its median and interval summarise a mixture of them."""
+
+
+class HeterogeneityWarning(MSEWarning):
+    """The data suggest that people differ in how visible they are in a way no fitted model captures.
+
+    Log-linear models absorb heterogeneity only as far as it shows up as
+    dependence between lists; heterogeneity shared by every list biases ``N``
+    downwards and makes intervals too narrow. The message says what the
+    check saw and what to try (the latent-class model, covariates, strata).
+    """
