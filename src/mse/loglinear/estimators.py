@@ -267,11 +267,16 @@ def stepwise(
     interval: str | None,
     random_seed: int | None,
     p_threshold: float = 0.02,
+    max_order: int | None = None,
     **options: Any,
 ) -> Estimate:
     """Chan et al.'s (2021) stepwise selection (``p_threshold=0.02``), then ``N`` under the chosen model.
 
-    The model is named by its pairs in the order they were added.
+    The model is named by its terms in the order they were added. ``max_order``
+    (default 2, Chan et al.'s pairs) lets the search go on to three-way and
+    higher terms whose sub-terms are all in (see
+    :func:`mse.loglinear.search.stepwise_paths`); the bootstrap intervals
+    repeat the same search in every replicate.
 
     Examples
     --------
@@ -284,7 +289,7 @@ def stepwise(
     _check_options("stepwise", options, set())
     interval = _check_interval(interval)
     data = data.collapse_covariates()
-    search = stepwise_search(data, p_threshold=p_threshold)
+    search = stepwise_search(data, p_threshold=p_threshold, max_order=max_order)
     return _selected(
         data,
         search,
@@ -292,7 +297,7 @@ def stepwise(
         level=level,
         interval=interval,
         random_seed=random_seed,
-        selection_options={"p_threshold": p_threshold},
+        selection_options={"p_threshold": p_threshold, "max_order": search.details["max_order"]},
         options=options,
     )
 

@@ -13,7 +13,11 @@ Four searches, each returning a :class:`mse.ModelSearch`:
     (default 0.02). A candidate whose model has no MLE or is not identifiable
     gets p = 1. A pair that never overlaps can be added: its term is fitted at
     minus infinity (the extended MLE). Ties go to the first pair in the order
-    (1, 2), (1, 3), ..., (2, 3), ...
+    (1, 2), (1, 3), ..., (2, 3), ... With ``max_order=3`` or more the search
+    goes on to higher-order terms: a three-way term becomes a candidate once
+    its three pairs are in the model, and is tested the same way, on the
+    people seen on all three of its lists. This reaches dependence among
+    three lists that pairs cannot express.
 ``"aic"``, ``"bic"``, ``"exhaustive"``
     Every hierarchical model with terms up to ``max_order`` (default 3 for up
     to five lists, else 2; never more than ``t - 1``), fitted in one batched
@@ -67,6 +71,8 @@ from mse.results import ModelSearch
 
 __all__ = [
     "bic_aic_search",
+    "check_p_threshold",
+    "check_stepwise_order",
     "default_max_order",
     "enumerate_models",
     "exhaustive_search",
@@ -88,7 +94,7 @@ def default_max_order(n_lists: int) -> int:
 def _check_max_order(max_order: int | None, n_lists: int) -> int:
     if max_order is None:
         return default_max_order(n_lists)
-    if not isinstance(max_order, (int, np.integer)) or not 1 <= max_order <= n_lists - 1:
+    if isinstance(max_order, bool) or not isinstance(max_order, (int, np.integer)) or not 1 <= max_order <= n_lists - 1:
         raise ModelError(f"max_order must be an integer from 1 to {n_lists - 1} (lists - 1), got {max_order!r}.")
     return int(max_order)
 
@@ -316,8 +322,22 @@ def two_sided_poisson_p(observed: np.ndarray, expected: np.ndarray) -> np.ndarra
     return np.where((expected <= 0) & (observed <= 0), 1.0, np.nan_to_num(p, nan=1.0))
 
 
+def _sub_term_columns(design: Design) -> list[np.ndarray]:
+    """For each candidate term, the design columns of its sub-terms one order lower (none for pairs)."""
+    return [
+        np.array([design.index[sub] for sub in combinations(term, len(term) - 1)], dtype=int)
+        if len(term) > 2
+        else np.zeros(0, dtype=int)
+        for term in design.terms
+    ]
+
+
 def stepwise_paths(
-    counts: np.ndarray, n_lists: int, p_threshold: float = 0.02, max_steps: int | None = None
+    counts: np.ndarray,
+    n_lists: int,
+    p_threshold: float = 0.02,
+    max_steps: int | None = None,
+    max_order: int = 2,
 ) -> tuple[list[list[Term]], list[list[float]], np.ndarray, np.ndarray, Design]:
     """Chan et al.'s stepwise rule run on every row of ``counts`` at once.
 
@@ -328,43 +348,53 @@ def stepwise_paths(
     n_lists
         ``t``.
     p_threshold
-        Add a pair only while its p-value is below this.
+        Add a term only while its p-value is below this.
     max_steps
-        At most this many pairs (default: all pairs).
+        At most this many terms (default: all candidate terms).
+    max_order
+        The highest order of term the search may add (2: Chan et al.'s pairs).
+        A term of order ``k > 2`` is a candidate once all its sub-terms of
+        order ``k - 1`` are in the model (hierarchy); its p-value compares the
+        number of people on all its lists with the number the current model
+        expects, exactly as for a pair.
 
     Returns
     -------
     pairs, p_values : list of lists
-        For each row, the pairs added in order and their p-values.
+        For each row, the terms added in order and their p-values.
     columns : ndarray of bool, shape (B, p)
         The final model of each row on ``design``.
     status : ndarray of object
         ``"ok"`` or why the row's final model failed.
     design : Design
-        The all-pairs design the masks refer to.
+        The design (all terms up to ``max_order``) the masks refer to.
     """
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
     batch = counts.shape[0]
-    pairs = k_way_terms(n_lists, 2)
-    design = Design(n_lists, pairs)
+    design = Design(n_lists, all_k_way(n_lists, max_order) if max_order >= 2 else frozenset())
+    terms = design.terms
     base = design.n_base
-    pair_incidence = design.incidence.astype(float)
+    incidence = design.incidence.astype(float)
+    sub_columns = _sub_term_columns(design)
+    higher = [k for k, term in enumerate(terms) if len(term) > 2]
     columns = np.zeros((batch, design.n_columns), dtype=bool)
     columns[:, :base] = True
-    observed = counts @ pair_incidence
+    observed = counts @ incidence
     added: list[list[Term]] = [[] for _ in range(batch)]
     added_p: list[list[float]] = [[] for _ in range(batch)]
     status = np.full(batch, OK, dtype=object)
     active = np.arange(batch)
-    limit = len(pairs) if max_steps is None else max_steps
+    limit = len(terms) if max_steps is None else max_steps
     for _step in range(limit + 1):
         if active.size == 0:
             break
         fits = evaluate_models(design, columns[active], counts[active])
         status[active] = fits.status
-        expected = fits.fitted @ pair_incidence
+        expected = fits.fitted @ incidence
         p_values = two_sided_poisson_p(observed[active], expected)
         p_values[columns[active, base:]] = np.inf  # already in the model
+        for k in higher:  # hierarchy: a higher-order term waits for all its sub-terms
+            p_values[~columns[active][:, sub_columns[k]].all(axis=1), k] = np.inf
         p_values[~fits.ok] = np.inf  # a failed current model stops the search
         still: list[int] = []
         if _step == limit:
@@ -373,7 +403,7 @@ def stepwise_paths(
             chosen = _first_estimable(design, columns[b], counts[b], p_values[row], p_threshold)
             if chosen is not None:
                 columns[b, base + chosen] = True
-                added[b].append(pairs[chosen])
+                added[b].append(terms[chosen])
                 added_p[b].append(float(p_values[row, chosen]))
                 still.append(int(b))
         active = np.asarray(still, dtype=int)
@@ -383,7 +413,7 @@ def stepwise_paths(
 def _first_estimable(
     design: Design, columns: np.ndarray, counts: np.ndarray, p_values: np.ndarray, p_threshold: float
 ) -> int | None:
-    """The pair with the smallest p-value below the threshold whose model is estimable (existence LP + rank)."""
+    """The term with the smallest p-value below the threshold whose model is estimable (existence LP + rank)."""
     order = np.argsort(p_values, kind="stable")
     for k in order:
         if not p_values[k] < p_threshold:
@@ -398,22 +428,46 @@ def _first_estimable(
     return None
 
 
-def stepwise_search(data: CaptureData, p_threshold: float = 0.02) -> ModelSearch:
-    """Chan et al.'s (2021) stepwise selection; the table lists the model after each step."""
-    if not (isinstance(p_threshold, (int, float)) and 0 < p_threshold <= 1):
+def check_p_threshold(p_threshold: Any) -> float:
+    """``p_threshold`` as a float in (0, 1], or a :class:`ModelError` that says what is allowed."""
+    if isinstance(p_threshold, bool) or not (isinstance(p_threshold, (int, float)) and 0 < p_threshold <= 1):
         raise ModelError(f"p_threshold must be a number in (0, 1], got {p_threshold!r}.")
+    return float(p_threshold)
+
+
+def check_stepwise_order(max_order: Any, n_lists: int) -> int:
+    """The stepwise search's ``max_order``: 2 (Chan et al.'s pairs) unless given; at most ``t - 1``."""
+    if max_order is None:
+        return max(1, min(2, n_lists - 1))
+    return _check_max_order(max_order, n_lists)
+
+
+def stepwise_search(data: CaptureData, p_threshold: float = 0.02, max_order: int | None = None) -> ModelSearch:
+    """Chan et al.'s (2021) stepwise selection; the table lists the model after each step.
+
+    With ``max_order=3`` (or more) the search goes on to higher-order terms
+    once all their sub-terms are in, by the same test on the number of people
+    on all the term's lists (see :func:`stepwise_paths`).
+    """
+    p_threshold = check_p_threshold(p_threshold)
     data = data.collapse_covariates()
+    order = check_stepwise_order(max_order, data.n_lists)
     counts = _counts(data)
-    added, added_p, _columns, _status, design = stepwise_paths(counts[None], data.n_lists, p_threshold)
+    added, added_p, _columns, _status, design = stepwise_paths(counts[None], data.n_lists, p_threshold, max_order=order)
     path = added[0]
     models = [frozenset(path[:k]) for k in range(len(path) + 1)]
     fits = evaluate_models(design, design.column_masks(models), counts)
     table = _table(models, data.lists, fits)
     table.insert(0, "step", np.arange(len(models)))
-    table.insert(1, "added", ["", *(":".join(data.lists[i] for i in pair) for pair in path)])
+    table.insert(1, "added", ["", *(":".join(data.lists[i] for i in term) for term in path)])
     table.insert(2, "p_value", [np.nan, *added_p[0]])
-    best = " + ".join(":".join(data.lists[i] for i in pair) for pair in path) or "independence"
-    details = {"p_threshold": p_threshold, "order_added": best, "status": str(table["status"].iloc[-1])}
+    best = " + ".join(":".join(data.lists[i] for i in term) for term in path) or "independence"
+    details = {
+        "p_threshold": p_threshold,
+        "max_order": order,
+        "order_added": best,
+        "status": str(table["status"].iloc[-1]),
+    }
     return ModelSearch(table, best, "stepwise", f"Poisson tail p < {p_threshold}", details=details)
 
 
@@ -427,7 +481,9 @@ def select_model(
     data
         The capture histories (covariates are summed out).
     method
-        ``"stepwise"`` (Chan et al. 2021; option ``p_threshold=0.02``),
+        ``"stepwise"`` (Chan et al. 2021; options ``p_threshold=0.02`` and
+        ``max_order=2``, which can be raised to let the search add
+        three-way and higher terms),
         ``"aic"`` / ``"bic"`` (exhaustive up to ``max_order``, greedy beyond
         ``max_models``; ``extended_mle=False`` excludes models with a term
         whose lists never overlap), ``"exhaustive"`` (every model, ranked by
@@ -460,7 +516,7 @@ def select_model(
     'b:c + c:d'
     """
     allowed = {
-        "stepwise": {"p_threshold"},
+        "stepwise": {"p_threshold", "max_order"},
         "aic": {"max_order", "max_models", "extended_mle"},
         "bic": {"max_order", "max_models", "extended_mle"},
         "exhaustive": {"max_order", "max_models", "criterion", "extended_mle"},

@@ -24,6 +24,8 @@ from mse.loglinear.search import (
     _check_max_order,
     _exclude_infinite,
     _forward_candidates,
+    check_p_threshold,
+    check_stepwise_order,
     enumerate_models,
     stepwise_paths,
 )
@@ -47,7 +49,7 @@ ROWS_PER_BLOCK = 16384
 _OPTIONS = {
     "independence": set(),
     "loglinear": {"model"},
-    "stepwise": {"p_threshold"},
+    "stepwise": {"p_threshold", "max_order"},
     "aic": {"max_order", "max_models", "extended_mle"},
     "bic": {"max_order", "max_models", "extended_mle"},
     "bic_aic": {"max_order"},
@@ -304,7 +306,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         The list names.
     method
         ``"independence"``, ``"loglinear"`` (with ``model=``), ``"stepwise"``
-        (``p_threshold=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``, ``extended_mle=``)
+        (``p_threshold=``, ``max_order=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``, ``extended_mle=``)
         or ``"bic_aic"`` (``max_order=``).
 
     Returns
@@ -355,12 +357,13 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         models = tuple(name if s == OK else "" for s in status)
         return BatchSelection(estimate[:, 0], models, status)
     if method == "stepwise":
-        p_threshold = float(options.get("p_threshold", 0.02))
-        added, _p, columns, status, design = stepwise_paths(counts, len(lists), p_threshold)
+        p_threshold = check_p_threshold(options.get("p_threshold", 0.02))
+        order = check_stepwise_order(options.get("max_order"), len(lists))
+        added, _p, columns, status, design = stepwise_paths(counts, len(lists), p_threshold, max_order=order)
         fits = evaluate_models(design, columns, counts)
         status = fits.status
         models = tuple(
-            (" + ".join(":".join(lists[i] for i in pair) for pair in path) or "independence") if s == OK else ""
+            (" + ".join(":".join(lists[i] for i in term) for term in path) or "independence") if s == OK else ""
             for path, s in zip(added, status)
         )
         return BatchSelection(fits.estimate, models, status)
