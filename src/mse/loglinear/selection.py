@@ -53,6 +53,7 @@ _OPTIONS = {
     "aic": {"max_order", "max_models", "extended_mle"},
     "bic": {"max_order", "max_models", "extended_mle"},
     "bic_aic": {"max_order"},
+    "bic_average": {"max_order", "max_models"},
 }
 
 
@@ -306,8 +307,9 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         The list names.
     method
         ``"independence"``, ``"loglinear"`` (with ``model=``), ``"stepwise"``
-        (``p_threshold=``, ``max_order=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``, ``extended_mle=``)
-        or ``"bic_aic"`` (``max_order=``).
+        (``p_threshold=``, ``max_order=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``, ``extended_mle=``),
+        ``"bic_aic"`` (``max_order=``) or ``"bic_average"`` (the BIC-weighted
+        average of ``N`` over every model up to ``max_order``).
 
     Returns
     -------
@@ -377,6 +379,20 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     if candidates is None:
         failed = np.full(batch, f"more than {options.get('max_models', MAX_MODELS)} models", dtype=object)
         return BatchSelection(np.full(batch, np.nan), ("",) * batch, failed)
+    if method == "bic_average":
+        from mse.loglinear.averaging import averaged_fits
+
+        estimates, index, _n = averaged_fits(
+            design,
+            design.column_masks(candidates),
+            counts,
+            lambda d, m, c: _tiled_fits(d, m, c, True),
+            ROWS_PER_BLOCK,
+        )
+        found = np.isfinite(estimates)
+        names = tuple("BIC average" if ok else "" for ok in found)
+        status = np.where(found, OK, "no model could be fitted").astype(object)
+        return BatchSelection(estimates, names, status)
     extended_mle = bool(options.get("extended_mle", True))
     index, estimates = best_fits(design, design.column_masks(candidates), counts, method, extended_mle=extended_mle)
     found = index >= 0
