@@ -272,8 +272,14 @@ def _extras(result: Any, policy: DisclosurePolicy) -> str:
         lines.append(f"  {'std. error:':<18}{details['se']:,.1f}")
     if details.get("profile_maximum") is not None:
         lines.append(f"  {'profile maximum:':<18}{people(details['profile_maximum'])}")
-    if details.get("infinite_terms"):
-        lines.append(f"  {'at -infinity:':<18}{', '.join(details['infinite_terms'])} (lists never overlap)")
+    diverging = details.get("diverging_terms") or {}
+    never_overlap = [term for term in details.get("infinite_terms") or () if term not in diverging]
+    if never_overlap:
+        lines.append(f"  {'at -infinity:':<18}{', '.join(never_overlap)} (lists never overlap)")
+    if diverging:
+        ways = ", ".join(f"{term} {way}" for term, way in diverging.items())
+        cells = ", ".join(details.get("zero_fitted_cells") or ())
+        lines.append(f"  {'infinite:':<18}{ways} (extended MLE; cells {cells} fitted at 0)")
     if details.get("non_overlapping_pairs"):
         lines.append(f"  {'no overlap:':<18}{', '.join(details['non_overlapping_pairs'])}")
     search = details.get("search")

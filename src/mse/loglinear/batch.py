@@ -4,6 +4,13 @@ Every model search and the bootstrap go through :func:`evaluate_models`: one
 batched Newton solve (:func:`mse.loglinear.irls.fit_poisson`) over all models,
 the extended-MLE reduction per row, and a status per row that is ``"ok"`` or
 says why the estimate does not exist. Failures are labels, never exceptions.
+
+Two extended MLEs are distinguished. Terms whose lists never overlap are
+always fitted at minus infinity (Chan, Silverman & Vincent 2021), in searches
+too. A fit that the existence program shows to be on the boundary for another
+reason is refitted on its facial set (Fienberg & Rinaldo 2012) only with
+``extended=True``, which the fits of one given model use; model searches
+leave such models out (status :data:`NO_MLE`), as SparseMSE does.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import exists_batch, identifiable_batch
+from mse.loglinear.existence import facial_batch, identifiable_batch
 from mse.loglinear.fit import information_criteria, population_from_fits
 from mse.loglinear.irls import fit_poisson
 
@@ -22,6 +29,10 @@ __all__ = ["BatchFits", "evaluate_models"]
 OK = "ok"
 NOT_IDENTIFIABLE = "not identifiable (too few cells left for the parameters after dropping non-overlapping terms)"
 NO_MLE = "MLE does not exist (an empty cell is fitted at 0; a parameter is at infinity)"
+NO_EXTENDED_MLE = (
+    "MLE does not exist (an empty cell is fitted at 0; a parameter is at infinity) and N is not identifiable on "
+    "the other cells (the unobserved cell moves with the diverging parameters)"
+)
 NOT_CONVERGED = "Newton iteration did not converge"
 ILL_CONDITIONED = "ill-conditioned fit (information matrix nearly singular)"
 
@@ -56,6 +67,7 @@ def evaluate_models(
     counts: np.ndarray,
     *,
     check_existence: bool = True,
+    extended: bool = False,
     chunk_size: int = 8192,
 ) -> BatchFits:
     """Fit each row's model to its counts, with the extended MLE, and label the result.
@@ -72,11 +84,21 @@ def evaluate_models(
     check_existence
         Confirm fits that drift to the boundary with the existence linear program
         (cached by zero pattern); otherwise the drift alone marks them.
+    extended
+        Refit a row whose MLE does not exist on its facial set, and report
+        ``N`` where the facial set determines it (the extended MLE; see
+        :func:`mse.loglinear.existence.facial_set`); a row where it does not
+        gets :data:`NO_EXTENDED_MLE`. Needs ``check_existence``.
 
     Returns
     -------
     BatchFits
         ``estimate`` and ``se`` are ``nan`` where ``status`` is not ``"ok"``.
+
+    References
+    ----------
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
     """
     column_masks = np.atleast_2d(np.asarray(column_masks, dtype=bool))
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
@@ -105,29 +127,62 @@ def evaluate_models(
         too_few = ~identifiable_batch(design, patterns[:, n_cells:], patterns[:, :n_cells])
         status[rows[too_few[inverse.ravel()]]] = NOT_IDENTIFIABLE
     suspect = np.flatnonzero(fits.boundary & (status != NOT_IDENTIFIABLE))
+    with np.errstate(invalid="ignore"):
+        log_dark_se = np.sqrt(fits.cov[:, 0, 0])
+    deviance, loglik, fitted = fits.deviance, fits.loglik, fits.fitted
+    df = fits.df
     if suspect.size:
         if check_existence:
-            exists = exists_batch(design, columns[suspect], cells[suspect], counts[suspect])
+            exists, face_columns, face_cells, n_identifiable = facial_batch(
+                design, columns[suspect], cells[suspect], counts[suspect]
+            )
             status[suspect[~exists]] = NO_MLE
             status[suspect[exists]] = ILL_CONDITIONED
+            if extended:
+                status[suspect[~exists & ~n_identifiable]] = NO_EXTENDED_MLE
+                chosen = ~exists & n_identifiable
+                rows = suspect[chosen]
+                if rows.size:
+                    face = fit_poisson(
+                        design.matrix,
+                        counts[rows],
+                        column_mask=face_columns[chosen],
+                        cell_mask=face_cells[chosen],
+                        chunk_size=chunk_size,
+                    )
+                    estimate, se, log_dark_se = estimate.copy(), se.copy(), log_dark_se.copy()
+                    deviance, loglik, fitted = deviance.copy(), loglik.copy(), fitted.copy()
+                    df, columns, cells = df.copy(), columns.copy(), cells.copy()
+                    estimate[rows], se[rows] = population_from_fits(face, n_observed[rows])
+                    with np.errstate(invalid="ignore"):
+                        log_dark_se[rows] = np.sqrt(face.cov[:, 0, 0])
+                    deviance[rows], loglik[rows], fitted[rows], df[rows] = (
+                        face.deviance,
+                        face.loglik,
+                        face.fitted,
+                        face.df,
+                    )
+                    columns[rows], cells[rows] = face_columns[chosen], face_cells[chosen]
+                    status[rows] = np.where(
+                        ~face.converged, NOT_CONVERGED, np.where(face.boundary, ILL_CONDITIONED, OK)
+                    )
+                    aic, bic, aicc = information_criteria(loglik, n_params, n_observed)
         else:
             status[suspect] = NO_MLE
     bad = status != OK
-    with np.errstate(invalid="ignore"):
-        log_dark_se = np.sqrt(fits.cov[:, 0, 0])
     return BatchFits(
         estimate=np.where(bad, np.nan, estimate),
         se=np.where(bad, np.nan, se),
         log_dark_se=np.where(bad, np.nan, log_dark_se),
-        deviance=fits.deviance,
-        df=fits.df,
+        deviance=deviance,
+        df=df,
         n_params=n_params,
-        loglik=fits.loglik,
+        loglik=loglik,
         aic=aic,
         bic=bic,
         aicc=aicc,
         status=status,
-        fitted=fits.fitted,
+        fitted=fitted,
         columns=columns,
         cells=cells,
     )

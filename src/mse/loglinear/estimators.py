@@ -51,6 +51,38 @@ def _check_interval(interval: str | None) -> str:
     return interval
 
 
+def _extended_mle_warnings(fit: LoglinearFit, model_name: str) -> list[str]:
+    """What an extended MLE means, one message per reason: never-overlapping lists, and a boundary MLE.
+
+    References
+    ----------
+    Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems estimation for
+    sparse capture data. *JASA* 116(535), 1297–1306.
+
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
+    """
+    messages = []
+    overlap_terms = [term for term in fit.infinite_terms if term not in fit.diverging_terms]
+    if overlap_terms:
+        messages.append(
+            f"model {model_name!r}: term(s) {', '.join(overlap_terms)} fitted at minus infinity because "
+            "their lists never overlap (extended MLE; their cells are fitted at 0)."
+        )
+    if fit.diverging_terms:
+        words = {"-inf": "at minus infinity", "+inf": "at plus infinity", "inf": "infinite"}
+        ways = ", ".join(f"{term} {words[way]}" for term, way in fit.diverging_terms.items())
+        messages.append(
+            f"model {model_name!r}: the maximum-likelihood estimate does not exist: the empty cell(s) "
+            f"{', '.join(fit.zero_fitted_cells)} can be fitted at 0 only with infinite parameters (terms "
+            f"{', '.join(fit.diverging_terms)}: {ways}). The estimate is the extended MLE (Fienberg & Rinaldo "
+            "2012): those cells are fitted at 0 and the model is fitted to the other cells, which determine N. It "
+            "treats those capture histories as ones no one has; if that is implausible, choose a model without "
+            "these terms."
+        )
+    return messages
+
+
 def _finish(
     data: CaptureData,
     fit: LoglinearFit,
@@ -80,13 +112,8 @@ def _finish(
             interval_method=interval,
             details=details,
         )
-    if fit.infinite_terms:
-        warnings.warn(
-            f"model {model_name!r}: term(s) {', '.join(fit.infinite_terms)} fitted at minus infinity because "
-            "their lists never overlap (extended MLE; their cells are fitted at 0).",
-            EstimabilityWarning,
-            stacklevel=3,
-        )
+    for message in _extended_mle_warnings(fit, model_name):
+        warnings.warn(message, EstimabilityWarning, stacklevel=3)
     lower = upper = math.nan
     status = "ok"
     draws = None

@@ -8,6 +8,9 @@ HiGHS. A term whose lists never appear together is first fitted at minus
 infinity by dropping the cells that contain it (the extended MLE of Chan,
 Silverman & Vincent 2021); the check then applies to the remaining cells and
 terms. A model is identifiable when its remaining design has full column rank.
+Where the MLE still does not exist, the same program gives the facial set
+(the cells the extended MLE does not fit at 0, :func:`facial_set`), and ``N``
+has an extended MLE when the facial set determines the unobserved cell.
 
 The linear program depends only on the model, the cells kept and which of
 them are empty, so results are cached by that zero pattern: a stepwise search
@@ -52,7 +55,12 @@ __all__ = [
     "MAX_PROGRAM_CELLS",
     "EstimabilityReport",
     "ExistenceUndecided",
+    "Face",
     "check_estimability",
+    "exists_batch",
+    "facial_batch",
+    "facial_set",
+    "identifiable_batch",
     "mle_exists",
     "model_estimability",
 ]
@@ -102,16 +110,21 @@ def mle_exists(design: np.ndarray, positive: np.ndarray) -> tuple[bool, np.ndarr
     Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
     models. *Annals of Statistics* 40(2), 996–1023.
     """
+    zero_fitted, _direction = _existence(design, positive)
+    return not bool(zero_fitted.any()), zero_fitted
+
+
+def _existence(design: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`mle_exists` with the direction of recession: the observed-cells shortcut, else the program."""
     positive = np.asarray(positive, dtype=bool)
-    zero_fitted = np.zeros(positive.shape, dtype=bool)
-    if positive.all():
-        return True, zero_fitted
-    positive_rows = design[positive]
     p = design.shape[1]
+    if positive.all():
+        return np.zeros(positive.shape, dtype=bool), np.zeros(p)
+    positive_rows = design[positive]
     # A direction of recession is orthogonal to every positive row: if those
     # rows span the parameter space there is none (see the module docstring).
     if _has_full_column_rank(positive_rows):
-        return True, zero_fitted
+        return np.zeros(positive.shape, dtype=bool), np.zeros(p)
     n_empty = int((~positive).sum())
     if n_empty > MAX_PROGRAM_CELLS:
         raise ExistenceUndecided(
@@ -120,46 +133,205 @@ def mle_exists(design: np.ndarray, positive: np.ndarray) -> tuple[bool, np.ndarr
             f"program would run over {n_empty:,} empty cells (at most {MAX_PROGRAM_CELLS:,}); merge or drop lists, "
             "or choose a model with fewer terms"
         )
-    return _solve_program(design, positive)
+    return _facial_program(design, positive)
 
 
 def _solve_program(design: np.ndarray, positive: np.ndarray) -> tuple[bool, np.ndarray]:
     """The linear program of :func:`mle_exists` itself, over every empty cell."""
+    zero_fitted, _direction = _facial_program(design, positive)
+    return not bool(zero_fitted.any()), zero_fitted
+
+
+def _facial_program(design: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The empty cells fitted at 0 (the complement of the facial set) and a direction of recession.
+
+    Fienberg & Rinaldo's (2012) program: maximise ``sum_z s_z`` over the
+    empty cells ``z`` subject to ``X_+ d = 0``, ``(X_0 d)_z + s_z <= 0`` and
+    ``0 <= s_z <= 1``. Directions of recession form a convex cone, so a sum of
+    them, scaled up, lowers every cell that any of them lowers by at least 1:
+    at the optimum ``s_z = 1`` exactly on those cells and 0 elsewhere, and
+    the cells found are the whole complement of the facial set (a program
+    that caps the decrease itself instead need not find them all).
+
+    Returns
+    -------
+    zero_fitted : ndarray of bool
+        Over the rows of ``design``: empty cells fitted at 0 by the extended MLE.
+    direction : ndarray, shape (p,)
+        A direction along which the likelihood rises for ever (0 when the MLE exists).
+    """
+    from scipy import sparse
     from scipy.optimize import linprog
 
     zero_fitted = np.zeros(positive.shape, dtype=bool)
     positive_rows = design[positive]
-    p = design.shape[1]
     empty_rows = design[~positive]
+    m, p = empty_rows.shape
+    a_ub = sparse.hstack([sparse.csr_matrix(empty_rows), sparse.identity(m, format="csr")], format="csr")
+    a_eq = (
+        sparse.hstack([sparse.csr_matrix(positive_rows), sparse.csr_matrix((len(positive_rows), m))], format="csr")
+        if len(positive_rows)
+        else None
+    )
     result = linprog(
-        c=empty_rows.sum(axis=0),
-        A_ub=np.vstack([empty_rows, -empty_rows]),
-        b_ub=np.concatenate([np.zeros(len(empty_rows)), np.ones(len(empty_rows))]),
-        A_eq=positive_rows if len(positive_rows) else None,
+        c=np.concatenate([np.zeros(p), -np.ones(m)]),
+        A_ub=a_ub,
+        b_ub=np.zeros(m),
+        A_eq=a_eq,
         b_eq=np.zeros(len(positive_rows)) if len(positive_rows) else None,
-        bounds=[(None, None)] * p,
+        bounds=[(None, None)] * p + [(0.0, 1.0)] * m,
         method="highs",
     )
     if result.status != 0:  # the program is bounded and feasible (d = 0); treat solver trouble as existence
-        return True, zero_fitted
-    decrease = -(empty_rows @ result.x)
-    zero_fitted[np.flatnonzero(~positive)] = decrease > _LP_TOLERANCE
-    return not bool(zero_fitted.any()), zero_fitted
+        return zero_fitted, np.zeros(p)
+    direction = np.asarray(result.x[:p], dtype=float)
+    decrease = -(empty_rows @ direction)
+    zero_fitted[np.flatnonzero(~positive)] = (result.x[p:] > 0.5) & (decrease > _LP_TOLERANCE)
+    if not zero_fitted.any():
+        direction = np.zeros(p)
+    return zero_fitted, direction
+
+
+@dataclass(frozen=True)
+class Face:
+    """The facial set of a model on a table: what the extended MLE fits, and what it cannot.
+
+    When the MLE does not exist, the likelihood keeps rising along a
+    direction of recession: the cells it lowers (``zero_fitted``) are fitted
+    at 0 and the parameters it moves are infinite. The extended MLE is the
+    MLE of the model on the remaining cells, the facial set (Fienberg &
+    Rinaldo 2012, Theorem 4): there the model's columns are linearly
+    dependent, and a basis of them (``basis``, in column order, the intercept
+    first) spans the same fitted values. ``N`` is identifiable when the
+    unobserved cell's linear predictor, the intercept, is determined by the
+    facial set (its design row lies in the row space of the facial design);
+    otherwise the unobserved cell moves with the diverging parameters.
+
+    All masks are over the rows and columns of the design they were computed on.
+
+    Attributes
+    ----------
+    exists : bool
+        The MLE exists (then ``zero_fitted`` is all False and ``basis`` all True).
+    zero_fitted : ndarray of bool
+        Empty cells fitted at 0 by the extended MLE.
+    basis : ndarray of bool
+        Columns kept to fit the facial set.
+    diverging : ndarray of bool
+        Columns whose coefficient the facial set does not determine: infinite in the extended MLE.
+    direction : ndarray
+        A direction of recession found by the program (its sign says which way each coefficient runs off).
+    n_identifiable : bool
+        The intercept, hence ``N``, is determined on the facial set.
+
+    References
+    ----------
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
+    """
+
+    exists: bool
+    zero_fitted: np.ndarray
+    basis: np.ndarray
+    diverging: np.ndarray
+    direction: np.ndarray
+    n_identifiable: bool
+
+
+def facial_set(design: np.ndarray, positive: np.ndarray) -> Face:
+    """The facial set of the extended MLE, and whether ``N`` is identifiable on it.
+
+    Parameters
+    ----------
+    design
+        Design rows of the cells fitted, shape ``(cells, p)``, columns of the
+        model only, intercept first.
+    positive
+        Boolean, which of these cells have a positive count.
+
+    Returns
+    -------
+    Face
+
+    Raises
+    ------
+    ExistenceUndecided
+        As :func:`mle_exists`.
+
+    References
+    ----------
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
+
+    Examples
+    --------
+    Three lists, the model with every two-way term, no one on ``B`` and ``C``
+    without ``A`` (cell ``011``): the MLE does not exist and the intercept
+    runs off with the other parameters, so ``N`` is not identifiable.
+
+    >>> from mse.loglinear.design import Design
+    >>> from mse.loglinear.terms import all_k_way
+    >>> X = Design(3, all_k_way(3, 2)).matrix
+    >>> face = facial_set(X, np.array([True, True, False, True, True, True, True]))
+    >>> face.exists, face.zero_fitted.nonzero()[0].tolist(), face.n_identifiable
+    (False, [2], False)
+    """
+    design = np.asarray(design, dtype=float)
+    positive = np.asarray(positive, dtype=bool)
+    p = design.shape[1]
+    zero_fitted, direction = _existence(design, positive)
+    if not zero_fitted.any():
+        return Face(True, zero_fitted, np.ones(p, dtype=bool), np.zeros(p, dtype=bool), direction, True)
+    facial = design[~zero_fitted]
+    gram = facial.T @ facial
+    basis = _column_basis(gram)
+    # coefficients not determined on the facial set: e_j outside the row space, i.e. a null vector touches j
+    eigenvalues, vectors = np.linalg.eigh(gram)
+    null = vectors[:, eigenvalues <= _RANK_TOLERANCE * max(float(eigenvalues[-1]), 1.0)]
+    undetermined = np.sqrt((null**2).sum(axis=1)) > 1e-6
+    return Face(False, zero_fitted, basis, undetermined, direction, not bool(undetermined[0]))
+
+
+def _column_basis(gram: np.ndarray) -> np.ndarray:
+    """Columns, taken in order, each independent of those kept before it (from the Gram matrix ``X'X``)."""
+    p = gram.shape[0]
+    keep = np.zeros(p, dtype=bool)
+    for j in range(p):
+        kept = np.flatnonzero(keep)
+        residual = gram[j, j]
+        if kept.size:
+            block = gram[np.ix_(kept, kept)]
+            cross = gram[kept, j]
+            residual -= float(cross @ np.linalg.solve(block, cross))
+        keep[j] = residual > 1e-9 * max(float(gram[j, j]), 1.0)
+    return keep
 
 
 @lru_cache(maxsize=200_000)
-def _cached_check(n_lists: int, terms: tuple[Term, ...], columns: bytes, cells: bytes, positive: bytes) -> bool:
+def _cached_face(
+    n_lists: int, terms: tuple[Term, ...], columns: bytes, cells: bytes, positive: bytes
+) -> tuple[bool, bytes, bytes, bool]:
+    """Existence, facial cells and columns, and identifiability of ``N`` for one zero pattern.
+
+    Returns ``(exists, cells, columns, n_identifiable)`` with the masks over
+    the whole design; a pattern whose existence cannot be decided in bounded
+    memory counts as not existing, with ``N`` not identifiable.
+    """
     design = _design(n_lists, terms)
     column_mask = np.frombuffer(columns, dtype=bool)
     cell_mask = np.frombuffer(cells, dtype=bool)
     positive_mask = np.frombuffer(positive, dtype=bool)
     checkpoint("checking the existence of the MLE of each model")
     try:
-        exists, _ = mle_exists(design.matrix[np.ix_(cell_mask, column_mask)], positive_mask[cell_mask])
+        face = facial_set(design.matrix[np.ix_(cell_mask, column_mask)], positive_mask[cell_mask])
     except ExistenceUndecided:
         # a model whose estimate cannot be vouched for is not estimable in a search
-        return False
-    return exists
+        return False, cells, columns, False
+    face_cells = cell_mask.copy()
+    face_cells[np.flatnonzero(cell_mask)[face.zero_fitted]] = False
+    face_columns = np.zeros_like(column_mask)
+    face_columns[np.flatnonzero(column_mask)[face.basis]] = True
+    return face.exists, face_cells.tobytes(), face_columns.tobytes(), face.n_identifiable
 
 
 # Relative size below which an eigenvalue of a Gram matrix counts as zero (see identifiable_batch).
@@ -200,19 +372,55 @@ def exists_batch(design: Design, columns: np.ndarray, cells: np.ndarray, counts:
 
     ``columns``, ``cells`` and ``counts`` have shapes ``(M, p)``, ``(M, n)``, ``(M, n)``.
     """
-    columns = np.atleast_2d(columns)
-    cells = np.atleast_2d(cells)
+    return facial_batch(design, columns, cells, counts)[0]
+
+
+def facial_batch(
+    design: Design, columns: np.ndarray, cells: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The facial reduction of each row of already-extended masks (see :class:`Face`); cached by zero pattern.
+
+    Parameters
+    ----------
+    design
+        The shared design.
+    columns, cells, counts
+        Shapes ``(M, p)``, ``(M, n)``, ``(M, n)``: the masks after
+        :func:`mse.loglinear.design.extended_masks`, and the counts.
+
+    Returns
+    -------
+    exists : ndarray of bool, shape (M,)
+        The MLE exists on the cells given.
+    columns, cells : ndarray of bool
+        The masks of the extended MLE: the facial set and a basis of the
+        model's columns on it (the masks given where the MLE exists).
+    n_identifiable : ndarray of bool, shape (M,)
+        ``N`` is determined on the facial set.
+
+    References
+    ----------
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
+    """
+    columns = np.array(np.atleast_2d(columns), dtype=bool)
+    cells = np.array(np.atleast_2d(cells), dtype=bool)
     counts = np.broadcast_to(np.atleast_2d(counts), cells.shape)
     positive = counts > 0
     # no empty fitted cell: the MLE exists without solving anything
     needs_program = (cells & ~positive).any(axis=1)
-    result = np.ones(len(cells), dtype=bool)
+    exists = np.ones(len(cells), dtype=bool)
+    n_identifiable = np.ones(len(cells), dtype=bool)
     key_terms = tuple(design.terms)
     for m in np.flatnonzero(needs_program):
-        result[m] = _cached_check(
+        found, face_cells, face_columns, identified = _cached_face(
             design.n_lists, key_terms, columns[m].tobytes(), cells[m].tobytes(), positive[m].tobytes()
         )
-    return result
+        exists[m], n_identifiable[m] = found, identified
+        if not found:
+            cells[m] = np.frombuffer(face_cells, dtype=bool)
+            columns[m] = np.frombuffer(face_columns, dtype=bool)
+    return exists, columns, cells, n_identifiable
 
 
 def identifiable_batch(
@@ -285,6 +493,18 @@ class EstimabilityReport:
         Empty cells that the linear program shows are fitted at 0 (why the MLE does not exist).
     n_cells_used, n_parameters_finite : int
         Cells kept and finite parameters after the extended-MLE reduction.
+    n_identifiable : bool
+        ``N`` is identifiable on the extended MLE: where the MLE does not
+        exist, the unobserved cell does not move with the diverging
+        parameters, so the model fitted on the facial set (the cells not in
+        ``zero_fitted_cells``) gives ``N`` (Fienberg & Rinaldo 2012). True
+        when the MLE exists and the model is identifiable.
+    diverging_terms : dict of str to str
+        Where the MLE does not exist: the coefficients the facial set does
+        not determine, by name (``"(intercept)"``, a list, ``"A:B"``), each
+        with ``"-inf"`` or ``"+inf"``, the way it runs off along a direction
+        in which the likelihood rises for ever (``"inf"`` when that
+        direction leaves it alone).
     """
 
     model: str
@@ -298,6 +518,9 @@ class EstimabilityReport:
     n_cells_used: int
     n_parameters_finite: int
     details: dict[str, Any] = field(default_factory=dict, repr=False)
+    n_identifiable: bool = True
+    diverging_terms: dict[str, str] = field(default_factory=dict)
+    face: Face | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -326,7 +549,29 @@ class EstimabilityReport:
                 f"the maximum-likelihood estimate of model {self.model!r} does not exist: the empty cell(s) "
                 f"{', '.join(self.zero_fitted_cells)} are fitted at 0 (a parameter is at infinity)"
             )
+            if self.identifiable and self.n_identifiable:
+                problems.append(
+                    "N is still identifiable: the extended MLE fits those cells at 0 and N on the others "
+                    f"({_directions(self.diverging_terms)}; Fienberg & Rinaldo 2012)"
+                )
+            elif self.identifiable:
+                problems.append(
+                    "N is not identifiable on the other cells either (the extended MLE does not determine it): the "
+                    "unobserved cell's parameter runs off with the diverging ones "
+                    f"({_directions(self.diverging_terms)})"
+                )
         return "; ".join(problems) if problems else "ok"
+
+    @property
+    def extended_reason(self) -> str:
+        """Why ``N`` has no extended MLE, or ``"ok"`` when it has one (Fienberg & Rinaldo 2012).
+
+        ``"ok"`` where the MLE exists and the model is identifiable, and also
+        where the MLE does not exist but ``N`` is identifiable on the facial set.
+        """
+        if self.identifiable and self.n_identifiable and not self.details.get("existence_undecided"):
+            return "ok"
+        return self.reason
 
     def summary(self) -> str:
         lines = [
@@ -338,12 +583,22 @@ class EstimabilityReport:
             f"  empty lists:            {', '.join(self.empty_lists) or 'none'}",
             f"  terms at -infinity:     {', '.join(self.infinite_terms) or 'none'}",
         ]
+        if not self.mle_exists and self.diverging_terms:
+            lines.append(f"  cells fitted at 0:      {', '.join(self.zero_fitted_cells)}")
+            lines.append(f"  diverging parameters:   {_directions(self.diverging_terms)}")
+            lines.append(f"  N identifiable (extended MLE): {self.n_identifiable}")
         if not self.ok:
             lines.append(f"  reason: {self.reason}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _directions(terms: dict[str, str]) -> str:
+    """``"C:D at minus infinity, B:C:D at plus infinity"``."""
+    words = {"-inf": "at minus infinity", "+inf": "at plus infinity", "inf": "infinite"}
+    return ", ".join(f"{name} {words[way]}" for name, way in terms.items()) or "none"
 
 
 def model_estimability(
@@ -357,10 +612,20 @@ def model_estimability(
     kept = design.matrix[np.ix_(cells, columns)]
     identifiable = _has_full_column_rank(kept)
     undecided = ""
+    face: Face | None = None
     try:
-        exists, zero_fitted = mle_exists(kept, counts[cells] > 0)
+        face = facial_set(kept, counts[cells] > 0)
+        exists, zero_fitted = face.exists, face.zero_fitted
     except ExistenceUndecided as exc:
         exists, zero_fitted, undecided = False, np.zeros(int(cells.sum()), dtype=bool), str(exc)
+    names = ["(intercept)", *lists, *(":".join(lists[i] for i in term) for term in design.terms)]
+    diverging: dict[str, str] = {}
+    if face is not None and not face.exists:
+        scale = float(np.max(np.abs(face.direction))) or 1.0
+        for k, column in enumerate(np.flatnonzero(columns)):
+            if face.diverging[k]:
+                way = face.direction[k] / scale
+                diverging[names[column]] = "-inf" if way < -1e-6 else "+inf" if way > 1e-6 else "inf"
     histories = design.histories
     zero_cells = np.flatnonzero(cells)[zero_fitted]
     # overlaps are sums over observed cells: the others add nothing, and there may be 2**t of them
@@ -395,6 +660,9 @@ def model_estimability(
         n_cells_used=int(cells.sum()),
         n_parameters_finite=int(columns.sum()),
         details={"triples_seen_together": int(seen_together), "existence_undecided": undecided},
+        n_identifiable=bool(identifiable and face is not None and face.n_identifiable),
+        diverging_terms=diverging,
+        face=face,
     )
 
 

@@ -16,6 +16,15 @@ AICc, ``n_params`` counts *every* parameter of the model, including the ones at
 minus infinity: this is what an ordinary GLM fit of the same model counts, and
 it reproduces SparseMSE's adjusted AIC and Rcapture's model rankings.
 
+Where the MLE does not exist for another reason (empty cells that a
+combination of parameters can push to 0 although every term's lists are seen
+together), the existence program of :mod:`mse.loglinear.existence` finds the
+cells fitted at 0 and the model is fitted on the other cells, the facial set,
+with a basis of its columns there: this is the extended MLE in general
+(Fienberg & Rinaldo 2012). ``N`` is reported when the facial set determines
+the intercept, i.e. when the unobserved cell does not move with the diverging
+parameters; otherwise the fit fails with a status that says so.
+
 Information criteria follow the R packages: ``AIC = -2 log L + 2 p``,
 ``BIC = -2 log L + p log n`` and ``AICc = AIC + 2 p (p + 1) / (n - p - 1)``,
 with ``L`` the Poisson likelihood of the observed cells, ``p`` the number of
@@ -98,7 +107,17 @@ class LoglinearFit:
     cells_used : ndarray of bool
         Cells kept by the extended MLE.
     infinite_terms : tuple of str
-        Terms fitted at minus infinity.
+        Terms whose parameters are infinite in the extended MLE: terms whose
+        lists never overlap, and the parameters a boundary MLE sends off
+        (see ``diverging_terms``).
+    zero_fitted_cells : tuple of str
+        Empty cells the existence program fits at 0 (the MLE does not exist;
+        the extended MLE fits the other cells).
+    diverging_terms : dict of str to str
+        For such a boundary MLE, each parameter the other cells do not
+        determine and the way it runs off (``"-inf"``, ``"+inf"``, ``"inf"``),
+        in this library's 0/1 coding (a term's column is 1 on the histories
+        holding all its lists).
     status : str
         ``"ok"`` or why the estimate does not exist / cannot be trusted.
     estimability : EstimabilityReport
@@ -129,6 +148,8 @@ class LoglinearFit:
     converged: bool
     iterations: int
     estimability: EstimabilityReport = field(repr=False)
+    zero_fitted_cells: tuple[str, ...] = ()
+    diverging_terms: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -150,6 +171,8 @@ class LoglinearFit:
             "aicc": self.aicc,
             "coef": dict(self.coef),
             "infinite_terms": list(self.infinite_terms),
+            "zero_fitted_cells": list(self.zero_fitted_cells),
+            "diverging_terms": dict(self.diverging_terms),
             "iterations": self.iterations,
             "lists": list(self.lists),
             "cells": self.cells(),
@@ -181,8 +204,13 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     -------
     LoglinearFit
         A fit whose ``status`` is ``"ok"``, or says why the estimate does not
-        exist (MLE on the boundary, not identifiable, no convergence); then
-        ``estimate`` and ``se`` are ``nan``. Fit problems never raise.
+        exist (not identifiable, MLE on the boundary with ``N`` not
+        identifiable on the other cells, no convergence); then ``estimate``
+        and ``se`` are ``nan``. Fit problems never raise. Where the MLE does
+        not exist but ``N`` is identifiable on the facial set, ``estimate`` is
+        the extended MLE and ``infinite_terms``, ``diverging_terms`` and
+        ``zero_fitted_cells`` say which parameters are infinite and which
+        cells are fitted at 0.
 
     Raises
     ------
@@ -196,6 +224,9 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
 
     Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems estimation for
     sparse capture data. *JASA* 116(535), 1297–1306.
+
+    Fienberg, S. E. & Rinaldo, A. (2012). Maximum likelihood estimation in log-linear
+    models. *Annals of Statistics* 40(2), 996–1023.
 
     Examples
     --------
@@ -212,15 +243,27 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     design = Design(len(lists), terms)
     full_columns = design.column_mask(terms)
     columns, cells = extended_masks(design, full_columns, counts)
-    fits = fit_poisson(design.matrix, counts, column_mask=columns, cell_mask=cells)
+    columns, cells = columns[0], cells[0]
     report = model_estimability(design, terms, counts, lists)
+    face = report.face
+    on_face = face is not None and not face.exists and report.extended_reason == "ok"
+    if on_face:
+        assert face is not None
+        # the extended MLE: the facial set's cells and a basis of the model's columns on them
+        kept_cells, kept_columns = np.flatnonzero(cells), np.flatnonzero(columns)
+        cells = cells.copy()
+        cells[kept_cells[face.zero_fitted]] = False
+        columns = np.zeros_like(columns)
+        columns[kept_columns[face.basis]] = True
+    fits = fit_poisson(design.matrix, counts, column_mask=columns, cell_mask=cells)
+    columns, cells = columns[None, :], cells[None, :]
     n = data.n_observed
     estimate, se = population_from_fits(fits, n)
     n_params = int(full_columns.sum())
     aic, bic, aicc = information_criteria(fits.loglik, n_params, n)
-    status = "ok"
-    if not report.ok:
-        status = report.reason
+    status = report.extended_reason
+    if status != "ok":
+        pass
     elif not fits.converged[0]:
         status = f"the Newton iteration for model {format_model(terms, lists)!r} did not converge"
     elif fits.boundary[0]:
@@ -249,9 +292,11 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
         counts=counts,
         fitted=fits.fitted[0],
         cells_used=cells[0],
-        infinite_terms=tuple(report.infinite_terms),
+        infinite_terms=(*report.infinite_terms, *(report.diverging_terms if on_face else ())),
         status=status,
         converged=bool(fits.converged[0]),
         iterations=int(fits.iterations[0]),
         estimability=report,
+        zero_fitted_cells=tuple(report.zero_fitted_cells) if on_face else (),
+        diverging_terms=dict(report.diverging_terms) if on_face else {},
     )

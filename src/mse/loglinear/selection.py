@@ -84,10 +84,16 @@ def _as_counts(counts: np.ndarray, lists: Sequence[str]) -> np.ndarray:
     return counts
 
 
-def _tiled_fits(design: Design, masks: np.ndarray, counts: np.ndarray, extended_mle: bool) -> BatchFits:
-    """Every model of ``masks`` fitted to every row of ``counts``: row ``b * M + m`` is model ``m`` on table ``b``."""
+def _tiled_fits(
+    design: Design, masks: np.ndarray, counts: np.ndarray, extended_mle: bool, *, facial: bool = False
+) -> BatchFits:
+    """Every model of ``masks`` fitted to every row of ``counts``: row ``b * M + m`` is model ``m`` on table ``b``.
+
+    ``facial=True`` gives ``N`` from the facial set where the MLE does not
+    exist (see :func:`mse.loglinear.batch.evaluate_models`).
+    """
     tiled = np.tile(masks, (counts.shape[0], 1))
-    fits = evaluate_models(design, tiled, np.repeat(counts, len(masks), axis=0))
+    fits = evaluate_models(design, tiled, np.repeat(counts, len(masks), axis=0), extended=facial)
     return fits if extended_mle else _exclude_infinite(fits, tiled)
 
 
@@ -157,9 +163,14 @@ def best_fits(
 
 
 def fit_models_batch(
-    counts: np.ndarray, lists: Sequence[str], models: Sequence[Any]
+    counts: np.ndarray, lists: Sequence[str], models: Sequence[Any], *, facial: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit each of ``models`` to every replicate.
+
+    With ``facial=True`` a model whose MLE does not exist on a replicate gives
+    its extended MLE of ``N`` where the facial set determines it, as
+    :func:`mse.loglinear.fit.fit_model` does (Fienberg & Rinaldo 2012); the
+    default leaves such fits out, as a model search does.
 
     Returns
     -------
@@ -169,7 +180,7 @@ def fit_models_batch(
     lists = list(lists)
     counts = _as_counts(counts, lists)
     design, masks = _candidate_design(len(lists), parse_models(models, lists))
-    fits = _tiled_fits(design, masks, counts, extended_mle=True)
+    fits = _tiled_fits(design, masks, counts, extended_mle=True, facial=facial)
     shape = (counts.shape[0], len(masks))
     return fits.estimate.reshape(shape), fits.bic.reshape(shape), fits.status.reshape(shape)
 
@@ -353,7 +364,8 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         spec = "independence" if method == "independence" else options.get("model")
         if spec is None:
             raise ModelError("method 'loglinear' needs model=..., e.g. model='A:B + B:C'.")
-        estimate, _bic, status = fit_models_batch(counts, lists, [spec])
+        # one given model: its extended MLE where the MLE does not exist, as fit_model gives it
+        estimate, _bic, status = fit_models_batch(counts, lists, [spec], facial=True)
         name = format_model(parse_model(spec, lists), lists)
         status = status[:, 0]
         models = tuple(name if s == OK else "" for s in status)
