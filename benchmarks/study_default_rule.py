@@ -191,6 +191,7 @@ def part_simulation(part: str, candidates: list[str], replicates: int, seed: int
 
 
 def main() -> None:
+    global N_BOOT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", nargs="*", default=["real", "chan", "grid"])
     parser.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
@@ -199,7 +200,6 @@ def main() -> None:
     parser.add_argument("--n-boot", type=int, default=N_BOOT, help="resamples of every bootstrap interval")
     add_executor_arguments(parser)
     args = parser.parse_args()
-    global N_BOOT
     N_BOOT = args.n_boot
     sections = []
     if "real" in args.parts:
