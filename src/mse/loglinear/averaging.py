@@ -197,7 +197,12 @@ def bic_average(
     >>> round(res.estimate)
     13184
     """
-    from mse.loglinear.bootstrap import DEFAULT_N_TOP, bootstrap_interval, check_reselection_affordable
+    from mse.loglinear.bootstrap import (
+        DEFAULT_N_TOP,
+        bootstrap_interval,
+        check_reselection_affordable,
+        top_models_of_search,
+    )
     from mse.loglinear.search import MAX_MODELS, exhaustive_search
 
     unknown = set(options) - {"n_boot", "n_top", "progress"}
@@ -264,8 +269,9 @@ def bic_average(
     if interval != "none":
         boot_options: dict[str, Any] = {"max_order": order, "max_models": limit}
         if interval == "bootstrap_top":
-            boot_options["n_top"] = options.get("n_top", DEFAULT_N_TOP)
-            boot_options["candidates"] = list(table.loc[usable, "model"])
+            # the search has ranked every model already: hand over its best ones without refitting them
+            boot_options["candidates"] = top_models_of_search(search.table, options.get("n_top", DEFAULT_N_TOP))
+            boot_options["n_top"] = None
         boot = bootstrap_interval(
             data,
             kind=interval,
@@ -280,6 +286,7 @@ def bic_average(
         lower, upper, draws = boot.lower, boot.upper, boot.draws
         details.update(boot.details)
         details["n_failed"] = boot.n_failed
+        details["n_candidates"] = int(usable.sum())
         status = boot.status
     return Estimate(
         estimate=point,

@@ -69,6 +69,7 @@ __all__ = [
     "hierarchical_models",
     "jackknife_acceleration",
     "percentile_limits",
+    "top_models_of_search",
 ]
 
 #: The interval kinds :func:`bootstrap_interval` computes.
@@ -535,6 +536,19 @@ def _rank_by_bic(
     order = np.argsort(bics, kind="stable")
     order = order[np.isfinite(bics[order])]
     return [parsed[i] for i in order], bics[order]
+
+
+def top_models_of_search(table: Any, n_top: int | None) -> list[str]:
+    """The ``n_top`` best models by BIC among the fitted rows of an exhaustive search table.
+
+    The top-model bootstrap ranks the candidates by BIC on the original data;
+    an exhaustive search has already fitted every one of them, so its table
+    gives the ranking without refitting (the fitted rows are those the search
+    could choose, so ``extended_mle=False`` is respected too).
+    """
+    fitted = table[(table["status"] == "ok") & np.isfinite(table["bic"].to_numpy(float))]
+    ranked = fitted.sort_values("bic", kind="stable")["model"].tolist()
+    return ranked if n_top is None else ranked[: int(n_top)]
 
 
 def check_reselection_affordable(

@@ -137,6 +137,19 @@ def _finish(
         for key in ("n_top", "candidates"):
             if key in options:
                 boot_options[key] = options[key]
+        n_candidates = None
+        if (
+            interval == "bootstrap_top"
+            and "candidates" not in options
+            and search is not None
+            and search.details.get("search") == "exhaustive"
+        ):
+            # the exhaustive search has ranked every candidate already: pass its best ones, unrefitted
+            from mse.loglinear.bootstrap import DEFAULT_N_TOP, top_models_of_search
+
+            n_candidates = int((search.table["status"] == "ok").sum())
+            boot_options["candidates"] = top_models_of_search(search.table, options.get("n_top", DEFAULT_N_TOP))
+            boot_options["n_top"] = None
         boot = bootstrap_interval(
             data,
             kind=interval,
@@ -151,6 +164,8 @@ def _finish(
         lower, upper, draws = boot.lower, boot.upper, boot.draws
         details.update(boot.details)
         details["n_failed"] = boot.n_failed
+        if n_candidates is not None:
+            details["n_candidates"] = n_candidates
         if boot.status != "ok":
             status = boot.status
     return Estimate(
