@@ -14,9 +14,9 @@ __all__ = [
     "DataWarning",
     "EstimabilityError",
     "EstimabilityWarning",
+    "HeterogeneityWarning",
     "MSEError",
     "MSEWarning",
-    "HeterogeneityWarning",
     "ModelError",
     "MultimodalityWarning",
 ]
