@@ -14,6 +14,11 @@ Data with covariates go to the models on lists x covariates of
 :mod:`mse.loglinear.covariate_estimators` (``independence``, ``loglinear``,
 ``aic``, ``bic``, ``bic_aic``), unless ``covariates=[]`` asks for the
 covariates to be summed out; ``stepwise`` always sums them out.
+
+Every estimate without covariates checks its model for capture heterogeneity
+it does not capture (:mod:`mse.loglinear.heterogeneity`): the outcome goes to
+``details["heterogeneity"]``, and evidence at the 5 % level to a
+:class:`mse.HeterogeneityWarning`. ``heterogeneity_check=False`` switches it off.
 """
 
 from __future__ import annotations
