@@ -116,8 +116,10 @@ class HeterogeneityCheck:
 
     def message(self, model: str) -> str:
         """The warning text for a fit of ``model`` that the check flagged."""
+        order = self.term[4:-1]
+        many = "many lists" if order == "2" else f"{order} lists or more"
         return (
-            f"model {model!r}: more people were seen on one list only and on {self.term[5:-1]} or more lists "
+            f"model {model!r}: more people were seen on {many}, and on one list only, "
             f"than the model predicts (one-sided {self.test}, term {self.term}: z = {self.statistic:.2f}, "
             f"p = {self.p_value:.2g}). People probably differ in how visible they are to all the lists, which "
             "makes log-linear estimates too low and their intervals too narrow. Try method='lcmcr' (latent "
