@@ -110,6 +110,7 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
         chosen = {**chosen, "interval": interval}
     run_interval = chosen.pop("interval", None)
     if method == "chapman":
+        options.pop("heterogeneity_check", None)  # two lists hold no evidence of heterogeneity to check
         warnings.warn(
             "with two lists the estimate assumes the lists are independent; the data cannot check this.",
             EstimabilityWarning,

@@ -56,7 +56,16 @@ from mse.results import Estimate, ModelSearch
 __all__ = ["COVARIATE_INTERVALS", "covariate_estimate", "uses_covariates"]
 
 COVARIATE_INTERVALS = ("parametric_bootstrap", "wald", "none")
-_OPTIONS = {"covariates", "year_polynomial", "n_boot", "progress", "max_exhaustive_terms", "max_order"}
+# heterogeneity_check is accepted and has no effect here: a model with covariates is how one answers it.
+_OPTIONS = {
+    "covariates",
+    "year_polynomial",
+    "n_boot",
+    "progress",
+    "max_exhaustive_terms",
+    "max_order",
+    "heterogeneity_check",
+}
 
 
 def uses_covariates(data: CaptureData, options: dict[str, Any]) -> bool:
