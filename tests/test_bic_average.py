@@ -106,3 +106,15 @@ def test_permuting_lists_leaves_the_average_unchanged(counts: list[int], order: 
         np.array([[permuted[format(k, "03b")] for k in range(1, 8)]]), [lists[i] for i in order], "bic_average"
     )
     np.testing.assert_allclose(one.estimate, two.estimate, rtol=1e-7, equal_nan=True)
+
+
+def test_heterogeneity_check_of_the_heaviest_model() -> None:
+    data = mse.load_dataset("diabetes")
+    with pytest.warns(mse.HeterogeneityWarning, match="Rasch-type"):
+        result = mse.estimate(data, method="bic_average", interval="none")
+    assert result.details["heterogeneity"]["verdict"] == "heterogeneity"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mse.HeterogeneityWarning)
+        quiet = mse.estimate(data, method="bic_average", interval="none", heterogeneity_check=False)
+    assert "heterogeneity" not in quiet.details
+    assert quiet.estimate == result.estimate

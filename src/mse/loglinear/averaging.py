@@ -168,7 +168,11 @@ def bic_average(
     max_models
         At most this many models (default 100,000); beyond, no average is formed.
     **options
-        ``n_boot`` (default 1000), ``n_top``, ``progress``.
+        ``n_boot`` (default 1000), ``n_top``, ``progress``;
+        ``heterogeneity_check=False`` skips the check of
+        :mod:`mse.loglinear.heterogeneity`, which otherwise tests the model
+        with the most weight and warns with
+        :class:`mse.HeterogeneityWarning` when it fires.
 
     Returns
     -------
@@ -205,11 +209,11 @@ def bic_average(
     )
     from mse.loglinear.search import MAX_MODELS, exhaustive_search
 
-    unknown = set(options) - {"n_boot", "n_top", "progress"}
+    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check"}
     if unknown:
         raise ModelError(
             f"unknown option(s) {sorted(unknown)} for method 'bic_average'; valid options: "
-            "['max_models', 'max_order', 'n_boot', 'n_top', 'progress']."
+            "['heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'progress']."
         )
     interval = "bootstrap_top" if interval is None else interval
     if interval not in AVERAGE_INTERVALS:
@@ -263,6 +267,8 @@ def bic_average(
         f"BIC average of {int(usable.sum())} models (heaviest: {table['model'].iloc[heaviest]}, "
         f"weight {weights[heaviest]:.2f})"
     )
+    if options.get("heterogeneity_check", True):
+        _check_heaviest_model(data, str(table["model"].iloc[heaviest]), details)
     lower = upper = math.nan
     status = "ok"
     draws = None
@@ -301,3 +307,20 @@ def bic_average(
         draws=draws,
         details=details,
     )
+
+
+def _check_heaviest_model(data: CaptureData, model: str, details: dict[str, Any]) -> None:
+    """The heterogeneity check of the model with the most weight: a warning and ``details["heterogeneity"]``."""
+    import warnings
+
+    from mse.errors import HeterogeneityWarning
+    from mse.loglinear.fit import fit_model
+    from mse.loglinear.heterogeneity import heterogeneity_check
+
+    fit = fit_model(data, model)
+    if not fit.ok:
+        return
+    check = heterogeneity_check(fit)
+    details["heterogeneity"] = check.to_dict()
+    if check.fired:
+        warnings.warn(check.message(model), HeterogeneityWarning, stacklevel=4)
