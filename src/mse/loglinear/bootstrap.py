@@ -331,11 +331,11 @@ def _select_evaluator(lists: Sequence[str], method: str, options: dict[str, Any]
     return evaluate
 
 
-def _top_models_evaluator(lists: Sequence[str], models: Sequence[Terms]) -> Evaluator:
+def _top_models_evaluator(lists: Sequence[str], models: Sequence[Terms], bias_correction: bool = False) -> Evaluator:
     """Refit ``models`` to a block of count vectors and keep each row's BIC-best fit."""
 
     def evaluate(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        selection = best_models_batch(counts, lists, models, "bic")
+        selection = best_models_batch(counts, lists, models, "bic", bias_correction=bias_correction)
         return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
 
     return evaluate
@@ -743,7 +743,7 @@ def bootstrap_interval(
         ranked, bics = ranked[: int(n_top)], bics[: int(n_top)]
     details["n_candidates"] = len(candidates)
     details["top_models"] = dict(zip((format_model(model, lists) for model in ranked), bics.tolist()))
-    evaluate = _top_models_evaluator(lists, ranked)
+    evaluate = _top_models_evaluator(lists, ranked, bool(options.get("bias_correction", False)))
     return _resampled_bca(
         observed, evaluate, point_estimate, level, n_boot, rng, progress, "top-model bootstrap", details
     )
