@@ -41,9 +41,12 @@ conditioning list is 0.
 
 ``c`` is evaluated at the MLE (a one-step correction, first-order equivalent
 to solving for ``c`` at the corrected fit) and only on the cells and columns
-the extended MLE keeps. In the models and tables we tried ``c`` was
-non-negative up to rounding; it is clipped at 0, so every fit that exists on
-``y`` exists on ``y + c`` (the support only grows). ``N`` is ``n`` (the people
+the extended MLE keeps. With three lists ``c`` was non-negative (up to
+rounding) for every hierarchical model on thousands of random tables; with
+four lists it was occasionally slightly negative (down to -0.21, in 93 of
+284,640 cells). It is kept at or above 0 on empty cells and above ``-y/2`` on
+the others, so the cells with people keep a positive count and every fit
+that exists on ``y`` exists on ``y + c`` (the support does not shrink). ``N`` is ``n`` (the people
 actually seen) plus the corrected dark figure, so it is never below ``n``.
 
 The target is the population size itself (``E[N-hat] = N`` to first order),
@@ -87,7 +90,13 @@ DESCRIPTION = "bias-reduced (Rivest & Lévesque 2001 frequency modification)"
 CORRECTION_FAILED = "the bias-corrected refit did not converge"
 
 
-def count_adjustment(matrix: np.ndarray, fitted: np.ndarray, columns: np.ndarray, cells: np.ndarray) -> np.ndarray:
+def count_adjustment(
+    matrix: np.ndarray,
+    fitted: np.ndarray,
+    columns: np.ndarray,
+    cells: np.ndarray,
+    counts: np.ndarray | None = None,
+) -> np.ndarray:
     """The frequency modification ``c = (h - mu g) / 2`` for a batch of fits (see the module notes).
 
     Parameters
@@ -99,6 +108,9 @@ def count_adjustment(matrix: np.ndarray, fitted: np.ndarray, columns: np.ndarray
     columns, cells
         ``(B, p)`` / ``(B, n)`` masks of the columns and cells each fit uses
         (after the extended-MLE reduction).
+    counts
+        The observed counts; where given, a negative adjustment is kept above
+        ``-counts / 2`` (and at 0 on empty cells), else every ``c`` is kept at or above 0.
 
     Returns
     -------
@@ -129,8 +141,9 @@ def count_adjustment(matrix: np.ndarray, fitted: np.ndarray, columns: np.ndarray
     inverse = np.linalg.pinv(information) * keep
     leverage = weight * np.einsum("ij,bjk,ik->bi", x, inverse, x)
     cross = weight * np.einsum("ij,bj->bi", x, inverse[:, :, 0])
-    adjustment = np.clip(0.5 * (leverage - cross), 0.0, None)
-    return np.where(cells, adjustment, 0.0)
+    adjustment = 0.5 * (leverage - cross)
+    floor = 0.0 if counts is None else -0.5 * np.broadcast_to(np.atleast_2d(counts), adjustment.shape)
+    return np.where(cells, np.maximum(adjustment, floor), 0.0)
 
 
 def bias_corrected_batch(design: Design, fits: BatchFits, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +173,7 @@ def bias_corrected_batch(design: Design, fits: BatchFits, counts: np.ndarray) ->
     rows = np.flatnonzero(status == OK)
     if not rows.size:
         return estimate, status
-    adjustment = count_adjustment(design.matrix, fits.fitted[rows], fits.columns[rows], fits.cells[rows])
+    adjustment = count_adjustment(design.matrix, fits.fitted[rows], fits.columns[rows], fits.cells[rows], counts[rows])
     refit = fit_poisson(
         design.matrix, counts[rows] + adjustment, column_mask=fits.columns[rows], cell_mask=fits.cells[rows]
     )
@@ -197,7 +210,7 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
     columns = np.array([name in fit.coef for name in names])
     cells = np.asarray(fit.cells_used, dtype=bool)
-    adjustment = count_adjustment(design.matrix, fit.fitted, columns, cells)
+    adjustment = count_adjustment(design.matrix, fit.fitted, columns, cells, fit.counts)
     refit = fit_poisson(design.matrix, fit.counts + adjustment[0], column_mask=columns, cell_mask=cells)
     estimate, se = population_from_fits(refit, fit.observed)
     if not (refit.converged[0] and not refit.boundary[0] and math.isfinite(float(estimate[0]))):
