@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -154,9 +155,9 @@ def test_seedless_runs_record_the_entropy_that_repeats_them() -> None:
     np.testing.assert_array_equal(first.draws, repeat.draws)
 
 
-def test_failed_replicates_are_counted_not_raised() -> None:
-    # One person on both lists: about a third of the resamples have no overlap, where
-    # the two-list estimate does not exist.
+def test_replicates_without_overlap_count_as_infinite_not_failed() -> None:
+    # One person on both lists: about a third of the resamples have no overlap, where N is
+    # unbounded (the likelihood increases without limit): an infinite estimate, not a missing one.
     data = mse.CaptureData.from_patterns({"10": 30, "01": 25, "11": 1}, lists=["A", "B"])
     result = bootstrap_interval(
         data,
@@ -168,10 +169,12 @@ def test_failed_replicates_are_counted_not_raised() -> None:
         random_seed=5,
         progress=False,
     )
-    failed = ~np.isfinite(result.draws)
-    assert result.n_failed == int(failed.sum())
-    assert 0.25 < result.n_failed / 400 < 0.5  # P(no overlap) = (1 - 1/56) ** 56, about 0.36
-    assert result.status != "ok" and "400" in result.status
+    infinite = np.isposinf(result.draws)
+    assert result.details["n_infinite"] == int(infinite.sum())
+    assert 0.25 < infinite.mean() < 0.5  # P(no overlap) = (1 - 1/56) ** 56, about 0.36
+    assert result.n_failed == int(np.isnan(result.draws).sum()) == 0
+    assert result.upper == math.inf and result.lower < 55 + 30 * 25
+    assert result.status.startswith("upper limit infinite") and "400" in result.status
     assert sum(result.details["failure_reasons"].values()) == result.n_failed
 
 
@@ -482,3 +485,37 @@ def test_stepwise_bca_limits_match_sparsemse(name: str) -> None:
         (result.lower, result.upper, lower80, upper80), (*limits95, *limits80), (*tolerance95, *tolerance80)
     ):
         assert ours == pytest.approx(theirs, rel=tolerance)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    cells=st.lists(st.integers(min_value=0, max_value=6), min_size=7, max_size=7),
+    method=st.sampled_from(["independence", "stepwise"]),
+    bias_correction=st.booleans(),
+)
+def test_bootstrap_of_small_sparse_tables_never_crashes(cells: list[int], method: str, bias_correction: bool) -> None:
+    """Small sparse three-list tables: ordered limits around the estimate, failures and infinities accounted for."""
+    counts = {format(k + 1, "03b"): c for k, c in enumerate(cells) if c}
+    if not counts:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = mse.CaptureData.from_patterns(counts, lists=LISTS3)
+        res = mse.estimate(
+            data, method=method, interval="bca", n_boot=50, random_seed=3, bias_correction=bias_correction
+        )
+    if not math.isfinite(res.estimate):
+        assert res.status != "ok"
+        return
+    draws = np.asarray(res.draws)
+    assert res.details["n_failed"] == int(np.isnan(draws).sum())
+    assert res.details["n_infinite"] == int(np.isposinf(draws).sum())
+    assert sum(res.details["failure_reasons"].values()) == res.details["n_failed"]
+    assert not np.isneginf(draws).any()
+    if not math.isnan(res.lower):
+        assert data.n_observed - 1e-9 <= res.lower <= res.estimate * (1 + 1e-9)
+        assert res.estimate <= res.upper * (1 + 1e-9)
+    else:
+        assert res.status != "ok"
+    if res.upper == math.inf:
+        assert res.status != "ok"

@@ -22,12 +22,23 @@ replicate), never on one row per person:
     refitted to every resample and each replicate takes its BIC-best one;
     BCa limits as for ``"bca"``.
 
-Replicates whose estimate does not exist (the selection or the fit fails, or
-the estimate is not finite) are recorded as ``nan`` in ``draws`` with their
-reasons in ``details["failure_reasons"]``; they are left out of the limits.
-When more than :data:`FAILURE_THRESHOLD` of them fail, ``status`` says so:
-the limits then describe the resamples in which the estimate exists, which
-can be a very different distribution.
+A replicate in which no one is on more than one list carries no information
+about ``N`` beyond ``N >= n``: the likelihood increases without bound in
+``N`` whatever the model, so its estimate is ``+inf``, not missing. Such
+replicates are kept in ``draws`` as ``inf`` and take part in the limits (an
+infinite draw is above every finite one), counted in ``details["n_infinite"]``.
+With small, sparse tables they are common (three lists with capture
+probability 0.08 and ``N = 300``: 3 % of the resamples on average, more than
+10 % for one table in twelve), and dropping
+them, as was done before, pulled the upper limit down exactly when it should
+be largest. When the upper limit comes out infinite, ``status`` says so.
+
+Replicates whose estimate does not exist for another reason (the selection
+or the fit fails) are recorded as ``nan`` in ``draws`` with their reasons in
+``details["failure_reasons"]``; they are left out of the limits. When more
+than :data:`FAILURE_THRESHOLD` of them fail, ``status`` says so: the limits
+then describe the resamples in which the estimate exists, which can be a very
+different distribution.
 
 The selection itself (``select_batch`` and ``fit_models_batch``) lives in
 :mod:`mse.loglinear.selection`; this module only resamples, drives it over
@@ -122,33 +133,53 @@ class BootstrapResult:
 
 
 # ---------------------------------------------------------------------------- limits
+def _quantiles(values: np.ndarray, probabilities: np.ndarray | list[float]) -> np.ndarray:
+    """``np.quantile`` of values that may hold ``+inf``: a quantile that touches an infinite draw is infinite."""
+    infinite = np.isposinf(values)
+    if not infinite.any():
+        return np.quantile(values, probabilities)
+    # Linear interpolation towards inf gives nan (0 * inf): interpolate towards a huge stand-in
+    # instead; any weight on it lifts the quantile above the largest finite draw.
+    largest = np.max(values[~infinite], initial=-math.inf)
+    result = np.quantile(np.where(infinite, 1e300, values), probabilities)
+    return np.where(result > largest, math.inf, result)
+
+
 def percentile_limits(draws: np.ndarray, level: float) -> tuple[float, float]:
-    """Percentile interval: the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of the finite draws.
+    """Percentile interval: the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of the draws.
 
     Parameters
     ----------
     draws
-        Replicate estimates; ``nan`` entries are ignored.
+        Replicate estimates; ``nan`` entries are ignored, ``+inf`` entries
+        (replicates in which ``N`` is unbounded) count as above every finite one.
     level
         Nominal coverage.
 
     Returns
     -------
     tuple of float
-        ``(lower, upper)``; ``nan`` with fewer than two finite draws.
+        ``(lower, upper)``; ``nan`` with fewer than two draws that are not ``nan``.
 
     Examples
     --------
     >>> import numpy as np
     >>> percentile_limits(np.arange(101.0), 0.9)
     (5.0, 95.0)
+    >>> percentile_limits(np.append(np.arange(90.0), [np.inf] * 10), 0.9)
+    (4.95, inf)
     """
-    finite = np.asarray(draws, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if finite.size < 2:
+    values = _usable(draws)
+    if values.size < 2:
         return math.nan, math.nan
-    lower, upper = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
+    lower, upper = _quantiles(values, [(1 - level) / 2, (1 + level) / 2])
     return float(lower), float(upper)
+
+
+def _usable(draws: np.ndarray) -> np.ndarray:
+    """The draws that take part in the limits: finite ones and ``+inf`` (not ``nan``, not ``-inf``)."""
+    values = np.asarray(draws, dtype=float)
+    return values[np.isfinite(values) | np.isposinf(values)]
 
 
 def jackknife_acceleration(estimates: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -212,7 +243,8 @@ def bca_limits(
     Parameters
     ----------
     draws
-        Replicate estimates; ``nan`` entries are ignored.
+        Replicate estimates; ``nan`` entries are ignored, ``+inf`` entries
+        count as above every finite one.
     point_estimate
         The estimate from the original data.
     acceleration
@@ -241,11 +273,10 @@ def bca_limits(
     >>> round(lower, 1), round(upper, 1), z0, status
     (5.9, 94.1, 0.0, 'ok')
     """
-    finite = np.asarray(draws, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    if finite.size < 2:
+    values = _usable(draws)
+    if values.size < 2:
         return math.nan, math.nan, math.nan, "fewer than two bootstrap replicates have an estimate"
-    below = (np.count_nonzero(finite < point_estimate) + 0.5 * np.count_nonzero(finite == point_estimate)) / finite.size
+    below = (np.count_nonzero(values < point_estimate) + 0.5 * np.count_nonzero(values == point_estimate)) / values.size
     if below <= 0.0 or below >= 1.0:
         side = "above" if below <= 0.0 else "below"
         return (
@@ -260,7 +291,7 @@ def bca_limits(
     if np.any(denominator <= 0.0):
         return math.nan, math.nan, z0, f"BCa limits undefined for acceleration {acceleration:.4g}"
     probabilities = ndtr(z0 + (z0 + z) / denominator)
-    lower, upper = np.quantile(finite, probabilities)
+    lower, upper = _quantiles(values, probabilities)
     return float(lower), float(upper), z0, "ok"
 
 
@@ -333,11 +364,13 @@ def _select_evaluator(lists: Sequence[str], method: str, options: dict[str, Any]
     return evaluate
 
 
-def _top_models_evaluator(lists: Sequence[str], models: Sequence[Terms], *, average: bool = False) -> Evaluator:
+def _top_models_evaluator(
+    lists: Sequence[str], models: Sequence[Terms], bias_correction: bool = False, *, average: bool = False
+) -> Evaluator:
     """Refit ``models`` to a block of count vectors; keep each row's BIC-best fit, or average by BIC weight."""
 
     def evaluate(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        selection = best_models_batch(counts, lists, models, "bic")
+        selection = best_models_batch(counts, lists, models, "bic", bias_correction=bias_correction)
         return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
 
     def evaluate_average(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
@@ -408,17 +441,36 @@ def _check_arguments(kind: str, level: float, n_boot: int) -> None:
         raise ModelError(f"n_boot must be an integer of at least 2 (1000 is usual), got {n_boot!r}.")
 
 
+def _unbounded(tables: np.ndarray) -> np.ndarray:
+    """Tables in which no one is on two or more lists (and someone is seen): ``N`` is unbounded there."""
+    t = (tables.shape[1] + 1).bit_length() - 1
+    overlapping = cell_histories(t).sum(axis=1) >= 2
+    return (tables[:, overlapping].sum(axis=1) == 0) & (tables.sum(axis=1) > 0)
+
+
+def _replicate_draws(
+    tables: np.ndarray, draws: np.ndarray, statuses: np.ndarray, details: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Failed replicates as ``nan``, replicates without any overlap as ``+inf``; returns ``(draws, failed)``."""
+    unbounded = _unbounded(tables)
+    failed = _failed_mask(draws, statuses) & ~unbounded
+    draws = np.where(failed, math.nan, draws)
+    draws = np.where(unbounded, math.inf, draws)
+    details["n_infinite"] = int(unbounded.sum())
+    return draws, failed
+
+
 def _summarise(
-    draws: np.ndarray, statuses: np.ndarray, models: Sequence[str], details: dict[str, Any]
+    draws: np.ndarray, statuses: np.ndarray, models: Sequence[str], details: dict[str, Any], failed: np.ndarray
 ) -> tuple[int, str]:
-    failed = _failed_mask(draws, statuses)
     n_failed = int(failed.sum())
-    finite = draws[~failed]
+    finite = draws[np.isfinite(draws)]
     details["n_failed"] = n_failed
-    details["failure_reasons"] = _failure_reasons(draws, statuses)
-    details["bootstrap_median"] = float(np.median(finite)) if finite.size else math.nan
+    details["failure_reasons"] = _failure_reasons(draws[failed], statuses[failed])
+    usable = draws[~np.isnan(draws)]  # infinite draws count for the median; the SE is of the finite ones
+    details["bootstrap_median"] = float(np.median(usable)) if usable.size else math.nan
     details["bootstrap_se"] = float(np.std(finite, ddof=1)) if finite.size > 1 else math.nan
-    chosen = Counter(model for model, bad in zip(models, failed) if not bad and model)
+    chosen = Counter(model for model, value in zip(models, draws) if math.isfinite(value) and model)
     details["model_frequencies"] = dict(chosen.most_common(20))
     status = "ok"
     if n_failed > FAILURE_THRESHOLD * draws.size:
@@ -429,9 +481,17 @@ def _summarise(
     return n_failed, status
 
 
-def _with_failure(status: str, limit_status: str) -> str:
+def _with_failure(status: str, limit_status: str, upper: float, details: dict[str, Any]) -> str:
+    """The result's status: a missing limit first, then an infinite upper limit, then too many failures."""
     if limit_status != "ok":
         return limit_status
+    n_infinite = int(details.get("n_infinite", 0))
+    if n_infinite and math.isinf(upper):
+        unbounded = (
+            f"upper limit infinite: in {n_infinite} of {details['n_boot']} bootstrap replicates no one is on "
+            "more than one list, so N is unbounded there (counted as infinite estimates)"
+        )
+        return unbounded if status == "ok" else f"{unbounded}; {status}"
     return status
 
 
@@ -479,12 +539,12 @@ def _parametric(
     details["multinomial_size"] = size
     evaluate = _select_evaluator(table.lists, "loglinear", {"model": model_name})
     draws, models, statuses = _run_replicates(tables, evaluate, progress, "parametric bootstrap")
-    draws = np.where(_failed_mask(draws, statuses), math.nan, draws)
-    n_failed, status = _summarise(draws, statuses, models, details)
+    draws, failed = _replicate_draws(tables, draws, statuses, details)
+    n_failed, status = _summarise(draws, statuses, models, details, failed)
     lower, upper = percentile_limits(draws, level)
     details["percentile_limits"] = (lower, upper)
-    limit_status = "ok" if math.isfinite(lower) else "fewer than two bootstrap replicates have an estimate"
-    return BootstrapResult(lower, upper, draws, n_failed, _with_failure(status, limit_status), details)
+    limit_status = "ok" if not math.isnan(lower) else "fewer than two bootstrap replicates have an estimate"
+    return BootstrapResult(lower, upper, draws, n_failed, _with_failure(status, limit_status, upper, details), details)
 
 
 def _resampled_bca(
@@ -501,8 +561,8 @@ def _resampled_bca(
     tables = _nonparametric_counts(observed, n_boot, rng)
     details["resampling"] = "nonparametric: multinomial resampling of the n observed people"
     draws, models, statuses = _run_replicates(tables, evaluate, progress, label)
-    draws = np.where(_failed_mask(draws, statuses), math.nan, draws)
-    n_failed, status = _summarise(draws, statuses, models, details)
+    draws, failed = _replicate_draws(tables, draws, statuses, details)
+    n_failed, status = _summarise(draws, statuses, models, details, failed)
 
     jack_tables, cells = _jackknife_counts(observed)
     jack_estimates, _, jack_statuses = evaluate(jack_tables)
@@ -522,7 +582,7 @@ def _resampled_bca(
     lower, upper, z0, limit_status = bca_limits(draws, point_estimate, acceleration, level)
     details["z0"] = z0
     details["percentile_limits"] = percentile_limits(draws, level)
-    return BootstrapResult(lower, upper, draws, n_failed, _with_failure(status, limit_status), details)
+    return BootstrapResult(lower, upper, draws, n_failed, _with_failure(status, limit_status, upper, details), details)
 
 
 def _rank_by_bic(
@@ -768,7 +828,9 @@ def bootstrap_interval(
         ranked, bics = ranked[: int(n_top)], bics[: int(n_top)]
     details["n_candidates"] = len(candidates)
     details["top_models"] = dict(zip((format_model(model, lists) for model in ranked), bics.tolist()))
-    evaluate = _top_models_evaluator(lists, ranked, average=method == "bic_average")
+    evaluate = _top_models_evaluator(
+        lists, ranked, bool(options.get("bias_correction", False)), average=method == "bic_average"
+    )
     return _resampled_bca(
         observed, evaluate, point_estimate, level, n_boot, rng, progress, "top-model bootstrap", details
     )

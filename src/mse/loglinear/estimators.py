@@ -7,8 +7,11 @@ model by Poisson maximum likelihood (:func:`mse.loglinear.fit.fit_model`) and
 adds an interval: ``"profile"`` (default; Rcapture's convention), ``"wald"``
 (log-normal on the dark figure), or a bootstrap (``"parametric_bootstrap"``,
 ``"bca"``, ``"bootstrap_top"``) that repeats the whole selection in every
-replicate. An estimate that does not exist comes back with a status saying
-why and ``nan`` numbers (``mse.estimate(..., strict=True)`` raises instead).
+replicate. ``bias_correction=True`` replaces the MLE of ``N`` under the chosen
+model by the bias-reduced estimator of Rivest & Lévesque (2001)
+(:mod:`mse.loglinear.bias`); the selection itself is unchanged. An estimate
+that does not exist comes back with a status saying why and ``nan`` numbers
+(``mse.estimate(..., strict=True)`` raises instead).
 
 Data with covariates go to the models on lists x covariates of
 :mod:`mse.loglinear.covariate_estimators` (``independence``, ``loglinear``,
@@ -27,8 +30,11 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
+
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, HeterogeneityWarning, ModelError
+from mse.loglinear.bias import bias_corrected_fit
 from mse.loglinear.covariate_estimators import covariate_estimate, uses_covariates
 from mse.loglinear.fit import LoglinearFit, fit_model
 from mse.loglinear.heterogeneity import heterogeneity_check
@@ -45,7 +51,7 @@ _CHECK_OPTIONS = {"heterogeneity_check"}
 
 
 def _check_options(method: str, options: dict[str, Any], allowed: set[str]) -> None:
-    valid = allowed | _BOOTSTRAP_OPTIONS | _CHECK_OPTIONS
+    valid = allowed | _BOOTSTRAP_OPTIONS | _CHECK_OPTIONS | {"bias_correction"}
     unknown = set(options) - valid
     if unknown:
         raise ModelError(f"unknown option(s) {sorted(unknown)} for method {method!r}; valid options: {sorted(valid)}.")
@@ -101,6 +107,31 @@ def _check_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, 
         warnings.warn(check.message(model_name), HeterogeneityWarning, stacklevel=4)
 
 
+def _bias_correction(options: dict[str, Any]) -> bool:
+    """Pop and check ``bias_correction``."""
+    value = options.pop("bias_correction", False)
+    if not isinstance(value, (bool, np.bool_)):
+        raise ModelError(f"bias_correction must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def _no_covariates(bias_correction: bool) -> None:
+    if bias_correction:
+        raise ModelError(
+            "bias_correction is available for log-linear models without covariates; "
+            "pass covariates=[] to sum the covariates out."
+        )
+
+
+def _flag(bias_correction: bool) -> dict[str, bool]:
+    """The option as passed on to the bootstrap's re-selection (absent when off)."""
+    return {"bias_correction": True} if bias_correction else {}
+
+
+def _corrected(fit: LoglinearFit, bias_correction: bool) -> LoglinearFit:
+    return bias_corrected_fit(fit) if bias_correction else fit
+
+
 def _finish(
     data: CaptureData,
     fit: LoglinearFit,
@@ -153,6 +184,8 @@ def _finish(
         if interval == "parametric_bootstrap":
             # The parametric bootstrap draws from the selected model and refits that model.
             boot_method, boot_options = "loglinear", {"model": fit.model}
+            if selection["options"].get("bias_correction"):
+                boot_options["bias_correction"] = True
         for key in ("n_top", "candidates"):
             if key in options:
                 boot_options[key] = options[key]
@@ -225,7 +258,9 @@ def loglinear(
     >>> round(res.estimate)
     14402
     """
+    bias_correction = _bias_correction(options)
     if uses_covariates(data, options):
+        _no_covariates(bias_correction)
         return covariate_estimate(
             data,
             method="loglinear",
@@ -240,7 +275,7 @@ def loglinear(
         raise ModelError("method 'loglinear' needs model=..., e.g. model='A:B + B:C' or model='all two-way'.")
     interval = _check_interval(interval)
     data = data.collapse_covariates()
-    fit = fit_model(data, model)
+    fit = _corrected(fit_model(data, model), bias_correction)
     return _finish(
         data,
         fit,
@@ -249,7 +284,7 @@ def loglinear(
         level=level,
         interval=interval,
         random_seed=random_seed,
-        selection={"method": "loglinear", "options": {"model": fit.model}},
+        selection={"method": "loglinear", "options": {"model": fit.model, **_flag(bias_correction)}},
         options=options,
     )
 
@@ -263,14 +298,16 @@ def independence(data: CaptureData, *, level: float, interval: str | None, rando
     >>> round(mse.estimate(mse.load_dataset("uk2013"), method="independence").estimate)
     12214
     """
+    bias_correction = _bias_correction(options)
     if uses_covariates(data, options):
+        _no_covariates(bias_correction)
         return covariate_estimate(
             data, method="independence", level=level, interval=interval, random_seed=random_seed, options=options
         )
     _check_options("independence", options, set())
     interval = _check_interval(interval)
     data = data.collapse_covariates()
-    fit = fit_model(data, "independence")
+    fit = _corrected(fit_model(data, "independence"), bias_correction)
     return _finish(
         data,
         fit,
@@ -279,7 +316,7 @@ def independence(data: CaptureData, *, level: float, interval: str | None, rando
         level=level,
         interval=interval,
         random_seed=random_seed,
-        selection={"method": "independence", "options": {}},
+        selection={"method": "independence", "options": _flag(bias_correction)},
         options=options,
     )
 
@@ -306,7 +343,8 @@ def _selected(
             interval_method=interval,
             details={"search": search.table},
         )
-    fit = fit_model(data, search.best)
+    bias_correction = bool(selection_options.get("bias_correction", False))
+    fit = _corrected(fit_model(data, search.best), bias_correction)
     return _finish(
         data,
         fit,
@@ -347,6 +385,7 @@ def stepwise(
     ('b:c', 268.8)
     """
     options.pop("covariates", None)
+    bias_correction = _bias_correction(options)
     _check_options("stepwise", options, set())
     interval = _check_interval(interval)
     data = data.collapse_covariates()
@@ -358,7 +397,11 @@ def stepwise(
         level=level,
         interval=interval,
         random_seed=random_seed,
-        selection_options={"p_threshold": p_threshold, "max_order": search.details["max_order"]},
+        selection_options={
+            "p_threshold": p_threshold,
+            "max_order": search.details["max_order"],
+            **_flag(bias_correction),
+        },
         options=options,
     )
 
@@ -373,7 +416,9 @@ def _criterion_estimator(
     max_models: int | None,
     options: dict[str, Any],
 ) -> Estimate:
+    bias_correction = _bias_correction(options)
     if uses_covariates(data, options):
+        _no_covariates(bias_correction)
         if max_models is not None:
             raise ModelError("max_models does not apply to models with covariates; use max_exhaustive_terms.")
         return covariate_estimate(
@@ -410,7 +455,7 @@ def _criterion_estimator(
         level=level,
         interval=interval,
         random_seed=random_seed,
-        selection_options={"max_order": search.details.get("max_order", max_order), **extra},
+        selection_options={"max_order": search.details.get("max_order", max_order), **extra, **_flag(bias_correction)},
         options=options,
     )
 
@@ -461,7 +506,9 @@ def bic_aic(
     **options: Any,
 ) -> Estimate:
     """Forward selection by BIC from independence, then on by AIC (the Dutch recipe; Cruyff et al. 2017)."""
+    bias_correction = _bias_correction(options)
     if uses_covariates(data, options):
+        _no_covariates(bias_correction)
         return covariate_estimate(
             data,
             method="bic_aic",
@@ -481,6 +528,6 @@ def bic_aic(
         level=level,
         interval=interval,
         random_seed=random_seed,
-        selection_options={"max_order": search.details.get("max_order", max_order)},
+        selection_options={"max_order": search.details.get("max_order", max_order), **_flag(bias_correction)},
         options=options,
     )

@@ -121,6 +121,9 @@ class LoglinearFit:
     status : str
         ``"ok"`` or why the estimate does not exist / cannot be trusted.
     estimability : EstimabilityReport
+    count_adjustment : ndarray or None
+        The frequency modification added to ``counts`` by the bias-reduced
+        estimator (:func:`mse.loglinear.bias.bias_corrected_fit`); ``None`` for the MLE.
     """
 
     model: str
@@ -150,6 +153,7 @@ class LoglinearFit:
     estimability: EstimabilityReport = field(repr=False)
     zero_fitted_cells: tuple[str, ...] = ()
     diverging_terms: dict[str, str] = field(default_factory=dict)
+    count_adjustment: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -176,14 +180,23 @@ class LoglinearFit:
             "iterations": self.iterations,
             "lists": list(self.lists),
             "cells": self.cells(),
+            "bias_correction": self.count_adjustment is not None,
+            "estimator": (
+                "maximum likelihood"
+                if self.count_adjustment is None
+                else "bias-reduced (Rivest & Lévesque 2001 frequency modification)"
+            ),
         }
 
     def cells(self) -> pd.DataFrame:
         """Observed and fitted count of every observable history (``used`` is False where the extended MLE drops it)."""
         histories = ["".join("1" if bit else "0" for bit in row) for row in cell_histories(len(self.lists))]
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {"history": histories, "observed": self.counts, "fitted": self.fitted, "used": self.cells_used}
         )
+        if self.count_adjustment is not None:
+            frame["adjustment"] = self.count_adjustment
+        return frame
 
 
 def _coefficient_names(design: Design, lists: tuple[str, ...]) -> list[str]:

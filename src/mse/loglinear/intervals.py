@@ -78,5 +78,15 @@ def profile_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
     columns = design.column_mask(fit.terms) & finite
     cells = np.asarray(fit.cells_used, dtype=bool)
     counts = np.asarray(fit.counts, dtype=float)
-    result = shared_profile_interval(design.matrix[np.ix_(cells, columns)], counts[cells], fit.estimate, level)
-    return IntervalResult(result.lower, result.upper, result.status, result.details())
+    if fit.count_adjustment is None:
+        result = shared_profile_interval(design.matrix[np.ix_(cells, columns)], counts[cells], fit.estimate, level)
+        return IntervalResult(result.lower, result.upper, result.status, result.details())
+    # The bias-reduced estimate maximises the likelihood of the modified frequencies y + c, whose
+    # total is n + sum(c): profile that likelihood and shift its limits back by sum(c).
+    adjusted = counts + np.asarray(fit.count_adjustment, dtype=float)
+    shift = float(adjusted[cells].sum() - counts[cells].sum())
+    result = shared_profile_interval(
+        design.matrix[np.ix_(cells, columns)], adjusted[cells], fit.estimate + shift, level
+    )
+    details = {**result.details(), "profile_maximum": result.maximum - shift, "profile_shift": shift}
+    return IntervalResult(max(result.lower - shift, fit.observed), result.upper - shift, result.status, details)

@@ -18,6 +18,7 @@ import numpy as np
 
 from mse.errors import ModelError
 from mse.loglinear.batch import OK, BatchFits, evaluate_models
+from mse.loglinear.bias import bias_corrected_batch
 from mse.loglinear.design import Design
 from mse.loglinear.search import (
     MAX_MODELS,
@@ -47,12 +48,12 @@ __all__ = [
 ROWS_PER_BLOCK = 16384
 
 _OPTIONS = {
-    "independence": set(),
-    "loglinear": {"model"},
-    "stepwise": {"p_threshold", "max_order"},
-    "aic": {"max_order", "max_models", "extended_mle"},
-    "bic": {"max_order", "max_models", "extended_mle"},
-    "bic_aic": {"max_order"},
+    "independence": {"bias_correction"},
+    "loglinear": {"model", "bias_correction"},
+    "stepwise": {"p_threshold", "max_order", "bias_correction"},
+    "aic": {"max_order", "max_models", "extended_mle", "bias_correction"},
+    "bic": {"max_order", "max_models", "extended_mle", "bias_correction"},
+    "bic_aic": {"max_order", "bias_correction"},
     "bic_average": {"max_order", "max_models"},
 }
 
@@ -213,6 +214,7 @@ def best_models_batch(
     criterion: str = "bic",
     *,
     extended_mle: bool = True,
+    bias_correction: bool = False,
 ) -> BatchSelection:
     """For every replicate, the candidate in ``models`` with the lowest ``criterion``.
 
@@ -229,6 +231,8 @@ def best_models_batch(
         ``"aic"``, ``"bic"`` or ``"aicc"``.
     extended_mle
         With ``False`` a model with a term at minus infinity cannot be chosen.
+    bias_correction
+        Report the bias-reduced ``N`` of the chosen model (:mod:`mse.loglinear.bias`).
 
     Returns
     -------
@@ -252,7 +256,22 @@ def best_models_batch(
     found = index >= 0
     names = tuple(format_model(parsed[i], lists) if ok else "" for i, ok in zip(index, found))
     status = np.where(found, OK, f"none of the {len(parsed)} candidate models could be fitted").astype(object)
+    if bias_correction:
+        estimate, status = _corrected_choice(design, masks, index, counts, estimate, status)
     return BatchSelection(estimate, names, status)
+
+
+def _corrected_choice(
+    design: Design, masks: np.ndarray, index: np.ndarray, counts: np.ndarray, estimate: np.ndarray, status: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Replace the chosen candidates' MLEs by their bias-reduced estimates (rows with a choice only)."""
+    estimate, status = estimate.copy(), status.copy()
+    rows = np.flatnonzero(index >= 0)
+    if rows.size:
+        fits = evaluate_models(design, masks[index[rows]], counts[rows])
+        corrected, corrected_status = bias_corrected_batch(design, fits, counts[rows])
+        estimate[rows], status[rows] = corrected, corrected_status
+    return estimate, status
 
 
 def forward_paths(
@@ -320,7 +339,10 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         ``"independence"``, ``"loglinear"`` (with ``model=``), ``"stepwise"``
         (``p_threshold=``, ``max_order=``), ``"aic"``, ``"bic"`` (``max_order=``, ``max_models=``, ``extended_mle=``),
         ``"bic_aic"`` (``max_order=``) or ``"bic_average"`` (the BIC-weighted
-        average of ``N`` over every model up to ``max_order``).
+        average of ``N`` over every model up to ``max_order``). Every method but
+        ``"bic_average"`` takes ``bias_correction=True``: the selection is
+        unchanged and the chosen model's ``N`` is the bias-reduced estimate
+        (:mod:`mse.loglinear.bias`).
 
     Returns
     -------
@@ -360,33 +382,45 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     lists = list(lists)
     counts = _as_counts(counts, lists)
     batch = counts.shape[0]
+    bias_correction = bool(options.get("bias_correction", False))
+
+    def estimates(design: Design, fits: BatchFits) -> tuple[np.ndarray, np.ndarray]:
+        if bias_correction:
+            return bias_corrected_batch(design, fits, counts)
+        return fits.estimate, fits.status
+
     if method in ("independence", "loglinear"):
         spec = "independence" if method == "independence" else options.get("model")
         if spec is None:
             raise ModelError("method 'loglinear' needs model=..., e.g. model='A:B + B:C'.")
-        # one given model: its extended MLE where the MLE does not exist, as fit_model gives it
-        estimate, _bic, status = fit_models_batch(counts, lists, [spec], facial=True)
-        name = format_model(parse_model(spec, lists), lists)
-        status = status[:, 0]
+        terms = parse_model(spec, lists)
+        name = format_model(terms, lists)
+        if bias_correction:
+            design = Design(len(lists), terms)
+            estimate, status = estimates(design, evaluate_models(design, design.column_mask(terms), counts))
+        else:
+            # one given model: its extended MLE where the MLE does not exist, as fit_model gives it
+            fitted, _bic, fit_status = fit_models_batch(counts, lists, [spec], facial=True)
+            estimate, status = fitted[:, 0], fit_status[:, 0]
         models = tuple(name if s == OK else "" for s in status)
-        return BatchSelection(estimate[:, 0], models, status)
+        return BatchSelection(estimate, models, status)
     if method == "stepwise":
         p_threshold = check_p_threshold(options.get("p_threshold", 0.02))
         order = check_stepwise_order(options.get("max_order"), len(lists))
         added, _p, columns, status, design = stepwise_paths(counts, len(lists), p_threshold, max_order=order)
-        fits = evaluate_models(design, columns, counts)
-        status = fits.status
+        estimate, status = estimates(design, evaluate_models(design, columns, counts))
         models = tuple(
             (" + ".join(":".join(lists[i] for i in term) for term in path) or "independence") if s == OK else ""
             for path, s in zip(added, status)
         )
-        return BatchSelection(fits.estimate, models, status)
+        return BatchSelection(estimate, models, status)
     order = _check_max_order(options.get("max_order", 2 if method == "bic_aic" else None), len(lists))
     design = Design(len(lists), all_k_way(len(lists), order) if order >= 2 else frozenset())
     if method == "bic_aic":
         final, fits = forward_paths(counts, design, ("bic", "aic"), order)
-        names = tuple(format_model(model, lists) if s == OK else "" for model, s in zip(final, fits.status))
-        return BatchSelection(fits.estimate, names, fits.status)
+        estimate, status = estimates(design, fits)
+        names = tuple(format_model(model, lists) if s == OK else "" for model, s in zip(final, status))
+        return BatchSelection(estimate, names, status)
     candidates = enumerate_models(len(lists), order, int(options.get("max_models", MAX_MODELS)))
     if candidates is None:
         failed = np.full(batch, f"more than {options.get('max_models', MAX_MODELS)} models", dtype=object)
@@ -394,20 +428,23 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     if method == "bic_average":
         from mse.loglinear.averaging import averaged_fits
 
-        estimates, index, _n = averaged_fits(
+        averaged, _heaviest, _n = averaged_fits(
             design,
             design.column_masks(candidates),
             counts,
             lambda d, m, c: _tiled_fits(d, m, c, True),
             ROWS_PER_BLOCK,
         )
-        found = np.isfinite(estimates)
+        found = np.isfinite(averaged)
         names = tuple("BIC average" if ok else "" for ok in found)
         status = np.where(found, OK, "no model could be fitted").astype(object)
-        return BatchSelection(estimates, names, status)
+        return BatchSelection(averaged, names, status)
     extended_mle = bool(options.get("extended_mle", True))
-    index, estimates = best_fits(design, design.column_masks(candidates), counts, method, extended_mle=extended_mle)
+    masks = design.column_masks(candidates)
+    index, estimate = best_fits(design, masks, counts, method, extended_mle=extended_mle)
     found = index >= 0
     names = tuple(format_model(candidates[i], lists) if ok else "" for i, ok in zip(index, found))
     status = np.where(found, OK, "no model could be fitted").astype(object)
-    return BatchSelection(estimates, names, status)
+    if bias_correction:
+        estimate, status = _corrected_choice(design, masks, index, counts, estimate, status)
+    return BatchSelection(estimate, names, status)
