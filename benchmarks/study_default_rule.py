@@ -11,6 +11,9 @@ Candidates (95 % intervals that account for model selection unless said):
     selection over pairs, BCa bootstrap repeating the selection.
 ``stepwise3_bca``
     The same search allowed to go on to three-way terms (``max_order=3``).
+``stepwise3_bca_reduced``
+    The same with Rivest & Lévesque's (2001) bias-reduced estimate of ``N``
+    under the chosen model (``bias_correction=True``), in every resample too.
 ``bic_top``
     The BIC-best model over all hierarchical models up to order 3 (five lists
     or fewer; order 2 beyond), with Silverman, Chan & Vincent's (2024)
@@ -101,6 +104,13 @@ def stepwise3_bca(data, *, level, interval=None, random_seed=None, **_):
     )
 
 
+def stepwise3_bca_reduced(data, *, level, interval=None, random_seed=None, **_):
+    return _quiet(
+        "stepwise", data, max_order=3 if data.n_lists > 3 else 2, interval="bca", level=level,
+        random_seed=random_seed, n_boot=N_BOOT, bias_correction=True,
+    )
+
+
 def bic_top(data, *, level, interval=None, random_seed=None, **_):
     return _quiet("bic", data, interval="bootstrap_top", level=level, random_seed=random_seed, n_boot=N_BOOT)
 
@@ -124,12 +134,13 @@ def lcmcr_union(data, *, level, interval=None, random_seed=None, **_):
 CANDIDATES = {
     "stepwise2_bca": stepwise2_bca,
     "stepwise3_bca": stepwise3_bca,
+    "stepwise3_bca_reduced": stepwise3_bca_reduced,
     "bic_top": bic_top,
     "bic_average": bic_average,
     "dga": dga,
     "lcmcr_union": lcmcr_union,
 }
-SIMULATION_CANDIDATES = ["stepwise2_bca", "stepwise3_bca", "bic_top", "bic_average", "dga"]
+SIMULATION_CANDIDATES = ["stepwise2_bca", "stepwise3_bca", "stepwise3_bca_reduced", "bic_top", "bic_average", "dga"]
 
 
 def _score(result: mse.Estimate, truth: float) -> dict[str, Any]:

@@ -21,9 +21,16 @@ def test_two_lists_use_chapman_and_warn():
 
 
 def test_three_or_more_lists_use_stepwise_with_bca():
+    """Three-way terms are open to the search; on Kosovo it adds one and the interval holds the Memory Book count."""
     result = mse.estimate(mse.load_dataset("kosovo"), method="auto", random_seed=3, n_boot=200, progress=False)
     stepwise = mse.estimate(
-        mse.load_dataset("kosovo"), method="stepwise", interval="bca", random_seed=3, n_boot=200, progress=False
+        mse.load_dataset("kosovo"),
+        method="stepwise",
+        max_order=3,
+        interval="bca",
+        random_seed=3,
+        n_boot=200,
+        progress=False,
     )
     assert result.details["auto"] == {
         "method": "stepwise",
@@ -32,6 +39,14 @@ def test_three_or_more_lists_use_stepwise_with_bca():
     }
     assert (result.estimate, result.lower, result.upper) == (stepwise.estimate, stepwise.lower, stepwise.upper)
     assert result.lower <= result.estimate <= result.upper
+    assert result.model.endswith("EXH:OSCE:HRW")
+    assert result.lower < 10_401 < result.upper
+
+
+def test_three_lists_search_pairs_only():
+    method, options, reason = choose_method(mse.load_dataset("korea"))
+    assert (method, options["max_order"]) == ("stepwise", 2)
+    assert "three-way" not in reason
 
 
 def test_interval_can_be_overridden():

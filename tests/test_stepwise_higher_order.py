@@ -107,3 +107,21 @@ def test_permuting_lists_permutes_the_selected_model(counts: list[int], order: l
     key = lambda m: sorted(tuple(sorted(t)) for t in _term_names(m))  # noqa: E731
     assert key(one.best) == key(two.best)
     assert one.table["estimate"].iloc[-1] == pytest.approx(two.table["estimate"].iloc[-1], rel=1e-7, nan_ok=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_identifiability_model_by_model_equals_the_padded_batch(seed: int) -> None:
+    """The compact check used for a few models agrees with the padded Gram matrices of a large batch."""
+    from mse.loglinear.design import Design
+    from mse.loglinear.existence import identifiable_batch
+    from mse.loglinear.terms import all_k_way
+
+    rng = np.random.default_rng(seed)
+    design = Design(5, all_k_way(5, 3))
+    columns = rng.random((24, design.n_columns)) < 0.5
+    columns[:, : design.n_base] = True
+    cells = rng.random((24, len(design.histories))) < 0.7
+    batch = identifiable_batch(design, columns, cells)
+    single = [identifiable_batch(design, columns[m : m + 1], cells[m : m + 1])[0] for m in range(24)]
+    assert batch.tolist() == single
