@@ -461,8 +461,8 @@ def identifiable_batch(
         # wide design (three-way terms of eight lists: 93 columns) is far smaller than the padded one
         out = np.empty(len(columns), dtype=bool)
         for m, (used, kept) in enumerate(zip(columns, cells)):
-            block = matrix[np.ix_(kept, used)]
-            eigenvalues = np.linalg.eigvalsh(block.T @ block)
+            kept_design = matrix[np.ix_(kept, used)]
+            eigenvalues = np.linalg.eigvalsh(kept_design.T @ kept_design)
             out[m] = eigenvalues.size > 0 and eigenvalues[0] > _RANK_TOLERANCE * eigenvalues[-1]
         return out
     outer = (matrix[:, :, None] * matrix[:, None, :]).reshape(n, p * p)
