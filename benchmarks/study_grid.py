@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pandas as pd
 from _common import (
     STUDY_METHODS,
     add_executor_arguments,
@@ -31,6 +32,7 @@ from _common import (
 )
 
 from mse.benchmark import run
+from mse.benchmark.metrics import summarise
 from mse.simulate import Scenario
 
 HETEROGENEITY = {
@@ -64,6 +66,10 @@ def main() -> None:
     parser.add_argument("--methods", nargs="*", default=STUDY_METHODS)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--population-size", type=int, default=2000)
+    parser.add_argument("--output-name", default="grid.csv", help="per-replicate rows of this run (in --output-dir)")
+    parser.add_argument(
+        "--include", nargs="*", default=[], help="per-replicate CSVs of earlier runs (in --output-dir) to summarise too"
+    )
     add_executor_arguments(parser)
     args = parser.parse_args()
     methods, missing = available(args.methods)
@@ -71,7 +77,7 @@ def main() -> None:
         print(f"skipping methods not installed: {missing}")
     if not methods:
         sys.exit("none of the requested methods is installed; nothing to run.")
-    output = Path(args.output_dir) / "grid.csv"
+    output = Path(args.output_dir) / args.output_name
     result = run(
         grid(args.population_size),
         methods,
@@ -81,7 +87,9 @@ def main() -> None:
         n_workers=args.workers,
         output=output,
     )
-    summary = result.summary()
+    earlier = [pd.read_csv(Path(args.output_dir) / name) for name in args.include]
+    summary = summarise(pd.concat([*earlier, result.results], ignore_index=True))
+    methods = list(dict.fromkeys([*(m for frame in earlier for m in frame["method"].unique()), *methods]))
     tables = []
     for metric, fmt in [("relative_bias", "+.3f"), ("coverage", ".3f"), ("failure_rate", ".3f")]:
         wide = summary.pivot(index="scenario", columns="method", values=metric).reindex(
@@ -97,7 +105,9 @@ def main() -> None:
         "Rows: heterogeneity/dependence (see the script's docstring). Coverage is of nominal 95 % intervals, over "
         "replicates with finite limits.\n\n"
         + "\n\n".join(tables)
-        + f"\n\nMeasured on {machine()}, {datetime.date.today().isoformat()}. Per-replicate rows: `{output.name}`."
+        + f"\n\nMeasured on {machine()}, {datetime.date.today().isoformat()}. Per-replicate rows: "
+        + ", ".join(f"`{name}`" for name in [output.name, *args.include])
+        + "."
     )
     write_section("grid", "Estimators over heterogeneity and list dependence", body)
 

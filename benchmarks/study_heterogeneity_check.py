@@ -33,7 +33,7 @@ from mse.loglinear.fit import fit_model
 from mse.loglinear.heterogeneity import heterogeneity_check
 from mse.results import Estimate
 
-METHODS = ["stepwise", "bic"]
+METHODS = ["stepwise", "bic", "auto"]
 
 
 def _checked(method: str, data: mse.CaptureData, level: float, random_seed: int | None) -> Estimate:
@@ -55,7 +55,12 @@ def bic_checked(data, *, level, interval, random_seed, **options):
     return _checked("bic", data, level, random_seed)
 
 
-ESTIMATORS = {"stepwise": stepwise_checked, "bic": bic_checked}
+def auto_checked(data, *, level, interval, random_seed, **options):
+    """``mse.estimate(method="auto")`` (stepwise up to three-way terms) with the check's p-value in ``model``."""
+    return _checked("auto", data, level, random_seed)
+
+
+ESTIMATORS = {"stepwise": stepwise_checked, "bic": bic_checked, "auto": auto_checked}
 
 
 def firing_rates(results: pd.DataFrame, order: list[str], alpha: float = 0.05) -> pd.DataFrame:
@@ -123,19 +128,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--methods", nargs="*", default=["stepwise", "bic"], choices=METHODS)
+    parser.add_argument("--output-name", default="heterogeneity_check.csv")
+    parser.add_argument("--include", nargs="*", default=[], help="per-replicate CSVs of earlier runs to count too")
     add_executor_arguments(parser)
     args = parser.parse_args()
     scenarios = grid()
     result = run(
         scenarios,
-        {m: ESTIMATORS[m] for m in METHODS},
+        {m: ESTIMATORS[m] for m in args.methods},
         args.replicates,
         args.seed,
         executor=make_executor(args),
         n_workers=args.workers,
-        output=Path(args.output_dir) / "heterogeneity_check.csv",
+        output=Path(args.output_dir) / args.output_name,
     )
-    rates = firing_rates(result.results, list(scenarios))
+    earlier = [pd.read_csv(Path(args.output_dir) / name) for name in args.include]
+    rates = firing_rates(pd.concat([*earlier, result.results], ignore_index=True), list(scenarios))
     real = real_data()
     ms = cost()
     rates_table = markdown(rates, ".3f")
@@ -160,8 +169,11 @@ def main() -> None:
         + '\n\nOn the bundled data sets with three lists or more (covariates summed out; `interval="none"`):\n\n'
         + real_table
         + f"\n\nCost of one check (kosovo, stepwise model): {ms:.3f} ms. Measured on {machine()}, "
-        f"{datetime.date.today().isoformat()}. Per-replicate rows: `heterogeneity_check.csv` (the check's p-value "
-        "is stored before the model in the `model` column)."
+        f"{datetime.date.today().isoformat()}. Per-replicate rows: "
+        + ", ".join(f"`{name}`" for name in [*args.include, args.output_name])
+        + " (the check's p-value is stored before the model in the `model` column). `auto` is the default rule "
+        "(stepwise up to three-way terms), run as `--methods auto --output-name heterogeneity_check_auto.csv "
+        "--include heterogeneity_check.csv`."
     )
     write_section("heterogeneity_check", "The heterogeneity check: false alarms and power", body)
 
