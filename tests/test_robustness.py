@@ -40,6 +40,7 @@ from mse.testing import (
     FOUR_LIST_DGA,
     FUNCTIONS,
     SAVED_FILE_CORRUPTIONS,
+    VARIANTS,
     awkward_table,
     awkward_tables,
     check_estimate,
@@ -74,7 +75,7 @@ def _assert_contract(target: str, data: mse.CaptureData) -> None:
 
 
 def test_every_method_is_covered():
-    covered = set(CLOSED) | set(LOGLINEAR_FAST) | {"aic", "bic", "dga", "lcmcr", "auto"} | set(PYMC)
+    covered = set(CLOSED) | set(LOGLINEAR_FAST) | {"aic", "bic", "bic_average", "dga", "lcmcr", "auto"} | set(PYMC)
     assert "auto" in mse.available_methods()
     assert set(mse.available_methods()) <= covered
 
@@ -95,6 +96,13 @@ def test_loglinear_family_keeps_the_contract(data, target):
 @_fuzz_settings(8)
 @given(data=awkward_tables(2, 4), target=st.sampled_from(["aic", "bic"]))
 def test_exhaustive_searches_keep_the_contract(data, target):
+    _assert_contract(target, data)
+
+
+@_fuzz_settings(16)
+@given(data=awkward_tables(2, 5), target=st.sampled_from(list(VARIANTS)))
+def test_option_variants_keep_the_contract(data, target):
+    """Three-way stepwise, the bias-reduced estimator and the BIC average, on the awkward tables."""
     _assert_contract(target, data)
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "SAVED_FILE_CORRUPTIONS",
     "SCENARIO_TEXTS",
     "SMALL_BUDGETS",
+    "VARIANTS",
     "CallTimeout",
     "Outcome",
     "awkward_csv",
@@ -402,6 +403,18 @@ SMALL_BUDGETS: dict[str, dict[str, Any]] = {
     "bayesthresh": {"draws": 50, "tune": 50, "chains": 2, "cores": 1},
 }
 
+#: Option settings of :func:`mse.estimate` fuzzed as targets of their own: label -> (method, options).
+#: ``max_order`` is capped at ``t - 1`` for the table at hand (see :func:`target_options`).
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "stepwise_three_way": ("stepwise", {"max_order": 3, "interval": "bca", "n_boot": 50, "progress": False}),
+    "stepwise_bias_reduced": (
+        "stepwise",
+        {"bias_correction": True, "interval": "bca", "n_boot": 50, "progress": False},
+    ),
+    "loglinear_bias_reduced": ("loglinear", {"model": "all two-way", "bias_correction": True}),
+    "bic_average": ("bic_average", {"max_models": 200, "n_boot": 50, "progress": False}),
+}
+
 #: Entry points other than :func:`mse.estimate` that the contract covers.
 FUNCTIONS: tuple[str, ...] = (
     "select_model:stepwise",
@@ -463,7 +476,9 @@ class Outcome:
 
 def target_options(target: str, data: CaptureData) -> dict[str, Any]:
     """The options :func:`run_target` passes to ``target`` for ``data`` (small budgets)."""
-    options = dict(SMALL_BUDGETS.get(target, {}))
+    options = dict(VARIANTS[target][1] if target in VARIANTS else SMALL_BUDGETS.get(target, {}))
+    if "max_order" in options:
+        options["max_order"] = max(1, min(int(options["max_order"]), data.n_lists - 1))
     if target in ("chapman", "lincoln_petersen") and data.n_lists > 2:
         options["lists"] = data.lists[:2]
     return options
@@ -553,7 +568,8 @@ def _call(target: str, data: CaptureData, random_seed: int | None) -> tuple[str,
         table = mse.internal_consistency(data, method="independence", min_observed=5, random_seed=random_seed)
         return _check_consistency(table, data)
     options = target_options(target, data)
-    result = mse.estimate(data, method=target, random_seed=random_seed, **options)
+    method = VARIANTS[target][0] if target in VARIANTS else target
+    result = mse.estimate(data, method=method, random_seed=random_seed, **options)
     observed = None
     if "lists" in options:
         observed = data.drop_lists([name for name in data.lists if name not in options["lists"]]).n_observed
