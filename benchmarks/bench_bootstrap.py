@@ -9,6 +9,8 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/bench_bootstrap.py            # stepwise + BCa
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --fixed    # also: a fixed model refitted per replicate
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --top      # also: BIC over all models + bootstrap_top
+    PYTHONPATH=src python benchmarks/bench_bootstrap.py --default  # also: stepwise up to three-way terms + BCa
+    PYTHONPATH=src python benchmarks/bench_bootstrap.py --average  # also: bic_average + bootstrap_top
 
 ``--fixed`` times the same bootstrap with the fixed stepwise model (no
 selection), which isolates the cost of resampling, refitting and the
@@ -77,6 +79,12 @@ def main() -> None:
     parser.add_argument(
         "--top", action="store_true", help="also time the top-model bootstrap of the all-models BIC choice"
     )
+    parser.add_argument(
+        "--default", action="store_true", help="also time the default rule: stepwise up to three-way terms + BCa"
+    )
+    parser.add_argument(
+        "--average", action="store_true", help="also time the BIC average over all two-way models + bootstrap_top"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
 
@@ -87,6 +95,16 @@ def main() -> None:
     data = mse.load_dataset("uk2013")
     progress = not args.no_progress
     _time("uk2013 stepwise + BCa", data, "stepwise", {}, args.n_boot, args.seed, progress)
+    if args.default:
+        _time(
+            "uk2013 stepwise up to three-way terms + BCa (the default rule)",
+            data,
+            "stepwise",
+            {"max_order": 3},
+            args.n_boot,
+            args.seed,
+            progress,
+        )
     if args.fixed:
         _time(
             "uk2013 fixed stepwise model + BCa",
@@ -109,6 +127,15 @@ def main() -> None:
             args.seed,
             progress,
             kind="bootstrap_top",
+        )
+    if args.average:
+        start = time.perf_counter()
+        result = mse.estimate(
+            data, method="bic_average", max_order=2, n_boot=args.n_boot, random_seed=args.seed, progress=progress
+        )
+        print(
+            f"uk2013 BIC average over all two-way models + bootstrap_top: {time.perf_counter() - start:.1f} s; "
+            f"estimate {result.estimate:,.1f}; [{result.lower:,.1f}, {result.upper:,.1f}]; status {result.status}"
         )
 
 
