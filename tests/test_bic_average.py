@@ -33,7 +33,7 @@ def test_weights_closed_form() -> None:
     assert weights[1].tolist() == [0.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("name", ["kosovo", "korea", "uk2013"])
+@pytest.mark.parametrize("name", ["kosovo", "korea", "uk2013_4", "australia"])
 def test_estimate_equals_the_weighted_mean_of_the_search_table(name: str) -> None:
     data = mse.load_dataset(name)
     with warnings.catch_warnings():
