@@ -59,11 +59,16 @@ from scipy.special import ndtr, ndtri
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
-from mse.loglinear.averaging import bic_weights
 from mse.loglinear.design import cell_histories
 from mse.loglinear.fit import fit_model
 from mse.loglinear.search import MAX_MODELS, _check_max_order, enumerate_models
-from mse.loglinear.selection import best_models_batch, fit_models_batch, parse_models, select_batch
+from mse.loglinear.selection import (
+    averaged_models_batch,
+    best_models_batch,
+    fit_models_batch,
+    parse_models,
+    select_batch,
+)
 from mse.loglinear.terms import Terms, format_model
 from mse.options import check_level, check_random_seed
 from mse.progress import ProgressBar
@@ -374,13 +379,8 @@ def _top_models_evaluator(
         return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
 
     def evaluate_average(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        estimate, bic, status = fit_models_batch(counts, lists, models)
-        usable = (status == "ok") & np.isfinite(estimate)
-        weights = bic_weights(bic, usable)
-        found = usable.any(axis=1)
-        values = np.where(found, (weights * np.nan_to_num(estimate)).sum(axis=1), math.nan)
-        names = tuple("BIC average" if ok else "" for ok in found)
-        return values, names, np.where(found, "ok", "none of the top models could be fitted").astype(object)
+        selection = averaged_models_batch(counts, lists, models)
+        return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
 
     return evaluate_average if average else evaluate
 

@@ -36,6 +36,7 @@ from mse.options import reject_unknown_options
 __all__ = [
     "ROWS_PER_BLOCK",
     "BatchSelection",
+    "averaged_models_batch",
     "best_fits",
     "best_models_batch",
     "fit_models_batch",
@@ -205,6 +206,34 @@ def _candidate_design(n_lists: int, models: Sequence[Terms]) -> tuple[Design, np
     terms = frozenset().union(*models) if models else frozenset()
     design = Design(n_lists, terms)
     return design, design.column_masks(models)
+
+
+def averaged_models_batch(counts: np.ndarray, lists: Sequence[str], models: Sequence[Any]) -> BatchSelection:
+    """For every replicate, the BIC-weighted average of ``N`` over the candidates in ``models``.
+
+    See :mod:`mse.loglinear.averaging` for the weights; candidates whose fit
+    fails get no weight, and a replicate with no fitted candidate fails.
+
+    Examples
+    --------
+    >>> import mse
+    >>> data = mse.load_dataset("korea")
+    >>> counts = data.dense_counts()[1:][None, :]
+    >>> round(float(averaged_models_batch(counts, data.lists, ["b:c", "b:c + c:d"]).estimate[0]))
+    189
+    """
+    from mse.loglinear.averaging import averaged_fits
+
+    lists = list(lists)
+    counts = _as_counts(counts, lists)
+    design, masks = _candidate_design(len(lists), parse_models(models, lists))
+    averaged, _heaviest, _n = averaged_fits(
+        design, masks, counts, lambda d, m, c: _tiled_fits(d, m, c, True), ROWS_PER_BLOCK
+    )
+    found = np.isfinite(averaged)
+    names = tuple("BIC average" if ok else "" for ok in found)
+    status = np.where(found, OK, f"none of the {len(masks)} candidate models could be fitted").astype(object)
+    return BatchSelection(averaged, names, status)
 
 
 def best_models_batch(
@@ -426,19 +455,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         failed = np.full(batch, f"more than {options.get('max_models', MAX_MODELS)} models", dtype=object)
         return BatchSelection(np.full(batch, np.nan), ("",) * batch, failed)
     if method == "bic_average":
-        from mse.loglinear.averaging import averaged_fits
-
-        averaged, _heaviest, _n = averaged_fits(
-            design,
-            design.column_masks(candidates),
-            counts,
-            lambda d, m, c: _tiled_fits(d, m, c, True),
-            ROWS_PER_BLOCK,
-        )
-        found = np.isfinite(averaged)
-        names = tuple("BIC average" if ok else "" for ok in found)
-        status = np.where(found, OK, "no model could be fitted").astype(object)
-        return BatchSelection(averaged, names, status)
+        return averaged_models_batch(counts, lists, candidates)
     extended_mle = bool(options.get("extended_mle", True))
     masks = design.column_masks(candidates)
     index, estimate = best_fits(design, masks, counts, method, extended_mle=extended_mle)
