@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 import mse
-from mse._foreign import foreign_calls
+from mse.bayes.backend import foreign_calls
 
 #: Short runs: the point is what is said on the way, not the numbers.
 SHORT = {
@@ -94,7 +94,7 @@ def test_foreign_calls_pass_the_library_s_own_warnings_on_and_drop_noise():
 def test_importing_arviz_and_pymc_through_the_library_is_quiet(tmp_path):
     # ArviZ announces its refactor with a FutureWarning once a day (a stamp file in the user's cache); a
     # fresh cache makes it try, and -W error turns any warning that escapes into a failure.
-    code = "from mse._foreign import import_arviz, import_pymc; import_arviz(); import_pymc()"
+    code = "from mse.bayes.backend import import_arviz, import_pymc; import_arviz(); import_pymc()"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "PYTHONWARNINGS": "error"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

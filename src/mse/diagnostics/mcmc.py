@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mse._foreign import foreign_calls, import_arviz
+from mse.bayes import backend
+from mse.bayes.backend import foreign_calls, import_arviz
 from mse.errors import ModelError
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd
     -------
     pandas.DataFrame
         One row per variable: ``mean``, ``sd``, ``r_hat``, ``ess_bulk``,
-        ``ess_tail``, ``mcse_mean``, and ``converged`` (R-hat at most 1.01 and
-        bulk ESS at least 400, the thresholds of Vehtari et al. 2021).
+        ``ess_tail``, ``mcse_mean``, and ``converged`` (by the rule every sampler
+        applies, :data:`mse.bayes.backend.CONVERGENCE`: R-hat at most 1.01
+        and bulk ESS at least 400, the thresholds of Vehtari et al. 2021).
 
     References
     ----------
@@ -62,7 +64,7 @@ def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd
         # Chains that never move make ArviZ divide by zero; the NaN it returns marks the row not converged.
         summary: pd.DataFrame = az.summary(idata, var_names=var_names, kind="all", round_to="none")  # type: ignore[assignment]
     table = summary[["mean", "sd", "r_hat", "ess_bulk", "ess_tail", "mcse_mean"]].copy()
-    table["converged"] = (table["r_hat"] <= 1.01) & (table["ess_bulk"] >= 400)
+    table["converged"] = backend.CONVERGENCE.converged_where(table["r_hat"], table["ess_bulk"])
     table.index.name = "variable"
     return table.reset_index()
 

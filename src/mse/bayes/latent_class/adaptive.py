@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mse._foreign import foreign_calls, import_arviz
+from mse.bayes import backend
+from mse.bayes.backend import ConvergenceRule, foreign_calls, import_arviz
 
 __all__ = ["RunBudget", "RunOutcome", "deadline", "past", "run_chains"]
 
@@ -43,9 +44,10 @@ class RunBudget:
         Most seconds of an adaptive run, counted from the start of sampling
         (warm-up included); ``None`` (the default) sets no time limit, so that
         the draws depend on the seed only.
-    target_rhat, target_ess : float
+    target_rhat, target_ess : float or None
         Stop once R-hat of ``N`` is at most ``target_rhat`` and its bulk ESS
-        at least ``target_ess``.
+        at least ``target_ess``; ``None`` (the default) takes the threshold of
+        the rule every sampler applies, :data:`mse.bayes.backend.CONVERGENCE`.
     min_draws : int
         Draws per chain before the first check.
     """
@@ -53,9 +55,18 @@ class RunBudget:
     n_draws: int | None = None
     max_draws: int = 50_000
     max_seconds: float | None = None
-    target_rhat: float = 1.01
-    target_ess: float = 400.0
+    target_rhat: float | None = None
+    target_ess: float | None = None
     min_draws: int = 200
+
+    @property
+    def rule(self) -> ConvergenceRule:
+        """The convergence rule of this run: the shared one, with any target set here in its place."""
+        shared = backend.CONVERGENCE
+        return ConvergenceRule(
+            max_rhat=shared.max_rhat if self.target_rhat is None else self.target_rhat,
+            min_ess=shared.min_ess if self.target_ess is None else self.target_ess,
+        )
 
 
 @dataclass(frozen=True)
@@ -144,13 +155,14 @@ def run_chains(
         until = deadline(started, budget.max_seconds)
         target = min(budget.min_draws, budget.max_draws)
         reason = "max_draws"
+        rule = budget.rule
         while True:
             drawn += take(target - drawn, until)
             cut_short = drawn < target
             n0 = np.stack(blocks[0], axis=1)
             rhat, ess = _diagnostics(n0 + n_observed)
             checks += 1
-            if not cut_short and rhat <= budget.target_rhat and ess >= budget.target_ess:
+            if not cut_short and rule.converged(rhat, ess):
                 reason = "converged"
                 break
             if cut_short or past(until):

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from mse._foreign import foreign_calls, import_arviz
+from mse.bayes import backend
+from mse.bayes.backend import foreign_calls, import_arviz
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
@@ -61,10 +62,10 @@ SAMPLER_DEFAULTS: dict[str, dict[str, int]] = {
     "gibbs": {"n_burnin": 3_000, "max_draws": 200_000},
 }
 
-#: ``N`` is flagged as not converged above this R-hat ...
-RHAT_THRESHOLD = 1.01
-#: ... or below this bulk effective sample size.
-ESS_THRESHOLD = 400.0
+#: The thresholds of the shared rule, :data:`mse.bayes.backend.CONVERGENCE`, kept under their former
+#: names for scripts that import them; the code reads the rule itself.
+RHAT_THRESHOLD = backend.CONVERGENCE.max_rhat
+ESS_THRESHOLD = backend.CONVERGENCE.min_ess
 
 _MODEL = "NPLCM (truncated stick-breaking latent classes)"
 
@@ -156,17 +157,18 @@ def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -
 
 def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat: float, ess: float) -> str:
     """What went wrong and which option to raise, by how much."""
+    rule = backend.CONVERGENCE
     state = (
-        f"lcmcr: the sampler for N has not converged (R-hat {rhat:.3f}, threshold {RHAT_THRESHOLD}; "
-        f"bulk ESS {ess:.0f}, threshold {ESS_THRESHOLD:.0f}; {draws.N.shape[1]} draws from each of "
+        f"lcmcr: the sampler for N has not converged (R-hat {rhat:.3f}, threshold {rule.max_rhat}; "
+        f"bulk ESS {ess:.0f}, threshold {rule.min_ess:.0f}; {draws.N.shape[1]} draws from each of "
         f"{draws.N.shape[0]} chains in {draws.seconds:.0f} s). Do not report this estimate yet. "
     )
     # Rough factor by which the run must grow: ESS grows in proportion to the draws, and R-hat - 1
     # shrinks about in inverse proportion to them.
     # A run stopped during its first draws has no ESS (NaN): count it as none.
-    shortfall = ESS_THRESHOLD / max(ess if math.isfinite(ess) else 0.0, 1.0)
+    shortfall = rule.min_ess / max(ess if math.isfinite(ess) else 0.0, 1.0)
     if math.isfinite(rhat):
-        shortfall = max(shortfall, (rhat - 1.0) / (RHAT_THRESHOLD - 1.0))
+        shortfall = max(shortfall, (rhat - 1.0) / (rule.max_rhat - 1.0))
     factor = max(2, math.ceil(1.5 * shortfall))
     if rhat > 1.1:
         state += (
@@ -366,7 +368,8 @@ def lcmcr(
     -----
     ConvergenceWarning
         When R-hat of ``N`` exceeds 1.01 or its bulk effective sample size is
-        below 400, which an adaptive run reaches only when its budget ran out,
+        below 400 (the shared rule, :data:`mse.bayes.backend.CONVERGENCE`),
+        which an adaptive run reaches only when its budget ran out,
         or when a time budget the user set cut the run short; the message says
         which option to change and by how much. The message is also kept in
         ``Estimate.warnings``.
@@ -422,12 +425,13 @@ def lcmcr(
 
     messages: list[str] = []
     status = "ok"
-    converged = rhat <= RHAT_THRESHOLD and ess_bulk >= ESS_THRESHOLD
+    rule = backend.CONVERGENCE
+    converged = rule.converged(rhat, ess_bulk)
     if not converged:
         # The numbers are reported so that the user can look, but a run that has not converged is not "ok".
         status = (
-            f"not converged: R-hat of N {rhat:.3f} (threshold {RHAT_THRESHOLD}), bulk ESS {ess_bulk:.0f} "
-            f"(threshold {ESS_THRESHOLD}); see the warning for what to change"
+            f"not converged: R-hat of N {rhat:.3f} (threshold {rule.max_rhat}), bulk ESS {ess_bulk:.0f} "
+            f"(threshold {rule.min_ess}); see the warning for what to change"
         )
         messages.append(_convergence_message(draws, settings, rhat, ess_bulk))
     if draws.stop_reason == "max_seconds":

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mse._foreign import foreign_calls, import_pymc
+from mse.bayes.backend import foreign_calls, import_pymc, import_pytensor_tensor
 from mse.errors import ConvergenceWarning
 
 __all__ = ["build_model", "sample_pymc"]
@@ -65,7 +65,7 @@ def build_model(
     Dirichlet process mixtures. *Biometrics* 72(3), 1054-1063.
     """
     pm = import_pymc()
-    import pytensor.tensor as pt
+    pt = import_pytensor_tensor()
 
     x = np.asarray(histories, dtype=float)
     n_h = np.asarray(counts, dtype=float)

@@ -167,7 +167,8 @@ def bayes_loglinear(
     Warns
     -----
     ConvergenceWarning
-        When R-hat of ``N`` exceeds 1.01, its effective sample size is below 400, or NUTS diverged.
+        When R-hat of ``N`` exceeds 1.01, its effective sample size is below 400 (the shared rule,
+        :data:`mse.bayes.backend.CONVERGENCE`), or NUTS diverged.
     MultimodalityWarning
         When the draws of ``N`` fall in separated modes; the message names each one and its share.
 

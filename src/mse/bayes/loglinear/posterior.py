@@ -79,7 +79,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mse._foreign import ForeignWarnings, foreign_calls, import_arviz, import_pymc
+from mse.bayes import backend
+from mse.bayes.backend import ForeignWarnings, foreign_calls, import_arviz, import_pymc, import_pytensor_tensor
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
@@ -91,9 +92,10 @@ __all__ = ["MAIN_EFFECT_SD", "LoglinearPosterior", "Prior", "fit_posterior", "po
 
 #: Prior standard deviation of the intercept and main effects (precision 1e-4).
 MAIN_EFFECT_SD = 100.0
-#: Below these the sampler's answer for ``N`` is flagged (Vehtari et al. 2021).
-RHAT_LIMIT = 1.01
-ESS_LIMIT = 400.0
+#: The thresholds of the shared rule, :data:`mse.bayes.backend.CONVERGENCE`, under their former names;
+#: the code reads the rule itself.
+RHAT_LIMIT = backend.CONVERGENCE.max_rhat
+ESS_LIMIT = backend.CONVERGENCE.min_ess
 
 _PRIOR_KINDS = ("normal", "flat")
 _DARK_FIGURES = ("expected", "sampled")
@@ -281,11 +283,12 @@ class LoglinearPosterior:
     def convergence_problems(self) -> list[str]:
         """Messages for each sign that the draws of ``N`` should not be trusted."""
         problems = []
-        if not (self.rhat <= RHAT_LIMIT):
-            problems.append(f"R-hat of N is {self.rhat:.3f} (above {RHAT_LIMIT}); run longer chains (draws=, tune=)")
-        if not (self.ess_bulk >= ESS_LIMIT):
+        rule = backend.CONVERGENCE
+        if not rule.rhat_ok(self.rhat):
+            problems.append(f"R-hat of N is {self.rhat:.3f} (above {rule.max_rhat}); run longer chains (draws=, tune=)")
+        if not rule.ess_ok(self.ess_bulk):
             problems.append(
-                f"effective sample size of N is {self.ess_bulk:.0f} (below {ESS_LIMIT:.0f}); increase draws="
+                f"effective sample size of N is {self.ess_bulk:.0f} (below {rule.min_ess:.0f}); increase draws="
             )
         if self.divergences:
             problems.append(f"{self.divergences} divergent transitions; the posterior may be poorly explored")
@@ -312,7 +315,7 @@ def _sample_whitened(
     caller translates; nothing of PyMC's (warnings, log messages, progress bar) reaches the user.
     """
     pm = import_pymc()
-    import pytensor.tensor as pt
+    pt = import_pytensor_tensor()
 
     with foreign_calls() as caught, pm.Model():
         z = pm.Flat("z", shape=X.shape[1])

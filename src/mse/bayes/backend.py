@@ -1,20 +1,34 @@
-"""Calls into PyMC, PyTensor and ArviZ that keep their warnings and log messages away from the user.
+"""The Bayesian backend: the one door to PyMC, PyTensor and ArviZ, and the one convergence rule.
+
+Every Bayesian module of :mod:`mse` goes through this one (a test scans the
+package and fails if any other module imports PyMC, PyTensor or ArviZ). It
+holds:
+
+* :func:`import_arviz`, :func:`import_pymc` and :func:`import_pytensor_tensor`,
+  the lazy imports, which drop the warnings these packages raise when imported
+  (ArviZ announces its refactor with a ``FutureWarning``); nothing is imported
+  before a Bayesian method runs, so ``import mse`` stays fast;
+* :func:`foreign_calls`, a context manager that records every warning raised
+  inside it and quiets PyMC's and PyTensor's loggers;
+  :meth:`ForeignWarnings.describe` then says in one sentence what the
+  recorded warnings mean, for the caller to put into its status or warning,
+  or the caller drops them when the numbers already say it (a NaN R-hat);
+* :class:`ConvergenceRule` and :data:`CONVERGENCE`, the one definition of
+  when the draws of ``N`` count as converged (R-hat and bulk effective sample
+  size, Vehtari et al. 2021), read by every sampler and by
+  :func:`mse.mcmc_diagnostics`.
 
 The library's rule is that only its own warnings (:class:`mse.MSEWarning` and
 subclasses) reach the user: a foreign warning either means something about
 the result, and is then said in the library's words (a
 :class:`~mse.ConvergenceWarning`, a status), or it is noise about the other
-library's own future and is dropped. This module holds the two pieces every
-Bayesian module uses for that:
+library's own future and is dropped.
 
-* :func:`import_arviz` and :func:`import_pymc`, the lazy imports, which drop
-  the warnings these packages raise when imported (ArviZ announces its
-  refactor with a ``FutureWarning``);
-* :func:`foreign_calls`, a context manager that records every warning raised
-  inside it and quiets PyMC's and PyTensor's loggers;
-  :meth:`ForeignWarnings.describe` then says in one sentence what the
-  recorded warnings mean, for the caller to put into its status or warning,
-  or the caller drops them when the numbers already say it (a NaN R-hat).
+References
+----------
+Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. & Bürkner, P.-C. (2021).
+Rank-normalization, folding, and localization: an improved R-hat for
+assessing convergence of MCMC. *Bayesian Analysis*, 16(2), 667-718.
 """
 
 from __future__ import annotations
@@ -24,11 +38,23 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 from mse.errors import MSEWarning
 
-__all__ = ["ForeignWarnings", "foreign_calls", "import_arviz", "import_pymc"]
+__all__ = [
+    "CONVERGENCE",
+    "ConvergenceRule",
+    "ForeignWarnings",
+    "foreign_calls",
+    "import_arviz",
+    "import_pymc",
+    "import_pytensor_tensor",
+]
 
 #: Loggers of the sampling libraries. PyMC logs at INFO what it is doing ("Auto-assigning NUTS sampler",
 #: "Sampling 4 chains") and at WARNING its own convergence verdict, which the library computes itself and
@@ -67,6 +93,12 @@ def import_pymc() -> ModuleType:
     """Import PyMC (and with it PyTensor and ArviZ) without their import-time warnings."""
     import_arviz()
     return _import_quietly("pymc")
+
+
+def import_pytensor_tensor() -> ModuleType:
+    """Import ``pytensor.tensor``, for building PyMC models, without its import-time warnings."""
+    import_pymc()
+    return _import_quietly("pytensor.tensor")
 
 
 class ForeignWarnings(list[warnings.WarningMessage]):
@@ -140,3 +172,52 @@ def foreign_calls() -> Iterator[ForeignWarnings]:
             caught.append(message)
     for message in ours:
         warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
+
+
+@dataclass(frozen=True)
+class ConvergenceRule:
+    """When draws count as converged: rank-normalised split R-hat and bulk effective sample size.
+
+    The defaults are the thresholds of Vehtari et al. (2021): R-hat at most
+    1.01 and a bulk effective sample size of at least 400 (100 per chain for
+    four chains). A NaN (chains that never move, or R-hat of a single chain)
+    fails the test, so it counts as not converged.
+
+    Parameters
+    ----------
+    max_rhat
+        Largest R-hat that passes.
+    min_ess
+        Smallest bulk effective sample size that passes.
+
+    Examples
+    --------
+    >>> rule = ConvergenceRule()
+    >>> rule.converged(1.005, 812.0), rule.converged(1.02, 812.0), rule.converged(float("nan"), 812.0)
+    (True, False, False)
+    """
+
+    max_rhat: float = 1.01
+    min_ess: float = 400.0
+
+    def rhat_ok(self, rhat: float) -> bool:
+        """Whether ``rhat`` is at most :attr:`max_rhat` (``False`` for NaN)."""
+        return bool(rhat <= self.max_rhat)
+
+    def ess_ok(self, ess: float) -> bool:
+        """Whether ``ess`` is at least :attr:`min_ess` (``False`` for NaN)."""
+        return bool(ess >= self.min_ess)
+
+    def converged(self, rhat: float, ess: float) -> bool:
+        """Whether both R-hat and the bulk effective sample size pass."""
+        return self.rhat_ok(rhat) and self.ess_ok(ess)
+
+    def converged_where(self, rhat: Any, ess: Any) -> np.ndarray:
+        """:meth:`converged` element by element, for arrays or columns of R-hat and ESS."""
+        return np.logical_and(np.less_equal(rhat, self.max_rhat), np.greater_equal(ess, self.min_ess))
+
+
+#: The rule every sampler (``lcmcr``'s adaptive runs and verdict, ``bayes_loglinear``, ``bayesthresh``)
+#: and :func:`mse.mcmc_diagnostics` apply. Callers look it up here when they run (``backend.CONVERGENCE``),
+#: so it is defined once.
+CONVERGENCE = ConvergenceRule()

@@ -1,0 +1,125 @@
+"""The Bayesian backend: the one module that imports PyMC, PyTensor and ArviZ, and the one convergence rule."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mse
+from mse.bayes import backend
+from mse.bayes.backend import CONVERGENCE, ConvergenceRule
+
+SRC = Path(mse.__file__).parent
+FOREIGN = {"pymc", "pytensor", "arviz"}
+
+
+def _foreign_imports(path: Path) -> list[str]:
+    """``import x`` / ``from x import ...`` statements of the foreign packages, and ``importlib`` calls naming them."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            function = node.func
+            called = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+            if called in ("import_module", "__import__") and isinstance(node.args[0].value, str):
+                names = [node.args[0].value]
+        found += [f"{path.relative_to(SRC)}:{node.lineno}: {name}" for name in names if name.split(".")[0] in FOREIGN]
+    return found
+
+
+def test_only_the_backend_imports_pymc_pytensor_and_arviz():
+    offenders = [
+        hit
+        for path in sorted(SRC.rglob("*.py"))
+        if path != SRC / "bayes" / "backend.py"
+        for hit in _foreign_imports(path)
+    ]
+    assert not offenders, "import PyMC, PyTensor and ArviZ through mse.bayes.backend:\n" + "\n".join(offenders)
+
+
+def test_the_scan_finds_every_form_of_import(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    module = tmp_path / "module.py"
+    module.write_text(
+        "import numpy\nimport pymc as pm\nfrom arviz import rhat\nimport pytensor.tensor as pt\n"
+        "def f():\n    import importlib\n    return importlib.import_module('pymc')\n"
+        "from mse.bayes.backend import import_pymc\n",
+        encoding="utf-8",
+    )
+    assert [hit.split(": ")[1] for hit in _foreign_imports(module)] == ["pymc", "arviz", "pytensor.tensor", "pymc"]
+
+
+def test_import_mse_does_not_import_the_sampling_libraries():
+    code = (
+        "import sys, mse, mse.diagnostics; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pymc', 'pytensor', 'arviz'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+# --- the convergence rule -------------------------------------------------------------------------
+
+
+def test_the_rule_keeps_the_thresholds_of_vehtari_et_al():
+    assert CONVERGENCE == ConvergenceRule(max_rhat=1.01, min_ess=400.0)
+    assert CONVERGENCE.converged(1.01, 400.0) and not CONVERGENCE.converged(1.0101, 400.0)
+    assert not CONVERGENCE.converged(1.0, 399.9)
+    assert not CONVERGENCE.converged(math.nan, 1000.0) and not CONVERGENCE.converged(1.0, math.nan)
+    np.testing.assert_array_equal(
+        CONVERGENCE.converged_where(np.array([1.0, 1.02, np.nan]), np.array([500.0, 500.0, 500.0])),
+        [True, False, False],
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CONVERGENCE.max_rhat = 1.1  # type: ignore[misc]
+
+
+def test_every_sampler_reads_the_shared_rule(monkeypatch):
+    from mse.bayes.latent_class.adaptive import RunBudget
+    from mse.bayes.loglinear.posterior import LoglinearPosterior, Prior
+
+    # A posterior whose N has R-hat 1.03 and 250 effective draws: not converged by the default rule.
+    posterior = LoglinearPosterior(
+        lists=("A", "B"), terms=frozenset(), model="independence", names=[], coef=np.zeros((2, 1, 0)),
+        population=np.zeros((2, 1)), observed=1, prior=Prior(), idata=None, infinite_terms=(), rhat=1.03,
+        ess_bulk=250.0, ess_tail=250.0, divergences=0, mode={},
+    )  # fmt: skip
+    assert len(posterior.convergence_problems()) == 2
+    assert RunBudget().rule == CONVERGENCE
+
+    lenient = ConvergenceRule(max_rhat=1.05, min_ess=200.0)
+    monkeypatch.setattr(backend, "CONVERGENCE", lenient)
+    assert posterior.convergence_problems() == []
+    assert RunBudget().rule == lenient
+    assert RunBudget(target_ess=100.0).rule == ConvergenceRule(max_rhat=1.05, min_ess=100.0)
+
+
+@pytest.mark.filterwarnings("ignore::mse.MultimodalityWarning")
+def test_lcmcr_verdict_and_mcmc_diagnostics_follow_the_shared_rule(monkeypatch):
+    data = mse.load_dataset("kosovo")
+    short = {"K": 3, "n_chains": 2, "n_draws": 30, "n_burnin": 10, "n_temperatures": 1, "n_threads": 1}
+    with pytest.warns(mse.ConvergenceWarning, match="threshold 1.01"):
+        strict = mse.estimate(data, method="lcmcr", random_seed=1, **short)
+    assert not strict.ok
+    assert not mse.mcmc_diagnostics(strict)["converged"].iloc[0]
+
+    monkeypatch.setattr(backend, "CONVERGENCE", ConvergenceRule(max_rhat=math.inf, min_ess=0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", mse.ConvergenceWarning)
+        lenient = mse.estimate(data, method="lcmcr", random_seed=1, **short)
+    assert lenient.ok, lenient.status
+    np.testing.assert_array_equal(lenient.draws, strict.draws)
+    assert mse.mcmc_diagnostics(lenient)["converged"].iloc[0]
