@@ -1,4 +1,5 @@
-"""The Bayesian backend: the one module that imports PyMC, PyTensor and ArviZ, and the one convergence rule."""
+"""The Bayesian backend: the one module that imports PyMC, PyTensor and ArviZ, the one convergence rule, and
+the one set of sampler-setting names (with the former names as deprecated aliases)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ import pytest
 
 import mse
 from mse.bayes import backend
-from mse.bayes.backend import CONVERGENCE, ConvergenceRule
+from mse.bayes.backend import CONVERGENCE, ConvergenceRule, sampler_options
+from mse.bayes.latent_class.gibbs import sample_latent_class
+from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 
 SRC = Path(mse.__file__).parent
 FOREIGN = {"pymc", "pytensor", "arviz"}
+
+H = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
+C = np.array([60, 50, 40, 20, 15, 12, 5])
 
 
 def _foreign_imports(path: Path) -> list[str]:
@@ -110,7 +116,7 @@ def test_every_sampler_reads_the_shared_rule(monkeypatch):
 @pytest.mark.filterwarnings("ignore::mse.MultimodalityWarning")
 def test_lcmcr_verdict_and_mcmc_diagnostics_follow_the_shared_rule(monkeypatch):
     data = mse.load_dataset("kosovo")
-    short = {"K": 3, "n_chains": 2, "n_draws": 30, "n_burnin": 10, "n_temperatures": 1, "n_threads": 1}
+    short = {"K": 3, "chains": 2, "draws": 30, "tune": 10, "n_temperatures": 1, "n_threads": 1}
     with pytest.warns(mse.ConvergenceWarning, match="threshold 1.01"):
         strict = mse.estimate(data, method="lcmcr", random_seed=1, **short)
     assert not strict.ok
@@ -123,3 +129,76 @@ def test_lcmcr_verdict_and_mcmc_diagnostics_follow_the_shared_rule(monkeypatch):
     assert lenient.ok, lenient.status
     np.testing.assert_array_equal(lenient.draws, strict.draws)
     assert mse.mcmc_diagnostics(lenient)["converged"].iloc[0]
+
+
+# --- the names of the sampler settings ------------------------------------------------------------
+
+
+def test_sampler_options_renames_and_warns():
+    with pytest.warns(mse.MSEDeprecationWarning, match=r"n_burnin= is deprecated.*use tune="):
+        assert sampler_options({"n_burnin": 5, "K": 3}, "lcmcr") == {"K": 3, "tune": 5}
+    with pytest.raises(mse.ModelError, match="not both"):
+        sampler_options({"n_draws": 5, "draws": 5}, "lcmcr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sampler_options({"draws": 5}, "lcmcr") == {"draws": 5}
+
+
+def test_the_deprecation_warning_is_the_library_s_own_and_shown_by_default():
+    assert issubclass(mse.MSEDeprecationWarning, mse.MSEWarning)
+    assert issubclass(mse.MSEDeprecationWarning, FutureWarning)
+
+
+@pytest.mark.parametrize("function", [sample_latent_class, sample_latent_class_hmc])
+def test_low_level_samplers_take_the_former_names_with_a_warning(function):
+    new = function(H, C, K=3, chains=2, draws=40, tune=20, random_seed=3)
+    with pytest.warns(mse.MSEDeprecationWarning) as caught:
+        old = function(H, C, K=3, n_chains=2, n_draws=40, n_burnin=20, random_seed=3)
+    assert len(caught) == 3
+    np.testing.assert_array_equal(new.N, old.N)
+    np.testing.assert_array_equal(new.alpha, old.alpha)
+
+
+def test_lcmcr_former_names_give_the_same_run_and_warn():
+    data = mse.load_dataset("kosovo")
+    common = {"K": 3, "n_temperatures": 1, "n_threads": 1, "random_seed": 4}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        new = mse.estimate(data, method="lcmcr", chains=2, draws=60, tune=20, **common)
+    assert not any(issubclass(w.category, mse.MSEDeprecationWarning) for w in caught)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = mse.estimate(data, method="lcmcr", n_chains=2, n_draws=60, n_burnin=20, **common)
+    said = [str(w.message) for w in caught if issubclass(w.category, mse.MSEDeprecationWarning)]
+    assert len(said) == 3 and all(
+        f"{name}= is deprecated" in m for name, m in zip(("n_draws", "n_burnin", "n_chains"), said)
+    )
+    np.testing.assert_array_equal(new.draws, old.draws)
+    assert (new.estimate, new.lower, new.upper, new.status) == (old.estimate, old.lower, old.upper, old.status)
+    # The deprecation concerns the call, not the result.
+    assert new.warnings == old.warnings
+    # The run is recorded under the current names and, for scripts that read them, the former ones.
+    for current, former, value in (("draws", "n_draws", 60), ("tune", "n_burnin", 20), ("chains", "n_chains", 2)):
+        assert new.details[current] == new.details[former] == old.details[former] == value
+        assert new.idata.attrs[current] == new.idata.attrs[former] == value
+    with pytest.raises(mse.ModelError, match="n_chains must be at least 2"), pytest.warns(mse.MSEDeprecationWarning):
+        mse.estimate(data, method="lcmcr", n_chains=1)
+    with pytest.raises(mse.ModelError, match=r"^chains must be at least 2"):
+        mse.estimate(data, method="lcmcr", chains=1)
+
+
+def test_dga_former_name_gives_the_same_draws_and_warns():
+    data = mse.load_dataset("kosovo")
+    new = mse.estimate(data, method="dga", draws=50, random_seed=2)
+    with pytest.warns(mse.MSEDeprecationWarning, match="n_draws="):
+        old = mse.estimate(data, method="dga", n_draws=50, random_seed=2)
+    np.testing.assert_array_equal(new.draws, old.draws)
+    assert new.estimate == old.estimate and new.draws.size == 50
+
+
+def test_bayes_loglinear_takes_the_former_names_as_aliases():
+    # Renaming happens before any sampling: a bad value under a former name is refused in its new name's check.
+    with pytest.warns(mse.MSEDeprecationWarning), pytest.raises(mse.ModelError, match="draws must be"):
+        mse.estimate(mse.load_dataset("kosovo"), method="bayes_loglinear", n_draws=0)
+    with pytest.raises(mse.ModelError, match="not both"):
+        mse.estimate(mse.load_dataset("kosovo"), method="bayesthresh", n_chains=2, chains=2)

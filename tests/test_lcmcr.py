@@ -429,7 +429,7 @@ def test_a_converged_run_cut_short_by_the_clock_is_not_ok(monkeypatch):
 
     def run_cut_short(data, settings, random_seed):
         # The first 500 draws of this sampler converge (see the slow-machine test above).
-        draws = real_run(data, {**settings, "n_draws": 500}, random_seed)
+        draws = real_run(data, {**settings, "draws": 500}, random_seed)
         return dataclasses.replace(draws, stop_reason="max_seconds")
 
     monkeypatch.setattr(estimator, "_run", run_cut_short)

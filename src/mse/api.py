@@ -24,7 +24,7 @@ import pandas as pd
 from mse.budget import run_within_budget
 from mse.data.capture import CaptureData
 from mse.disclosure import DisclosurePolicy
-from mse.errors import DataError, EstimabilityError, ModelError
+from mse.errors import DataError, EstimabilityError, ModelError, MSEDeprecationWarning
 from mse.information import PRIOR_METHODS, information_problem, uninformative_estimate
 from mse.options import check_level, check_random_seed
 from mse.results import Estimate, provenance
@@ -173,26 +173,35 @@ def estimate(
     if strict and no_information is not None:
         raise EstimabilityError(f"{method}: {no_information}")
     started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if no_information is not None and method not in PRIOR_METHODS:
-            result = uninformative_estimate(data, method, no_information, level=float(level), options=options)
-        else:
-            result = run_within_budget(
-                estimator,
-                data,
-                method=method,
-                level=float(level),
-                interval=interval,
-                random_seed=random_seed,
-                options=options,
-                own_budget=method == "lcmcr",
-            )
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if no_information is not None and method not in PRIOR_METHODS:
+                result = uninformative_estimate(data, method, no_information, level=float(level), options=options)
+            else:
+                result = run_within_budget(
+                    estimator,
+                    data,
+                    method=method,
+                    level=float(level),
+                    interval=interval,
+                    random_seed=random_seed,
+                    options=options,
+                    own_budget=method == "lcmcr",
+                )
+    except BaseException:
+        # A deprecated option name is said even when the call fails: the error may name the setting by its new name.
+        for record in caught:
+            if issubclass(record.category, MSEDeprecationWarning):
+                warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+        raise
     seconds = time.perf_counter() - started
     messages = list(result.warnings)
     for record in caught:
         message = str(record.message)
-        if message not in messages:
+        # A deprecated option concerns the call, not the result: said to the caller, not kept with the result.
+        if message not in messages and not issubclass(record.category, MSEDeprecationWarning):
             messages.append(message)
         warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
     metadata = provenance(data, random_seed, {"method": method, "level": level, "interval": interval, **options})

@@ -15,6 +15,7 @@ __all__ = [
     "EstimabilityError",
     "EstimabilityWarning",
     "HeterogeneityWarning",
+    "MSEDeprecationWarning",
     "MSEError",
     "MSEWarning",
     "ModelError",
@@ -44,6 +45,16 @@ class EstimabilityError(MSEError):
 
 class MSEWarning(UserWarning):
     """Base class of every warning issued by :mod:`mse`."""
+
+
+class MSEDeprecationWarning(MSEWarning, FutureWarning):
+    """A name or argument of :mod:`mse` is deprecated; the message names its replacement.
+
+    A :class:`FutureWarning` (shown by default, since it is meant for the
+    people who write the scripts) as well as an :class:`MSEWarning`, so that
+    filters on either catch it. It concerns the call, not the result, so it
+    is not kept in :attr:`mse.Estimate.warnings`.
+    """
 
 
 class ConvergenceWarning(MSEWarning):

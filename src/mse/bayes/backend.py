@@ -1,4 +1,4 @@
-"""The Bayesian backend: the one door to PyMC, PyTensor and ArviZ, and the one convergence rule.
+"""The Bayesian backend: the one door to PyMC, PyTensor and ArviZ, the convergence rule, the sampler settings.
 
 Every Bayesian module of :mod:`mse` goes through this one (a test scans the
 package and fails if any other module imports PyMC, PyTensor or ArviZ). It
@@ -16,7 +16,10 @@ holds:
 * :class:`ConvergenceRule` and :data:`CONVERGENCE`, the one definition of
   when the draws of ``N`` count as converged (R-hat and bulk effective sample
   size, Vehtari et al. 2021), read by every sampler and by
-  :func:`mse.mcmc_diagnostics`.
+  :func:`mse.mcmc_diagnostics`;
+* :data:`SETTING_NAMES` and :func:`sampler_options`, the one set of names of
+  the settings every sampler shares (``draws``, ``tune``, ``chains``), with the
+  older names kept as deprecated aliases.
 
 The library's rule is that only its own warnings (:class:`mse.MSEWarning` and
 subclasses) reach the user: a foreign warning either means something about
@@ -33,27 +36,32 @@ assessing convergence of MCMC. *Bayesian Analysis*, 16(2), 667-718.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from mse.errors import MSEWarning
+from mse.errors import ModelError, MSEDeprecationWarning, MSEWarning
 
 __all__ = [
     "CONVERGENCE",
+    "DEPRECATED_SETTING_NAMES",
+    "SETTING_NAMES",
     "ConvergenceRule",
     "ForeignWarnings",
+    "accepts_former_setting_names",
     "foreign_calls",
     "import_arviz",
     "import_pymc",
     "import_pytensor_tensor",
+    "sampler_options",
 ]
 
 #: Loggers of the sampling libraries. PyMC logs at INFO what it is doing ("Auto-assigning NUTS sampler",
@@ -221,3 +229,79 @@ class ConvergenceRule:
 #: and :func:`mse.mcmc_diagnostics` apply. Callers look it up here when they run (``backend.CONVERGENCE``),
 #: so it is defined once.
 CONVERGENCE = ConvergenceRule()
+
+#: The settings every sampler shares, named as PyMC's ``pm.sample`` names them (and as ArviZ names the
+#: ``chain`` and ``draw`` dimensions of ``Estimate.idata``): kept draws per chain, warm-up (tuning)
+#: iterations per chain, and chains.
+SETTING_NAMES = ("draws", "tune", "chains")
+
+#: Older names of the same settings (those of the latent-class samplers and of ``dga``), accepted with an
+#: :class:`mse.MSEDeprecationWarning`.
+DEPRECATED_SETTING_NAMES = {"n_draws": "draws", "n_burnin": "tune", "n_chains": "chains"}
+
+
+def sampler_options(options: Mapping[str, Any], method: str, *, stacklevel: int = 3) -> dict[str, Any]:
+    """``options`` with the deprecated names of the shared sampler settings replaced by the current ones.
+
+    Parameters
+    ----------
+    options
+        Options as the caller gave them.
+    method
+        Name used in messages (``"lcmcr"``).
+    stacklevel
+        Passed to :func:`warnings.warn`.
+
+    Returns
+    -------
+    dict
+        A new dictionary; ``n_draws``, ``n_burnin`` and ``n_chains`` become ``draws``, ``tune`` and
+        ``chains``, each with an :class:`mse.MSEDeprecationWarning`.
+
+    Raises
+    ------
+    ModelError
+        When a setting is given under both names.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     sampler_options({"K": 3, "n_draws": 200}, "lcmcr")
+    {'K': 3, 'draws': 200}
+    >>> caught[0].category.__name__
+    'MSEDeprecationWarning'
+    """
+    renamed = dict(options)
+    for old, new in DEPRECATED_SETTING_NAMES.items():
+        if old not in renamed:
+            continue
+        if new in renamed:
+            raise ModelError(f"{method}: give {new}= or its deprecated name {old}=, not both.")
+        warnings.warn(
+            f"{method}: the option {old}= is deprecated and will be removed; use {new}= (the same setting, "
+            f"named as in PyMC).",
+            MSEDeprecationWarning,
+            stacklevel=stacklevel,
+        )
+        renamed[new] = renamed.pop(old)
+    return renamed
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def accepts_former_setting_names(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Let a sampler function take ``n_draws``, ``n_burnin`` and ``n_chains`` for ``draws``, ``tune``, ``chains``.
+
+    The former names are renamed by :func:`sampler_options`, with an :class:`mse.MSEDeprecationWarning`.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        renamed = sampler_options(kwargs, function.__name__, stacklevel=4)
+        return function(*args, **renamed)  # type: ignore[arg-type]
+
+    return wrapper

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse.bayes.backend import sampler_options
 from mse.bayes.graphical.graphs import MAX_LISTS, DecomposableGraphs, decomposable_graphs
 from mse.bayes.graphical.marginal import subset_statistics
 from mse.bayes.graphical.posterior import MAX_TAIL_MASS, GridPosterior, grid_posterior, make_prior
@@ -38,7 +39,7 @@ DEFAULT_DRAWS = 4000
 TABLE_ALL_GRAPHS = 20_000
 TABLE_MIN_PROBABILITY = 1e-12
 
-_OPTIONS = ("delta", "prior", "prior_params", "max_n", "n_draws", "max_points")
+_OPTIONS = ("delta", "prior", "prior_params", "max_n", "draws", "max_points")
 
 
 def _check_data(data: CaptureData) -> CaptureData:
@@ -173,8 +174,11 @@ def dga(
         max_n : int, optional
             Truncate the prior at ``N <= max_n`` (and end the grid there). By
             default the prior is not truncated.
-        n_draws : int, default 4000
-            Number of posterior draws of ``N`` returned in ``draws``.
+        draws : int, default 4000
+            Number of posterior draws of ``N`` returned in ``draws`` (named
+            as the draws of every sampler, :data:`mse.bayes.backend.SETTING_NAMES`;
+            the former name ``n_draws`` still works, with an
+            :class:`~mse.MSEDeprecationWarning`).
         max_points : int, default 20000
             Most points at which the posterior density is computed exactly
             (nodes); between them it is interpolated, and nodes are added
@@ -186,7 +190,7 @@ def dga(
     -------
     Estimate
         ``estimate`` is the posterior median of ``N``; ``lower``/``upper`` the
-        equal-tailed interval; ``draws`` are ``n_draws`` draws from the exact
+        equal-tailed interval; ``draws`` are ``draws`` draws from the exact
         grid posterior. ``details`` holds ``graphs`` (a DataFrame: ``graph``
         in term syntax, posterior ``probability``, ``mean_N`` = posterior mean
         of ``N`` given the graph, most probable first; with more than 20,000
@@ -246,13 +250,15 @@ def dga(
     0  EXH:ABA:OSCE + EXH:OSCE:HRW     0.985...  ...
     1      EXH:ABA:OSCE + OSCE:HRW     0.010...  ...
     """
+    given_as = "n_draws" if "n_draws" in options else "draws"
+    options = sampler_options(options, "dga")
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise ModelError(f"unknown option(s) {unknown} for method 'dga'; valid options are {list(_OPTIONS)}.")
     if interval not in (None, "posterior"):
         raise ModelError(f"method 'dga' gives only the posterior interval (interval='posterior'), got {interval!r}.")
     data = _check_data(data)
-    n_draws = int(_check_number("n_draws", options.get("n_draws", DEFAULT_DRAWS), integer=True))
+    n_draws = int(_check_number(given_as, options.get("draws", DEFAULT_DRAWS), integer=True))
     prior = options.get("prior", "1/N")
     prior_params = options.get("prior_params")
     posterior, graphs, delta = fit_dga(
@@ -348,5 +354,5 @@ def dga(
         warnings=tuple(messages),
         draws=draws,
         details=details,
-        metadata={"n_draws": n_draws},
+        metadata={"draws": n_draws, "n_draws": n_draws},
     )

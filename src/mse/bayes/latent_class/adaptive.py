@@ -35,7 +35,7 @@ class RunBudget:
 
     Attributes
     ----------
-    n_draws : int or None
+    draws : int or None
         A fixed number of draws per chain; ``None`` runs until convergence
         (or the budget below).
     max_draws : int
@@ -52,7 +52,7 @@ class RunBudget:
         Draws per chain before the first check.
     """
 
-    n_draws: int | None = None
+    draws: int | None = None
     max_draws: int = 50_000
     max_seconds: float | None = None
     target_rhat: float | None = None
@@ -148,8 +148,8 @@ def run_chains(
                 break
         return done
 
-    if budget.n_draws is not None:
-        drawn = take(budget.n_draws, None)
+    if budget.draws is not None:
+        drawn = take(budget.draws, None)
         reason = "fixed"
     else:
         until = deadline(started, budget.max_seconds)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from mse.bayes import backend
-from mse.bayes.backend import foreign_calls, import_arviz
+from mse.bayes.backend import DEPRECATED_SETTING_NAMES, foreign_calls, import_arviz, sampler_options
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
@@ -35,7 +35,9 @@ from mse.results import Estimate
 __all__ = ["DEFAULTS", "ESS_THRESHOLD", "RHAT_THRESHOLD", "lcmcr"]
 
 #: Default settings of :func:`lcmcr`; every one can be passed as an option. ``None`` for
-#: ``n_burnin`` means the sampler's own default; ``None`` for ``n_draws`` means an adaptive run.
+#: ``tune`` means the sampler's own default; ``None`` for ``draws`` means an adaptive run. The shared
+#: sampler settings (``draws``, ``tune``, ``chains``) are named as in :data:`mse.bayes.backend.SETTING_NAMES`;
+#: their older names ``n_draws``, ``n_burnin`` and ``n_chains`` are accepted with a deprecation warning.
 DEFAULTS: dict[str, Any] = {
     "sampler": "hmc",
     "K": 10,
@@ -43,9 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "b_alpha": 0.25,
     "a_lambda": 1.0,
     "b_lambda": 1.0,
-    "n_chains": 16,
-    "n_burnin": None,
-    "n_draws": None,
+    "chains": 16,
+    "tune": None,
+    "draws": None,
     "max_draws": None,
     "max_seconds": None,
     "thin": 1,
@@ -58,8 +60,8 @@ DEFAULTS: dict[str, Any] = {
 
 #: Per-sampler defaults of the settings left at ``None`` above.
 SAMPLER_DEFAULTS: dict[str, dict[str, int]] = {
-    "hmc": {"n_burnin": 500, "max_draws": 100_000},
-    "gibbs": {"n_burnin": 3_000, "max_draws": 200_000},
+    "hmc": {"tune": 500, "max_draws": 100_000},
+    "gibbs": {"tune": 3_000, "max_draws": 200_000},
 }
 
 #: The thresholds of the shared rule, :data:`mse.bayes.backend.CONVERGENCE`, kept under their former
@@ -75,6 +77,13 @@ def _is_count(value: Any, minimum: int) -> bool:
 
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+    # Messages name a setting as the caller did, under its deprecated name if that is the one given.
+    given = {new: old for old, new in DEPRECATED_SETTING_NAMES.items() if old in options}
+
+    def name_of(setting: str) -> str:
+        return given.get(setting, setting)
+
+    options = sampler_options(options, "lcmcr", stacklevel=5)
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown option(s) {unknown} for method 'lcmcr'; valid options are {sorted(DEFAULTS)}.")
@@ -84,20 +93,21 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     for name, value in SAMPLER_DEFAULTS[settings["sampler"]].items():
         if settings[name] is None:
             settings[name] = value
-    for name in ("K", "n_chains", "thin", "max_draws", "n_leapfrog", "n_temperatures"):
+    for name in ("K", "chains", "thin", "max_draws", "n_leapfrog", "n_temperatures"):
         if not _is_count(settings[name], 1):
-            raise ModelError(f"{name} must be a positive integer, got {settings[name]!r}.")
+            raise ModelError(f"{name_of(name)} must be a positive integer, got {settings[name]!r}.")
     if settings["n_threads"] is not None and not _is_count(settings["n_threads"], 1):
         raise ModelError(
             f"n_threads must be a positive integer (or None for one per core), got {settings['n_threads']!r}."
         )
-    if settings["n_draws"] is not None and not _is_count(settings["n_draws"], 1):
+    if settings["draws"] is not None and not _is_count(settings["draws"], 1):
         raise ModelError(
-            f"n_draws must be a positive integer (or None to run until convergence), got {settings['n_draws']!r}."
+            f"{name_of('draws')} must be a positive integer (or None to run until convergence), "
+            f"got {settings['draws']!r}."
         )
-    for name in ("n_burnin", "collapsed_steps"):
+    for name in ("tune", "collapsed_steps"):
         if not _is_count(settings[name], 0):
-            raise ModelError(f"{name} must be a non-negative integer, got {settings[name]!r}.")
+            raise ModelError(f"{name_of(name)} must be a non-negative integer, got {settings[name]!r}.")
     max_temperature = settings["max_temperature"]
     if (
         isinstance(max_temperature, bool)
@@ -108,8 +118,8 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     settings["max_seconds"] = check_max_seconds(settings["max_seconds"])
     if settings["K"] < 2:
         raise ModelError("K must be at least 2 latent classes (the model with K = 1 is the independence model).")
-    if settings["n_chains"] < 2:
-        raise ModelError("n_chains must be at least 2: R-hat compares chains.")
+    if settings["chains"] < 2:
+        raise ModelError(f"{name_of('chains')} must be at least 2: R-hat compares chains.")
     for name in ("a_alpha", "b_alpha", "a_lambda", "b_lambda"):
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
@@ -127,9 +137,9 @@ def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -
             "b_alpha",
             "a_lambda",
             "b_lambda",
-            "n_chains",
-            "n_burnin",
-            "n_draws",
+            "chains",
+            "tune",
+            "draws",
             "max_draws",
             "max_seconds",
             "thin",
@@ -183,8 +193,8 @@ def _convergence_message(draws: LatentClassDraws, settings: dict[str, Any], rhat
     if draws.stop_reason == "max_draws":
         return state + (f"The budget of draws ran out: rerun with max_draws={factor * settings['max_draws']}.")
     return state + (
-        f"Rerun without n_draws so that the sampler runs until convergence, or with "
-        f"n_draws={factor * draws.N.shape[1]} and n_burnin={2 * settings['n_burnin']}."
+        f"Rerun without draws so that the sampler runs until convergence, or with "
+        f"draws={factor * draws.N.shape[1]} and tune={2 * settings['tune']}."
     )
 
 
@@ -204,10 +214,10 @@ def _time_budget_advice(draws: LatentClassDraws, settings: dict[str, Any], facto
 
     ``factor`` is the rough factor by which a run that has not converged must grow, if it has not.
     """
-    warmup = draws.settings.get("warmup_iterations", settings["n_burnin"])
+    warmup = draws.settings.get("warmup_iterations", settings["tune"])
     where = (
-        f"during warm-up ({warmup} of {settings['n_burnin']} iterations)"
-        if warmup < settings["n_burnin"]
+        f"during warm-up ({warmup} of {settings['tune']} iterations)"
+        if warmup < settings["tune"]
         else f"after {draws.N.shape[1]} draws from each of {draws.N.shape[0]} chains"
     )
     return (
@@ -232,6 +242,12 @@ def _cut_short_message(draws: LatentClassDraws, settings: dict[str, Any], rhat: 
     )
 
 
+def _former_names(draws: LatentClassDraws, settings: dict[str, Any]) -> dict[str, Any]:
+    """The run's draws, warm-up and chains under the keys ``details`` and ``idata.attrs`` had before the
+    settings took their current names, so that scripts reading them keep working."""
+    return {"n_chains": settings["chains"], "n_burnin": settings["tune"], "n_draws": draws.N.shape[1]}
+
+
 def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
     """ArviZ ``InferenceData`` with ``N``, ``n0``, ``p0``, ``alpha`` and ``n_classes`` by chain and draw."""
     az = import_arviz()
@@ -254,8 +270,9 @@ def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
                     if settings["sampler"] == "hmc"
                     else "mse multi-chain Gibbs with collapsed moves"
                 ),
-                **{k: v for k, v in settings.items() if k not in ("sampler", "n_draws")},
-                "n_draws": draws.N.shape[1],
+                **{k: v for k, v in settings.items() if k not in ("sampler", "draws")},
+                "draws": draws.N.shape[1],
+                **_former_names(draws, settings),
                 "stop_reason": draws.stop_reason,
                 "acceptance": draws.acceptance,
                 "sampling_time": draws.seconds,
@@ -317,13 +334,16 @@ def lcmcr(
         ``sampler`` ("hmc"): ``"hmc"``, or ``"gibbs"`` for the
         data-augmentation Gibbs sampler of the paper with collapsed moves on
         the unobserved people.
-        ``n_chains`` (16): chains of the posterior, run together (each with
+        ``chains`` (16): chains of the posterior, run together (each with
         ``n_temperatures - 1`` tempered companions under the HMC sampler).
-        ``n_burnin`` (500 for HMC, 3000 for Gibbs): warm-up iterations per chain.
-        ``n_draws`` (None): draws kept per chain; ``None`` draws in blocks
+        ``tune`` (500 for HMC, 3000 for Gibbs): warm-up iterations per chain.
+        ``draws`` (None): draws kept per chain; ``None`` draws in blocks
         until R-hat and ESS of ``N`` reach their thresholds (checked after
         fixed numbers of draws), or until ``max_draws`` draws per chain
         (100,000 for HMC, 200,000 for Gibbs).
+        ``n_chains``, ``n_burnin`` and ``n_draws``, the former names of
+        ``chains``, ``tune`` and ``draws``, still work but are deprecated
+        (an :class:`~mse.MSEDeprecationWarning`).
         ``max_seconds`` (None): a time budget for an adaptive run, in seconds
         including warm-up; none by default. A run that it cuts short has
         ``details["stop_reason"] == "max_seconds"``, a status other than
@@ -335,7 +355,7 @@ def lcmcr(
         (each trajectory draws its length between half and one and a half
         times this).
         ``n_temperatures`` (4), ``max_temperature`` (4): parallel tempering
-        of the HMC chains; each of the ``n_chains`` chains of the posterior
+        of the HMC chains; each of the ``chains`` chains of the posterior
         exchanges states with companions whose likelihood is raised to powers
         down to ``1 / max_temperature``, which carries them between modes of
         the posterior (``n_temperatures=1`` switches tempering off).
@@ -354,7 +374,9 @@ def lcmcr(
         ``mean``, ``sd``, ``stop_reason`` (``"converged"``, ``"max_draws"``,
         ``"max_seconds"`` or ``"fixed"``), ``modes`` (one row per separated
         mode of ``N``: ``N``, ``lower``, ``upper``, ``share``) and the sampler
-        settings.
+        settings (``draws`` is the number of draws per chain of the run; it
+        and ``tune`` and ``chains`` are also under their former keys
+        ``n_draws``, ``n_burnin`` and ``n_chains``).
 
     Raises
     ------
@@ -478,8 +500,9 @@ def lcmcr(
             "sampling_seconds": draws.seconds,
             "stop_reason": draws.stop_reason,
             "modes": modes_frame(modes),
-            "warmup_iterations": int(draws.settings.get("warmup_iterations", settings["n_burnin"])),
-            **{k: v for k, v in settings.items() if k != "n_draws"},
-            "n_draws": draws.N.shape[1],
+            "warmup_iterations": int(draws.settings.get("warmup_iterations", settings["tune"])),
+            **{k: v for k, v in settings.items() if k != "draws"},
+            "draws": draws.N.shape[1],
+            **_former_names(draws, settings),
         },
     )

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import gammaln, log_ndtr
 
+from mse.bayes.backend import accepts_former_setting_names
 from mse.bayes.latent_class.adaptive import RunBudget, run_chains
 
 __all__ = ["LatentClassDraws", "sample_latent_class"]
@@ -448,6 +449,7 @@ class _Sampler:
         return n0, p0, self.alpha.copy(), occupied
 
 
+@accepts_former_setting_names
 def sample_latent_class(
     histories: np.ndarray,
     counts: np.ndarray,
@@ -457,9 +459,9 @@ def sample_latent_class(
     b_alpha: float = 0.25,
     a_lambda: float = 1.0,
     b_lambda: float = 1.0,
-    n_chains: int = 4,
-    n_draws: int | None = 1000,
-    n_burnin: int = 1000,
+    chains: int = 4,
+    draws: int | None = 1000,
+    tune: int = 1000,
     thin: int = 1,
     max_draws: int = 200_000,
     max_seconds: float | None = None,
@@ -481,17 +483,21 @@ def sample_latent_class(
         Shape and rate of the gamma prior on the concentration ``alpha``.
     a_lambda, b_lambda : float
         Beta prior on every capture probability ``lambda_jk``.
-    n_chains, n_burnin, thin : int
-        Chains run together; iterations discarded first (during which the
-        collapsed move adapts its step); keep every ``thin``-th iteration.
-    n_draws : int or None
-        Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
-        1.01 and its bulk effective sample size at least 400, or until
-        ``max_draws`` or ``max_seconds`` is reached.
+    chains, tune, thin : int
+        Chains run together; iterations discarded first (burn-in, during
+        which the collapsed move adapts its step); keep every ``thin``-th
+        iteration.
+    draws : int or None
+        Draws kept per chain; ``None`` draws until ``N`` has converged by the
+        shared rule :data:`mse.bayes.backend.CONVERGENCE` (R-hat at most 1.01
+        and bulk effective sample size at least 400), or until ``max_draws``
+        or ``max_seconds`` is reached. The former names of ``chains``,
+        ``tune`` and ``draws`` (``n_chains``, ``n_burnin``, ``n_draws``) still
+        work, with an :class:`~mse.MSEDeprecationWarning`.
     max_draws : int
-        Most draws per chain of a run with ``n_draws=None``.
+        Most draws per chain of a run with ``draws=None``.
     max_seconds : float or None
-        Time budget of a run with ``n_draws=None``, in seconds including
+        Time budget of a run with ``draws=None``, in seconds including
         burn-in (which itself always runs to the end); ``None`` (the default)
         sets none, so that the draws depend on ``random_seed`` only.
     collapsed_steps : int
@@ -508,7 +514,7 @@ def sample_latent_class(
     Returns
     -------
     LatentClassDraws
-        Arrays of shape ``(n_chains, n_draws)``.
+        Arrays of shape ``(chains, draws)``.
 
     References
     ----------
@@ -524,12 +530,13 @@ def sample_latent_class(
     >>> import numpy as np
     >>> h = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
     >>> c = np.array([60, 50, 40, 20, 15, 12, 5])
-    >>> draws = sample_latent_class(h, c, K=3, n_chains=2, n_draws=50, n_burnin=50, random_seed=1)
+    >>> draws = sample_latent_class(h, c, K=3, chains=2, draws=50, tune=50, random_seed=1)
     >>> draws.N.shape
     (2, 50)
     >>> bool((draws.N >= c.sum()).all())
     True
     """
+    n_chains, n_burnin, n_draws = chains, tune, draws
     histories = np.asarray(histories)
     counts = np.asarray(counts, dtype=np.int64)
     started = time.perf_counter()
@@ -549,7 +556,7 @@ def sample_latent_class(
     )
     for _ in range(n_burnin):
         sampler.step(adapt=True)
-    budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
+    budget = RunBudget(draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     outcome = run_chains(sampler.step, sampler.record, sampler.n, budget, thin, started)
     acceptance = sampler.accepted / sampler.proposed if sampler.proposed else float("nan")
     return LatentClassDraws(

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from mse.bayes.backend import accepts_former_setting_names
 from mse.bayes.latent_class.adaptive import RunBudget, deadline, past, run_chains
 from mse.bayes.latent_class.gibbs import LatentClassDraws
 
@@ -489,6 +490,7 @@ class HMCChains:
         self.divergent += int((accept_prob == 0.0).sum())
 
 
+@accepts_former_setting_names
 def sample_latent_class_hmc(
     histories: np.ndarray,
     counts: np.ndarray,
@@ -498,9 +500,9 @@ def sample_latent_class_hmc(
     b_alpha: float = 0.25,
     a_lambda: float = 1.0,
     b_lambda: float = 1.0,
-    n_chains: int = 10,
-    n_burnin: int = 300,
-    n_draws: int | None = 1000,
+    chains: int = 10,
+    tune: int = 300,
+    draws: int | None = 1000,
     max_draws: int = 50_000,
     max_seconds: float | None = None,
     thin: int = 1,
@@ -520,19 +522,22 @@ def sample_latent_class_hmc(
         Number of people with each history.
     K, a_alpha, b_alpha, a_lambda, b_lambda
         As in :func:`mse.bayes.latent_class.gibbs.sample_latent_class`.
-    n_chains : int
+    chains : int
         Chains run together.
-    n_burnin : int
+    tune : int
         Warm-up iterations per chain (step-size and mass-matrix adaptation),
         discarded.
-    n_draws : int or None
-        Draws kept per chain; ``None`` draws until R-hat of ``N`` is at most
-        1.01 and its bulk effective sample size at least 400, or until
-        ``max_draws`` or ``max_seconds`` is reached.
+    draws : int or None
+        Draws kept per chain; ``None`` draws until ``N`` has converged by the
+        shared rule :data:`mse.bayes.backend.CONVERGENCE` (R-hat at most 1.01
+        and bulk effective sample size at least 400), or until ``max_draws``
+        or ``max_seconds`` is reached. The former names of ``chains``,
+        ``tune`` and ``draws`` (``n_chains``, ``n_burnin``, ``n_draws``) still
+        work, with an :class:`~mse.MSEDeprecationWarning`.
     max_draws : int
-        Most draws per chain of a run with ``n_draws=None``.
+        Most draws per chain of a run with ``draws=None``.
     max_seconds : float or None
-        Time budget of a run with ``n_draws=None``, in seconds including
+        Time budget of a run with ``draws=None``, in seconds including
         warm-up; ``None`` (the default) sets none, so that the draws depend on
         ``random_seed`` only. A run that the budget cuts short (warm-up
         included) has ``stop_reason == "max_seconds"``.
@@ -555,7 +560,7 @@ def sample_latent_class_hmc(
     Returns
     -------
     LatentClassDraws
-        Arrays of shape ``(n_chains, draws)``; ``acceptance`` is the mean
+        Arrays of shape ``(chains, draws)``; ``acceptance`` is the mean
         HMC acceptance probability after warm-up and ``step_scale`` the mean
         adapted step size; ``stop_reason`` says why the run ended.
 
@@ -583,26 +588,27 @@ def sample_latent_class_hmc(
     >>> import numpy as np
     >>> h = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
     >>> c = np.array([60, 50, 40, 20, 15, 12, 5])
-    >>> draws = sample_latent_class_hmc(h, c, K=3, n_chains=2, n_draws=50, n_burnin=50, random_seed=1)
+    >>> draws = sample_latent_class_hmc(h, c, K=3, chains=2, draws=50, tune=50, random_seed=1)
     >>> draws.N.shape
     (2, 50)
     >>> bool((draws.N >= c.sum()).all())
     True
     """
     started = time.perf_counter()
+    n_chains, n_burnin, n_draws = chains, tune, draws
     rng = np.random.default_rng(random_seed)
     model = LatentClassHMC(
         histories, counts, K=K, a_alpha=a_alpha, b_alpha=b_alpha, a_lambda=a_lambda, b_lambda=b_lambda
     )
     threads = available_cores() if n_threads is None else n_threads
     threads = max(1, min(threads, n_chains * n_temperatures))
-    chains = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature)
+    ensemble = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature)
     occupancy_counts = model.counts.astype(np.int64)
 
     def record() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         # n0 | pi, lambda ~ NegativeBinomial(n, 1 - p0); the allocation of everybody (observed
         # and not) is drawn too, only to count the occupied classes.
-        cold = chains.q[:n_chains]
+        cold = ensemble.q[:n_chains]
         log_pi, log_lam, log_1mlam = model.log_weights(cold)
         log_p0, u = _logsumexp_last(log_pi + log_1mlam.sum(axis=1))
         n0 = rng.negative_binomial(int(model.n), np.clip(-np.expm1(log_p0), _MIN_CAPTURE_PROBABILITY, 1.0))
@@ -610,19 +616,19 @@ def sample_latent_class_hmc(
         occupied = rng.multinomial(occupancy_counts, w).sum(axis=1) + rng.multinomial(n0, u)
         return n0, np.exp(log_p0), np.exp(cold[:, -1]), (occupied > 0).sum(axis=1)
 
-    budget = RunBudget(n_draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
+    budget = RunBudget(draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     with ThreadPoolExecutor(threads) as executor:
-        chains.executor = executor
-        warmup_iterations = chains.warmup(n_burnin, deadline(started, max_seconds) if n_draws is None else None)
-        outcome = run_chains(chains.iterate_and_count, record, int(model.n), budget, thin, started)
+        ensemble.executor = executor
+        warmup_iterations = ensemble.warmup(n_burnin, deadline(started, max_seconds) if n_draws is None else None)
+        outcome = run_chains(ensemble.iterate_and_count, record, int(model.n), budget, thin, started)
     return LatentClassDraws(
         N=outcome.n0 + int(model.n),
         n0=outcome.n0,
         p0=outcome.p0,
         alpha=outcome.alpha,
         n_classes=outcome.n_classes,
-        acceptance=chains.accept_sum / max(chains.accept_count, 1),
-        step_scale=float(chains.step[:n_chains].mean()),
+        acceptance=ensemble.accept_sum / max(ensemble.accept_count, 1),
+        step_scale=float(ensemble.step[:n_chains].mean()),
         seconds=time.perf_counter() - started,
         stop_reason=outcome.stop_reason,
         settings={
@@ -636,8 +642,10 @@ def sample_latent_class_hmc(
             "n_threads": threads,
             "n_temperatures": n_temperatures,
             "max_temperature": max_temperature,
-            "exchange_rates": (chains.exchanges_accepted / np.maximum(chains.exchanges_proposed, 1)).round(3).tolist(),
-            "divergent": chains.divergent,
-            "restarted_in_warmup": chains.restarted,
+            "exchange_rates": (ensemble.exchanges_accepted / np.maximum(ensemble.exchanges_proposed, 1))
+            .round(3)
+            .tolist(),
+            "divergent": ensemble.divergent,
+            "restarted_in_warmup": ensemble.restarted,
         },
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mse.bayes.backend import sampler_options
 from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityError, ModelError, MultimodalityWarning
@@ -147,7 +148,9 @@ def bayes_loglinear(
         ``main_sd`` (default 100): prior scale of the intercept and main effects;
         ``dark_figure``: ``"expected"`` (default, ``N = n + exp(intercept)``) or ``"sampled"`` (a Poisson draw of
         the people on no list added to each draw);
-        ``draws`` (500), ``tune`` (500), ``chains`` (4), ``cores`` (1): NUTS settings.
+        ``draws`` (500), ``tune`` (500), ``chains`` (4), ``cores`` (1): NUTS settings, named as in
+        :data:`mse.bayes.backend.SETTING_NAMES` (``n_draws``, ``n_burnin`` and ``n_chains`` are taken as
+        deprecated aliases of the first three).
 
     Returns
     -------
@@ -184,6 +187,7 @@ def bayes_loglinear(
     >>> res.estimate, res.lower, res.upper  # doctest: +SKIP
     """
     _check_interval("bayes_loglinear", interval)
+    options = sampler_options(options, "bayes_loglinear")
     _check_options("bayes_loglinear", options, _COMMON_OPTIONS)
     prior = _prior(options)
     model = options.get("model", "all two-way")
@@ -263,6 +267,7 @@ def bayesthresh(
     'EXH:ABA + EXH:OSCE + EXH:HRW + ABA:OSCE + OSCE:HRW'
     """
     _check_interval("bayesthresh", interval)
+    options = sampler_options(options, "bayesthresh")
     _check_options("bayesthresh", options, _THRESH_OPTIONS)
     prior = _prior(options)
     threshold = options.get("threshold", 2.0)
