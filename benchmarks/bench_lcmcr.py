@@ -40,7 +40,7 @@ def main(specs: list[str]) -> None:
     import arviz  # noqa: F401  (imported once, outside the timings)
 
     print(f"importing arviz: {time.perf_counter() - started:.1f} s; load average {os.getloadavg()}")
-    wall, _, _ = _fit(mse.load_dataset("kosovo"), 0, n_draws=10, n_burnin=10)
+    wall, _, _ = _fit(mse.load_dataset("kosovo"), 0, draws=10, tune=10)
     print(f"first fit of the session (compiles, or loads the cached machine code): {wall:.1f} s")
     print()
     print(
