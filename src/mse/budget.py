@@ -67,6 +67,18 @@ def time_budget(max_seconds: float | None) -> Iterator[_Budget | None]:
     ------
     ModelError
         If ``max_seconds`` is not a positive number or ``None``.
+
+    Examples
+    --------
+    Every estimator that calls :func:`checkpoint` stops when the budget runs
+    out; :func:`mse.estimate` then returns a result whose status says so.
+
+    >>> import mse
+    >>> from mse.budget import time_budget
+    >>> with time_budget(60) as budget:
+    ...     res = mse.estimate(mse.load_dataset("korea"), method="independence")
+    >>> budget.expired
+    False
     """
     seconds = check_max_seconds(max_seconds)
     if seconds is None:
