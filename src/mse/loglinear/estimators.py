@@ -562,6 +562,7 @@ def aic(
         Most models fitted one by one; with more, the search is greedy (see
         :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
     **options
+        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
         ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
         intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
         else raises :class:`mse.ModelError`.
@@ -611,6 +612,7 @@ def bic(
         Most models fitted one by one; with more, the search is greedy (see
         :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
     **options
+        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
         ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
         intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
         else raises :class:`mse.ModelError`.
