@@ -54,6 +54,18 @@ def bic_weights(bic: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray
 
     A row with no usable model gets all-zero weights.
 
+    Parameters
+    ----------
+    bic
+        BIC values, models along the last axis (rows of a batch before it).
+    usable
+        Which models may get weight (default: those with a finite BIC).
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights of the shape of ``bic``, each row summing to one (or all zero).
+
     Examples
     --------
     >>> bic_weights(np.array([10.0, 10.0, np.inf])).round(3).tolist()

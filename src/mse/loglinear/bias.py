@@ -196,6 +196,16 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     the MLE, so model choice is not affected. A fit without an estimate is
     returned unchanged.
 
+    Parameters
+    ----------
+    fit
+        A maximum-likelihood fit from :func:`mse.loglinear.fit.fit_model`.
+
+    Returns
+    -------
+    LoglinearFit
+        The bias-reduced fit; its status says so when the refit fails.
+
     Examples
     --------
     >>> import mse

@@ -124,6 +124,14 @@ class LoglinearFit:
     count_adjustment : ndarray or None
         The frequency modification added to ``counts`` by the bias-reduced
         estimator (:func:`mse.loglinear.bias.bias_corrected_fit`); ``None`` for the MLE.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.loglinear.fit import fit_model
+    >>> fit = fit_model(mse.load_dataset("korea"), "independence")
+    >>> fit.status, round(fit.estimate, 1), round(fit.deviance, 2), fit.df
+    ('ok', 142.0, 138.55, 3)
     """
 
     model: str
