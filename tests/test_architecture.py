@@ -14,6 +14,7 @@ removed from it.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,8 @@ def _runtime_imports(tree: ast.Module, module: str, is_package: bool) -> list[tu
     return found
 
 
-def all_imports() -> list[tuple[str, str, int]]:
+@functools.cache
+def all_imports() -> tuple[tuple[str, str, int], ...]:
     """Every runtime import of an ``mse`` module: (importer, imported, line)."""
     edges = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -112,7 +114,7 @@ def all_imports() -> list[tuple[str, str, int]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for imported, line in _runtime_imports(tree, module, path.name == "__init__.py"):
             edges.append((module, imported, line))
-    return edges
+    return tuple(edges)
 
 
 def layer_of(module: str) -> int:
