@@ -5,12 +5,19 @@ exhumations, the American Bar Association, the OSCE and Human Rights Watch.
 Kosovo is the rare table where every pair of lists overlaps, so the methods
 can be compared on an equal footing.
 
-Run:  python examples/kosovo.py
+Run:  python examples/kosovo.py [--output DIR]
+
+The figure is written to ``DIR/kosovo.png``: ``--output`` if given, else the
+folder in the environment variable ``MSE_OUTPUT_DIR``, else ``output/`` under
+the current directory.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import warnings
+from pathlib import Path
 
 import matplotlib
 
@@ -21,6 +28,16 @@ import mse
 from mse.bayes.graphical.sensitivity import prior_sensitivity
 
 warnings.simplefilter("ignore", mse.MSEWarning)
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument(
+    "--output",
+    type=Path,
+    default=Path(os.environ.get("MSE_OUTPUT_DIR", "output")),
+    help="folder for the figure (default: $MSE_OUTPUT_DIR, else ./output)",
+)
+output = parser.parse_args().output
+output.mkdir(parents=True, exist_ok=True)
 
 data = mse.load_dataset("kosovo")
 print(data.summary(), "\n")
@@ -46,5 +63,5 @@ print("\n", prior_sensitivity(data, deltas=[1 / 256, 1 / 64, 1 / 16, 1 / 4, 1]).
 figure, ax = plt.subplots(figsize=(8, 4.5))
 mse.plot_comparison(table, ax=ax)
 figure.tight_layout()
-figure.savefig("kosovo.png", dpi=100)
-print("\nfigure written to kosovo.png")
+figure.savefig(output / "kosovo.png", dpi=100)
+print(f"\nfigure written to {output / 'kosovo.png'}")

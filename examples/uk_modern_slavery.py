@@ -6,12 +6,19 @@ Silverman & Vincent's (2021) stepwise selection and an interval that repeats
 the selection in every bootstrap replicate, then checks how much the answer
 depends on the lists and the method.
 
-Run:  python examples/uk_modern_slavery.py
+Run:  python examples/uk_modern_slavery.py [--output DIR]
+
+The figure is written to ``DIR/uk_modern_slavery.png``: ``--output`` if given, else the
+folder in the environment variable ``MSE_OUTPUT_DIR``, else ``output/`` under
+the current directory.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import warnings
+from pathlib import Path
 
 import matplotlib
 
@@ -21,6 +28,16 @@ import matplotlib.pyplot as plt
 import mse
 
 warnings.simplefilter("ignore", mse.MSEWarning)  # the summaries below list every warning
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument(
+    "--output",
+    type=Path,
+    default=Path(os.environ.get("MSE_OUTPUT_DIR", "output")),
+    help="folder for the figure (default: $MSE_OUTPUT_DIR, else ./output)",
+)
+output = parser.parse_args().output
+output.mkdir(parents=True, exist_ok=True)
 
 data = mse.load_dataset("uk2013")
 print(mse.dataset_info("uk2013").citation, "\n")
@@ -50,5 +67,5 @@ figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
 mse.plot_comparison(table, ax=axes[0])
 mse.plot_sensitivity(sensitivity, ax=axes[1])
 figure.tight_layout()
-figure.savefig("uk_modern_slavery.png", dpi=100)
-print("\nfigure written to uk_modern_slavery.png")
+figure.savefig(output / "uk_modern_slavery.png", dpi=100)
+print(f"\nfigure written to {output / 'uk_modern_slavery.png'}")

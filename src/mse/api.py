@@ -68,7 +68,28 @@ METHODS: dict[str, str] = {
 
 
 def register_method(name: str, target: str) -> None:
-    """Make ``target`` ("package.module:function") available as ``mse.estimate(method=name)``."""
+    """Make ``target`` ("package.module:function") available as ``mse.estimate(method=name)``.
+
+    Parameters
+    ----------
+    name
+        The method name users pass to :func:`estimate`; an existing name is
+        replaced.
+    target
+        ``"package.module:function"``; the module is imported on first use.
+        The function takes ``(data, *, level, interval, random_seed,
+        **options)`` and returns an :class:`~mse.Estimate`.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.api import METHODS, register_method
+    >>> register_method("two_list_chapman", "mse.closed.estimators:chapman")
+    >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
+    >>> round(mse.estimate(data, method="two_list_chapman").estimate, 3)
+    114.545
+    >>> del METHODS["two_list_chapman"]
+    """
     METHODS[name] = target
 
 
@@ -81,7 +102,20 @@ def _is_installed(target: str) -> bool:
 
 
 def available_methods() -> list[str]:
-    """The method names :func:`estimate` accepts."""
+    """The method names :func:`estimate` accepts.
+
+    Returns
+    -------
+    list of str
+        The registered methods whose module can be imported here (a method
+        whose optional dependency is missing is left out).
+
+    Examples
+    --------
+    >>> import mse
+    >>> {"auto", "stepwise", "chapman"} <= set(mse.available_methods())
+    True
+    """
     return [name for name, target in METHODS.items() if _is_installed(target)]
 
 

@@ -51,6 +51,25 @@ STEPWISE_MAX_ORDER = 3
 def choose_method(data: CaptureData) -> tuple[str, dict[str, Any], str]:
     """The method, its options and the reason that ``method="auto"`` uses for ``data``.
 
+    Parameters
+    ----------
+    data
+        The capture table; only its number of lists matters.
+
+    Returns
+    -------
+    method : str
+        A method name of :func:`mse.estimate`.
+    options : dict
+        The options the rule passes to it.
+    reason : str
+        Why, in a sentence (recorded in ``result.details["auto"]``).
+
+    Raises
+    ------
+    ModelError
+        With more lists than the rule handles.
+
     Examples
     --------
     >>> import mse
@@ -89,6 +108,12 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
         Overrides the rule's interval (for example ``"profile"`` for a quick look).
     **options
         Passed to the chosen method (for example ``n_boot``).
+
+    Returns
+    -------
+    Estimate
+        The chosen method's result, with the choice and its reason in
+        ``details["auto"]``.
 
     References
     ----------

@@ -33,7 +33,22 @@ CUT_SHORT = "cut short"
 
 
 class BudgetExhausted(MSEError):
-    """The time budget given with ``max_seconds`` ran out (caught by :func:`mse.estimate`)."""
+    """The time budget given with ``max_seconds`` ran out (caught by :func:`mse.estimate`).
+
+    Examples
+    --------
+    >>> import time
+    >>> from mse.budget import BudgetExhausted, checkpoint, time_budget
+    >>> with time_budget(0.001) as budget:
+    ...     time.sleep(0.01)
+    ...     try:
+    ...         checkpoint("fitting log-linear models")
+    ...     except BudgetExhausted as stop:
+    ...         print(stop)
+    the time budget of 0.001 s ran out while fitting log-linear models
+    >>> budget.expired, budget.stage
+    (True, 'fitting log-linear models')
+    """
 
 
 @dataclass
@@ -67,6 +82,18 @@ def time_budget(max_seconds: float | None) -> Iterator[_Budget | None]:
     ------
     ModelError
         If ``max_seconds`` is not a positive number or ``None``.
+
+    Examples
+    --------
+    Every estimator that calls :func:`checkpoint` stops when the budget runs
+    out; :func:`mse.estimate` then returns a result whose status says so.
+
+    >>> import mse
+    >>> from mse.budget import time_budget
+    >>> with time_budget(60) as budget:
+    ...     res = mse.estimate(mse.load_dataset("korea"), method="independence")
+    >>> budget.expired
+    False
     """
     seconds = check_max_seconds(max_seconds)
     if seconds is None:
@@ -96,6 +123,20 @@ def checkpoint(stage: str) -> None:
     ------
     BudgetExhausted
         When a budget is set and its deadline has passed.
+
+    Examples
+    --------
+    >>> import time
+    >>> from mse.budget import BudgetExhausted, checkpoint, time_budget
+    >>> with time_budget(0.001) as budget:
+    ...     time.sleep(0.01)
+    ...     try:
+    ...         checkpoint("fitting log-linear models")
+    ...     except BudgetExhausted as stop:
+    ...         print(stop)
+    the time budget of 0.001 s ran out while fitting log-linear models
+    >>> budget.expired, budget.stage
+    (True, 'fitting log-linear models')
     """
     budget = _CURRENT.get()
     if budget is None:
@@ -139,6 +180,16 @@ def run_within_budget(
     Estimate
         The estimator's result; when the budget ran out, a failed estimate
         whose status starts with ``"cut short"``.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.budget import run_within_budget
+    >>> from mse.loglinear.estimators import independence
+    >>> res = run_within_budget(independence, mse.load_dataset("korea"), method="independence", level=0.95,
+    ...                         interval=None, random_seed=None, options={"max_seconds": 60})
+    >>> res.status
+    'ok'
     """
     from mse.results import Estimate
 

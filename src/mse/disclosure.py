@@ -623,6 +623,13 @@ class ProtectedEstimate:
     :meth:`mse.DisclosurePolicy.protect` returns one, and the ``policy=``
     argument of the result's own methods goes through it.
 
+    Parameters
+    ----------
+    result
+        The estimate; it is kept unchanged as ``.result``.
+    policy
+        The policy applied to every output, kept as ``.policy``.
+
     Examples
     --------
     >>> import mse

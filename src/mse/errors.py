@@ -24,15 +24,43 @@ __all__ = [
 
 
 class MSEError(Exception):
-    """Base class of every error raised by :mod:`mse`."""
+    """Base class of every error raised by :mod:`mse`.
+
+    Examples
+    --------
+    >>> import mse
+    >>> try:
+    ...     mse.estimate(mse.load_dataset("korea"), method="no such method")
+    ... except mse.MSEError as error:
+    ...     print(type(error).__name__)
+    ModelError
+    """
 
 
 class DataError(MSEError, ValueError):
-    """The input data are malformed; the message names the column, row and fix."""
+    """The input data are malformed; the message names the column, row and fix.
+
+    Examples
+    --------
+    >>> import mse
+    >>> mse.CaptureData.from_patterns({"12": 5}, lists=["A", "B"])
+    Traceback (most recent call last):
+    ...
+    mse.errors.DataError: pattern '12' must be a string of 2 characters 0/1, one per list ['A', 'B'].
+    """
 
 
 class ModelError(MSEError, ValueError):
-    """A model specification is malformed or refers to unknown lists or covariates."""
+    """A model specification is malformed or refers to unknown lists or covariates.
+
+    Examples
+    --------
+    >>> import mse
+    >>> mse.estimate(mse.load_dataset("korea"), method="no such method")
+    Traceback (most recent call last):
+    ...
+    mse.errors.ModelError: unknown method 'no such method'; choose one of [...].
+    """
 
 
 class EstimabilityError(MSEError):
@@ -40,11 +68,40 @@ class EstimabilityError(MSEError):
 
     Raised only when the caller asked for a number that cannot be given; search
     and bootstrap routines record such failures in a status column instead.
+
+    Examples
+    --------
+    Two lists that never overlap say nothing about the people on neither;
+    with ``strict=True`` :func:`mse.estimate` raises instead of returning a
+    failed result:
+
+    >>> import mse
+    >>> data = mse.CaptureData.from_patterns({"10": 5, "01": 7}, lists=["A", "B"])
+    >>> mse.estimate(data, method="independence", strict=True)
+    Traceback (most recent call last):
+    ...
+    mse.errors.EstimabilityError: independence: no information about N: lists A and B never overlap ...
     """
 
 
 class MSEWarning(UserWarning):
-    """Base class of every warning issued by :mod:`mse`."""
+    """Base class of every warning issued by :mod:`mse`.
+
+    Examples
+    --------
+    Turn every warning of the library into an error, for a script that must
+    not report a number with a caveat attached:
+
+    >>> import warnings
+    >>> import mse
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", mse.MSEWarning)
+    ...     try:
+    ...         mse.estimate(mse.load_dataset("hepatitis_a"), method="independence")
+    ...     except mse.MSEWarning as warning:
+    ...         print(type(warning).__name__)
+    HeterogeneityWarning
+    """
 
 
 class MSEDeprecationWarning(MSEWarning, FutureWarning):
@@ -58,19 +115,65 @@ class MSEDeprecationWarning(MSEWarning, FutureWarning):
 
 
 class ConvergenceWarning(MSEWarning):
-    """A fit or sampler did not converge; the number it gave should not be trusted."""
+    """A fit or sampler did not converge; the number it gave should not be trusted.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mse
+    >>> issubclass(mse.ConvergenceWarning, mse.MSEWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", mse.ConvergenceWarning)  # a fit that did not converge stops here
+    ...     res = mse.estimate(mse.load_dataset("korea"), method="Mt")
+    >>> res.status
+    'ok'
+    """
 
 
 class EstimabilityWarning(MSEWarning):
-    """An estimate exists only on the boundary, or is fragile (for example, lists never overlap)."""
+    """An estimate exists only on the boundary, or is fragile (for example, lists never overlap).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mse
+    >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = mse.estimate(data)
+    >>> [str(w.message) for w in caught if w.category is mse.EstimabilityWarning]
+    ['with two lists the estimate assumes the lists are independent; the data cannot check this.']
+    """
 
 
 class DataWarning(MSEWarning):
-    """The data are usable but odd in a way that may matter (for example, a list nobody is on)."""
+    """The data are usable but odd in a way that may matter (for example, a list nobody is on).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mse
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     data = mse.CaptureData.from_patterns({"100": 5, "010": 3, "110": 2}, lists=["A", "B", "C"])
+    >>> print(caught[0].category.__name__, caught[0].message)
+    DataWarning nobody is on list(s) ['C']; they carry no information. Consider drop_lists(['C']).
+    """
 
 
 class MultimodalityWarning(MSEWarning):
-    """The posterior of N has separated modes; its median and interval summarise a mixture of them."""
+    """The posterior of N has separated modes; its median and interval summarise a mixture of them.
+
+    Examples
+    --------
+    The modes themselves are in the result (``res.details["modes"]``) and on
+    :func:`mse.plot_posterior`; the warning is a :class:`MSEWarning`:
+
+    >>> import mse
+    >>> issubclass(mse.MultimodalityWarning, mse.MSEWarning)
+    True
+    """
 
 
 class HeterogeneityWarning(MSEWarning):
@@ -80,4 +183,16 @@ class HeterogeneityWarning(MSEWarning):
     dependence between lists; heterogeneity shared by every list biases ``N``
     downwards and makes intervals too narrow. The message says what the
     check saw and what to try (the latent-class model, covariates, strata).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mse
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = mse.estimate(mse.load_dataset("hepatitis_a"), method="independence")
+    >>> [w.category.__name__ for w in caught]
+    ['HeterogeneityWarning']
+    >>> res.warnings[0].startswith("model 'independence': more people were seen on many lists")
+    True
     """

@@ -151,6 +151,34 @@ def uninformative_estimate(
 
     ``observed`` is the number of people the method would have seen: a
     two-list method given ``lists=`` sees only the people on those two lists.
+
+    Parameters
+    ----------
+    data
+        The capture table.
+    method
+        The method name given to :func:`mse.estimate`.
+    reason
+        Why the table holds no information (from :func:`information_problem`).
+    level
+        The level asked for, recorded in the result.
+    options
+        The method's options (``lists=`` of a two-list method is honoured).
+
+    Returns
+    -------
+    Estimate
+        A failed estimate: ``nan`` numbers and ``reason`` as its status.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.information import information_problem, uninformative_estimate
+    >>> data = mse.CaptureData.from_patterns({"10": 5, "01": 7}, lists=["A", "B"])
+    >>> reason = information_problem(data)
+    >>> res = uninformative_estimate(data, "chapman", reason, level=0.95, options={})
+    >>> res.status == reason, res.estimate
+    (True, nan)
     """
     from mse.results import Estimate
 

@@ -135,12 +135,36 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
         The result of :func:`mse.select_model`.
     criterion
         ``"aic"`` or ``"bic"`` (default: the search's criterion, else ``"bic"``).
+    ax
+        Axes to draw on; the current Axes by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ModelError
+        When the search table has no column for ``criterion``.
 
     References
     ----------
     Silverman, B. W. (2020). Model fitting in multiple systems analysis for the
     quantification of modern slavery: classical and Bayesian approaches.
     *Journal of the Royal Statistical Society A*, 183(3), 691-736.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mse
+    >>> import matplotlib.pyplot as plt
+    >>> search = mse.select_model(mse.load_dataset("hepatitis_a"), method="aic")
+    >>> figure, ax = plt.subplots()
+    >>> ax = mse.plot_models(search, ax=ax)
+    >>> ax.get_xlabel()
+    'AIC'
     """
     ax = _axes(ax)
     criterion = (criterion or search.criterion or "bic").lower()
@@ -258,15 +282,33 @@ def plot_residuals(
         The mapping returned by :func:`mse.goodness_of_fit`, or a result it accepts.
     kind
         ``"pearson"`` or ``"deviance"``.
+    ax
+        Axes to draw on; the current Axes by default.
     policy
         A :class:`mse.DisclosurePolicy` that suppresses counts is refused:
         each point gives its cell back (``observed = fitted + residual *
         sqrt(fitted)``). The plot is for checking the model, not for publication.
 
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
     Raises
     ------
     ModelError
         With a policy that suppresses counts.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mse
+    >>> import matplotlib.pyplot as plt
+    >>> figure, ax = plt.subplots()
+    >>> ax = mse.plot_residuals(mse.goodness_of_fit(mse.load_dataset("hepatitis_a")), ax=ax)
+    >>> len(ax.collections[0].get_offsets())  # one point per observed history
+    7
     """
     if policy is not None and policy.suppress_below is not None:
         raise ModelError(
@@ -318,7 +360,37 @@ def _interval_plot(ax: Axes, labels: list[str], table: pd.DataFrame) -> None:
 
 
 def plot_internal_consistency(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Estimates of each list's size against the known truth (see :func:`mse.internal_consistency`)."""
+    """Estimates of each list's size against the known truth (see :func:`mse.internal_consistency`).
+
+    Parameters
+    ----------
+    table
+        The table of :func:`mse.internal_consistency`.
+    ax
+        Axes to draw on; the current Axes by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    DataError
+        When ``table`` lacks the columns of that table.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mse
+    >>> table = mse.internal_consistency(mse.load_dataset("hepatitis_a"), min_observed=10)
+    >>> import matplotlib.pyplot as plt
+    >>> figure, ax = plt.subplots()
+    >>> ax = mse.plot_internal_consistency(table, ax=ax)
+    >>> ax.get_xlabel()
+    'size of the list'
+    """
     ax = _axes(ax)
     needed = {"list", "truth", "estimate", "lower", "upper"}
     if not needed <= set(table.columns):
@@ -331,7 +403,38 @@ def plot_internal_consistency(table: pd.DataFrame, *, ax: Axes | None = None) ->
 
 
 def plot_sensitivity(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Estimates and intervals for each variation of :func:`mse.sensitivity`."""
+    """Estimates and intervals for each variation of :func:`mse.sensitivity`.
+
+    Parameters
+    ----------
+    table
+        The table of :func:`mse.sensitivity`; its first row, the analysis of
+        all the data, is marked by a dotted line.
+    ax
+        Axes to draw on; the current Axes by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    DataError
+        When ``table`` lacks the columns of that table.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import mse
+    >>> table = mse.sensitivity(mse.load_dataset("hepatitis_a"), method="independence")
+    >>> import matplotlib.pyplot as plt
+    >>> figure, ax = plt.subplots()
+    >>> ax = mse.plot_sensitivity(table, ax=ax)
+    >>> ax.get_xlabel()
+    'estimated N'
+    """
     ax = _axes(ax)
     if not {"variation", "estimate", "lower", "upper"} <= set(table.columns):
         raise DataError("expected a table from mse.sensitivity.")
@@ -356,6 +459,11 @@ def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: Disc
         For publication (see :class:`mse.DisclosurePolicy`): estimates and
         limits are drawn rounded, and the line at the number observed only
         where the policy shows that number (rounded).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
 
     Examples
     --------

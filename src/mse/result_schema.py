@@ -291,6 +291,15 @@ def contract_problems(result: Estimate) -> list[str]:
         ``observed <= lower <= estimate <= upper``; any other status must be a
         reason (a sentence, not an empty string). The check against the data
         it came from is :func:`mse.testing.check_estimate`.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.result_schema import contract_problems
+    >>> contract_problems(mse.estimate(mse.load_dataset("korea"), method="independence"))
+    []
+    >>> contract_problems(mse.Estimate(estimate=90.0, lower=100.0, upper=120.0, level=0.95, observed=80, method="x"))
+    ['estimate 90.0 is not within [100.0, 120.0]']
     """
     if not isinstance(result.status, str) or not result.status.strip():
         return [f"status {result.status!r} is not a reason"]
@@ -413,6 +422,18 @@ def read_result(path: str | Path, *, max_bytes: int = MAX_BYTES) -> Estimate:
         and what was expected.
     OSError
         When the file cannot be opened.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import mse
+    >>> from mse.result_schema import read_result
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="independence")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     res.save(os.path.join(folder, "result.json"))
+    ...     back = read_result(os.path.join(folder, "result.json"))
+    >>> back.estimate == res.estimate
+    True
     """
     path = Path(path)
     with path.open("rb") as handle:

@@ -93,6 +93,11 @@ def protect_counts(
     policy
         A :class:`mse.DisclosurePolicy`; replaces the shorthands.
 
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` with the ``columns`` present as text.
+
     Examples
     --------
     >>> import pandas as pd
@@ -126,6 +131,11 @@ def load_result(path: str | Path, *, max_bytes: int | None = None) -> Estimate:
         The file.
     max_bytes
         Largest file to read, in bytes; default :data:`mse.result_schema.MAX_BYTES` (256 MiB).
+
+    Returns
+    -------
+    Estimate
+        The saved result, equal to the one saved.
 
     Raises
     ------
@@ -198,6 +208,15 @@ class Estimate:
 
     Results are immutable: to change a field, make a new result with
     :meth:`with_updates`.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="independence")
+    >>> res.method, res.observed, res.status, res.interval_method
+    ('independence', 123, 'ok', 'profile')
+    >>> round(res.estimate, 1), round(res.lower, 1), round(res.upper, 1)
+    (142.0, 131.0, 155.8)
     """
 
     estimate: float
@@ -592,6 +611,15 @@ class ModelSearch:
         The criterion that ranked the models.
     details, metadata : mapping
         Read-only, as for :class:`Estimate`.
+
+    Examples
+    --------
+    >>> import mse
+    >>> search = mse.select_model(mse.load_dataset("korea"), method="aic")
+    >>> search.best, search.criterion
+    ('b:c + c:d', 'aic')
+    >>> list(search.table.columns[:6])
+    ['model', 'n_params', 'deviance', 'df', 'aic', 'bic']
     """
 
     table: pd.DataFrame

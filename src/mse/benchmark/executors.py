@@ -19,7 +19,14 @@ __all__ = ["SerialExecutor", "WorkPool", "is_dask_client", "open_pool"]
 
 
 class SerialExecutor(concurrent.futures.Executor):
-    """An executor that runs each task at once in the calling process (for debugging and tiny studies)."""
+    """An executor that runs each task at once in the calling process (for debugging and tiny studies).
+
+    Examples
+    --------
+    >>> from mse.benchmark import SerialExecutor
+    >>> SerialExecutor().submit(sum, [1, 2, 3]).result()
+    6
+    """
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
@@ -31,7 +38,24 @@ class SerialExecutor(concurrent.futures.Executor):
 
 
 def is_dask_client(obj: Any) -> bool:
-    """Whether ``obj`` is a ``dask.distributed.Client`` (checked without importing dask)."""
+    """Whether ``obj`` is a ``dask.distributed.Client`` (checked without importing dask).
+
+    Parameters
+    ----------
+    obj
+        Anything passed as ``executor=``.
+
+    Returns
+    -------
+    bool
+        True for a dask client, whose tasks are submitted and gathered the dask way.
+
+    Examples
+    --------
+    >>> from mse.benchmark import SerialExecutor, is_dask_client
+    >>> is_dask_client(SerialExecutor())
+    False
+    """
     return type(obj).__module__.split(".")[0] == "distributed" and hasattr(obj, "submit") and hasattr(obj, "gather")
 
 

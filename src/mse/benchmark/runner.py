@@ -69,6 +69,24 @@ class MethodSpec:
     ``estimator`` is a method name for :func:`mse.estimate` or a function with
     the estimator signature ``fn(data, *, level, interval, random_seed, **options)``
     (module-level functions travel to worker processes; lambdas do not).
+
+    Parameters
+    ----------
+    label
+        The method's name in the tables.
+    estimator
+        A method name or an estimator function, as above.
+    options
+        Keyword options passed to the estimator.
+
+    Examples
+    --------
+    :func:`run` builds these from what it is given; the entry of a study's
+    provenance is:
+
+    >>> from mse.benchmark import MethodSpec
+    >>> MethodSpec("stepwise, profile", "stepwise", {"interval": "profile"}).describe()
+    {'label': 'stepwise, profile', 'estimator': 'stepwise', 'options': {'interval': "'profile'"}}
     """
 
     label: str
@@ -158,6 +176,31 @@ def replicate_seeds(random_seed: int, scenario_index: int, replicate: int) -> tu
 
     Both come from ``SeedSequence(random_seed, spawn_key=(scenario_index, replicate))``,
     so a replicate's numbers depend on nothing but these three integers.
+
+    Parameters
+    ----------
+    random_seed
+        The study's seed.
+    scenario_index
+        Position of the scenario in the study.
+    replicate
+        Number of the replicate within the scenario.
+
+    Returns
+    -------
+    data_seed : numpy.random.SeedSequence
+        The seed of :func:`mse.simulate.generate` for this replicate.
+    method_seed : int
+        The ``random_seed`` given to every estimator on this replicate.
+
+    Examples
+    --------
+    >>> from mse.benchmark import replicate_seeds
+    >>> data_seed, method_seed = replicate_seeds(1, 0, 0)
+    >>> method_seed
+    2784763651
+    >>> replicate_seeds(1, 0, 1)[1] == method_seed
+    False
     """
     data_seed, method_seed = np.random.SeedSequence(random_seed, spawn_key=(scenario_index, replicate)).spawn(2)
     return data_seed, int(method_seed.generate_state(1, dtype=np.uint32)[0])
@@ -356,6 +399,18 @@ class BenchmarkResult:
     level : float
     output : pathlib.Path or None
         Where the rows were streamed.
+
+    Examples
+    --------
+    >>> from mse.simulate import Scenario
+    >>> from mse.benchmark import SerialExecutor, run
+    >>> study = run(Scenario(500, [0.3, 0.4, 0.5], name="independent"), ["independence"],
+    ...             n_replicates=5, random_seed=1, executor=SerialExecutor(), progress=False)
+    >>> study.results.shape
+    (5, 12)
+    >>> data, truth = study.replicate_data("independent", 0)  # the data of replicate 0, again
+    >>> truth.population_size
+    500
     """
 
     results: pd.DataFrame

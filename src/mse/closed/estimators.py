@@ -95,7 +95,30 @@ def _estimator(name: str, function_name: str, run: Callable[..., Estimate], doc:
     return estimator
 
 
-def _model_method(name: str, doc: str):
+def _parameters_doc(interval: str, options: str, seed: str) -> str:
+    """The Parameters and Returns sections shared by the generated estimators' docstrings."""
+    return (
+        "Parameters\n"
+        "----------\n"
+        "data : CaptureData\n"
+        "    The capture table; covariates, if any, are summed over.\n"
+        "level : float\n"
+        "    Confidence level of the interval.\n"
+        "interval : str, optional\n"
+        f"    {interval}\n"
+        "random_seed : int, optional\n"
+        f"    {seed}\n"
+        "**options\n"
+        f"    {options}\n\n"
+        "Returns\n"
+        "-------\n"
+        "Estimate\n"
+        "    The estimate of N with its interval; a failed estimate, with the reason in\n"
+        "    ``status``, when it does not exist.\n\n"
+    )
+
+
+def _model_method(name: str, doc: str, example: str):
     return _estimator(
         name,
         name.lower(),
@@ -103,22 +126,64 @@ def _model_method(name: str, doc: str):
         f"Model {name}: {doc}\n\n"
         "Poisson regression on the observed cells (see :mod:`mse.closed.designs`); the interval is the\n"
         "profile-likelihood interval (default) or Wald. A fit that fails its checks (see\n"
-        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n",
+        ":mod:`mse.closed.fit`) is returned by :meth:`mse.Estimate.failed` with the reason.\n\n"
+        + _parameters_doc(
+            '``"profile"`` (the default) or ``"wald"``.',
+            "None; an unknown option raises :class:`mse.ModelError`.",
+            "Accepted for the common signature; the fit draws no random numbers.",
+        )
+        + "Examples\n"
+        "--------\n"
+        ">>> import mse\n"
+        f'>>> res = mse.estimate(mse.load_dataset("hepatitis_a"), method="{name}")\n'
+        f"{example}\n",
     )
 
 
-m0 = _model_method("M0", "equal capture probability on every list and for every person.")
-mt = _model_method("Mt", "capture probability varies between lists (the independence model).")
-mh_chao = _model_method("Mh_chao", "heterogeneous people, Chao's lower-bound model.")
-mh_poisson2 = _model_method("Mh_poisson2", "heterogeneous people, Poisson2 column 2**k - 1.")
-mh_darroch = _model_method("Mh_darroch", "heterogeneous people, Darroch column k**2 / 2.")
-mh_gamma = _model_method("Mh_gamma", "heterogeneous people, Gamma(3.5) column log(3.5) - log(3.5 + k).")
-mth_chao = _model_method("Mth_chao", "list and person effects, Chao's lower-bound model.")
-mth_poisson2 = _model_method("Mth_poisson2", "list and person effects, Poisson2 heterogeneity.")
-mth_darroch = _model_method("Mth_darroch", "list and person effects, Darroch heterogeneity.")
-mth_gamma = _model_method("Mth_gamma", "list and person effects, Gamma(3.5) heterogeneity.")
-mb = _model_method("Mb", "behavioural response: the first list changes the chance of being on later lists.")
-mbh = _model_method("Mbh", "behavioural response and heterogeneity (removal from the second list on).")
+m0 = _model_method(
+    "M0", "equal capture probability on every list and for every person.", ">>> round(res.estimate, 1)\n388.8"
+)
+mt = _model_method(
+    "Mt", "capture probability varies between lists (the independence model).", ">>> round(res.estimate, 1)\n388.5"
+)
+mh_chao = _model_method(
+    "Mh_chao", "heterogeneous people, Chao's lower-bound model.", ">>> round(res.estimate, 1)\n479.1"
+)
+mh_poisson2 = _model_method(
+    "Mh_poisson2", "heterogeneous people, Poisson2 column 2**k - 1.", ">>> round(res.estimate, 1)\n736.9"
+)
+mh_darroch = _model_method(
+    "Mh_darroch", "heterogeneous people, Darroch column k**2 / 2.", ">>> round(res.estimate, 1)\n1313.6"
+)
+mh_gamma = _model_method(
+    "Mh_gamma",
+    "heterogeneous people, Gamma(3.5) column log(3.5) - log(3.5 + k).",
+    ">>> res.status.split(':')[0]  # too few recaptures to extrapolate the curve\n'unreliable'",
+)
+mth_chao = _model_method(
+    "Mth_chao", "list and person effects, Chao's lower-bound model.", ">>> round(res.estimate, 1)\n478.7"
+)
+mth_poisson2 = _model_method(
+    "Mth_poisson2", "list and person effects, Poisson2 heterogeneity.", ">>> round(res.estimate, 1)\n736.3"
+)
+mth_darroch = _model_method(
+    "Mth_darroch", "list and person effects, Darroch heterogeneity.", ">>> round(res.estimate, 1)\n1313.5"
+)
+mth_gamma = _model_method(
+    "Mth_gamma",
+    "list and person effects, Gamma(3.5) heterogeneity.",
+    ">>> res.status.split(':')[0]  # too few recaptures to extrapolate the curve\n'unreliable'",
+)
+mb = _model_method(
+    "Mb",
+    "behavioural response: the first list changes the chance of being on later lists.",
+    ">>> round(res.estimate, 1)\n383.1",
+)
+mbh = _model_method(
+    "Mbh",
+    "behavioural response and heterogeneity (removal from the second list on).",
+    ">>> round(res.estimate, 1)\n667.9",
+)
 
 
 # ---------------------------------------------------------------------- two lists
@@ -173,7 +238,12 @@ def _two_list_method(method: str, formula: str, example: str):
         'Options: ``lists=("A", "B")`` to use two lists of a larger table (people on neither are then\n'
         'unobserved). Intervals: ``"log_normal"`` (Chao 1987, default) or ``"wald"``. When the\n'
         "estimate does not exist (no overlap for Lincoln–Petersen) the result is failed.\n\n"
-        "Examples\n"
+        + _parameters_doc(
+            '``"log_normal"`` (the default) or ``"wald"``.',
+            '``lists=("A", "B")``: the two lists to use; an unknown option raises :class:`mse.ModelError`.',
+            "Accepted for the common signature; the estimate draws no random numbers.",
+        )
+        + "Examples\n"
         "--------\n"
         ">>> import mse\n"
         '>>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])\n'
@@ -209,6 +279,26 @@ def sample_coverage(
     (bootstrap replicates for the standard error, default 200). The interval is
     Chao's (1987) log-normal interval with the bootstrap standard error
     (``interval="log_normal"``, the only choice).
+
+    Parameters
+    ----------
+    data : CaptureData
+        The capture table, with at least three lists; covariates, if any, are
+        summed over.
+    level : float
+        Confidence level of the interval.
+    interval : str, optional
+        ``"log_normal"``, the only choice.
+    random_seed : int, optional
+        Seed of the bootstrap for the standard error.
+    **options
+        ``variant`` and ``n_boot``, as above.
+
+    Returns
+    -------
+    Estimate
+        The estimate of N with its interval; a failed estimate, with the reason
+        in ``status``, when the estimate does not exist.
 
     Examples
     --------

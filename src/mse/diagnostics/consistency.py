@@ -38,6 +38,13 @@ _COLUMNS = [
 def list_as_population(data: CaptureData, name: str) -> tuple[int, CaptureData | None]:
     """The members of list ``name`` as a population, seen by the other lists.
 
+    Parameters
+    ----------
+    data
+        Capture histories on at least three lists.
+    name
+        The list whose members play the population of known size.
+
     Returns
     -------
     truth : int
@@ -46,6 +53,19 @@ def list_as_population(data: CaptureData, name: str) -> tuple[int, CaptureData |
         Their capture histories on the other lists that see any of them
         (people on no other list left out, as in any MSE table); ``None``
         when fewer than two other lists see them.
+
+    Raises
+    ------
+    DataError
+        When ``name`` is not a list of ``data`` or there are fewer than three lists.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.diagnostics import list_as_population
+    >>> truth, restricted = list_as_population(mse.load_dataset("hepatitis_a"), "P")
+    >>> truth, restricted.lists, restricted.n_observed
+    (135, ('Q', 'E'), 66)
     """
     if name not in data.lists:
         raise DataError(f"unknown list {name!r}; the lists are {list(data.lists)}.")
@@ -168,6 +188,16 @@ def trajectory(
     Binette, O. & Steorts, R. C. (2022). On the reliability of multiple systems
     estimation for the quantification of modern slavery. *Journal of the Royal
     Statistical Society A*, 185(2), 640-676.
+
+    Examples
+    --------
+    >>> import mse
+    >>> steps = mse.trajectory(mse.load_dataset("kosovo"), method="independence")
+    >>> steps[["lists", "estimate"]].round(0)
+                  lists  estimate
+    0           EXH+ABA    7242.0
+    1      EXH+ABA+OSCE    7393.0
+    2  EXH+ABA+OSCE+HRW    7395.0
     """
     from mse.api import estimate
 

@@ -53,6 +53,14 @@ def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd
     Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. & Bürkner, P.-C. (2021).
     Rank-normalization, folding, and localization: an improved R-hat for
     assessing convergence of MCMC. *Bayesian Analysis*, 16(2), 667-718.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1)  # doctest: +SKIP
+    >>> table = mse.mcmc_diagnostics(res)  # doctest: +SKIP
+    >>> list(table.columns)  # doctest: +SKIP
+    ['variable', 'mean', 'sd', 'r_hat', 'ess_bulk', 'ess_tail', 'mcse_mean', 'converged']
     """
     az = import_arviz()
     idata = _idata(result)
@@ -70,7 +78,34 @@ def mcmc_diagnostics(result: Estimate, var_names: list[str] | None = None) -> pd
 
 
 def plot_trace(result: Estimate, var_names: list[str] | None = None, **kwargs: Any) -> Any:
-    """Trace plots of the posterior (ArviZ's ``plot_trace``); returns its Axes array."""
+    """Trace plots of the posterior (ArviZ's ``plot_trace``); returns its Axes array.
+
+    ArviZ draws a grid of Axes (a density and a trace per variable), so this
+    function makes its own figure rather than drawing on one ``ax``.
+
+    Parameters
+    ----------
+    result
+        An estimate from a sampled Bayesian method (``"lcmcr"``,
+        ``"bayes_loglinear"``, ``"bayesthresh"``).
+    var_names
+        Variables to plot (default ``["N"]``).
+    **kwargs
+        Passed to :func:`arviz.plot_trace`.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The Axes ArviZ drew, one row per variable.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1)  # doctest: +SKIP
+    >>> axes = mse.diagnostics.plot_trace(res)  # doctest: +SKIP
+    >>> axes.shape  # doctest: +SKIP
+    (1, 2)
+    """
     az = import_arviz()
     with foreign_calls():
         # What ArviZ and matplotlib say while drawing (its API plans, a density of a constant chain) is about
@@ -79,7 +114,33 @@ def plot_trace(result: Estimate, var_names: list[str] | None = None, **kwargs: A
 
 
 def plot_rank(result: Estimate, var_names: list[str] | None = None, ax: Axes | None = None, **kwargs: Any) -> Any:
-    """Rank plots of the chains (Vehtari et al. 2021): uniform bars mean the chains agree."""
+    """Rank plots of the chains (Vehtari et al. 2021): uniform bars mean the chains agree.
+
+    Parameters
+    ----------
+    result
+        An estimate from a sampled Bayesian method (``"lcmcr"``,
+        ``"bayes_loglinear"``, ``"bayesthresh"``).
+    var_names
+        Variables to plot (default ``["N"]``).
+    ax
+        Axes to draw on (one per variable); ArviZ makes a figure by default.
+    **kwargs
+        Passed to :func:`arviz.plot_rank`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or numpy.ndarray of them
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="lcmcr", random_seed=1)  # doctest: +SKIP
+    >>> figure, ax = plt.subplots()  # doctest: +SKIP
+    >>> ax = mse.diagnostics.plot_rank(res, ax=ax)  # doctest: +SKIP
+    """
     az = import_arviz()
     with foreign_calls():
         # As in plot_trace: warnings raised while drawing concern the picture only.

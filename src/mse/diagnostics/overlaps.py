@@ -42,6 +42,13 @@ class OverlapReport:
         More than one component means the table splits into separate problems.
     model : str
         The model under which ``expected`` was computed.
+
+    Examples
+    --------
+    >>> import mse
+    >>> report = mse.overlap_diagnostics(mse.load_dataset("uk2013"))
+    >>> report.uninformative_lists, len(report.components)
+    ([], 1)
     """
 
     pairs: pd.DataFrame

@@ -54,6 +54,18 @@ def bic_weights(bic: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray
 
     A row with no usable model gets all-zero weights.
 
+    Parameters
+    ----------
+    bic
+        BIC values, models along the last axis (rows of a batch before it).
+    usable
+        Which models may get weight (default: those with a finite BIC).
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights of the shape of ``bic``, each row summing to one (or all zero).
+
     Examples
     --------
     >>> bic_weights(np.array([10.0, 10.0, np.inf])).round(3).tolist()
@@ -98,6 +110,23 @@ def averaged_fits(
         The candidate with the largest weight (-1 where none).
     n_usable : ndarray, shape (B,)
         How many candidates were fitted.
+
+    Examples
+    --------
+    Independence, ``P:Q`` and ``Q:E`` averaged on one table:
+
+    >>> import numpy as np
+    >>> import mse
+    >>> from mse.loglinear.batch import evaluate_models
+    >>> from mse.loglinear.design import Design
+    >>> design = Design(3, [(0, 1), (0, 2), (1, 2)])
+    >>> masks = design.column_masks([[], [(0, 1)], [(1, 2)]])
+    >>> counts = mse.load_dataset("hepatitis_a").dense_counts()[1:][None, :].astype(float)
+    >>> def fit_block(design, masks, counts):
+    ...     return evaluate_models(design, np.tile(masks, (len(counts), 1)), np.repeat(counts, len(masks), axis=0))
+    >>> estimate, best_index, n_usable = averaged_fits(design, masks, counts, fit_block, rows=64)
+    >>> estimate.round(1), best_index, n_usable
+    (array([398.1]), array([0]), array([3]))
     """
     n_tables, n_models = counts.shape[0], len(masks)
     best_bic = np.full(n_tables, np.inf)

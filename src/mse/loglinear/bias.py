@@ -165,6 +165,25 @@ def bias_corrected_batch(design: Design, fits: BatchFits, counts: np.ndarray) ->
         uncorrected fit has no estimate or the corrected refit failed.
     status : ndarray of object, shape (B,)
         ``fits.status``, or why the corrected refit failed.
+
+    Examples
+    --------
+    The batch gives what :func:`bias_corrected_fit` gives model by model:
+
+    >>> import numpy as np
+    >>> import mse
+    >>> from mse.loglinear.batch import evaluate_models
+    >>> from mse.loglinear.design import Design
+    >>> from mse.loglinear.fit import fit_model
+    >>> data = mse.load_dataset("hepatitis_a")
+    >>> design = Design(3, [(0, 1)])
+    >>> masks = design.column_masks([[], [(0, 1)]])
+    >>> counts = np.repeat(data.dense_counts()[1:][None, :].astype(float), 2, axis=0)
+    >>> estimate, status = bias_corrected_batch(design, evaluate_models(design, masks, counts), counts)
+    >>> estimate.round(2).tolist(), status.tolist()
+    ([387.47, 413.75], ['ok', 'ok'])
+    >>> round(bias_corrected_fit(fit_model(data, "P:Q")).estimate, 2)
+    413.75
     """
     counts = np.atleast_2d(np.asarray(counts, dtype=float))
     counts = np.broadcast_to(counts, (len(fits.status), counts.shape[1]))
@@ -195,6 +214,16 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     The deviance, degrees of freedom and information criteria stay those of
     the MLE, so model choice is not affected. A fit without an estimate is
     returned unchanged.
+
+    Parameters
+    ----------
+    fit
+        A maximum-likelihood fit from :func:`mse.loglinear.fit.fit_model`.
+
+    Returns
+    -------
+    LoglinearFit
+        The bias-reduced fit; its status says so when the refit fails.
 
     Examples
     --------

@@ -127,6 +127,15 @@ class BootstrapResult:
         Everything else: the seed, the bias correction ``z0`` and
         acceleration, the percentile limits, failure reasons, how often each
         model was selected, the jackknife estimates, ...
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.loglinear.bootstrap import bootstrap_interval
+    >>> boot = bootstrap_interval(mse.load_dataset("korea"), kind="parametric_bootstrap", method="independence",
+    ...                           options={}, point_estimate=142.0, n_boot=200, random_seed=1)
+    >>> boot.status, boot.draws.shape, boot.n_failed, round(boot.lower, 1), round(boot.upper, 1)
+    ('ok', (200,), 0, 128.5, 153.2)
     """
 
     lower: float
@@ -605,6 +614,27 @@ def top_models_of_search(table: Any, n_top: int | None) -> list[str]:
     an exhaustive search has already fitted every one of them, so its table
     gives the ranking without refitting (the fitted rows are those the search
     could choose, so ``extended_mle=False`` is respected too).
+
+    Parameters
+    ----------
+    table
+        The table of an exhaustive search (:func:`mse.select_model` with
+        ``method="aic"`` or ``"bic"``).
+    n_top
+        How many models to keep; ``None`` keeps every fitted one.
+
+    Returns
+    -------
+    list of str
+        The models in term syntax, lowest BIC first.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.loglinear.bootstrap import top_models_of_search
+    >>> search = mse.select_model(mse.load_dataset("hepatitis_a"), method="bic")
+    >>> top_models_of_search(search.table, 2)
+    ['all two-way', 'independence']
     """
     fitted = table[(table["status"] == "ok") & np.isfinite(table["bic"].to_numpy(float))]
     ranked = fitted.sort_values("bic", kind="stable")["model"].tolist()

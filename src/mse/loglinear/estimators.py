@@ -246,6 +246,31 @@ def loglinear(
 ) -> Estimate:
     """``N`` under a given hierarchical log-linear model (``model="A:B + B:C"``).
 
+    Parameters
+    ----------
+    data
+        The capture table (see the module notes for covariates).
+    level
+        Confidence level of the interval.
+    interval
+        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+    random_seed
+        Seed of the bootstrap intervals.
+    model
+        The model: a string of terms (``"A:B + B:C"``, ``"all two-way"``) or a
+        sequence of tuples of list names.
+    **options
+        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+        else raises :class:`mse.ModelError`.
+
+    Returns
+    -------
+    Estimate
+        ``N`` under the model, with its interval; a failed estimate, with the
+        reason in ``status``, when it does not exist.
+
     Raises
     ------
     ModelError
@@ -291,6 +316,28 @@ def loglinear(
 
 def independence(data: CaptureData, *, level: float, interval: str | None, random_seed: int | None, **options: Any):
     """``N`` under the independence (main-effects) log-linear model, the ``Mt`` model of Rcapture.
+
+    Parameters
+    ----------
+    data
+        The capture table (see the module notes for covariates).
+    level
+        Confidence level of the interval.
+    interval
+        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+    random_seed
+        Seed of the bootstrap intervals.
+    **options
+        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+        else raises :class:`mse.ModelError`.
+
+    Returns
+    -------
+    Estimate
+        ``N`` under the model, with its interval; a failed estimate, with the
+        reason in ``status``, when it does not exist.
 
     Examples
     --------
@@ -376,6 +423,32 @@ def stepwise(
     higher terms whose sub-terms are all in (see
     :func:`mse.loglinear.search.stepwise_paths`); the bootstrap intervals
     repeat the same search in every replicate.
+
+    Parameters
+    ----------
+    data
+        The capture table (see the module notes for covariates).
+    level
+        Confidence level of the interval.
+    interval
+        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+    random_seed
+        Seed of the bootstrap intervals.
+    p_threshold
+        A term enters while its p-value is below this.
+    max_order
+        Highest order of the terms the search may add.
+    **options
+        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+        else raises :class:`mse.ModelError`.
+
+    Returns
+    -------
+    Estimate
+        ``N`` under the model, with its interval; a failed estimate, with the
+        reason in ``status``, when it does not exist.
 
     Examples
     --------
@@ -470,7 +543,43 @@ def aic(
     max_models: int | None = None,
     **options: Any,
 ) -> Estimate:
-    """The AIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2)."""
+    """The AIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2).
+
+    Parameters
+    ----------
+    data
+        The capture table (see the module notes for covariates).
+    level
+        Confidence level of the interval.
+    interval
+        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+    random_seed
+        Seed of the bootstrap intervals.
+    max_order
+        Highest order of interaction searched.
+    max_models
+        Most models fitted one by one; with more, the search is greedy (see
+        :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
+    **options
+        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
+        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+        else raises :class:`mse.ModelError`.
+
+    Returns
+    -------
+    Estimate
+        ``N`` under the model, with its interval; a failed estimate, with the
+        reason in ``status``, when it does not exist.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="aic", interval="wald")
+    >>> res.model, round(res.estimate, 1)
+    ('b:c + c:d', 157.2)
+    """
     return _criterion_estimator("aic", data, level, interval, random_seed, max_order, max_models, options)
 
 
@@ -485,6 +594,34 @@ def bic(
     **options: Any,
 ) -> Estimate:
     """The BIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2).
+
+    Parameters
+    ----------
+    data
+        The capture table (see the module notes for covariates).
+    level
+        Confidence level of the interval.
+    interval
+        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+    random_seed
+        Seed of the bootstrap intervals.
+    max_order
+        Highest order of interaction searched.
+    max_models
+        Most models fitted one by one; with more, the search is greedy (see
+        :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
+    **options
+        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
+        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+        else raises :class:`mse.ModelError`.
+
+    Returns
+    -------
+    Estimate
+        ``N`` under the model, with its interval; a failed estimate, with the
+        reason in ``status``, when it does not exist.
 
     Examples
     --------
@@ -505,7 +642,39 @@ def bic_aic(
     max_order: int | None = 2,
     **options: Any,
 ) -> Estimate:
-    """Forward selection by BIC from independence, then on by AIC (the Dutch recipe; Cruyff et al. 2017)."""
+    """Forward selection by BIC from independence, then on by AIC (the Dutch recipe; Cruyff et al. 2017).
+
+    Parameters
+    ----------
+    data
+        The capture table (see the module notes for covariates).
+    level
+        Confidence level of the interval.
+    interval
+        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+    random_seed
+        Seed of the bootstrap intervals.
+    max_order
+        Highest order of the terms the search may add.
+    **options
+        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+        else raises :class:`mse.ModelError`.
+
+    Returns
+    -------
+    Estimate
+        ``N`` under the model, with its interval; a failed estimate, with the
+        reason in ``status``, when it does not exist.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="bic_aic", interval="wald")
+    >>> res.model, round(res.estimate, 1)
+    ('b:c + c:d', 157.2)
+    """
     bias_correction = _bias_correction(options)
     if uses_covariates(data, options):
         _no_covariates(bias_correction)

@@ -518,6 +518,13 @@ class EstimabilityReport:
         with ``"-inf"`` or ``"+inf"``, the way it runs off along a direction
         in which the likelihood rises for ever (``"inf"`` when that
         direction leaves it alone).
+
+    Examples
+    --------
+    >>> import mse
+    >>> report = mse.check_estimability(mse.load_dataset("uk2013"), "all two-way")
+    >>> report.mle_exists, report.identifiable, report.non_overlapping_pairs
+    (True, True, [('LA', 'GP'), ('LA', 'NCA')])
     """
 
     model: str

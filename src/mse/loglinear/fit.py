@@ -52,7 +52,28 @@ __all__ = ["LoglinearFit", "fit_model", "information_criteria", "population_from
 def information_criteria(
     loglik: np.ndarray | float, n_params: np.ndarray | float, n_observed: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """AIC, BIC and AICc (see the module notes for the conventions)."""
+    """AIC, BIC and AICc (see the module notes for the conventions).
+
+    Parameters
+    ----------
+    loglik
+        Maximised log-likelihoods.
+    n_params
+        Numbers of parameters estimated.
+    n_observed
+        Numbers of people observed (the ``n`` of BIC and AICc).
+
+    Returns
+    -------
+    aic, bic, aicc : numpy.ndarray
+        Broadcast over the arguments; AICc is ``inf`` where ``n - p - 1 <= 0``.
+
+    Examples
+    --------
+    >>> aic, bic, aicc = information_criteria(-10.0, 3, 100)
+    >>> float(aic), round(float(bic), 4), float(aicc)  # 20 + 2 * 3, 20 + 3 log 100, aic + 2 * 3 * 4 / 96
+    (26.0, 33.8155, 26.25)
+    """
     loglik = np.asarray(loglik, dtype=float)
     p = np.asarray(n_params, dtype=float)
     n = np.asarray(n_observed, dtype=float)
@@ -70,6 +91,30 @@ def population_from_fits(fits: PoissonFits, n_observed: np.ndarray | float) -> t
     the dark figure: the delta-method variance of the fitted dark figure plus
     the Poisson variance of the dark figure itself (Cormack 1989; the convention
     of Rcapture).
+
+    Parameters
+    ----------
+    fits
+        Poisson fits from :func:`mse.loglinear.irls.fit_poisson`; column 0 of
+        their design is the intercept.
+    n_observed
+        The number of people observed, one per fit or shared.
+
+    Returns
+    -------
+    estimate, se : numpy.ndarray
+        ``N`` and its standard error, one per fit.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.loglinear.design import Design
+    >>> from mse.loglinear.irls import fit_poisson
+    >>> data = mse.load_dataset("korea")
+    >>> fits = fit_poisson(Design(data.n_lists, []).matrix, data.dense_counts()[1:].astype(float))
+    >>> estimate, se = population_from_fits(fits, data.n_observed)
+    >>> estimate.round(1), se.round(2)
+    (array([142.]), array([6.3]))
     """
     with np.errstate(over="ignore", invalid="ignore"):
         dark = np.exp(fits.coef[:, 0])
@@ -124,6 +169,14 @@ class LoglinearFit:
     count_adjustment : ndarray or None
         The frequency modification added to ``counts`` by the bias-reduced
         estimator (:func:`mse.loglinear.bias.bias_corrected_fit`); ``None`` for the MLE.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.loglinear.fit import fit_model
+    >>> fit = fit_model(mse.load_dataset("korea"), "independence")
+    >>> fit.status, round(fit.estimate, 1), round(fit.deviance, 2), fit.df
+    ('ok', 142.0, 138.55, 3)
     """
 
     model: str

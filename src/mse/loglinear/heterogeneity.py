@@ -89,6 +89,15 @@ class HeterogeneityCheck:
         The level at which ``verdict`` says ``"heterogeneity"``.
     verdict : str
         ``"heterogeneity"``, ``"no evidence"`` or ``"not testable"``.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.heterogeneity import heterogeneity_check
+    >>> check = heterogeneity_check(fit_model(mse.load_dataset("korea"), "independence"))
+    >>> check.term, check.verdict, check.fired
+    ('C(k,2)', 'no evidence', False)
     """
 
     test: str

@@ -31,6 +31,16 @@ _P_CLIP = 1e-12  # keeps quadrature nodes of a very skewed beta off exact 0 and 
 def history_matrix(t: int) -> np.ndarray:
     """All ``2**t`` capture histories as rows of 0/1, the first list the most significant bit.
 
+    Parameters
+    ----------
+    t
+        The number of lists.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2**t, t)`` array of 0/1 (``int8``), row ``i`` the binary digits of ``i``.
+
     Examples
     --------
     >>> history_matrix(2)
@@ -125,6 +135,16 @@ def cell_probabilities(scenario: Scenario) -> np.ndarray:
     Indexed like :meth:`mse.CaptureData.dense_counts` (first list the most
     significant bit; cell 0 is the unobserved history), averaged over strata.
 
+    Parameters
+    ----------
+    scenario
+        The population and its lists.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``2**t`` probabilities that sum to one.
+
     Examples
     --------
     >>> from mse.simulate import Scenario
@@ -156,6 +176,13 @@ class Truth:
     strata : pandas.DataFrame or None
         With covariates: one row per combination of covariate levels with
         ``population_size``, ``observed`` and ``dark_figure``.
+
+    Examples
+    --------
+    >>> from mse.simulate import Scenario, generate
+    >>> data, truth = generate(Scenario(1000, [0.3, 0.4, 0.5]), random_seed=1)
+    >>> truth.population_size, truth.n_observed, truth.dark_figure
+    (1000, 794, 206)
     """
 
     population_size: int

@@ -101,9 +101,34 @@ def fit_dga(
 ) -> tuple[GridPosterior, DecomposableGraphs, float]:
     """The exact posterior of (graph, N) on a grid; the numerical core of :func:`dga`.
 
-    Parameters are those of :func:`dga`; the grid is refined until the
-    median and the limits of the ``level`` interval are settled. Returns the
-    grid posterior, the enumerated graphs and the ``delta`` used.
+    The grid is refined until the median and the limits of the ``level``
+    interval are settled.
+
+    Parameters
+    ----------
+    data
+        Capture histories from 2 to 7 lists.
+    delta, prior, prior_params, max_n, max_points
+        As the options of :func:`dga` (``delta`` defaults to ``2**-t``).
+    level
+        Probability of the equal-tailed interval whose limits the grid settles.
+
+    Returns
+    -------
+    posterior : GridPosterior
+        The posterior of ``N`` on the grid, and of the graphs.
+    graphs : DecomposableGraphs
+        The graphs enumerated, in the order of the posterior's graph arrays.
+    delta : float
+        The hyper-Dirichlet weight used.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.bayes.graphical import fit_dga
+    >>> posterior, graphs, delta = fit_dga(mse.load_dataset("korea"))
+    >>> len(graphs.edges), delta, round(float(posterior.probability.sum()), 6)
+    (8, 0.125, 1.0)
     """
     data = _check_data(data)
     t = data.n_lists

@@ -50,6 +50,13 @@ class DecomposableGraphs:
         ``(n_graphs, 2**n_lists)``: ``+1`` on each clique, minus the
         multiplicity of each non-empty separator. Column 0 (the empty set,
         whose term is zero) is empty.
+
+    Examples
+    --------
+    >>> from mse.bayes.graphical import decomposable_graphs
+    >>> graphs = decomposable_graphs(3)
+    >>> len(graphs.edges), graphs.pairs
+    (8, ((0, 1), (0, 2), (1, 2)))
     """
 
     n_lists: int

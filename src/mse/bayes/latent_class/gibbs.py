@@ -92,6 +92,17 @@ class LatentClassDraws:
         ``"fixed"`` (a set number of draws), ``"converged"``, ``"max_draws"``
         (an adaptive run that ran out of draws) or ``"max_seconds"`` (an
         adaptive run cut short by the time budget the user set).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import mse
+    >>> from mse.bayes.latent_class.gibbs import sample_latent_class
+    >>> data = mse.load_dataset("korea")
+    >>> draws = sample_latent_class(np.asarray(data.histories), np.asarray(data.counts),
+    ...                             n_chains=2, n_draws=200, n_burnin=200, random_seed=1)
+    >>> draws.N.shape, draws.stop_reason
+    ((2, 200), 'fixed')
     """
 
     N: np.ndarray

@@ -63,6 +63,18 @@ def build_model(
     ----------
     Manrique-Vallier, D. (2016). Bayesian population size estimation using
     Dirichlet process mixtures. *Biometrics* 72(3), 1054-1063.
+
+    Examples
+    --------
+    Building the model imports PyMC, which takes seconds, so the example is not run in the tests:
+
+    >>> import numpy as np
+    >>> import mse
+    >>> from mse.bayes.latent_class.pymc_model import build_model
+    >>> data = mse.load_dataset("korea")
+    >>> model = build_model(np.asarray(data.histories), np.asarray(data.counts), K=5)  # doctest: +SKIP
+    >>> sorted(variable.name for variable in model.free_RVs)  # doctest: +SKIP
+    ['alpha', 'lam', 'sticks']
     """
     pm = import_pymc()
     pt = import_pytensor_tensor()

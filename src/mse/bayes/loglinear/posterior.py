@@ -245,6 +245,16 @@ class LoglinearPosterior:
     sampler_problems : tuple of str
         What the warnings PyMC and PyTensor raised while sampling mean (non-finite values of the log
         density, ...), in the library's words; each counts as a convergence problem.
+
+    Examples
+    --------
+    Made by :func:`fit_posterior` (sampling takes a while, so the example is not run in the tests):
+
+    >>> import mse
+    >>> from mse.bayes.loglinear import fit_posterior
+    >>> post = fit_posterior(mse.load_dataset("kosovo"), "EXH:ABA", random_seed=1)  # doctest: +SKIP
+    >>> post.population.shape  # chains, draws  # doctest: +SKIP
+    (4, 500)
     """
 
     lists: tuple[str, ...]

@@ -313,7 +313,30 @@ REGISTRY: dict[str, DatasetInfo] = {
 
 
 def dataset_info(name: str) -> DatasetInfo:
-    """The documentation entry of a bundled data set."""
+    """The documentation entry of a bundled data set.
+
+    Parameters
+    ----------
+    name
+        The data set's name, as listed by :func:`list_datasets`.
+
+    Returns
+    -------
+    DatasetInfo
+        Its description, citation, lists (with what each one is), covariates
+        and notes.
+
+    Raises
+    ------
+    DataError
+        If there is no data set of that name.
+
+    Examples
+    --------
+    >>> import mse
+    >>> mse.dataset_info("kosovo").lists
+    ('EXH', 'ABA', 'OSCE', 'HRW')
+    """
     try:
         return REGISTRY[name]
     except KeyError:
@@ -360,6 +383,16 @@ def load_truth(name: str) -> pd.DataFrame:
     generating model) and ``observed`` (people on a list, by their true
     covariate values).
 
+    Parameters
+    ----------
+    name
+        The name of a synthetic data set (``"netherlands_synthetic"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per covariate cell, with the columns above.
+
     Raises
     ------
     DataError
@@ -385,6 +418,11 @@ def load_truth(name: str) -> pd.DataFrame:
 
 def list_datasets() -> pd.DataFrame:
     """The bundled data sets: name, lists, n_observed, description, citation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data set, with those columns.
 
     Examples
     --------
