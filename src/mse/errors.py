@@ -111,6 +111,16 @@ class MSEDeprecationWarning(MSEWarning, FutureWarning):
     people who write the scripts) as well as an :class:`MSEWarning`, so that
     filters on either catch it. It concerns the call, not the result, so it
     is not kept in :attr:`mse.Estimate.warnings`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mse
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = mse.estimate(mse.load_dataset("kosovo"), method="dga", n_draws=100, random_seed=1)
+    >>> [w.category.__name__ for w in caught]
+    ['MSEDeprecationWarning']
     """
 
 
