@@ -25,7 +25,7 @@ PACKAGE = SRC / "mse"
 # Lowest first. A module belongs to the first layer with a prefix that names it
 # or one of its parent packages (the longest matching prefix wins).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("mse._version", "mse._readonly", "mse.errors", "mse.options", "mse.progress", "mse._foreign")),
+    ("foundation", ("mse._version", "mse._readonly", "mse.errors", "mse.options", "mse.progress")),
     ("disclosure", ("mse.disclosure",)),
     ("data", ("mse.data",)),
     ("results contract", ("mse.results", "mse.result_schema")),
@@ -198,7 +198,7 @@ def test_models_never_import_diagnostics_plotting_or_the_command_line():
 
 
 def test_pymc_and_arviz_are_imported_lazily():
-    # Never at module level: only inside functions (through mse._foreign) or for annotations.
+    # Never at module level: only inside functions (through mse.bayes.backend) or for annotations.
     offending = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
