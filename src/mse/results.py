@@ -195,6 +195,16 @@ class Estimate:
         Seed, versions, data hash and options (see :func:`provenance`); read-only.
     strata : pandas.DataFrame or None
         Estimates by covariate level (see :meth:`breakdown`); each read returns a copy.
+    fit : object or None
+        The model family's own typed, immutable result. For the log-linear
+        methods without covariates (``"independence"``, ``"loglinear"``,
+        ``"stepwise"``, ``"aic"``, ``"bic"``, ``"bic_aic"``, and ``"auto"``
+        when it picks one of them) a :class:`mse.loglinear.fit.LoglinearFit`:
+        terms, coefficients with their names, standard errors and covariance
+        matrix, fitted values and residuals of the observed cells, deviance,
+        df, AIC and BIC, and the search table when a search chose the model.
+        ``None`` for the other methods. ``details`` keeps the same numbers as
+        plain values.
 
     Results are immutable: to change a field, make a new result with
     :meth:`with_updates`.
@@ -215,6 +225,7 @@ class Estimate:
     details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     metadata: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     strata: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    fit: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Frozen fields are not enough: what they hold must not be editable either,
@@ -553,6 +564,7 @@ class Estimate:
         warnings: tuple[str, ...] = (),
         details: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        fit: Any = None,
     ) -> Estimate:
         """An estimate that does not exist: every number is ``nan`` and ``status`` says why."""
         if status == OK:
@@ -570,6 +582,7 @@ class Estimate:
             warnings=warnings,
             details=details or {},
             metadata=metadata or {},
+            fit=fit,
         )
 
 
