@@ -8,12 +8,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mse
 from mse.diagnostics import GoodnessOfFit
 from mse.loglinear.design import Design
 from mse.loglinear.fit import LoglinearFit, fit_model
 from mse.loglinear.terms import parse_model
+from mse.testing import awkward_table
 
 
 def _quiet_estimate(data, **kwargs):
@@ -163,3 +166,155 @@ def test_goodness_of_fit_of_a_bias_reduced_result_is_that_of_the_mle():
     res = _quiet_estimate(data, method="loglinear", model="b:c", bias_correction=True, interval="none")
     assert res.fit.count_adjustment is not None
     assert mse.goodness_of_fit(res) == mse.goodness_of_fit(data, model="b:c")
+
+
+# ---------------------------------------------------------------------- saved and loaded
+def _round_trip(result, tmp_path, name="result.json"):
+    path = tmp_path / name
+    result.save(path)
+    return mse.load_result(path)
+
+
+def _assert_same_result(original, loaded):
+    assert loaded == original
+    assert loaded.warnings == original.warnings
+    assert loaded.to_dict() == original.to_dict()
+    frames = {k for k, v in original.details.items() if isinstance(v, pd.DataFrame)}
+    assert frames == {k for k, v in loaded.details.items() if isinstance(v, pd.DataFrame)}
+    for key in frames:
+        pd.testing.assert_frame_equal(loaded.details[key], original.details[key])
+    if original.draws is None:
+        assert loaded.draws is None
+    else:
+        np.testing.assert_array_equal(loaded.draws, original.draws)
+    if original.fit is None:
+        assert loaded.fit is None
+        return
+    assert loaded.fit == original.fit
+    assert loaded.fit.coef_names == original.fit.coef_names
+    np.testing.assert_array_equal(loaded.fit.coefficients, original.fit.coefficients)
+    np.testing.assert_array_equal(loaded.fit.cov, original.fit.cov)
+    assert loaded.fit.terms == original.fit.terms
+    if original.fit.search is not None:
+        pd.testing.assert_frame_equal(loaded.fit.search, original.fit.search)
+
+
+_METHODS = [
+    ("independence", {}),
+    ("stepwise", {}),
+    ("bic", {}),
+    ("bic_aic", {}),
+    ("loglinear", {"model": "all two-way"}),
+    ("loglinear", {"model": "independence", "bias_correction": True}),
+    ("Mh_chao", {}),
+]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["typical", "sparse", "disjoint", "tiny", "saturated", "nested", "one_pair", "huge"]),
+    n_lists=st.integers(3, 4),
+    seed=st.integers(0, 50),
+    method=st.sampled_from(_METHODS),
+)
+def test_save_and_load_keep_everything(tmp_path, kind, n_lists, seed, method):
+    data = awkward_table(kind, n_lists, seed=seed).collapse_covariates()
+    name, options = method
+    try:
+        original = _quiet_estimate(data, method=name, interval="wald", random_seed=1, **options)
+    except mse.MSEError:
+        return  # the method refuses the table: nothing to save
+    loaded = _round_trip(original, tmp_path)
+    _assert_same_result(original, loaded)
+    if original.fit is not None:
+        assert mse.goodness_of_fit(loaded) == mse.goodness_of_fit(original)
+
+
+@pytest.mark.parametrize(
+    ("method", "options"),
+    [("stepwise", {}), ("aic", {}), ("dga", {}), ("independence", {"interval": "parametric_bootstrap", "n_boot": 30})],
+)
+def test_save_and_load_keep_search_tables_and_bayesian_tables(tmp_path, method, options):
+    original = _quiet_estimate(mse.load_dataset("kosovo"), method=method, random_seed=1, **options)
+    assert any(isinstance(v, pd.DataFrame) for v in original.details.values())
+    loaded = _round_trip(original, tmp_path)
+    _assert_same_result(original, loaded)
+    if original.fit is not None:
+        assert mse.goodness_of_fit(loaded) == mse.goodness_of_fit(original)
+        assert "coefficients:" in loaded.summary()
+
+
+def test_tables_of_every_column_type_round_trip(tmp_path):
+    table = pd.DataFrame(
+        {
+            "text": pd.array(["a", None, "c"], dtype="str"),
+            "whole": np.array([1, -2, 3], dtype=np.int64),
+            "number": [1.5, math.nan, math.inf],
+            "flag": [True, False, True],
+            "mixed": pd.Series(["x", 2, None], dtype="object"),
+        },
+        index=pd.Index(["r1", "r2", "r3"]),
+    )
+    original = mse.Estimate(120.0, 100.0, 150.0, 0.95, 80, "demo", details={"weights": table, "empty": table.iloc[:0]})
+    loaded = _round_trip(original, tmp_path)
+    pd.testing.assert_frame_equal(loaded.details["weights"], table)
+    assert loaded.details["empty"].empty and list(loaded.details["empty"].columns) == list(table.columns)
+
+
+def test_a_loaded_result_supports_goodness_of_fit_with_influence(tmp_path):
+    original = _quiet_estimate(mse.load_dataset("korea"), method="stepwise")
+    loaded = _round_trip(original, tmp_path)
+    assert loaded.fit.estimability is None
+    gof = mse.goodness_of_fit(loaded)
+    assert gof == mse.goodness_of_fit(original)
+    assert gof.to_frame()["estimate_without"].notna().any()
+
+
+def test_files_of_the_first_format_still_load(tmp_path):
+    import json
+
+    original = _quiet_estimate(mse.load_dataset("kosovo"), method="independence")
+    path = tmp_path / "old.json"
+    original.save(path)
+    payload = json.loads(path.read_text())
+    for key in ("frames", "fit", "idata"):
+        del payload[key]
+    payload["format"] = "mse.Estimate/1"
+    path.write_text(json.dumps(payload))
+    loaded = mse.load_result(path)
+    assert loaded == original and loaded.fit is None
+    # format 1 kept neither the fit nor the cells, so there is nothing to judge the fit by
+    with pytest.raises(mse.ModelError):
+        mse.goodness_of_fit(loaded)
+
+
+def test_posterior_is_saved_as_netcdf_beside_the_json(tmp_path):
+    az = pytest.importorskip("arviz")
+    rng = np.random.default_rng(1)
+    idata = az.from_dict(posterior={"N": 500 + rng.normal(size=(2, 40))})
+    idata.posterior.attrs["max_seconds"] = None  # samplers record settings netCDF cannot store
+    original = mse.Estimate(500.0, 498.0, 502.0, 0.95, 400, "demo", idata=idata, draws=np.ravel(idata.posterior["N"]))
+    loaded = _round_trip(original, tmp_path, "bayes.json")
+    assert (tmp_path / "bayes.idata.nc").is_file()
+    assert idata.posterior.attrs["max_seconds"] is None  # the caller's object is not changed
+    assert loaded.idata is not None and loaded.idata.posterior["N"].equals(idata.posterior["N"])
+    # a damaged or missing posterior file is a DataError, like a damaged JSON
+    (tmp_path / "bayes.idata.nc").write_bytes(b"not netcdf")
+    with pytest.raises(mse.DataError, match="not an ArviZ netCDF"):
+        mse.load_result(tmp_path / "bayes.json")
+    (tmp_path / "bayes.idata.nc").unlink()
+    with pytest.raises(mse.DataError, match="not beside it"):
+        mse.load_result(tmp_path / "bayes.json")
+
+
+@pytest.mark.parametrize("name", ["../elsewhere.nc", "/etc/passwd", "x.json", ".hidden.nc", "a\\\\b.nc", 3])
+def test_the_posterior_file_name_cannot_point_elsewhere(tmp_path, name):
+    import json
+
+    path = tmp_path / "result.json"
+    mse.Estimate(12.0, 7.0, 40.0, 0.95, 7, "demo").save(path)
+    payload = json.loads(path.read_text())
+    payload["idata"] = name
+    path.write_text(json.dumps(payload))
+    with pytest.raises(mse.DataError, match="idata"):
+        mse.load_result(path)
