@@ -318,3 +318,14 @@ def test_the_posterior_file_name_cannot_point_elsewhere(tmp_path, name):
     path.write_text(json.dumps(payload))
     with pytest.raises(mse.DataError, match="idata"):
         mse.load_result(path)
+
+
+def test_results_with_a_fit_pickle_for_worker_processes():
+    import pickle
+
+    res = _quiet_estimate(mse.load_dataset("korea"), method="bic", interval="none")
+    back = pickle.loads(pickle.dumps(res))
+    assert back.fit == res.fit and not back.fit.cov.flags.writeable
+    pd.testing.assert_frame_equal(back.fit.search, res.fit.search)
+    gof = mse.goodness_of_fit(res)
+    assert pickle.loads(pickle.dumps(gof)) == gof

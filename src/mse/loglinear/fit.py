@@ -215,7 +215,6 @@ class LoglinearFit:
                 return False
         return True
 
-    __hash__ = None  # type: ignore[assignment]
 
     @property
     def ok(self) -> bool:
