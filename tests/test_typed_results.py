@@ -210,7 +210,7 @@ _METHODS = [
 ]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(["typical", "sparse", "disjoint", "tiny", "saturated", "nested", "one_pair", "huge"]),
     n_lists=st.integers(3, 4),
@@ -329,3 +329,11 @@ def test_results_with_a_fit_pickle_for_worker_processes():
     pd.testing.assert_frame_equal(back.fit.search, res.fit.search)
     gof = mse.goodness_of_fit(res)
     assert pickle.loads(pickle.dumps(gof)) == gof
+
+
+def test_a_failed_fit_with_negative_degrees_of_freedom_round_trips(tmp_path):
+    """A model with more parameters than cells left has df < 0; its failed result still saves and loads."""
+    data = awkward_table("tiny", 3, seed=1).collapse_covariates()
+    original = _quiet_estimate(data, method="loglinear", model="all two-way", interval="wald")
+    assert original.fit is not None and original.fit.df < 0
+    _assert_same_result(original, _round_trip(original, tmp_path))

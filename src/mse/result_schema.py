@@ -434,8 +434,11 @@ def _fit(value: Any) -> None:
         _number_or_missing(value[name], f"fit[{name!r}]")
     for name in _FIT_COUNTS:
         count = value[name]
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
-            raise _Invalid(f"fit[{name!r}] is {_shown(count)}; expected a whole number, 0 or more")
+        # df is cells minus parameters: negative for a model with more parameters than cells (not identifiable)
+        low = -MAX_COUNT if name == "df" else 0
+        if isinstance(count, bool) or not isinstance(count, int) or not low <= count <= MAX_COUNT:
+            expected = "a whole number" if name == "df" else "a whole number, 0 or more"
+            raise _Invalid(f"fit[{name!r}] is {_shown(count)}; expected {expected}")
     names = value["coef_names"]
     _strings(names, "fit['coef_names']", distinct=True)
     _check_numbers(value["coef"], "fit['coef']")
