@@ -384,7 +384,7 @@ def test_regression_singular_non_finite_information_does_not_raise_from_least_sq
 def saved_files() -> dict[str, bytes]:
     """Files written by ``Estimate.save``: intervals, draws, posterior draws, strata, a failed estimate."""
     kosovo = mse.load_dataset("kosovo")
-    files = {method: saved_result(method, kosovo) for method in ("independence", "Mh_chao", "chapman", "dga")}
+    files = {method: saved_result(method, kosovo) for method in ("independence", "Mh_chao", "chapman", "dga", "bic")}
     files["disjoint lists"] = saved_result("independence", awkward_table("disjoint", 3, seed=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -412,6 +412,8 @@ def saved_files() -> dict[str, bytes]:
 def test_saved_results_of_every_kind_load_back(saved_files):
     assert any(b'"status": "ok"' not in content for content in saved_files.values())  # a failed estimate too
     assert any(b'"strata_draws": [' in content for content in saved_files.values())
+    assert any(b'"kind": "loglinear"' in content and b'"search": {' in content for content in saved_files.values())
+    assert any(b'"posterior": {' in content for content in saved_files.values())  # dga's tables
     for name, content in saved_files.items():
         outcome = check_saved_file(content)
         assert outcome.kind == "ok", (name, outcome)

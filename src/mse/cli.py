@@ -12,7 +12,7 @@ import csv
 import json
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -353,7 +353,9 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         method = "loglinear" if args.model and args.method == "independence" else args.method
         options = {"model": args.model} if method == "loglinear" else {}
         result = estimate(data, method=method, random_seed=args.seed, **options)
-        fit = goodness_of_fit(result, influence=False) if "cells" in result.details else None
+        fit: Mapping[str, Any] | None = (
+            goodness_of_fit(result, influence=False) if "cells" in result.details else None
+        )
         consistency = internal_consistency(data, method=method, **options) if data.n_lists >= 3 else None
         leave_out = sensitivity(data, method=method, **options) if data.n_lists >= 3 else None
     overlap_table: pd.DataFrame | None = overlaps.pairs

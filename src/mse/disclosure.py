@@ -615,6 +615,23 @@ def _determined(matrix: np.ndarray, quantities: list[np.ndarray]) -> tuple[list[
     return [int(i) for i in determined], np.atleast_2d(coefficients.reshape(matrix.shape[0], -1))
 
 
+def _coefficient_lines(result: Estimate) -> list[str]:
+    """The coefficient table of a log-linear fit (estimate, SE, z), as summary lines.
+
+    Only without a disclosure policy: the coefficients and the fitted table
+    give the cells back (``to_dict`` leaves them out under a policy too).
+    """
+    table_of = getattr(result.fit, "coef_table", None)
+    if table_of is None or not result.fit.coef:
+        return []
+    table = table_of()
+    width = max(len("term"), *(len(name) for name in table.index))
+    lines = ["  coefficients:", f"    {'term':<{width}} {'estimate':>10} {'SE':>10} {'z':>9}"]
+    for name, row in table.iterrows():
+        lines.append(f"    {name:<{width}} {row['estimate']:>10.4f} {row['se']:>10.4f} {row['z']:>9.2f}")
+    return lines
+
+
 class ProtectedEstimate:
     """An :class:`~mse.Estimate` seen through a :class:`DisclosurePolicy`.
 
@@ -693,6 +710,8 @@ class ProtectedEstimate:
             lines.append(f"  warning: {self._scrub(message, fields['observed'])}")
         if self.policy.active:
             lines.append(f"  disclosure:       {self.policy.describe()}")
+        else:
+            lines.extend(_coefficient_lines(res))
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ matplotlib is imported inside the functions, so ``import mse`` does not load it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -279,7 +280,7 @@ def plot_residuals(
     Parameters
     ----------
     fit
-        The mapping returned by :func:`mse.goodness_of_fit`, or a result it accepts.
+        What :func:`mse.goodness_of_fit` returns, or a result it accepts.
     kind
         ``"pearson"`` or ``"deviance"``.
     ax
@@ -316,7 +317,7 @@ def plot_residuals(
             "published under a policy that suppresses small counts."
         )
     ax = _axes(ax)
-    if not isinstance(fit, dict) or "cells" not in fit:
+    if not isinstance(fit, Mapping) or "cells" not in fit:
         from mse.diagnostics import goodness_of_fit
 
         fit = goodness_of_fit(fit)

@@ -160,6 +160,36 @@ def load_result(path: str | Path, *, max_bytes: int | None = None) -> Estimate:
     return read_result(path, max_bytes=MAX_BYTES if max_bytes is None else max_bytes)
 
 
+def _netcdf_ready(idata: Any) -> Any:
+    """A copy of an InferenceData whose attributes netCDF can store (``None``, booleans, mappings become text or 0/1).
+
+    Samplers record their settings as attributes, some of them ``None``; netCDF
+    refuses those. The user's object is left as it is.
+    """
+    import arviz
+
+    def clean(attrs: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in attrs.items():
+            if isinstance(value, (bool, np.bool_)):
+                value = int(value)
+            elif isinstance(value, Mapping):
+                value = json.dumps(_jsonable(value))
+            elif value is None or not isinstance(value, (str, int, float, np.number, np.ndarray, list, tuple, bytes)):
+                value = str(value)
+            out[str(key)] = value
+        return out
+
+    groups = {}
+    for name in idata.groups():
+        dataset = getattr(idata, name).copy()
+        dataset.attrs = clean(dataset.attrs)
+        for variable in dataset.variables.values():
+            variable.attrs = clean(variable.attrs)
+        groups[name] = dataset
+    return arviz.InferenceData(**groups)
+
+
 def _format_number(value: float) -> str:
     if value is None or not math.isfinite(value):
         return "not available" if value is None or math.isnan(value) else ("inf" if value > 0 else "-inf")
@@ -205,6 +235,16 @@ class Estimate:
         Seed, versions, data hash and options (see :func:`provenance`); read-only.
     strata : pandas.DataFrame or None
         Estimates by covariate level (see :meth:`breakdown`); each read returns a copy.
+    fit : object or None
+        The model family's own typed, immutable result. For the log-linear
+        methods without covariates (``"independence"``, ``"loglinear"``,
+        ``"stepwise"``, ``"aic"``, ``"bic"``, ``"bic_aic"``, and ``"auto"``
+        when it picks one of them) a :class:`mse.loglinear.fit.LoglinearFit`:
+        terms, coefficients with their names, standard errors and covariance
+        matrix, fitted values and residuals of the observed cells, deviance,
+        df, AIC and BIC, and the search table when a search chose the model.
+        ``None`` for the other methods. ``details`` keeps the same numbers as
+        plain values.
 
     Results are immutable: to change a field, make a new result with
     :meth:`with_updates`.
@@ -234,6 +274,7 @@ class Estimate:
     details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     metadata: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     strata: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    fit: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Frozen fields are not enough: what they hold must not be editable either,
@@ -474,8 +515,13 @@ class Estimate:
     ) -> None:
         """Write the result to a JSON file that :func:`load_result` reads back.
 
-        Draws and estimates by covariate are kept; an ArviZ posterior is not
-        (save it with ``result.idata.to_netcdf(...)``).
+        Everything the result holds is kept: draws, estimates by covariate,
+        the tables in ``details`` (search tables, fitted cells, graph weights,
+        modes), and the typed fit (:attr:`fit`, with its covariance matrix).
+        An ArviZ posterior (:attr:`idata`) is written with ArviZ's
+        ``to_netcdf`` beside the JSON, as ``<name>.idata.nc`` for
+        ``<name>.json``; the JSON names it, and :func:`load_result` reads
+        it back from the same folder (keep the two files together).
 
         Parameters
         ----------
@@ -504,8 +550,19 @@ class Estimate:
         payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
         strata_draws = self.details.get("strata_draws")
         payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
-        payload["format"] = "mse.Estimate/1"
-        Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
+        from mse.result_schema import FORMAT, encode_fit, encode_frame
+
+        payload["frames"] = {k: encode_frame(v) for k, v in self.details.items() if isinstance(v, pd.DataFrame)}
+        payload["fit"] = encode_fit(self.fit)
+        path = Path(path)
+        payload["idata"] = None
+        if self.idata is not None:
+            # ArviZ's own format beside the JSON; the JSON names it, so the two travel together.
+            posterior = path.with_name(path.stem + ".idata.nc")
+            _netcdf_ready(self.idata).to_netcdf(str(posterior))
+            payload["idata"] = posterior.name
+        payload["format"] = FORMAT
+        path.write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
 
     def summary(
         self,
@@ -572,6 +629,7 @@ class Estimate:
         warnings: tuple[str, ...] = (),
         details: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        fit: Any = None,
     ) -> Estimate:
         """An estimate that does not exist: every number is ``nan`` and ``status`` says why."""
         if status == OK:
@@ -589,6 +647,7 @@ class Estimate:
             warnings=warnings,
             details=details or {},
             metadata=metadata or {},
+            fit=fit,
         )
 
 

@@ -659,6 +659,8 @@ SAVED_FILE_CORRUPTIONS: tuple[str, ...] = (
     "wrong_top_level",  # the file is a list, a number, a string, null, or the result wrapped in something
     "duplicate_key",  # a key repeated with another value (json keeps the last)
     "edit_numbers",  # estimate, limits, level or observed scaled or swapped, keeping the format
+    "edit_fit",  # the saved log-linear fit: arrays cut short, names repeated, counts or model or lists changed
+    "edit_frames",  # a saved table: a column type changed, a column cut short, a name repeated, a value replaced
 )
 
 #: Values :func:`corrupt_saved_result` puts where another type was.
@@ -764,6 +766,18 @@ def corrupt_saved_result(content: bytes, kind: str, seed: int) -> bytes:
         elif isinstance(payload[first], (int, float)) and not isinstance(payload[first], bool):
             payload[first] = payload[first] * float(rng.choice([0.0, 0.5, 0.999, 1.001, 2.0, -1.0]))
         return json.dumps(payload, indent=1).encode()
+    if kind == "edit_fit" and isinstance(payload.get("fit"), dict):
+        _edit_fit(rng, payload["fit"])
+        return json.dumps(payload, indent=1).encode()
+    if kind in ("edit_fit", "edit_frames"):
+        tables = [table for table in (payload.get("frames") or {}).values() if isinstance(table, dict)]
+        fit = payload.get("fit")
+        if isinstance(fit, dict) and isinstance(fit.get("search"), dict):
+            tables.append(fit["search"])
+        if tables:
+            _edit_table(rng, tables[int(rng.integers(len(tables)))])
+            return json.dumps(payload, indent=1).encode()
+        kind = "change_type"  # a file without a fit or tables: edit something else
     path = _random_path(rng, payload)
     if kind == "delete_key" or kind == "rename_key":
         parent: Any = payload
@@ -789,12 +803,74 @@ def corrupt_saved_result(content: bytes, kind: str, seed: int) -> bytes:
     return json.dumps(payload, indent=1).encode()
 
 
+def _edit_fit(rng: np.random.Generator, fit: dict[str, Any]) -> None:
+    """One edit of a saved log-linear fit that a careless hand or a buggy writer could make."""
+    keys = ("counts", "fitted", "cells_used", "coef", "cov", "coef_names")
+    arrays = [k for k in keys if isinstance(fit.get(k), list)]
+    choice = int(rng.integers(8))
+    if choice == 0 and arrays:  # an array cut short (or a covariance row)
+        key = arrays[int(rng.integers(len(arrays)))]
+        target = fit[key]
+        if key == "cov" and target and isinstance(target[0], list) and rng.random() < 0.5:
+            target = target[int(rng.integers(len(target)))]
+        if target:
+            target.pop()
+    elif choice == 1 and isinstance(fit.get("coef_names"), list) and len(fit["coef_names"]) > 1:
+        fit["coef_names"][0] = fit["coef_names"][-1] if rng.random() < 0.5 else "not:a:term"
+    elif choice == 2 and isinstance(fit.get("counts"), list) and fit["counts"]:
+        i = int(rng.integers(len(fit["counts"])))
+        fit["counts"][i] = [-1, 0.5, 10**6, None, "inf"][int(rng.integers(5))]
+    elif choice == 3:
+        fit["model"] = ["", "A:B", "independence + :", "X:Y:Z", "all two-way", "independence"][int(rng.integers(6))]
+    elif choice == 4 and isinstance(fit.get("lists"), list) and fit["lists"]:
+        lists = fit["lists"]
+        edit = int(rng.integers(3))
+        if edit == 0:
+            lists.pop()
+        elif edit == 1:
+            lists[-1] = lists[0]
+        else:
+            lists.append("EXTRA")
+    elif choice == 5 and isinstance(fit.get("fitted"), list) and fit["fitted"]:
+        i = int(rng.integers(len(fit["fitted"])))
+        fit["fitted"][i] = [-1.0, 0.0, 1e300, None, "-inf"][int(rng.integers(5))]
+    elif choice == 6:
+        key = ["observed", "df", "n_params", "iterations", "estimate", "status"][int(rng.integers(6))]
+        fit[key] = _OTHER_TYPES[int(rng.integers(len(_OTHER_TYPES)))]
+    else:
+        key = list(fit)[int(rng.integers(len(fit)))]
+        del fit[key]
+
+
+def _edit_table(rng: np.random.Generator, table: dict[str, Any]) -> None:
+    """One edit of a saved table (``frames`` or a fit's search table)."""
+    columns, dtypes, data = table.get("columns"), table.get("dtypes"), table.get("data")
+    if not (isinstance(columns, list) and isinstance(dtypes, list) and isinstance(data, list) and columns and data):
+        table.clear()
+        return
+    j = int(rng.integers(min(len(columns), len(dtypes), len(data))))
+    choice = int(rng.integers(6))
+    if choice == 0:
+        dtypes[j] = ["int64", "bool", "float64", "category", "str", "datetime64[ns]"][int(rng.integers(6))]
+    elif choice == 1 and isinstance(data[j], list) and data[j]:
+        data[j].pop()
+    elif choice == 2 and len(columns) > 1:
+        columns[j] = columns[(j + 1) % len(columns)]
+    elif choice == 3 and isinstance(data[j], list) and data[j]:
+        data[j][int(rng.integers(len(data[j])))] = _OTHER_TYPES[int(rng.integers(len(_OTHER_TYPES)))]
+    elif choice == 4:
+        table["index"] = [0] if rng.random() < 0.5 else "rows"
+    else:
+        data.pop()
+
+
 def check_loaded(result: Any) -> list[str]:
     """The ways a result read back by :func:`mse.load_result` is not one a user can rely on (empty when fine).
 
     Beyond the results contract, the result must be usable as any other: its
     fields of the documented types, and its views (``summary``, ``to_frame``,
-    ``to_json``, ``se``, ``breakdown`` by each covariate) must not raise.
+    ``to_json``, ``se``, ``breakdown`` by each covariate, and for a log-linear
+    fit ``goodness_of_fit`` and the coefficient table) must not raise.
     """
     from mse.result_schema import contract_problems
     from mse.results import Estimate
@@ -816,6 +892,11 @@ def check_loaded(result: Any) -> list[str]:
         ("to_json()", result.to_json),
         ("se", lambda: result.se),
     ]
+    if result.fit is not None:
+        import mse
+
+        views.append(("goodness_of_fit(result)", lambda: mse.goodness_of_fit(result)))
+        views.append(("fit.coef_table()", lambda: result.fit.coef_table()))
     if result.strata is not None:
         covariates = [c for c in result.strata.columns if c not in ("observed", "estimate")]
         views.extend((f"breakdown({c!r})", lambda c=c: result.breakdown(c)) for c in covariates)

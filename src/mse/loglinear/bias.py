@@ -210,7 +210,8 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     module notes) on the cells and columns the MLE uses. ``estimate``,
     ``dark_figure``, ``se``, ``log_dark_se``, ``coef`` and ``fitted`` come from
     that refit, with ``N = n + m0`` for the ``n`` people actually seen;
-    ``counts`` stays the observed table and ``count_adjustment`` holds ``c``.
+    ``counts`` stays the observed table and ``count_adjustment`` holds ``c``;
+    ``cov`` is the covariance of the refitted coefficients.
     The deviance, degrees of freedom and information criteria stay those of
     the MLE, so model choice is not affected. A fit without an estimate is
     returned unchanged.
@@ -253,4 +254,5 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
         coef={name: float(refit.coef[0, k]) for k, name in enumerate(names) if columns[k]},
         fitted=refit.fitted[0],
         count_adjustment=adjustment[0],
+        cov=refit.cov[0][np.ix_(np.flatnonzero(columns), np.flatnonzero(columns))],
     )

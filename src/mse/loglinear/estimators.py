@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -147,9 +148,11 @@ def _finish(
 ) -> Estimate:
     details: dict[str, Any] = fit.details()
     if search is not None:
+        fit = replace(fit, search=search.table)
         details["search"] = search.table
         details.update({f"search_{k}": v for k, v in search.details.items() if isinstance(v, (str, int, float))})
     estimability = fit.estimability
+    assert estimability is not None  # a fit just made, not one read from a file
     details["non_overlapping_pairs"] = [":".join(pair) for pair in estimability.non_overlapping_pairs]
     if not fit.ok:
         return Estimate.failed(
@@ -160,6 +163,7 @@ def _finish(
             model=model_name,
             interval_method=interval,
             details=details,
+            fit=fit,
         )
     for message in _extended_mle_warnings(fit, model_name):
         warnings.warn(message, EstimabilityWarning, stacklevel=3)
@@ -232,6 +236,7 @@ def _finish(
         status=status,
         draws=draws,
         details=details,
+        fit=fit,
     )
 
 

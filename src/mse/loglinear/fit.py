@@ -34,12 +34,14 @@ parameters including the intercept and ``n`` the number of people observed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse.data.capture import CaptureData
 from mse.loglinear.design import Design, cell_histories, extended_masks
 from mse.loglinear.existence import EstimabilityReport, model_estimability
@@ -143,8 +145,13 @@ class LoglinearFit:
     n_params_finite : int
         Parameters actually estimated.
     loglik, aic, bic, aicc : float
-    coef : dict
-        Finite coefficients by name (``"(intercept)"``, list names, ``"A:B"``, ...).
+    coef : mapping
+        Finite coefficients by name (``"(intercept)"``, list names, ``"A:B"``,
+        ...), in the order of :attr:`coef_names`; read-only.
+    cov : ndarray or None
+        Covariance matrix of the coefficients in ``coef`` (the inverse
+        observed information, as ``cov_params()`` of a Poisson GLM), in the
+        same order; ``None`` for fits made before it was kept.
     counts : ndarray
         Observed counts of the ``2**t - 1`` observable cells.
     fitted : ndarray
@@ -169,6 +176,15 @@ class LoglinearFit:
     count_adjustment : ndarray or None
         The frequency modification added to ``counts`` by the bias-reduced
         estimator (:func:`mse.loglinear.bias.bias_corrected_fit`); ``None`` for the MLE.
+    search : pandas.DataFrame or None
+        The table of the model search that chose this model (one row per
+        model considered), ``None`` when no search was made. Each read returns a copy.
+
+    The fit is immutable: its arrays are read-only and ``coef`` cannot be
+    changed. ``estimability`` is ``None`` for a fit read back by
+    :func:`mse.load_result` (the existence program's working is not saved;
+    its conclusions are in ``infinite_terms``, ``zero_fitted_cells`` and
+    ``status``).
 
     Examples
     --------
@@ -195,7 +211,7 @@ class LoglinearFit:
     aic: float
     bic: float
     aicc: float
-    coef: dict[str, float]
+    coef: Mapping[str, float]
     counts: np.ndarray = field(repr=False)
     fitted: np.ndarray = field(repr=False)
     cells_used: np.ndarray = field(repr=False)
@@ -203,14 +219,121 @@ class LoglinearFit:
     status: str
     converged: bool
     iterations: int
-    estimability: EstimabilityReport = field(repr=False)
+    estimability: EstimabilityReport | None = field(repr=False, compare=False)
     zero_fitted_cells: tuple[str, ...] = ()
-    diverging_terms: dict[str, str] = field(default_factory=dict)
+    diverging_terms: Mapping[str, str] = field(default_factory=dict)
     count_adjustment: np.ndarray | None = field(default=None, repr=False)
+    cov: np.ndarray | None = field(default=None, repr=False)
+    search: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Frozen fields are not enough: the arrays and mappings they hold are frozen too (see mse._readonly).
+        for name in ("counts", "fitted", "cells_used", "count_adjustment", "cov"):
+            value = getattr(self, name)
+            if value is not None:
+                array = np.array(value, dtype=bool if name == "cells_used" else float, copy=True)
+                array.flags.writeable = False
+                object.__setattr__(self, name, array)
+        object.__setattr__(self, "coef", ReadOnlyMapping(self.coef))
+        object.__setattr__(self, "diverging_terms", ReadOnlyMapping(self.diverging_terms))
+        object.__setattr__(self, "infinite_terms", tuple(self.infinite_terms))
+        object.__setattr__(self, "zero_fitted_cells", tuple(self.zero_fitted_cells))
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled numpy arrays come back writeable: freeze them again.
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self.__post_init__()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LoglinearFit):
+            return NotImplemented
+        scalars = (
+            "model", "terms", "lists", "observed", "df", "n_params", "n_params_finite", "infinite_terms",
+            "status", "converged", "iterations", "zero_fitted_cells",
+        )  # fmt: skip
+        if any(getattr(self, name) != getattr(other, name) for name in scalars):
+            return False
+        if dict(self.diverging_terms) != dict(other.diverging_terms) or list(self.coef) != list(other.coef):
+            return False
+        numbers = ("estimate", "se", "dark_figure", "log_dark_se", "deviance", "loglik", "aic", "bic", "aicc")
+        arrays = [(getattr(self, n), getattr(other, n)) for n in numbers]
+        arrays += [(self.coefficients, other.coefficients)]
+        arrays += [(getattr(self, n), getattr(other, n)) for n in ("counts", "fitted", "cells_used")]
+        arrays += [(getattr(self, n), getattr(other, n)) for n in ("count_adjustment", "cov")]
+        for mine, theirs in arrays:
+            if (mine is None) != (theirs is None):
+                return False
+            if mine is not None and not np.array_equal(np.asarray(mine), np.asarray(theirs), equal_nan=True):
+                return False
+        return True
+
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    # ------------------------------------------------------------------ coefficients
+    @property
+    def coef_names(self) -> tuple[str, ...]:
+        """Names of the finite coefficients, in the order of :attr:`coefficients` and :attr:`cov`."""
+        return tuple(self.coef)
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """The finite coefficients as an array (read-only), in the order of :attr:`coef_names`."""
+        values = np.array([self.coef[name] for name in self.coef], dtype=float)
+        values.flags.writeable = False
+        return values
+
+    @property
+    def std_errors(self) -> np.ndarray:
+        """Standard errors of :attr:`coefficients`: square roots of the diagonal of :attr:`cov`."""
+        if self.cov is None:
+            values = np.full(len(self.coef), np.nan)
+        else:
+            with np.errstate(invalid="ignore"):
+                values = np.sqrt(np.diag(self.cov))
+        values.flags.writeable = False
+        return values
+
+    def coef_table(self) -> pd.DataFrame:
+        """One row per finite coefficient: ``estimate``, ``se`` and ``z`` (estimate / se), indexed by name.
+
+        Examples
+        --------
+        >>> import mse
+        >>> from mse.loglinear.fit import fit_model
+        >>> fit_model(mse.load_dataset("korea"), "b:c").coef_table().round(3).loc["b:c"].tolist()
+        [5.412, 0.611, 8.852]
+        """
+        estimate, se = self.coefficients, self.std_errors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = estimate / se
+        return pd.DataFrame({"estimate": estimate, "se": se, "z": z}, index=pd.Index(self.coef_names, name="term"))
+
+    # ------------------------------------------------------------------ residuals
+    @property
+    def pearson_residuals(self) -> np.ndarray:
+        """``(y - mu) / sqrt(mu)`` per observable cell; ``nan`` where the extended MLE drops the cell."""
+        return self._residuals()[0]
+
+    @property
+    def deviance_residuals(self) -> np.ndarray:
+        """Signed square roots of each cell's contribution to the deviance; ``nan`` where the cell is dropped."""
+        return self._residuals()[1]
+
+    def _residuals(self) -> tuple[np.ndarray, np.ndarray]:
+        observed, fitted, used = self.counts, self.fitted, self.cells_used
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pearson = (observed - fitted) / np.sqrt(fitted)
+            ratio = np.where(observed > 0, observed, 1.0) / fitted
+            log_term = np.where(observed > 0, observed * np.log(ratio), 0.0)
+            deviance = np.sign(observed - fitted) * np.sqrt(np.maximum(2.0 * (log_term - (observed - fitted)), 0.0))
+        pearson, deviance = np.where(used, pearson, np.nan), np.where(used, deviance, np.nan)
+        pearson.flags.writeable = False
+        deviance.flags.writeable = False
+        return pearson, deviance
 
     def details(self) -> dict[str, Any]:
         """Plain values for :attr:`mse.Estimate.details`."""
@@ -335,7 +458,9 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     elif fits.boundary[0]:
         status = f"the fit of model {format_model(terms, lists)!r} is on the boundary (information matrix singular)"
     names = _coefficient_names(design, lists)
-    coef = {names[k]: float(fits.coef[0, k]) for k in np.flatnonzero(columns[0])}
+    kept = np.flatnonzero(columns[0])
+    coef = {names[k]: float(fits.coef[0, k]) for k in kept}
+    cov = fits.cov[0][np.ix_(kept, kept)]
     ok = status == "ok"
     return LoglinearFit(
         model=format_model(terms, lists),
@@ -365,4 +490,10 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
         estimability=report,
         zero_fitted_cells=tuple(report.zero_fitted_cells) if on_face else (),
         diverging_terms=dict(report.diverging_terms) if on_face else {},
+        cov=cov,
     )
+
+
+# A DataFrame cannot be made read-only, so the search table is kept privately and
+# handed out as a new copy on every read (as for mse.Estimate.strata).
+setattr(LoglinearFit, "search", CopyOnRead("search"))  # noqa: B010
