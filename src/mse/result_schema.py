@@ -249,6 +249,22 @@ def encode_frame(frame: pd.DataFrame) -> dict[str, Any]:
 
     Numbers are written as :meth:`mse.Estimate.save` writes them (``null`` for
     nan, ``"inf"``/``"-inf"``); columns of other types are written as text.
+
+    Parameters
+    ----------
+    frame
+        A table from ``Estimate.details`` (a search table, a posterior grid, ...).
+
+    Returns
+    -------
+    dict
+        ``columns``, ``dtypes``, ``index`` and ``data``, all JSON-compatible.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> encode_frame(pd.DataFrame({"model": ["A:B"], "bic": [float("inf")]}))["data"]
+    [['A:B'], ['inf']]
     """
     from mse.results import _jsonable
 
@@ -370,7 +386,28 @@ _FIT_KEYS = frozenset(
 
 
 def encode_fit(fit: Any) -> dict[str, Any] | None:
-    """A log-linear fit (:class:`mse.loglinear.fit.LoglinearFit`) as saved; ``None`` for anything else."""
+    """A log-linear fit (:class:`mse.loglinear.fit.LoglinearFit`) as saved; ``None`` for anything else.
+
+    Parameters
+    ----------
+    fit
+        ``Estimate.fit``.
+
+    Returns
+    -------
+    dict or None
+        The model, counts, fitted values, coefficients and their covariance,
+        the search table and the fit's conclusions, all JSON-compatible.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="independence", interval="none")
+    >>> encode_fit(res.fit)["model"]
+    'independence'
+    >>> encode_fit(None) is None
+    True
+    """
     from mse.loglinear.fit import LoglinearFit
     from mse.results import _jsonable
 

@@ -55,6 +55,14 @@ class GoodnessOfFit(Mapping[str, Any]):
         ``"ok"`` or why the model has no estimate.
     cells : pandas.DataFrame
         One row per observable history (see :func:`goodness_of_fit`); each read returns a copy.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("korea"), method="independence", interval="none")
+    >>> gof = mse.goodness_of_fit(res)
+    >>> gof.df, round(gof.deviance, 2), gof["df"] == gof.df
+    (3, 138.55, True)
     """
 
     model: str
