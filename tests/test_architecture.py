@@ -53,6 +53,14 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "does not import the models when mse is imported. A registry of fit types filled by each "
         "family would remove it."
     ),
+    ("mse.results", "mse.bayes"): (
+        "saving the posterior of a Bayesian result as netCDF needs ArviZ, which only mse.bayes.backend "
+        "imports; imported inside the saving function."
+    ),
+    ("mse.result_schema", "mse.bayes"): (
+        "loading the posterior saved beside a result needs ArviZ, which only mse.bayes.backend imports; "
+        "imported inside the loading function."
+    ),
 }
 
 

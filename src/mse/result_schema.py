@@ -769,7 +769,9 @@ def _read_idata(path: Path, max_bytes: int) -> Any:
         raise _Invalid(f"the posterior file {path.name!r} it names is not beside it; copy it with the JSON file")
     if path.stat().st_size > max_bytes:
         raise _Invalid(f"the posterior file {path.name!r} is larger than {max_bytes:,} bytes (max_bytes)")
-    import arviz
+    from mse.bayes.backend import import_arviz
+
+    arviz = import_arviz()
 
     try:
         with arviz.rc_context({"data.load": "eager"}):

@@ -166,7 +166,9 @@ def _netcdf_ready(idata: Any) -> Any:
     Samplers record their settings as attributes, some of them ``None``; netCDF
     refuses those. The user's object is left as it is.
     """
-    import arviz
+    from mse.bayes.backend import import_arviz
+
+    arviz = import_arviz()
 
     def clean(attrs: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
