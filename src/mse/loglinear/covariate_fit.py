@@ -25,6 +25,7 @@ from scipy.stats import norm
 
 from mse.loglinear.covariates import CovariateDesign, CovariateTable
 from mse.loglinear.em import _e_step, fit_em
+from mse.loglinear.irls import MAX_ETA
 from mse.loglinear.terms import Term, format_covariate_model
 
 __all__ = ["CovariateFit", "fit_covariate_model", "warm_start"]
@@ -199,7 +200,7 @@ def fit_covariate_model(
     else:
         filled = np.asarray(table.counts, dtype=float)
     with np.errstate(over="ignore"):
-        dark = np.exp(np.minimum(X_dark @ coef, 700.0))
+        dark = np.exp(np.minimum(X_dark @ coef, MAX_ETA))
     n_params = X.shape[1]
     n = table.n_observed
     loglik = float(fits.loglik[0])

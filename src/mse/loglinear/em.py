@@ -47,7 +47,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from mse.budget import checkpoint
-from mse.loglinear.covariates import _Information, newton_fit
+from mse.loglinear.irls import MAX_ETA, DesignInformation, newton_fit
 
 __all__ = ["EMFits", "fit_em", "observed_loglik"]
 
@@ -117,7 +117,7 @@ def fit_em(
     tol: float = 1e-10,
     newton_steps: int = 1,
     with_cov: bool = False,
-    information: _Information | None = None,
+    information: DesignInformation | None = None,
 ) -> EMFits:
     """Fit a Poisson log-linear model by EM when part of the records are partially classified.
 
@@ -161,7 +161,7 @@ def fit_em(
     partial_counts = np.atleast_2d(np.asarray(partial_counts, dtype=float))
     batch = max(counts.shape[0], partial_counts.shape[0])
     counts = np.broadcast_to(counts, (batch, counts.shape[1]))
-    info = information if information is not None else _Information(design)
+    info = information if information is not None else DesignInformation(design)
     if partial.shape[0] == 0 or not np.any(partial_counts > 0):
         fits = newton_fit(design, counts, start=start, with_cov=with_cov, information=info)
         return EMFits(
@@ -181,7 +181,7 @@ def fit_em(
         coef = fits.coef
     else:
         coef = np.array(np.broadcast_to(np.asarray(start, dtype=float), (batch, design.shape[1])))
-    mu = np.exp(np.minimum(coef @ design.T, 700.0))
+    mu = np.exp(np.minimum(coef @ design.T, MAX_ETA))
     loglik = observed_loglik(mu, counts, partial, partial_counts)
     filled = np.array(counts)
     converged = np.zeros(batch, dtype=bool)
