@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mse.loglinear.covariate_fit import CovariateFit
-from mse.loglinear.em import _e_step, fit_em
+from mse.loglinear.em import e_step, fit_em
 from mse.loglinear.irls import MAX_ETA, DesignInformation
 from mse.options import check_random_seed
 from mse.progress import ProgressBar
@@ -133,7 +133,7 @@ def parametric_bootstrap(
                 fit.design, complete, table.partial, partial_counts, start=fit.coef, information=info, max_iter=500
             )
             if rates is not None:
-                filled = _e_step(fits.fitted, complete, table.partial, partial_counts)
+                filled = e_step(fits.fitted, complete, table.partial, partial_counts)
             else:
                 filled = complete
             with np.errstate(over="ignore", invalid="ignore"):

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from mse.loglinear.covariates import CovariateDesign, CovariateTable
-from mse.loglinear.em import _e_step, fit_em
+from mse.loglinear.em import e_step, fit_em
 from mse.loglinear.irls import MAX_ETA
 from mse.loglinear.terms import Term, format_covariate_model
 
@@ -196,7 +196,7 @@ def fit_covariate_model(
     fitted = fits.fitted[0]
 
     if table.has_missing:
-        filled = _e_step(fits.fitted, table.counts[None, :], table.partial, table.partial_counts[None, :])[0]
+        filled = e_step(fits.fitted, table.counts[None, :], table.partial, table.partial_counts[None, :])[0]
     else:
         filled = np.asarray(table.counts, dtype=float)
     with np.errstate(over="ignore"):

@@ -49,7 +49,7 @@ from scipy.special import gammaln
 from mse.budget import checkpoint
 from mse.loglinear.irls import MAX_ETA, DesignInformation, newton_fit
 
-__all__ = ["EMFits", "fit_em", "observed_loglik"]
+__all__ = ["EMFits", "e_step", "fit_em", "observed_loglik"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,23 @@ def observed_loglik(mu: np.ndarray, counts: np.ndarray, partial: Any, partial_co
     return value
 
 
-def _e_step(mu: np.ndarray, counts: np.ndarray, partial: Any, partial_counts: np.ndarray) -> np.ndarray:
+def e_step(mu: np.ndarray, counts: np.ndarray, partial: Any, partial_counts: np.ndarray) -> np.ndarray:
+    """Complete the table: spread each partially classified group over its rows in proportion to ``mu``.
+
+    Parameters
+    ----------
+    mu
+        ``(B, n)`` fitted means of the observable rows.
+    counts
+        ``(B, n)`` fully classified counts.
+    partial, partial_counts
+        ``(G, n)`` sparse 0/1 compatibility of each group with the rows, and ``(B, G)`` records per group.
+
+    Returns
+    -------
+    ndarray, shape (B, n)
+        Expected complete counts given the observed ones (a group whose rows all have ``mu = 0`` adds nothing).
+    """
     group_mu = np.asarray(partial @ mu.T).T
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(group_mu > 0, partial_counts / np.where(group_mu > 0, group_mu, 1.0), 0.0)
@@ -176,7 +192,7 @@ def fit_em(
         )
     partial_counts = np.broadcast_to(partial_counts, (batch, partial_counts.shape[1]))
     if start is None:
-        filled = _e_step(np.ones_like(counts), counts, partial, partial_counts)
+        filled = e_step(np.ones_like(counts), counts, partial, partial_counts)
         fits = newton_fit(design, filled, information=info, max_iter=50)
         coef = fits.coef
     else:
@@ -192,7 +208,7 @@ def fit_em(
         if active.size == 0:
             break
         checkpoint("running the EM algorithm")
-        a_filled = _e_step(mu[active], counts[active], partial, partial_counts[active])
+        a_filled = e_step(mu[active], counts[active], partial, partial_counts[active])
         fits = newton_fit(design, a_filled, start=coef[active], max_iter=newton_steps, information=info)
         new_loglik = observed_loglik(fits.fitted, counts[active], partial, partial_counts[active])
         change = np.abs(new_loglik - loglik[active]) / (np.abs(new_loglik) + 1.0)
