@@ -52,7 +52,7 @@ from scipy import sparse
 
 from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
-from mse.loglinear.design import cell_histories
+from mse.loglinear.design import cell_histories, term_columns
 from mse.loglinear.irls import NewtonFits, newton_fit
 from mse.loglinear.terms import Term
 
@@ -358,14 +358,11 @@ class CovariateDesign:
     def block(self, term: Term) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Columns of one term over the observable rows and over the dark cells, with their names."""
         if term not in self._cache:
-            obs = np.ones((self.table.n_rows, 1))
-            dark = np.ones((self.table.n_cells, 1))
+            obs = term_columns([self._obs_blocks[f] for f in term], self.table.n_rows)
+            dark = term_columns([self._dark_blocks[f] for f in term], self.table.n_cells)
             names = [""]
             for factor in term:
-                fo, fd, fn = self._obs_blocks[factor], self._dark_blocks[factor], self._names[factor]
-                obs = (obs[:, :, None] * fo[:, None, :]).reshape(len(obs), -1)
-                dark = (dark[:, :, None] * fd[:, None, :]).reshape(len(dark), -1)
-                names = [f"{a}:{b}" if a else b for a in names for b in fn]
+                names = [f"{a}:{b}" if a else b for a in names for b in self._names[factor]]
             self._cache[term] = (obs, dark, names)
         return self._cache[term]
 
