@@ -111,3 +111,24 @@ def test_independence_closed_form_for_two_lists():
     fit = fit_model(data, "independence")
     assert fit.estimate == pytest.approx(80 * 50 / 20)
     assert fit.df == 0
+
+
+def test_fit_poisson_from_a_warm_start_and_newton_fit_agree():
+    # The masked batch solver and the one-design solver run the same Newton iteration.
+    from mse.loglinear.irls import newton_fit
+
+    data = mse.load_dataset("kosovo")
+    counts = data.dense_counts()[1:].astype(float)
+    design = Design(data.n_lists, parse_model("all two-way", data.lists))
+    cold = fit_poisson(design.matrix, counts)
+    warm = fit_poisson(design.matrix, counts, start=cold.coef[0])
+    assert warm.iterations[0] <= 2 and warm.converged[0]
+    assert warm.coef[0] == pytest.approx(cold.coef[0], rel=1e-9, abs=1e-12)
+    other = newton_fit(design.matrix, counts)
+    assert other.converged[0]
+    assert other.coef[0] == pytest.approx(cold.coef[0], rel=1e-7, abs=1e-9)
+    # with a column mask, the warm start's unused entries are ignored
+    mask = design.column_mask(frozenset())
+    masked = fit_poisson(design.matrix, counts, column_mask=mask, start=np.full(design.n_columns, 5.0))
+    independence = fit_poisson(design.matrix, counts, column_mask=mask)
+    assert masked.coef[0][mask] == pytest.approx(independence.coef[0][mask], rel=1e-8)

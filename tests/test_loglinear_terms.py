@@ -76,3 +76,19 @@ def test_enumeration_counts_match_rcapture(lists, order, count):
 
 def test_enumeration_gives_up_beyond_the_limit():
     assert enumerate_models(6, 2, limit=1000) is None
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["LA:NG + PF:GO:NG", [("LA", "NG"), "NG:PF"], "independence", frozenset({(0, 1), (1, 2)})],
+)
+def test_lists_only_model_is_the_covariate_model_without_covariates_in_its_terms(spec):
+    # One parser: covariates the model does not name change nothing in how the lists' terms are read.
+    assert parse_model(spec, LISTS, covariates=["sex"]) == parse_model(spec, LISTS)
+    assert parse_model(spec, LISTS, covariates=()) == parse_model(spec, LISTS)
+
+
+def test_unreadable_term_is_a_model_error_with_and_without_covariates():
+    for covariates in ((), ("sex",)):
+        with pytest.raises(mse.ModelError, match="cannot read model term"):
+            parse_model([("LA", "NG"), 3], LISTS, covariates=covariates)

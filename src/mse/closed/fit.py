@@ -1,7 +1,7 @@
 """Fitting the closed-population models, their standard errors and checks.
 
 The profile-likelihood interval of the log-linear members is the shared one of
-:mod:`mse.loglinear.profile`; the behavioural models (Mb, Mbh) have their own
+:mod:`mse.loglinear.intervals`; the behavioural models (Mb, Mbh) have their own
 profile likelihood here, from the removal model.
 
 The models are Poisson regressions on the observed cells (see
@@ -61,8 +61,8 @@ import numpy as np
 from scipy.special import betaln, expit, gammaln
 
 from mse.closed.designs import ModelDesign
+from mse.loglinear.intervals import likelihood_ratio_interval
 from mse.loglinear.irls import fit_poisson
-from mse.loglinear.profile import likelihood_ratio_interval
 
 __all__ = [
     "BIAS_LIMIT",

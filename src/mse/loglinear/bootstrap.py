@@ -61,7 +61,7 @@ from mse.data.capture import CaptureData
 from mse.errors import ModelError
 from mse.loglinear.design import cell_histories
 from mse.loglinear.fit import fit_model
-from mse.loglinear.search import MAX_MODELS, _check_max_order, enumerate_models
+from mse.loglinear.search import MAX_MODELS, check_max_order, enumerate_models
 from mse.loglinear.selection import (
     averaged_models_batch,
     best_models_batch,
@@ -646,7 +646,7 @@ def check_reselection_affordable(
 ) -> None:
     """Refuse a BCa bootstrap of an exhaustive search that would take hours."""
     t = len(lists)
-    order = _check_max_order(options.get("max_order"), t)
+    order = check_max_order(options.get("max_order"), t)
     models = enumerate_models(t, order, int(options.get("max_models", MAX_MODELS)))
     n_models = MAX_MODELS if models is None else len(models)
     fits = n_models * (n_boot + n_histories)

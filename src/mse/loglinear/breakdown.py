@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mse.loglinear.covariate_fit import CovariateFit
-from mse.loglinear.covariates import _Information
-from mse.loglinear.em import _e_step, fit_em
+from mse.loglinear.em import e_step, fit_em
+from mse.loglinear.irls import MAX_ETA, DesignInformation
 from mse.options import check_random_seed
 from mse.progress import ProgressBar
 
@@ -114,7 +114,7 @@ def parametric_bootstrap(
     rng = np.random.default_rng(check_random_seed(random_seed))
     n_rows = table.n_rows
     chunk = chunk_size or max(1, min(n_boot, _CHUNK_CELLS // max(n_rows, 1)))
-    info = _Information(fit.design)
+    info = DesignInformation(fit.design)
     draws = np.full((n_boot, table.n_cells), np.nan)
     failed = np.zeros(n_boot, dtype=bool)
     rates = table.pattern_rates[table.history_of_row] if table.has_missing else None
@@ -133,11 +133,11 @@ def parametric_bootstrap(
                 fit.design, complete, table.partial, partial_counts, start=fit.coef, information=info, max_iter=500
             )
             if rates is not None:
-                filled = _e_step(fits.fitted, complete, table.partial, partial_counts)
+                filled = e_step(fits.fitted, complete, table.partial, partial_counts)
             else:
                 filled = complete
             with np.errstate(over="ignore", invalid="ignore"):
-                dark = np.exp(np.minimum(fits.coef @ fit.dark_design.T, 700.0))
+                dark = np.exp(np.minimum(fits.coef @ fit.dark_design.T, MAX_ETA))
             cells = table.cell_totals(filled) + dark
             bad = ~fits.converged | ~np.isfinite(cells).all(axis=1)
             cells[bad] = np.nan

@@ -24,7 +24,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from mse.loglinear.covariates import CovariateDesign, CovariateTable
-from mse.loglinear.em import _e_step, fit_em
+from mse.loglinear.em import e_step, fit_em
+from mse.loglinear.irls import MAX_ETA
 from mse.loglinear.terms import Term, format_covariate_model
 
 __all__ = ["CovariateFit", "fit_covariate_model", "warm_start"]
@@ -195,11 +196,11 @@ def fit_covariate_model(
     fitted = fits.fitted[0]
 
     if table.has_missing:
-        filled = _e_step(fits.fitted, table.counts[None, :], table.partial, table.partial_counts[None, :])[0]
+        filled = e_step(fits.fitted, table.counts[None, :], table.partial, table.partial_counts[None, :])[0]
     else:
         filled = np.asarray(table.counts, dtype=float)
     with np.errstate(over="ignore"):
-        dark = np.exp(np.minimum(X_dark @ coef, 700.0))
+        dark = np.exp(np.minimum(X_dark @ coef, MAX_ETA))
     n_params = X.shape[1]
     n = table.n_observed
     loglik = float(fits.loglik[0])

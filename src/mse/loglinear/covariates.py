@@ -41,7 +41,6 @@ counting victims of human trafficking: not-in-the-records data in Dutch registra
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
@@ -50,26 +49,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.special import gammaln
 
-from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
-from mse.loglinear.design import cell_histories
+from mse.loglinear.design import cell_histories, term_columns
+from mse.loglinear.irls import NewtonFits, newton_fit
 from mse.loglinear.terms import Term
 
 __all__ = [
     "CovariateDesign",
     "CovariateTable",
-    "NewtonFits",
+    "NewtonFits",  # re-exported from mse.loglinear.irls, where the solver lives
     "build_table",
     "newton_fit",
     "orthogonal_polynomial",
 ]
-
-_MAX_ETA = 700.0
-#: Largest ``rows * columns**2 / 2`` (in doubles) for the precomputed outer products of the batched solver.
-_OUTER_LIMIT = 40_000_000
 
 
 def orthogonal_polynomial(values: Sequence[float], degree: int) -> np.ndarray:
@@ -364,14 +358,11 @@ class CovariateDesign:
     def block(self, term: Term) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Columns of one term over the observable rows and over the dark cells, with their names."""
         if term not in self._cache:
-            obs = np.ones((self.table.n_rows, 1))
-            dark = np.ones((self.table.n_cells, 1))
+            obs = term_columns([self._obs_blocks[f] for f in term], self.table.n_rows)
+            dark = term_columns([self._dark_blocks[f] for f in term], self.table.n_cells)
             names = [""]
             for factor in term:
-                fo, fd, fn = self._obs_blocks[factor], self._dark_blocks[factor], self._names[factor]
-                obs = (obs[:, :, None] * fo[:, None, :]).reshape(len(obs), -1)
-                dark = (dark[:, :, None] * fd[:, None, :]).reshape(len(dark), -1)
-                names = [f"{a}:{b}" if a else b for a in names for b in fn]
+                names = [f"{a}:{b}" if a else b for a in names for b in self._names[factor]]
             self._cache[term] = (obs, dark, names)
         return self._cache[term]
 
@@ -393,156 +384,3 @@ class CovariateDesign:
             names += labels
             owner += [term] * len(labels)
         return np.hstack(obs_parts), np.hstack(dark_parts), names, owner
-
-
-@dataclass(frozen=True)
-class NewtonFits:
-    """Poisson fits of one design to a batch of count vectors (first axis: the batch)."""
-
-    coef: np.ndarray
-    fitted: np.ndarray
-    loglik: np.ndarray
-    converged: np.ndarray
-    boundary: np.ndarray
-    iterations: np.ndarray
-    cov: np.ndarray | None = None
-
-
-def _poisson_loglik(y: np.ndarray, eta: np.ndarray) -> np.ndarray:
-    mu = np.exp(np.minimum(eta, _MAX_ETA))
-    return (y * eta - mu).sum(axis=-1)
-
-
-class _Information:
-    """``X' diag(mu) X`` for a batch of ``mu``, through precomputed outer products when they fit in memory."""
-
-    def __init__(self, design: np.ndarray) -> None:
-        self.design = design
-        n, p = design.shape
-        self.rows, self.cols = np.triu_indices(p)
-        self.fits_in_memory = n * len(self.rows) <= _OUTER_LIMIT
-        self.outer: np.ndarray | None = None
-
-    def __call__(self, mu: np.ndarray) -> np.ndarray:
-        p = self.design.shape[1]
-        if self.fits_in_memory and len(mu) > 4:
-            if self.outer is None:  # built on first use: single fits never need it
-                self.outer = self.design[:, self.rows] * self.design[:, self.cols]
-            packed = mu @ self.outer
-            full = np.empty((len(mu), p, p))
-            full[:, self.rows, self.cols] = packed
-            full[:, self.cols, self.rows] = packed
-            return full
-        # W'W with W = sqrt(mu) X: numpy computes a product with its own transpose by a symmetric rank-k update
-        out = np.empty((len(mu), p, p))
-        for b, m in enumerate(mu):
-            weighted = self.design * np.sqrt(m)[:, None]
-            out[b] = weighted.T @ weighted
-        return out
-
-
-def newton_fit(
-    design: np.ndarray,
-    y: np.ndarray,
-    *,
-    start: np.ndarray | None = None,
-    max_iter: int = 100,
-    tol: float = 1e-10,
-    boundary_coef: float = 25.0,
-    with_cov: bool = False,
-    information: _Information | None = None,
-) -> NewtonFits:
-    """Poisson maximum likelihood for one design and a batch of count vectors, from an optional warm start.
-
-    The same Newton–Raphson iteration with step halving as
-    :func:`mse.loglinear.irls.fit_poisson`, specialised to one shared design
-    (one model, many replicates or EM steps): the information matrices of the
-    batch come from one product with the precomputed outer products of the
-    design rows, and a warm start (the point estimate, or the previous EM step)
-    saves most iterations.
-
-    Parameters
-    ----------
-    design
-        ``(n, p)`` design matrix.
-    y
-        ``(n,)`` or ``(B, n)`` counts (may be fractional, as after an E-step).
-    start
-        ``(p,)`` or ``(B, p)`` starting coefficients; default least squares on ``log(y + 1/2)``.
-    max_iter, tol
-        Newton iterations and the relative tolerance on the log-likelihood.
-    boundary_coef
-        Coefficients beyond this in absolute value flag the fit as on the boundary.
-    with_cov
-        Also return the inverse information matrices.
-
-    Returns
-    -------
-    NewtonFits
-    """
-    y = np.atleast_2d(np.asarray(y, dtype=float))
-    batch = y.shape[0]
-    p = design.shape[1]
-    info = information if information is not None else _Information(design)
-    if start is None:
-        z = np.log(y + 0.5)
-        gram = design.T @ design
-        coef = np.linalg.lstsq(gram + 1e-10 * np.eye(p), design.T @ z.T, rcond=None)[0].T.copy()
-    else:
-        coef = np.array(np.broadcast_to(np.asarray(start, dtype=float), (batch, p)))
-    eta = coef @ design.T
-    objective = -_poisson_loglik(y, eta)
-    converged = np.zeros(batch, dtype=bool)
-    iterations = np.zeros(batch, dtype=int)
-    active = np.arange(batch)
-    eye = np.eye(p)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        checkpoint("fitting the covariate model")
-        a_y, a_coef = y[active], coef[active]
-        mu = np.exp(np.minimum(eta[active], _MAX_ETA))
-        score = (a_y - mu) @ design
-        hessian = info(mu) + 1e-12 * eye
-        try:
-            step = np.linalg.solve(hessian, score[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(h, s, rcond=None)[0] for h, s in zip(hessian, score)])
-        old = objective[active]
-        scale = np.ones(active.size)
-        new_coef = a_coef + step
-        new_eta = new_coef @ design.T
-        new_objective = -_poisson_loglik(a_y, new_eta)
-        for _halving in range(40):
-            worse = ~(new_objective <= old + 1e-12 * np.abs(old)) | ~np.isfinite(new_objective)
-            if not worse.any():
-                break
-            scale[worse] *= 0.5
-            new_coef[worse] = a_coef[worse] + scale[worse, None] * step[worse]
-            new_eta[worse] = new_coef[worse] @ design.T
-            new_objective[worse] = -_poisson_loglik(a_y[worse], new_eta[worse])
-        coef[active], eta[active], objective[active] = new_coef, new_eta, new_objective
-        iterations[active] += 1
-        change = np.abs(old - new_objective) / (np.abs(new_objective) + 1.0)
-        largest = np.max(np.abs(new_coef), axis=1)
-        step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + largest)
-        done = (change < tol) & (step_size < math.sqrt(tol))
-        drifting = (change < tol) & (largest > boundary_coef)
-        converged[active[done | drifting]] = True
-        active = active[~(done | drifting)]
-    mu = np.exp(np.minimum(eta, _MAX_ETA))
-    loglik = (y * eta - mu - gammaln(y + 1.0)).sum(axis=1)
-    boundary = np.max(np.abs(coef), axis=1) > boundary_coef
-    cov = None
-    if with_cov:
-        hessian = info(mu)
-        cov = np.full_like(hessian, np.nan)
-        for b in range(batch):
-            try:
-                cov[b] = np.linalg.inv(hessian[b])
-            except np.linalg.LinAlgError:
-                boundary[b] = True
-        with np.errstate(invalid="ignore"):
-            condition = np.linalg.cond(hessian)
-        boundary |= ~np.isfinite(condition) | (condition > 1e13)
-    return NewtonFits(coef, mu, loglik, converged, boundary, iterations, cov)

@@ -9,6 +9,13 @@ A design is built once for a set of candidate terms: an intercept column, one
 column per list (main effects) and one column per interaction term, each the
 indicator that a cell's history contains every list of the term. A model then
 is a boolean mask over these columns.
+
+Every column, here and in the designs with covariates
+(:class:`mse.loglinear.covariates.CovariateDesign`), is built by one rule,
+:func:`term_columns`: a term's columns are the products of its factors'
+columns (a list's factor column is its 0/1 indicator, so a term of lists is
+the indicator that a history holds all of them). A table over the lists alone
+is the table with covariates when there are none.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import numpy as np
 
 from mse.loglinear.terms import Term, Terms
 
-__all__ = ["MAX_DESIGN_ENTRIES", "Design", "cell_histories", "extended_masks", "zero_margin_terms"]
+__all__ = ["MAX_DESIGN_ENTRIES", "Design", "cell_histories", "extended_masks", "term_columns", "zero_margin_terms"]
 
 #: The largest design (cells x columns) built: 2**26 entries take about 0.7 GB
 #: with the boolean incidence copies. Twenty lists allow 64 columns (the
@@ -35,9 +42,35 @@ def cell_histories(n_lists: int, *, include_empty: bool = False) -> np.ndarray:
     return ((codes[:, None] >> shifts[None, :]) & 1).astype(bool)
 
 
-def term_indicator(histories: np.ndarray, term: Term) -> np.ndarray:
-    """Whether each cell's history holds every list of ``term``."""
-    return np.asarray(histories[:, list(term)].all(axis=1))
+def term_columns(factor_columns: Sequence[np.ndarray], n_rows: int) -> np.ndarray:
+    """Columns of a term: every product of one column of each of its factors, the last factor varying fastest.
+
+    Parameters
+    ----------
+    factor_columns
+        ``(n_rows, k_f)`` columns of each factor of the term (a list: its 0/1
+        indicator; a covariate: its dummy or polynomial columns).
+    n_rows
+        Number of rows; with no factors (the intercept) the result is one column of ones.
+
+    Returns
+    -------
+    ndarray, shape (n_rows, prod k_f)
+        For a term of one factor, that factor's columns themselves (not a copy); do not modify.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> histories = cell_histories(2).astype(float)
+    >>> term_columns([histories[:, [0]], histories[:, [1]]], 3)[:, 0]  # the A:B term over 01, 10, 11
+    array([0., 0., 1.])
+    """
+    if len(factor_columns) == 0:
+        return np.ones((n_rows, 1))
+    columns = np.asarray(factor_columns[0], dtype=float)
+    for block in factor_columns[1:]:
+        columns = (columns[:, :, None] * block[:, None, :]).reshape(n_rows, -1)
+    return columns
 
 
 class Design:
@@ -76,9 +109,11 @@ class Design:
                 "(data.merge_lists, data.drop_lists) or choose a model with fewer interaction terms."
             )
         self.histories = cell_histories(n_lists, include_empty=include_empty)
-        columns = [np.ones(len(self.histories)), *self.histories.T.astype(float)]
-        columns += [term_indicator(self.histories, term).astype(float) for term in self.terms]
-        self.matrix = np.column_stack(columns)
+        indicators = self.histories.T.astype(float)  # one contiguous row per list
+        n_rows = len(self.histories)
+        # intercept, main effects, then the terms: each the product of its lists' indicators
+        ordered: list[Term] = [(), *((j,) for j in range(n_lists)), *self.terms]
+        self.matrix = np.hstack([term_columns([indicators[j, :, None] for j in term], n_rows) for term in ordered])
         self.n_base = 1 + n_lists
         self.index = {term: self.n_base + k for k, term in enumerate(self.terms)}
         # cell x term incidence, used for the extended MLE and overlap tests

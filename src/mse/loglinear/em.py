@@ -47,9 +47,9 @@ import numpy as np
 from scipy.special import gammaln
 
 from mse.budget import checkpoint
-from mse.loglinear.covariates import _Information, newton_fit
+from mse.loglinear.irls import MAX_ETA, DesignInformation, newton_fit
 
-__all__ = ["EMFits", "fit_em", "observed_loglik"]
+__all__ = ["EMFits", "e_step", "fit_em", "observed_loglik"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,23 @@ def observed_loglik(mu: np.ndarray, counts: np.ndarray, partial: Any, partial_co
     return value
 
 
-def _e_step(mu: np.ndarray, counts: np.ndarray, partial: Any, partial_counts: np.ndarray) -> np.ndarray:
+def e_step(mu: np.ndarray, counts: np.ndarray, partial: Any, partial_counts: np.ndarray) -> np.ndarray:
+    """Complete the table: spread each partially classified group over its rows in proportion to ``mu``.
+
+    Parameters
+    ----------
+    mu
+        ``(B, n)`` fitted means of the observable rows.
+    counts
+        ``(B, n)`` fully classified counts.
+    partial, partial_counts
+        ``(G, n)`` sparse 0/1 compatibility of each group with the rows, and ``(B, G)`` records per group.
+
+    Returns
+    -------
+    ndarray, shape (B, n)
+        Expected complete counts given the observed ones (a group whose rows all have ``mu = 0`` adds nothing).
+    """
     group_mu = np.asarray(partial @ mu.T).T
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(group_mu > 0, partial_counts / np.where(group_mu > 0, group_mu, 1.0), 0.0)
@@ -117,7 +133,7 @@ def fit_em(
     tol: float = 1e-10,
     newton_steps: int = 1,
     with_cov: bool = False,
-    information: _Information | None = None,
+    information: DesignInformation | None = None,
 ) -> EMFits:
     """Fit a Poisson log-linear model by EM when part of the records are partially classified.
 
@@ -161,7 +177,7 @@ def fit_em(
     partial_counts = np.atleast_2d(np.asarray(partial_counts, dtype=float))
     batch = max(counts.shape[0], partial_counts.shape[0])
     counts = np.broadcast_to(counts, (batch, counts.shape[1]))
-    info = information if information is not None else _Information(design)
+    info = information if information is not None else DesignInformation(design)
     if partial.shape[0] == 0 or not np.any(partial_counts > 0):
         fits = newton_fit(design, counts, start=start, with_cov=with_cov, information=info)
         return EMFits(
@@ -176,12 +192,12 @@ def fit_em(
         )
     partial_counts = np.broadcast_to(partial_counts, (batch, partial_counts.shape[1]))
     if start is None:
-        filled = _e_step(np.ones_like(counts), counts, partial, partial_counts)
+        filled = e_step(np.ones_like(counts), counts, partial, partial_counts)
         fits = newton_fit(design, filled, information=info, max_iter=50)
         coef = fits.coef
     else:
         coef = np.array(np.broadcast_to(np.asarray(start, dtype=float), (batch, design.shape[1])))
-    mu = np.exp(np.minimum(coef @ design.T, 700.0))
+    mu = np.exp(np.minimum(coef @ design.T, MAX_ETA))
     loglik = observed_loglik(mu, counts, partial, partial_counts)
     filled = np.array(counts)
     converged = np.zeros(batch, dtype=bool)
@@ -192,7 +208,7 @@ def fit_em(
         if active.size == 0:
             break
         checkpoint("running the EM algorithm")
-        a_filled = _e_step(mu[active], counts[active], partial, partial_counts[active])
+        a_filled = e_step(mu[active], counts[active], partial, partial_counts[active])
         fits = newton_fit(design, a_filled, start=coef[active], max_iter=newton_steps, information=info)
         new_loglik = observed_loglik(fits.fitted, counts[active], partial, partial_counts[active])
         change = np.abs(new_loglik - loglik[active]) / (np.abs(new_loglik) + 1.0)

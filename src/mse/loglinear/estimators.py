@@ -172,7 +172,7 @@ def _finish(
     status = "ok"
     draws = None
     if interval == "profile":
-        result = profile_interval(fit, level)
+        result = profile_interval(fit, level=level)
         lower, upper = result.lower, result.upper
         details.update(result.details)
         if result.status != "ok":

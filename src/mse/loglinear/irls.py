@@ -1,4 +1,4 @@
-"""Poisson maximum likelihood by Newton's method, vectorised over many models.
+"""Poisson maximum likelihood by Newton's method, vectorised over many models: the one solver.
 
 Log-linear capture–recapture models are Poisson regressions on the observed
 cells of the contingency table. Model search and the bootstrap fit thousands
@@ -11,10 +11,23 @@ The iteration is Newton–Raphson on the Poisson log-likelihood (the canonical
 link, so it coincides with iteratively reweighted least squares), with step
 halving whenever a step fails to increase the likelihood, which keeps it
 monotone on sparse tables where plain IRLS can overshoot.
+
+Both entry points run the same iteration, :func:`newton_iterations`:
+
+* :func:`fit_poisson` fits many models of one table (model search, the
+  bootstrap of a search): one shared design, column and cell masks per model;
+* :func:`newton_fit` fits one design, without masks, to many count vectors (a
+  bootstrap of one covariate model, the M-steps of EM) from warm starts; its
+  information matrices come from :class:`DesignInformation`, which keeps memory
+  bounded on the large lists x covariates tables.
+
+They differ only in how a Newton direction is solved and in the starting point.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,9 +35,21 @@ from scipy.special import gammaln
 
 from mse.budget import checkpoint
 
-__all__ = ["PoissonFits", "fit_poisson"]
+__all__ = [
+    "MAX_ETA",
+    "DesignInformation",
+    "NewtonFits",
+    "NewtonPath",
+    "PoissonFits",
+    "fit_poisson",
+    "newton_fit",
+    "newton_iterations",
+]
 
-_MAX_ETA = 700.0  # exp(700) is close to the largest finite double
+#: Largest linear predictor used in ``exp``: ``exp(700)`` is close to the largest finite double.
+MAX_ETA = 700.0
+#: Largest ``rows * columns**2 / 2`` (in doubles) for the precomputed outer products of :class:`DesignInformation`.
+OUTER_LIMIT = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -80,13 +105,152 @@ def _as_batch(array: np.ndarray | None, default: np.ndarray, batch: int) -> np.n
     return value
 
 
-def _objective(y: np.ndarray, eta: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Negative Poisson log-likelihood without the constant ``log y!``."""
-    mu = np.exp(np.minimum(eta, _MAX_ETA))
+def _objective(y: np.ndarray, eta: np.ndarray, cells: np.ndarray | None) -> np.ndarray:
+    """Negative Poisson log-likelihood without the constant ``log y!``, over ``cells`` (all when None)."""
+    mu = np.exp(np.minimum(eta, MAX_ETA))
     # A step that overshoots can make eta infinite or NaN, and y * eta then NaN; the caller treats a
     # non-finite objective as a worse one and halves the step, so NumPy's warning about it says nothing.
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(cells, mu - y * eta, 0.0).sum(axis=1)
+        terms = mu - y * eta
+        return (terms if cells is None else np.where(cells, terms, 0.0)).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class NewtonPath:
+    """Where :func:`newton_iterations` stopped; every array has the batch as its first axis.
+
+    Attributes
+    ----------
+    coef : ndarray, shape (B, p)
+        Last coefficients.
+    eta : ndarray, shape (B, n)
+        Linear predictor at ``coef`` (offset included).
+    converged : ndarray of bool
+        The log-likelihood and the step met the tolerance.
+    drifted : ndarray of bool
+        The log-likelihood settled while some coefficient kept growing past
+        ``boundary_coef`` (the MLE is on the boundary); disjoint from ``converged``.
+    singular : ndarray of bool
+        Some Newton direction could not be solved exactly (see ``direction``).
+    iterations : ndarray of int
+        Newton steps taken.
+    """
+
+    coef: np.ndarray
+    eta: np.ndarray
+    converged: np.ndarray
+    drifted: np.ndarray
+    singular: np.ndarray
+    iterations: np.ndarray
+
+
+#: ``direction(rows, mu, score) -> (step, singular)``: the Newton step of the models ``rows`` (``None``: all of
+#: them) from their fitted means and scores ``(y - mu) @ design``, and which of them had a singular
+#: information matrix (``None``: none).
+Direction = Callable[[np.ndarray | None, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
+
+
+def newton_iterations(
+    design: np.ndarray,
+    y: np.ndarray,
+    coef: np.ndarray,
+    direction: Direction,
+    *,
+    offset: np.ndarray | None = None,
+    cells: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-9,
+    boundary_coef: float = 25.0,
+    stage: str = "fitting log-linear models",
+) -> NewtonPath:
+    """Newton–Raphson with step halving on a batch of Poisson log-likelihoods: the loop of every fit.
+
+    Parameters
+    ----------
+    design
+        ``(n, p)`` design shared by the batch.
+    y
+        ``(B, n)`` counts (0 outside ``cells``; may be fractional).
+    coef
+        ``(B, p)`` starting coefficients (0 in columns a model does not use); not modified.
+    direction
+        Solves the Newton system of the models still iterating (see :data:`Direction`); the step
+        must be 0 in columns a model does not use.
+    offset, cells
+        ``(B, n)`` offset on the linear predictor and the cells each model fits (all when None).
+    max_iter, tol
+        Newton iterations and the relative tolerance on the log-likelihood change (and its square
+        root on the step, relative to the largest coefficient).
+    boundary_coef
+        A model whose log-likelihood has settled while a coefficient exceeds this stops (``drifted``):
+        on the boundary the coefficients drift off for ever, as in R's ``glm``.
+    stage
+        What the run is doing, for the time budget (:func:`mse.budget.checkpoint`).
+
+    Returns
+    -------
+    NewtonPath
+
+    Notes
+    -----
+    A step that does not decrease the negative log-likelihood (or makes it
+    non-finite) is halved, up to 40 times, model by model; models leave the
+    batch as they converge, so the cost follows the slowest ones only.
+    """
+    batch = y.shape[0]
+    coef = np.array(coef, dtype=float)
+    eta = coef @ design.T if offset is None else coef @ design.T + offset
+    objective = _objective(y, eta, cells)
+    converged = np.zeros(batch, dtype=bool)
+    drifted = np.zeros(batch, dtype=bool)
+    iterations = np.zeros(batch, dtype=int)
+    singular = np.zeros(batch, dtype=bool)
+    tol_step = math.sqrt(tol)
+    active = np.arange(batch)
+    for _ in range(max_iter):
+        if active.size == 0:
+            break
+        checkpoint(stage)
+        # while every model iterates, work on the arrays themselves rather than copies
+        rows = None if active.size == batch else active
+        a_coef, a_eta, a_y = (coef, eta, y) if rows is None else (coef[rows], eta[rows], y[rows])
+        a_cells = cells if rows is None or cells is None else cells[rows]
+        a_off = offset if rows is None or offset is None else offset[rows]
+        mu = np.exp(np.minimum(a_eta, MAX_ETA))
+        if a_cells is not None:
+            mu = np.where(a_cells, mu, 0.0)
+        step, failed = direction(rows, mu, (a_y - mu) @ design)
+        if failed is not None:
+            singular[active[failed]] = True
+        old = objective[active]
+        scale = np.ones(active.size)
+        new_coef = a_coef + step
+        new_eta = new_coef @ design.T if a_off is None else new_coef @ design.T + a_off
+        new_objective = _objective(a_y, new_eta, a_cells)
+        for _halving in range(40):
+            worse = ~(new_objective <= old + 1e-12 * np.abs(old)) | ~np.isfinite(new_objective)
+            if not worse.any():
+                break
+            scale[worse] *= 0.5
+            new_coef[worse] = a_coef[worse] + scale[worse, None] * step[worse]
+            new_eta[worse] = new_coef[worse] @ design.T if a_off is None else new_coef[worse] @ design.T + a_off[worse]
+            new_objective[worse] = _objective(a_y[worse], new_eta[worse], None if a_cells is None else a_cells[worse])
+        coef[active], eta[active], objective[active] = new_coef, new_eta, new_objective
+        iterations[active] += 1
+        with np.errstate(invalid="ignore"):
+            # A fit whose objective or coefficients went non-finite gives a NaN change or step size, which is
+            # not "< tol": it goes on until max_iter and is reported as not converged; NumPy's warning about
+            # the NaN would add nothing to that.
+            change = np.abs(old - new_objective) / (np.abs(new_objective) + 1.0)
+            largest = np.max(np.abs(new_coef), axis=1)
+            step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + largest)
+        done = (change < tol) & (step_size < tol_step)
+        # on the boundary the coefficients drift off for ever: stop once the likelihood has settled
+        drifting = (change < tol) & (largest > boundary_coef) & ~done
+        converged[active[done]] = True
+        drifted[active[drifting]] = True
+        active = active[~(done | drifting)]
+    return NewtonPath(coef, eta, converged, drifted, singular, iterations)
 
 
 def fit_poisson(
@@ -96,6 +260,7 @@ def fit_poisson(
     column_mask: np.ndarray | None = None,
     cell_mask: np.ndarray | None = None,
     offset: np.ndarray | None = None,
+    start: np.ndarray | None = None,
     max_iter: int = 100,
     tol: float = 1e-9,
     boundary_coef: float = 25.0,
@@ -115,6 +280,9 @@ def fit_poisson(
         Boolean, shape ``(n,)`` or ``(M, n)``: the cells each model fits.
     offset
         Offset on the linear predictor, shape ``(n,)`` or ``(M, n)``.
+    start
+        Warm start, shape ``(p,)`` or ``(M, p)`` (entries of unused columns are ignored); default one
+        weighted least-squares step on ``log(y + 1/2)``.
     max_iter, tol
         Newton iterations and the relative tolerance on the log-likelihood change
         and on the step.
@@ -139,8 +307,9 @@ def fit_poisson(
     ``k x k`` systems, ``k`` the largest model of the chunk, with an identity
     block for the slots a model leaves unused, and the whole chunk is solved by
     one batched linear solve. Models are sorted by size before chunking, so the
-    systems are hardly larger than the models. The iteration starts from one
-    weighted least-squares step on ``log(y + 1/2)``.
+    systems are hardly larger than the models. Unless given a warm start, the
+    iteration starts from one weighted least-squares step on ``log(y + 1/2)``.
+    The iteration itself is :func:`newton_iterations`.
 
     References
     ----------
@@ -162,11 +331,13 @@ def fit_poisson(
         1 if column_mask is None or np.ndim(column_mask) == 1 else np.shape(column_mask)[0],
         1 if cell_mask is None or np.ndim(cell_mask) == 1 else np.shape(cell_mask)[0],
         1 if offset is None or np.ndim(offset) == 1 else np.shape(offset)[0],
+        1 if start is None or np.ndim(start) == 1 else np.shape(start)[0],
     )
     y_b = np.broadcast_to(y, (batch, n)) if y.ndim == 1 else y
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
     off = _as_batch(offset, np.zeros(n), batch).astype(float)
+    start_b = None if start is None else _as_batch(np.asarray(start, dtype=float), np.zeros(p), batch)
     # Cell-wise products of pairs of design columns (upper triangle, the information is
     # symmetric): the information matrices of a whole chunk are one product mu @ outer.
     upper_rows, upper_cols = np.triu_indices(p)
@@ -190,6 +361,7 @@ def fit_poisson(
             rows(columns, s),
             chunk_cells,
             rows(off, s),
+            None if start_b is None else rows(start_b, s),
             max_iter=max_iter,
             tol=tol,
             boundary_coef=boundary_coef,
@@ -279,6 +451,27 @@ def _solve(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
         return _solve_each(information, score)
 
 
+def _least_squares_start(
+    design: np.ndarray,
+    outer: np.ndarray,
+    y_b: np.ndarray,
+    columns: np.ndarray,
+    cells: np.ndarray,
+    off: np.ndarray,
+    slots: _Slots,
+) -> np.ndarray:
+    """Weighted least squares on ``log(y + 1/2)`` with weights ``y + 1/2``.
+
+    The first IRLS step from the usual GLM starting point, which saves Newton iterations.
+    """
+    weight = np.where(cells, y_b + 0.5, 0.0)
+    z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
+    gram = slots.information(weight, outer)
+    gram += 1e-10 * np.eye(gram.shape[-1])
+    start, _ = _solve(gram, slots.pack((weight * z) @ design))
+    return slots.unpack(start) * columns
+
+
 def _fit_chunk(
     design: np.ndarray,
     outer: np.ndarray,
@@ -286,72 +479,37 @@ def _fit_chunk(
     columns: np.ndarray,
     cells: np.ndarray,
     off: np.ndarray,
+    start: np.ndarray | None,
     *,
     max_iter: int,
     tol: float,
     boundary_coef: float,
 ) -> PoissonFits:
-    batch = y_b.shape[0]
     pair = columns[:, :, None] & columns[:, None, :]
     slots = _Slots(columns)
+    if start is not None:
+        coef = np.where(columns, start, 0.0)
+    else:
+        coef = _least_squares_start(design, outer, y_b, columns, cells, off, slots)
 
-    # Start from weighted least squares on log(y + 1/2) with weights y + 1/2: the first
-    # IRLS step from the usual GLM starting point, which saves Newton iterations.
-    weight = np.where(cells, y_b + 0.5, 0.0)
-    z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
-    gram = slots.information(weight, outer)
-    gram += 1e-10 * np.eye(gram.shape[-1])
-    start, _ = _solve(gram, slots.pack((weight * z) @ design))
-    coef = slots.unpack(start) * columns
+    def direction(active: np.ndarray | None, mu: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a_slots = slots if active is None else slots.take(active)
+        packed_step, failed = _solve(a_slots.information(mu, outer), a_slots.pack(score))
+        return a_slots.unpack(packed_step) * (columns if active is None else columns[active]), failed
 
-    eta = coef @ design.T + off
-    objective = _objective(y_b, eta, cells)
-    converged = np.zeros(batch, dtype=bool)
-    iterations = np.zeros(batch, dtype=int)
-    singular = np.zeros(batch, dtype=bool)
-    active = np.arange(batch)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        checkpoint("fitting log-linear models")
-        everyone = active.size == batch
-        a_coef, a_eta = (coef, eta) if everyone else (coef[active], eta[active])
-        a_cells, a_columns = (cells, columns) if everyone else (cells[active], columns[active])
-        a_y, a_off = (y_b, off) if everyone else (y_b[active], off[active])
-        a_slots = slots if everyone else slots.take(active)
-        mu = np.where(a_cells, np.exp(np.minimum(a_eta, _MAX_ETA)), 0.0)
-        packed_step, failed = _solve(a_slots.information(mu, outer), a_slots.pack((a_y - mu) @ design))
-        singular[active[failed]] = True
-        step = a_slots.unpack(packed_step) * a_columns
-        old = objective[active]
-        scale = np.ones(active.size)
-        new_coef = a_coef + step
-        new_eta = new_coef @ design.T + a_off
-        new_objective = _objective(a_y, new_eta, a_cells)
-        for _halving in range(40):
-            worse = ~(new_objective <= old + 1e-12 * np.abs(old)) | ~np.isfinite(new_objective)
-            if not worse.any():
-                break
-            scale[worse] *= 0.5
-            new_coef[worse] = a_coef[worse] + scale[worse, None] * step[worse]
-            new_eta[worse] = new_coef[worse] @ design.T + a_off[worse]
-            new_objective[worse] = _objective(a_y[worse], new_eta[worse], a_cells[worse])
-        coef[active], eta[active], objective[active] = new_coef, new_eta, new_objective
-        iterations[active] += 1
-        with np.errstate(invalid="ignore"):
-            # A fit whose objective or coefficients went non-finite gives a NaN change or step size, which is
-            # not "< tol": it goes on until max_iter and is reported as not converged; NumPy's warning about
-            # the NaN would add nothing to that.
-            change = np.abs(old - new_objective) / (np.abs(new_objective) + 1.0)
-            largest = np.max(np.abs(new_coef), axis=1)
-            step_size = np.max(np.abs(scale[:, None] * step), axis=1) / (1.0 + largest)
-        done = (change < tol) & (step_size < np.sqrt(tol))
-        # on the boundary the coefficients drift off for ever: stop once the likelihood has settled
-        drifting = (change < tol) & (largest > boundary_coef)
-        converged[active[done]] = True
-        active = active[~(done | drifting)]
-
-    mu = np.where(cells, np.exp(np.minimum(eta, _MAX_ETA)), 0.0)
+    path = newton_iterations(
+        design,
+        y_b,
+        coef,
+        direction,
+        offset=off,
+        cells=cells,
+        max_iter=max_iter,
+        tol=tol,
+        boundary_coef=boundary_coef,
+    )
+    coef, eta, converged, singular, iterations = path.coef, path.eta, path.converged, path.singular, path.iterations
+    mu = np.where(cells, np.exp(np.minimum(eta, MAX_ETA)), 0.0)
     information = slots.information(mu, outer)
     # A fit that overflowed has a non-finite information matrix, on which LAPACK fails for the
     # whole batch: decompose only the finite ones; the others come out as nan, flagged as boundary.
@@ -392,3 +550,152 @@ def _fit_chunk(
         boundary=boundary,
         iterations=iterations,
     )
+
+
+class DesignInformation:
+    """``X' diag(mu) X`` of one design for a batch of ``mu``, through precomputed outer products when they fit.
+
+    The outer products of the design rows (upper triangle) turn the information
+    matrices of a whole batch into one matrix product; they take
+    ``rows * columns**2 / 2`` doubles, so past :data:`OUTER_LIMIT` (large lists x
+    covariates tables) each matrix is a symmetric rank-k update instead.
+
+    Parameters
+    ----------
+    design
+        ``(n, p)`` design matrix.
+    """
+
+    def __init__(self, design: np.ndarray) -> None:
+        self.design = design
+        n, p = design.shape
+        self.rows, self.cols = np.triu_indices(p)
+        self.fits_in_memory = n * len(self.rows) <= OUTER_LIMIT
+        self.outer: np.ndarray | None = None
+
+    def __call__(self, mu: np.ndarray) -> np.ndarray:
+        """Information matrices, shape ``(B, p, p)``, for fitted means ``mu`` of shape ``(B, n)``."""
+        p = self.design.shape[1]
+        if self.fits_in_memory and len(mu) > 4:
+            if self.outer is None:  # built on first use: single fits never need it
+                self.outer = self.design[:, self.rows] * self.design[:, self.cols]
+            packed = mu @ self.outer
+            full = np.empty((len(mu), p, p))
+            full[:, self.rows, self.cols] = packed
+            full[:, self.cols, self.rows] = packed
+            return full
+        # W'W with W = sqrt(mu) X: numpy computes a product with its own transpose by a symmetric rank-k update
+        out = np.empty((len(mu), p, p))
+        for b, m in enumerate(mu):
+            weighted = self.design * np.sqrt(m)[:, None]
+            out[b] = weighted.T @ weighted
+        return out
+
+
+@dataclass(frozen=True)
+class NewtonFits:
+    """Poisson fits of one design to a batch of count vectors (first axis: the batch)."""
+
+    coef: np.ndarray
+    fitted: np.ndarray
+    loglik: np.ndarray
+    converged: np.ndarray
+    boundary: np.ndarray
+    iterations: np.ndarray
+    cov: np.ndarray | None = None
+
+
+def newton_fit(
+    design: np.ndarray,
+    y: np.ndarray,
+    *,
+    start: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+    boundary_coef: float = 25.0,
+    with_cov: bool = False,
+    information: DesignInformation | None = None,
+) -> NewtonFits:
+    """Poisson maximum likelihood for one design and a batch of count vectors, from an optional warm start.
+
+    The iteration of :func:`fit_poisson` (:func:`newton_iterations`) for one
+    shared design without masks (one model, many replicates or EM steps): the
+    information matrices of the batch come from :class:`DesignInformation`, and a
+    warm start (the point estimate, or the previous EM step) saves most iterations.
+
+    Parameters
+    ----------
+    design
+        ``(n, p)`` design matrix.
+    y
+        ``(n,)`` or ``(B, n)`` counts (may be fractional, as after an E-step).
+    start
+        ``(p,)`` or ``(B, p)`` starting coefficients; default least squares on ``log(y + 1/2)``.
+    max_iter, tol
+        Newton iterations and the relative tolerance on the log-likelihood.
+    boundary_coef
+        Coefficients beyond this in absolute value flag the fit as on the boundary.
+    with_cov
+        Also return the inverse information matrices.
+    information
+        The design's :class:`DesignInformation`, to reuse its outer products across calls.
+
+    Returns
+    -------
+    NewtonFits
+        ``converged`` includes fits stopped on the boundary once their likelihood settled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(3), [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> fit = newton_fit(X, np.array([40.0, 30.0, 10.0]))
+    >>> round(float(np.exp(fit.coef[0, 0])), 3)
+    120.0
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    batch = y.shape[0]
+    p = design.shape[1]
+    info = information if information is not None else DesignInformation(design)
+    if start is None:
+        z = np.log(y + 0.5)
+        gram = design.T @ design
+        coef = np.linalg.lstsq(gram + 1e-10 * np.eye(p), design.T @ z.T, rcond=None)[0].T.copy()
+    else:
+        coef = np.array(np.broadcast_to(np.asarray(start, dtype=float), (batch, p)))
+    eye = np.eye(p)
+
+    def direction(active: np.ndarray | None, mu: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, None]:
+        hessian = info(mu) + 1e-12 * eye
+        try:
+            return np.linalg.solve(hessian, score[..., None])[..., 0], None
+        except np.linalg.LinAlgError:
+            return np.stack([np.linalg.lstsq(h, s, rcond=None)[0] for h, s in zip(hessian, score)]), None
+
+    path = newton_iterations(
+        design,
+        y,
+        coef,
+        direction,
+        max_iter=max_iter,
+        tol=tol,
+        boundary_coef=boundary_coef,
+        stage="fitting the covariate model",
+    )
+    coef, eta = path.coef, path.eta
+    mu = np.exp(np.minimum(eta, MAX_ETA))
+    loglik = (y * eta - mu - gammaln(y + 1.0)).sum(axis=1)
+    boundary = np.max(np.abs(coef), axis=1) > boundary_coef
+    cov = None
+    if with_cov:
+        hessian = info(mu)
+        cov = np.full_like(hessian, np.nan)
+        for b in range(batch):
+            try:
+                cov[b] = np.linalg.inv(hessian[b])
+            except np.linalg.LinAlgError:
+                boundary[b] = True
+        with np.errstate(invalid="ignore"):
+            condition = np.linalg.cond(hessian)
+        boundary |= ~np.isfinite(condition) | (condition > 1e13)
+    return NewtonFits(coef, mu, loglik, path.converged | path.drifted, boundary, path.iterations, cov)

@@ -71,11 +71,14 @@ from mse.results import ModelSearch
 
 __all__ = [
     "bic_aic_search",
+    "check_max_order",
     "check_p_threshold",
     "check_stepwise_order",
     "default_max_order",
     "enumerate_models",
+    "exclude_infinite",
     "exhaustive_search",
+    "forward_candidates",
     "greedy_search",
     "select_model",
     "stepwise_paths",
@@ -91,7 +94,14 @@ def default_max_order(n_lists: int) -> int:
     return max(1, min(3 if n_lists <= 5 else 2, n_lists - 1))
 
 
-def _check_max_order(max_order: int | None, n_lists: int) -> int:
+def check_max_order(max_order: int | None, n_lists: int) -> int:
+    """The highest interaction order of a search: ``max_order`` checked, or the default for ``n_lists``.
+
+    Raises
+    ------
+    ModelError
+        Unless ``max_order`` is an integer from 1 to ``n_lists - 1``.
+    """
     if max_order is None:
         return default_max_order(n_lists)
     if isinstance(max_order, bool) or not isinstance(max_order, (int, np.integer)) or not 1 <= max_order <= n_lists - 1:
@@ -158,7 +168,7 @@ def _counts(data: CaptureData) -> np.ndarray:
 INFINITE_EXCLUDED = "term(s) at minus infinity: lists never overlap (excluded with extended_mle=False)"
 
 
-def _exclude_infinite(fits: BatchFits, column_masks: np.ndarray) -> BatchFits:
+def exclude_infinite(fits: BatchFits, column_masks: np.ndarray) -> BatchFits:
     """Mark models with a term fitted at minus infinity as not selectable (Rcapture's closedpMS.t convention)."""
     infinite = (fits.columns != column_masks).any(axis=1) & fits.ok
     if not infinite.any():
@@ -188,7 +198,7 @@ def exhaustive_search(
     criterion = _check_criterion(criterion)
     data = data.collapse_covariates()
     t = data.n_lists
-    order = _check_max_order(max_order, t)
+    order = check_max_order(max_order, t)
     models = enumerate_models(t, order, max_models)
     if models is None:
         search = greedy_search(data, criterion=criterion, max_order=order)
@@ -202,7 +212,7 @@ def exhaustive_search(
     masks = design.column_masks(models)
     fits = evaluate_models(design, masks, _counts(data))
     if not extended_mle:
-        fits = _exclude_infinite(fits, masks)
+        fits = exclude_infinite(fits, masks)
     table = _table(models, data.lists, fits).sort_values(criterion, kind="stable").reset_index(drop=True)
     details = {
         "search": "exhaustive",
@@ -222,7 +232,8 @@ def _check_criterion(criterion: str) -> str:
     return criterion
 
 
-def _forward_candidates(model: Terms, n_lists: int, max_order: int) -> list[Terms]:
+def forward_candidates(model: Terms, n_lists: int, max_order: int) -> list[Terms]:
+    """Every hierarchical model one term larger than ``model`` (terms up to ``max_order``)."""
     out = []
     for order in range(2, max_order + 1):
         for term in k_way_terms(n_lists, order):
@@ -251,7 +262,7 @@ def _greedy_path(
     step = 0
     for criterion in criteria:
         while True:
-            candidates = _forward_candidates(model, t, max_order) + (_backward_candidates(model) if backward else [])
+            candidates = forward_candidates(model, t, max_order) + (_backward_candidates(model) if backward else [])
             if not candidates:
                 break
             fits = evaluate_models(design, design.column_masks(candidates), counts)
@@ -288,7 +299,7 @@ def greedy_search(data: CaptureData, criterion: str = "bic", max_order: int | No
     criterion = _check_criterion(criterion)
     data = data.collapse_covariates()
     t = data.n_lists
-    order = _check_max_order(max_order, t)
+    order = check_max_order(max_order, t)
     design = Design(t, all_k_way(t, order) if order >= 2 else frozenset())
     model, rows = _greedy_path(_counts(data), design, data.lists, frozenset(), [criterion], order, backward=True)
     table = pd.DataFrame(rows)
@@ -301,7 +312,7 @@ def bic_aic_search(data: CaptureData, max_order: int | None = 2) -> ModelSearch:
     """Forward selection by BIC from independence, then on by AIC (Cruyff et al. 2017)."""
     data = data.collapse_covariates()
     t = data.n_lists
-    order = _check_max_order(max_order, t)
+    order = check_max_order(max_order, t)
     design = Design(t, all_k_way(t, order) if order >= 2 else frozenset())
     model, rows = _greedy_path(_counts(data), design, data.lists, frozenset(), ["bic", "aic"], order, backward=False)
     return ModelSearch(
@@ -439,7 +450,7 @@ def check_stepwise_order(max_order: Any, n_lists: int) -> int:
     """The stepwise search's ``max_order``: 2 (Chan et al.'s pairs) unless given; at most ``t - 1``."""
     if max_order is None:
         return max(1, min(2, n_lists - 1))
-    return _check_max_order(max_order, n_lists)
+    return check_max_order(max_order, n_lists)
 
 
 def stepwise_search(data: CaptureData, p_threshold: float = 0.02, max_order: int | None = None) -> ModelSearch:

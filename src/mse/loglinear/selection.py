@@ -22,12 +22,12 @@ from mse.loglinear.bias import bias_corrected_batch
 from mse.loglinear.design import Design
 from mse.loglinear.search import (
     MAX_MODELS,
-    _check_max_order,
-    _exclude_infinite,
-    _forward_candidates,
+    check_max_order,
     check_p_threshold,
     check_stepwise_order,
     enumerate_models,
+    exclude_infinite,
+    forward_candidates,
     stepwise_paths,
 )
 from mse.loglinear.terms import Terms, all_k_way, format_model, parse_model
@@ -96,7 +96,7 @@ def _tiled_fits(
     """
     tiled = np.tile(masks, (counts.shape[0], 1))
     fits = evaluate_models(design, tiled, np.repeat(counts, len(masks), axis=0), extended=facial)
-    return fits if extended_mle else _exclude_infinite(fits, tiled)
+    return fits if extended_mle else exclude_infinite(fits, tiled)
 
 
 def _blocks(n_tables: int, n_models: int, rows: int) -> list[tuple[slice, slice]]:
@@ -328,7 +328,7 @@ def forward_paths(
     for criterion in criteria:
         active = np.arange(n_tables)
         while active.size:
-            candidates = [_forward_candidates(models[b], design.n_lists, max_order) for b in active]
+            candidates = [forward_candidates(models[b], design.n_lists, max_order) for b in active]
             sizes = np.array([len(c) for c in candidates])
             if not sizes.sum():
                 break
@@ -443,7 +443,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
             for path, s in zip(added, status)
         )
         return BatchSelection(estimate, models, status)
-    order = _check_max_order(options.get("max_order", 2 if method == "bic_aic" else None), len(lists))
+    order = check_max_order(options.get("max_order", 2 if method == "bic_aic" else None), len(lists))
     design = Design(len(lists), all_k_way(len(lists), order) if order >= 2 else frozenset())
     if method == "bic_aic":
         final, fits = forward_paths(counts, design, ("bic", "aic"), order)

@@ -18,7 +18,8 @@ With ``covariates=(...)`` the parser also accepts covariate names as factors
 is the tuple ``(index of P, t + index of sex)``. Main effects of the lists and
 of every covariate in the model are always in (as in the models of van der
 Heijden et al. 2012 and Cruyff et al. 2017): a term naming a single covariate
-is allowed and adds nothing. Without covariates nothing changes.
+is allowed and adds nothing. One parser serves both: a model over the lists
+alone is a model with no covariates (the factors are then the lists).
 """
 
 from __future__ import annotations
@@ -166,29 +167,41 @@ def parse_model(spec: ModelSpec, lists: Sequence[str], covariates: Sequence[str]
     >>> sorted(parse_model("A:sex + year", ["A", "B", "C"], covariates=["sex", "year"]))
     [(0, 3)]
     """
-    if covariates:
-        return _parse_with_covariates(spec, list(lists), list(covariates))
-    lists = list(lists)
+    lists, covariates = list(lists), list(covariates)
+    factors = lists + covariates
     t = len(lists)
+    # Without covariates the factors are the lists; only the wording of the messages differs.
+    example = "'A:B + B:sex'" if covariates else "'A:B + B:C'"
     if spec is None:
         return frozenset()
     if isinstance(spec, frozenset) and all(isinstance(x, tuple) and all(isinstance(i, int) for i in x) for x in spec):
-        raw_terms: list[list[str]] = [[lists[i] for i in term] for term in spec if all(0 <= i < t for i in term)]
+        raw_terms: list[list[str]] = [
+            [factors[i] for i in term] for term in spec if all(0 <= i < len(factors) for i in term)
+        ]
         if len(raw_terms) != len(spec):
-            raise ModelError(f"model terms {sorted(spec)} refer to list positions outside 0..{t - 1}.")
+            kind = "factor" if covariates else "list"
+            raise ModelError(f"model terms {sorted(spec)} refer to {kind} positions outside 0..{len(factors) - 1}.")
     elif isinstance(spec, str):
         key = " ".join(spec.strip().lower().replace("_", " ").replace("-", " ").split())
         words = {" ".join(w.replace("-", " ").split()): order for w, order in _WORDS.items()}
         if key in words:
             order = words[key]
-            return frozenset() if order == 1 else all_k_way(t, order)
+            if order == 1:
+                return frozenset()
+            if not covariates:
+                return all_k_way(t, order)
+            if order == 2:
+                return frozenset(two_factor_terms(t, len(covariates)))
+            raise ModelError(
+                f"{spec!r} is not available for models with covariates; name the terms, e.g. 'A:B + A:sex'."
+            )
         raw_terms = [_split_term(part) for part in spec.split("+")]
     else:
         try:
             items = list(spec)
         except TypeError:
             raise ModelError(
-                f"a model is a string like 'A:B + B:C' or a sequence of terms, got {type(spec).__name__}."
+                f"a model is a string like {example} or a sequence of terms, got {type(spec).__name__}."
             ) from None
         raw_terms = []
         for item in items:
@@ -202,23 +215,29 @@ def parse_model(spec: ModelSpec, lists: Sequence[str], covariates: Sequence[str]
     positions: list[Term] = []
     for names in raw_terms:
         if not names or any(name == "" for name in names):
+            available = f"lists from {lists} and covariates from {covariates}" if covariates else f"lists from {lists}"
+            raise ModelError(f"malformed model {spec!r}: empty term; write terms like {example} with {available}.")
+        unknown = [name for name in names if name not in factors]
+        if unknown and covariates:
             raise ModelError(
-                f"malformed model {spec!r}: empty term; write terms like 'A:B + B:C' with lists from {lists}."
+                f"model {spec!r} names {unknown}, which are neither lists nor covariates of the data; the lists are "
+                f"{lists} and the covariates {covariates}."
             )
-        unknown = [name for name in names if name not in lists]
         if unknown:
             raise ModelError(
                 f"model {spec!r} names unknown list(s) {unknown}; the lists are {lists}. A covariate can enter a "
                 "term only when the data carry it (build the data with covariates=[...])."
             )
         if len(set(names)) != len(names):
-            raise ModelError(f"model term {':'.join(names)!r} repeats a list; each list may appear once per term.")
-        if len(names) >= t:
+            what = "a factor; each may" if covariates else "a list; each list may"
+            raise ModelError(f"model term {':'.join(names)!r} repeats {what} appear once per term.")
+        if sum(name in lists for name in names) >= t:
+            among, cells = (" among lists", "cells") if covariates else ("", "cell")
             raise ModelError(
-                f"model term {':'.join(names)!r} involves all {t} lists; the highest estimable order is {t - 1} "
-                "(the full interaction would need the unobserved cell)."
+                f"model term {':'.join(names)!r} involves all {t} lists; the highest estimable order{among} is "
+                f"{t - 1} (the full interaction would need the unobserved {cells})."
             )
-        positions.append(tuple(sorted(lists.index(name) for name in names)))
+        positions.append(tuple(sorted(factors.index(name) for name in names)))
     return hierarchical_closure(term for term in positions if len(term) >= 2)
 
 
@@ -242,55 +261,3 @@ def format_covariate_model(terms: Iterable[Term], factors: Sequence[str]) -> str
     if not terms:
         return "independence"
     return " + ".join(":".join(factors[i] for i in term) for term in generating_terms(terms))
-
-
-def _parse_with_covariates(spec: ModelSpec, lists: list[str], covariates: list[str]) -> Terms:
-    t = len(lists)
-    factors = lists + covariates
-    if spec is None:
-        return frozenset()
-    if isinstance(spec, frozenset) and all(isinstance(x, tuple) and all(isinstance(i, int) for i in x) for x in spec):
-        raw_terms = [[factors[i] for i in term] for term in spec if all(0 <= i < len(factors) for i in term)]
-        if len(raw_terms) != len(spec):
-            raise ModelError(f"model terms {sorted(spec)} refer to factor positions outside 0..{len(factors) - 1}.")
-    elif isinstance(spec, str):
-        key = " ".join(spec.strip().lower().replace("_", " ").replace("-", " ").split())
-        if key in ("independence", "main effects", ""):
-            return frozenset()
-        if key == "all two way":
-            return frozenset(two_factor_terms(t, len(covariates)))
-        if key in ("all three way", "all four way"):
-            raise ModelError(
-                f"{spec!r} is not available for models with covariates; name the terms, e.g. 'A:B + A:sex'."
-            )
-        raw_terms = [_split_term(part) for part in spec.split("+")]
-    else:
-        try:
-            items = list(spec)
-        except TypeError:
-            raise ModelError(
-                f"a model is a string like 'A:B + B:sex' or a sequence of terms, got {type(spec).__name__}."
-            ) from None
-        raw_terms = [_split_term(item) if isinstance(item, str) else [str(x).strip() for x in item] for item in items]
-    positions: list[Term] = []
-    for names in raw_terms:
-        if not names or any(name == "" for name in names):
-            raise ModelError(
-                f"malformed model {spec!r}: empty term; write terms like 'A:B + B:sex' with lists from {lists} "
-                f"and covariates from {covariates}."
-            )
-        unknown = [name for name in names if name not in factors]
-        if unknown:
-            raise ModelError(
-                f"model {spec!r} names {unknown}, which are neither lists nor covariates of the data; the lists are "
-                f"{lists} and the covariates {covariates}."
-            )
-        if len(set(names)) != len(names):
-            raise ModelError(f"model term {':'.join(names)!r} repeats a factor; each may appear once per term.")
-        if sum(name in lists for name in names) >= t:
-            raise ModelError(
-                f"model term {':'.join(names)!r} involves all {t} lists; the highest estimable order among lists "
-                f"is {t - 1} (the full interaction would need the unobserved cells)."
-            )
-        positions.append(tuple(sorted(factors.index(name) for name in names)))
-    return hierarchical_closure(term for term in positions if len(term) >= 2)
