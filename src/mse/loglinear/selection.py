@@ -425,8 +425,10 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         terms = parse_model(spec, lists)
         name = format_model(terms, lists)
         if bias_correction:
+            # the extended MLE where the MLE does not exist, as without the correction, then corrected
             design = Design(len(lists), terms)
-            estimate, status = estimates(design, evaluate_models(design, design.column_mask(terms), counts))
+            fits = evaluate_models(design, design.column_mask(terms), counts, extended=True)
+            estimate, status = estimates(design, fits)
         else:
             # one given model: its extended MLE where the MLE does not exist, as fit_model gives it
             fitted, _bic, fit_status = fit_models_batch(counts, lists, [spec], facial=True)
