@@ -112,7 +112,7 @@ PLAN: dict[str, tuple[int, int, float]] = {
     "aic": (50, 5, 60.0),
     "bic": (50, 5, 60.0),
     "select_model:bic": (50, 5, 60.0),
-    "stepwise_three_way": (20, 8, 60.0),
+    "stepwise_three_way": (20, 6, 60.0),
     "stepwise_bias_reduced": (20, 6, 60.0),
     "loglinear_bias_reduced": (10, 10, 60.0),
     "bic_average": (50, 5, 60.0),
