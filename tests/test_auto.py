@@ -68,3 +68,12 @@ def test_auto_is_the_default_method():
     data = mse.CaptureData.from_patterns({"10": 40, "01": 30, "11": 10}, lists=["A", "B"])
     with pytest.warns(mse.EstimabilityWarning):
         assert mse.estimate(data).details["auto"]["method"] == "chapman"
+
+
+def test_three_way_terms_up_to_seven_lists_only():
+    rng = np.random.default_rng(1)
+    for t, order in [(4, 3), (7, 3), (8, 2)]:
+        frame = pd.DataFrame(rng.random((400, t)) < 0.3, columns=[f"L{i}" for i in range(t)])
+        frame = frame[frame.any(axis=1)]
+        data = mse.CaptureData.from_records(frame, lists=list(frame.columns))
+        assert choose_method(data)[1]["max_order"] == order
