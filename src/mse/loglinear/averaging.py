@@ -340,16 +340,7 @@ def bic_average(
 
 def _check_heaviest_model(data: CaptureData, model: str, details: dict[str, Any]) -> None:
     """The heterogeneity check of the model with the most weight: a warning and ``details["heterogeneity"]``."""
-    import warnings
-
-    from mse.errors import HeterogeneityWarning
     from mse.loglinear.fit import fit_model
-    from mse.loglinear.heterogeneity import heterogeneity_check
+    from mse.loglinear.heterogeneity import record_heterogeneity
 
-    fit = fit_model(data, model)
-    if not fit.ok:
-        return
-    check = heterogeneity_check(fit)
-    details["heterogeneity"] = check.to_dict()
-    if check.fired:
-        warnings.warn(check.message(model), HeterogeneityWarning, stacklevel=4)
+    record_heterogeneity(fit_model(data, model), model, details, stacklevel=3)

@@ -34,11 +34,11 @@ from typing import Any
 import numpy as np
 
 from mse.data.capture import CaptureData
-from mse.errors import EstimabilityWarning, HeterogeneityWarning, ModelError
+from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.bias import bias_corrected_fit
 from mse.loglinear.covariate_estimators import covariate_estimate, uses_covariates
 from mse.loglinear.fit import LoglinearFit, fit_model
-from mse.loglinear.heterogeneity import heterogeneity_check
+from mse.loglinear.heterogeneity import record_heterogeneity
 from mse.loglinear.intervals import profile_interval, wald_interval
 from mse.loglinear.search import bic_aic_search, exhaustive_search, stepwise_search
 from mse.results import Estimate, ModelSearch
@@ -98,14 +98,8 @@ def _extended_mle_warnings(fit: LoglinearFit, model_name: str) -> list[str]:
 
 
 def _check_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, Any], options: dict[str, Any]) -> None:
-    # A warning and a details entry, not a status: the estimate is the model's MLE all the same, and a
-    # test at 5 % flags one homogeneous table in twenty (see mse.loglinear.heterogeneity).
-    if not options.get("heterogeneity_check", True):
-        return
-    check = heterogeneity_check(fit)
-    details["heterogeneity"] = check.to_dict()
-    if check.fired:
-        warnings.warn(check.message(model_name), HeterogeneityWarning, stacklevel=4)
+    if options.get("heterogeneity_check", True):
+        record_heterogeneity(fit, model_name, details, stacklevel=4)
 
 
 def _bias_correction(options: dict[str, Any]) -> bool:

@@ -61,7 +61,7 @@ from scipy.special import comb, ndtr
 from mse.loglinear.design import Design, cell_histories, extended_masks
 from mse.loglinear.fit import LoglinearFit
 
-__all__ = ["ALPHA", "HeterogeneityCheck", "heterogeneity_check"]
+__all__ = ["ALPHA", "HeterogeneityCheck", "heterogeneity_check", "record_heterogeneity"]
 
 #: Significance level at which the check warns.
 ALPHA = 0.05
@@ -210,3 +210,45 @@ def heterogeneity_check(fit: LoglinearFit, *, alpha: float = ALPHA) -> Heterogen
         verdict = "heterogeneity" if p < alpha else "no evidence"
         return HeterogeneityCheck(_TEST, f"C(k,{d})", z, p, alpha, verdict)
     return _not_testable(alpha)
+
+
+def record_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, Any], *, stacklevel: int = 2) -> None:
+    """Run :func:`heterogeneity_check` on ``fit``, store it in ``details["heterogeneity"]`` and warn when it fires.
+
+    A warning and a details entry, not a status: the estimate is the model's
+    MLE all the same, and a test at 5 % flags one homogeneous table in twenty.
+    Every log-linear estimator reports the check through this function.
+
+    Parameters
+    ----------
+    fit
+        The fitted model (a failed fit is left unchecked).
+    model_name
+        The model as the warning should name it.
+    details
+        The result's details, updated in place.
+    stacklevel
+        Passed to :func:`warnings.warn`, counted from the caller.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import mse
+    >>> from mse.loglinear.fit import fit_model
+    >>> details = {}
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     record_heterogeneity(fit_model(mse.load_dataset("hepatitis_a"), "independence"), "independence", details)
+    >>> details["heterogeneity"]["verdict"], caught[0].category.__name__
+    ('heterogeneity', 'HeterogeneityWarning')
+    """
+    import warnings
+
+    from mse.errors import HeterogeneityWarning
+
+    if not fit.ok:
+        return
+    check = heterogeneity_check(fit)
+    details["heterogeneity"] = check.to_dict()
+    if check.fired:
+        warnings.warn(check.message(model_name), HeterogeneityWarning, stacklevel=stacklevel + 1)

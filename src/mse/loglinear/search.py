@@ -333,14 +333,20 @@ def two_sided_poisson_p(observed: np.ndarray, expected: np.ndarray) -> np.ndarra
     return np.where((expected <= 0) & (observed <= 0), 1.0, np.nan_to_num(p, nan=1.0))
 
 
-def _sub_term_columns(design: Design) -> list[np.ndarray]:
-    """For each candidate term, the design columns of its sub-terms one order lower (none for pairs)."""
-    return [
-        np.array([design.index[sub] for sub in combinations(term, len(term) - 1)], dtype=int)
-        if len(term) > 2
-        else np.zeros(0, dtype=int)
-        for term in design.terms
-    ]
+def _sub_term_columns(design: Design) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each order ``k > 2``: the positions of its terms and the columns of their ``(k-1)``-sub-terms.
+
+    Returns ``(positions, sub_columns)`` pairs with ``sub_columns`` of shape ``(terms, k)``, so the
+    hierarchy of all terms of one order is checked in one indexing operation.
+    """
+    groups = []
+    for order in sorted({len(term) for term in design.terms if len(term) > 2}):
+        positions = np.array([k for k, term in enumerate(design.terms) if len(term) == order], dtype=int)
+        subs = np.array(
+            [[design.index[sub] for sub in combinations(design.terms[k], order - 1)] for k in positions], dtype=int
+        )
+        groups.append((positions, subs))
+    return groups
 
 
 def stepwise_paths(
@@ -386,8 +392,7 @@ def stepwise_paths(
     terms = design.terms
     base = design.n_base
     incidence = design.incidence.astype(float)
-    sub_columns = _sub_term_columns(design)
-    higher = [k for k, term in enumerate(terms) if len(term) > 2]
+    hierarchy = _sub_term_columns(design)
     columns = np.zeros((batch, design.n_columns), dtype=bool)
     columns[:, :base] = True
     observed = counts @ incidence
@@ -404,8 +409,10 @@ def stepwise_paths(
         expected = fits.fitted @ incidence
         p_values = two_sided_poisson_p(observed[active], expected)
         p_values[columns[active, base:]] = np.inf  # already in the model
-        for k in higher:  # hierarchy: a higher-order term waits for all its sub-terms
-            p_values[~columns[active][:, sub_columns[k]].all(axis=1), k] = np.inf
+        current = columns[active]
+        for positions, subs in hierarchy:  # a higher-order term waits for all its sub-terms
+            waiting = ~current[:, subs].all(axis=2)  # (rows, terms of this order)
+            p_values[:, positions] = np.where(waiting, np.inf, p_values[:, positions])
         p_values[~fits.ok] = np.inf  # a failed current model stops the search
         still: list[int] = []
         if _step == limit:
