@@ -31,7 +31,8 @@ Tolerances
     Rcapture's terms put into the library's profile (:func:`rcapture_profile`) the limits
     and the maximum agree with R to 1e-6 (checked), which also shows that R's root finding
     (``uniroot(tol = 1e-4)``) is not what limits the agreement; the library's own values
-    agree within 5e-4, the largest shift being 3e-4 on korea, where about 15 are unseen.
+    agree within 5e-4. The shift is largest, 3e-4, on korea (n = 123), where two lower limits
+    leave 6 and 8 people unseen and Stirling's formula for ``(N - n)!`` is least accurate.
 
 Rows whose R fit failed (Rcapture ``infoFit`` non-zero, or an estimate below the number
 observed) must be failed fits here, with no number; their deviance, df, AIC and BIC, which
