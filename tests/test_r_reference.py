@@ -299,19 +299,24 @@ class Library:
         return self._once(("data", dataset), lambda: mse.load_dataset(dataset))
 
     def closed_table(self, dataset: str) -> pd.DataFrame:
-        table = lambda: mse.closed_population_models(self.data(dataset)).set_index("model")  # noqa: E731
+        def table() -> pd.DataFrame:
+            return mse.closed_population_models(self.data(dataset)).set_index("model")
+
         return self._once(("closedp", dataset), table)
 
     def estimate(self, dataset: str, method: str, **options: Any) -> mse.Estimate:
         key = ("estimate", dataset, method, tuple(sorted(options.items())))
         return self._once(key, lambda: mse.estimate(self.data(dataset), method=method, **options))
 
-    def closed_r_glm(self, dataset: str, name: str):
+    def closed_r_glm(self, dataset: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         data = self.data(dataset)
-        fit = lambda: r_glm(rcapture_design(data, name), data.dense_counts()[1:].astype(float))  # noqa: E731
+
+        def fit() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return r_glm(rcapture_design(data, name), data.dense_counts()[1:].astype(float))
+
         return self._once(("r_glm", dataset, name), fit)
 
-    def loglinear_r_glm(self, dataset: str, result: mse.Estimate):
+    def loglinear_r_glm(self, dataset: str, result: mse.Estimate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self._once(("r_glm", dataset, result.fit.model), lambda: r_glm(*model_matrix(result.fit)))
 
 
