@@ -101,6 +101,12 @@ def internal_consistency(
 ) -> pd.DataFrame:
     """Binette & Steorts' known-truth check: each list in turn is the population.
 
+    For each list, :func:`list_as_population` makes its members a population
+    of known size seen by the other lists; ``method`` estimates that size,
+    and the row compares the estimate with the truth. A list on which the
+    method raises an error is a row with ``nan`` numbers and the error in
+    ``status``.
+
     Parameters
     ----------
     data

@@ -35,6 +35,10 @@ def sensitivity(
 ) -> pd.DataFrame:
     """Estimates under variations of the data and model space, as one tidy table.
 
+    Each row re-runs :func:`mse.estimate` on the varied table. A variation on
+    which the method raises an error (a merge of lists the data do not have,
+    say) is a row with ``nan`` numbers and the error in ``status``.
+
     Parameters
     ----------
     data
