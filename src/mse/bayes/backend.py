@@ -302,13 +302,12 @@ def sampler_options(options: Mapping[str, Any], method: str, *, stacklevel: int 
     Raises
     ------
     ModelError
-        When a setting is given under both names.
+        When a setting is given under both names (``draws=`` and ``n_draws=``, say).
 
     Examples
     --------
     >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
     ...     sampler_options({"K": 3, "n_draws": 200}, "lcmcr")
     {'K': 3, 'draws': 200}
     >>> caught[0].category.__name__
