@@ -277,6 +277,7 @@ def bayesthresh(
     candidates = parse_model(options.get("model", "all two-way"), lists)
     settings = _sampler_settings(options)
     first_seed, second_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(2))
+
     def failed(stage: str, error: Exception, terms: Any, details: dict[str, Any]) -> Estimate:
         return Estimate.failed(
             method="bayesthresh",
