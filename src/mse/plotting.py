@@ -72,8 +72,6 @@ def plot_overlaps(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> ax = mse.plot_overlaps(mse.load_dataset("kosovo"), policy=mse.DisclosurePolicy(suppress_below=10))
     """
@@ -142,7 +140,7 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one point per model that has an estimate; the chosen model is marked.
 
     Raises
     ------
@@ -157,8 +155,6 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> import matplotlib.pyplot as plt
     >>> search = mse.select_model(mse.load_dataset("hepatitis_a"), method="aic")
@@ -293,7 +289,7 @@ def plot_residuals(
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one point per observed history; the three largest residuals are labelled.
 
     Raises
     ------
@@ -302,8 +298,6 @@ def plot_residuals(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> import matplotlib.pyplot as plt
     >>> figure, ax = plt.subplots()
@@ -373,17 +367,16 @@ def plot_internal_consistency(table: pd.DataFrame, *, ax: Axes | None = None) ->
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one row per list: the estimate, its interval and the truth (a cross).
 
     Raises
     ------
     DataError
-        When ``table`` lacks the columns of that table.
+        When ``table`` lacks one of the columns ``list``, ``truth``,
+        ``estimate``, ``lower`` and ``upper`` of that table.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> table = mse.internal_consistency(mse.load_dataset("hepatitis_a"), min_observed=10)
     >>> import matplotlib.pyplot as plt
@@ -417,22 +410,19 @@ def plot_sensitivity(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one row per variation; a dotted line marks the estimate from all the data.
 
     Raises
     ------
     DataError
-        When ``table`` lacks the columns of that table.
+        When ``table`` lacks one of the columns ``variation``, ``estimate``,
+        ``lower`` and ``upper`` of that table.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> table = mse.sensitivity(mse.load_dataset("hepatitis_a"), method="independence")
-    >>> import matplotlib.pyplot as plt
-    >>> figure, ax = plt.subplots()
-    >>> ax = mse.plot_sensitivity(table, ax=ax)
+    >>> ax = mse.plot_sensitivity(table)  # on the current Axes
     >>> ax.get_xlabel()
     'estimated N'
     """
@@ -464,12 +454,11 @@ def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: Disc
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one row per method; a dashed line marks the number
+        observed where the table gives it.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd, mse
     >>> table = pd.DataFrame({"label": ["a", "b"], "estimate": [18.3, 21.0], "lower": [7.0, 9.5],
     ...                       "upper": [201.0, 150.0], "observed": [7, 7]})
