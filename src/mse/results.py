@@ -397,6 +397,98 @@ class Estimate:
             table["upper"] = np.nan
         return table
 
+    def contrast(self, covariate: str, first: Any, second: Any, *, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
+        """The change in the estimated population from one level of a covariate to another.
+
+        Monitoring asks whether the hidden population grew or shrank: from one
+        year to the next, say. The difference ``second - first`` and the ratio
+        ``second / first`` get their intervals from the *same* replicates as
+        the two levels (bootstrap or posterior draws summed over the cells of
+        each level), so the correlation between the two estimates, which
+        share the model's list effects, is kept; subtracting two separately
+        computed intervals would ignore it.
+
+        Parameters
+        ----------
+        covariate
+            The covariate, e.g. ``"year"``.
+        first, second
+            Its two levels; the change is from ``first`` to ``second``.
+        policy
+            For publication: numbers of people (the two estimates, the
+            difference and their limits) are rounded as the policy says; the
+            ratio is a ratio of estimates and is shown to three decimals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row each for ``first``, ``second``, ``difference`` and
+            ``ratio`` (column ``quantity``), with ``estimate``, ``lower`` and
+            ``upper`` at the result's level (percentile limits).
+
+        Raises
+        ------
+        ModelError
+            When the result has no estimates by ``covariate`` or no replicates
+            to take the intervals from, or a level is not one of its levels.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, mse
+        >>> strata = pd.DataFrame({"year": [2016, 2017], "observed": [40, 50], "estimate": [100.0, 130.0]})
+        >>> rng = np.random.default_rng(1)
+        >>> draws = np.column_stack([rng.normal(100, 5, 500), rng.normal(130, 5, 500)])
+        >>> res = mse.Estimate(estimate=230.0, lower=215.0, upper=245.0, level=0.95, observed=90, method="demo",
+        ...                    strata=strata, details={"strata_draws": draws})
+        >>> res.contrast("year", 2016, 2017)["quantity"].tolist()
+        ['2016', '2017', 'difference', 'ratio']
+        >>> change = res.contrast("year", 2016, 2017).set_index("quantity")
+        >>> float(change.loc["difference", "estimate"]), bool(change.loc["ratio", "lower"] > 1)
+        (30.0, True)
+        """
+        from mse.errors import ModelError
+
+        table = self.breakdown(covariate)
+        draws = self.details.get("strata_draws")
+        if draws is None:
+            raise ModelError(
+                f"this {self.method!r} result holds no replicates of its estimates by {covariate!r}, so the change "
+                "between levels has no interval; refit with a bootstrap interval (interval='parametric_bootstrap' "
+                "or 'bca')."
+            )
+        levels = table[covariate].tolist()
+        for level in (first, second):
+            if level not in levels:
+                raise ModelError(f"{level!r} is not a level of {covariate!r}; its levels are {levels}.")
+        groups = self.strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
+        level_draws = np.column_stack(
+            [np.asarray(draws, dtype=float)[:, groups == levels.index(level)].sum(axis=1) for level in (first, second)]
+        )
+        estimates = table.set_index(covariate).loc[[first, second], "estimate"].to_numpy(dtype=float)
+        tail = 100.0 * (1.0 - self.level) / 2.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            replicates = {
+                str(first): level_draws[:, 0],
+                str(second): level_draws[:, 1],
+                "difference": level_draws[:, 1] - level_draws[:, 0],
+                "ratio": level_draws[:, 1] / level_draws[:, 0],
+            }
+            points = [estimates[0], estimates[1], estimates[1] - estimates[0], estimates[1] / estimates[0]]
+        rows = []
+        for (quantity, values), point in zip(replicates.items(), points):
+            lower, upper = np.nanpercentile(values, [tail, 100.0 - tail])
+            rows.append({"quantity": quantity, "estimate": float(point), "lower": float(lower), "upper": float(upper)})
+        result = pd.DataFrame(rows)
+        protection = resolve_policy(policy)
+        if protection.active:
+            people = result["quantity"] != "ratio"
+            for column in ("estimate", "lower", "upper"):
+                result[column] = [
+                    protection.people(value) if is_people else round(value, 3)
+                    for value, is_people in zip(result[column], people)
+                ]
+        return result
+
     def to_frame(
         self,
         *,
