@@ -232,11 +232,10 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_estimate(args: argparse.Namespace) -> int:
+def _fit(args: argparse.Namespace, data: CaptureData) -> Any:
+    """The estimate the model arguments of ``mse estimate`` and ``mse report`` ask for."""
     from mse.api import estimate
 
-    policy = _policy(args)
-    data = _load(args)
     options = dict(_parse_option(o) for o in args.option or [])
     if args.model:
         options["model"] = args.model
@@ -247,13 +246,54 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         # the summary lists every warning raised while fitting; do not print them twice
         warnings.simplefilter("ignore")
-        result = estimate(
+        return estimate(
             data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
         )
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    result = _fit(args, _load(args))
+    if args.save:
+        result.save(args.save)  # the archive: whole and unprotected, as mse.Estimate.save keeps it
     if args.json:
         print(result.to_json(policy=policy, indent=2))
     else:
         print(result.summary(policy=policy) + _extras(result, policy))
+    return 0 if result.ok else 1
+
+
+def _change(text: str) -> tuple[str, Any, Any]:
+    """``year:2016:2018`` as ``("year", 2016, 2018)``; levels that read as numbers become numbers."""
+    parts = text.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise MSEError(f"--change takes COVARIATE:FIRST:SECOND, e.g. year:2016:2018, got {text!r}.")
+    covariate, *levels = parts
+    values: list[Any] = []
+    for level in levels:
+        try:
+            values.append(json.loads(level))
+        except json.JSONDecodeError:
+            values.append(level)
+    return covariate, values[0], values[1]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mse.report import build_report
+    from mse.results import load_result
+
+    has_data = bool(args.dataset or args.csv)
+    if args.result:
+        result = load_result(args.result)
+        data = _load(args) if has_data else None
+    else:
+        data = _load(args)
+        result = _fit(args, data)
+    by = [tuple(_split(text)) if "," in text else text for text in args.by or []]
+    changes = [_change(text) for text in args.change or []]
+    report = build_report(result, data, by=by, changes=changes, policy=_policy(args), title=args.title)
+    path = report.save(args.output)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes): {', '.join(s.title for s in report.sections)}")
     return 0 if result.ok else 1
 
 
@@ -508,6 +548,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", default="auto", help="estimation method (default: auto)")
+    parser.add_argument("--model", help='log-linear model, e.g. "LA:NG + NG:PF"')
+    parser.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
+    parser.add_argument("--level", type=_coverage, default=0.95, help="interval coverage (default 0.95)")
+    parser.add_argument("--seed", type=_seed, default=None, help="random seed")
+    parser.add_argument(
+        "--max-order", dest="max_order", type=_positive, help="highest interaction order searched (aic, bic)"
+    )
+    parser.add_argument(
+        "--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)"
+    )
+    parser.add_argument("--n-boot", dest="n_boot", type=_positive, help="bootstrap replicates (bootstrap intervals)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="extra estimator option, value in JSON (repeatable), e.g. max_draws=200000 for lcmcr; runs are "
+        "set in draws by default, and a time budget (max_seconds=600) is used only if given",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mse`` command."""
     from mse._version import __version__
@@ -527,26 +589,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("estimate", help="estimate the population size")
     _add_data_arguments(run)
-    run.add_argument("--method", default="auto", help="estimation method (default: auto)")
-    run.add_argument("--model", help='log-linear model, e.g. "LA:NG + NG:PF"')
-    run.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
-    run.add_argument("--level", type=_coverage, default=0.95, help="interval coverage (default 0.95)")
-    run.add_argument("--seed", type=_seed, default=None, help="random seed")
-    run.add_argument(
-        "--max-order", dest="max_order", type=_positive, help="highest interaction order searched (aic, bic)"
-    )
-    run.add_argument("--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)")
-    run.add_argument("--n-boot", dest="n_boot", type=_positive, help="bootstrap replicates (bootstrap intervals)")
-    run.add_argument(
-        "--option",
-        action="append",
-        metavar="KEY=VALUE",
-        help="extra estimator option, value in JSON (repeatable), e.g. max_draws=200000 for lcmcr; runs are "
-        "set in draws by default, and a time budget (max_seconds=600) is used only if given",
-    )
+    _add_model_arguments(run)
     run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument(
+        "--save",
+        metavar="FILE",
+        help="also save the whole result as JSON: an archive for inside the organisation, unprotected by the "
+        "disclosure options, read back by mse report --result",
+    )
     _add_disclosure_arguments(run)
     run.set_defaults(handler=_cmd_estimate)
+
+    report = commands.add_parser("report", help="a self-contained HTML report of an estimate, for publication")
+    _add_data_arguments(report)
+    _add_model_arguments(report)
+    report.add_argument("--result", metavar="FILE", help="report a result saved by mse estimate --save (no refit)")
+    report.add_argument(
+        "--by",
+        action="append",
+        metavar="COVARIATE[,COVARIATE]",
+        help="a breakdown to show (repeatable); a comma-separated pair for their combinations, e.g. age,form",
+    )
+    report.add_argument(
+        "--change", action="append", metavar="COVARIATE:FIRST:SECOND", help="a change to show, e.g. year:2016:2018"
+    )
+    report.add_argument("--title", help="the heading of the page")
+    report.add_argument("--output", required=True, metavar="FILE", help="the HTML file to write, e.g. report.html")
+    _add_disclosure_arguments(report)
+    report.set_defaults(handler=_cmd_report)
 
     side_by_side = commands.add_parser("compare", help="several methods side by side")
     _add_data_arguments(side_by_side)

@@ -397,7 +397,9 @@ class Estimate:
             table["upper"] = np.nan
         return table
 
-    def contrast(self, covariate: str, first: Any, second: Any, *, policy: DisclosurePolicy | None = None) -> pd.DataFrame:
+    def contrast(
+        self, covariate: str, first: Any, second: Any, *, policy: DisclosurePolicy | None = None
+    ) -> pd.DataFrame:
         """The change in the estimated population from one level of a covariate to another.
 
         Monitoring asks whether the hidden population grew or shrank: from one
@@ -460,7 +462,9 @@ class Estimate:
         for level in (first, second):
             if level not in levels:
                 raise ModelError(f"{level!r} is not a level of {covariate!r}; its levels are {levels}.")
-        groups = self.strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
+        strata = self.strata
+        assert strata is not None  # breakdown() above raised otherwise
+        groups = strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
         level_draws = np.column_stack(
             [np.asarray(draws, dtype=float)[:, groups == levels.index(level)].sum(axis=1) for level in (first, second)]
         )

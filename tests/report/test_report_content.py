@@ -10,23 +10,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from report_fixtures import SECTIONS, yearly_population
 
 import mse
-from mse.data.synthetic import generate_covariate_population
 from mse.report.build import display_value
-
-SECTIONS = ["summary", "data", "search", "estimate", "breakdowns", "change", "diagnostics", "assumptions", "provenance"]
-
-
-def yearly_population(random_seed: int = 3) -> mse.CaptureData:
-    """Three lists over three years and two sexes; the population grows by about 20 % a year."""
-    return generate_covariate_population(
-        ["A", "B", "C"],
-        {"year": [2016, 2017, 2018], "sex": ["f", "m"]},
-        log_dark=lambda cell: 5.0 + 0.2 * (cell["year"] - 2016) + (0.3 if cell["sex"] == "f" else 0.0),
-        list_effects=lambda cell: [-1.0, -1.2, -0.8],
-        random_seed=random_seed,
-    ).data
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +129,9 @@ def _small_counts_table(counts: list[int]) -> mse.CaptureData:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(counts=st.lists(st.integers(min_value=0, max_value=60), min_size=7, max_size=7), threshold=st.sampled_from([5, 10]))
+@given(
+    counts=st.lists(st.integers(min_value=0, max_value=60), min_size=7, max_size=7), threshold=st.sampled_from([5, 10])
+)
 def test_a_protected_report_prints_no_count_below_the_threshold(counts, threshold):
     """Whatever the table, no count of people observed in (0, threshold) appears in a protected report's tables."""
     assume(sum(counts) > 0)

@@ -209,7 +209,7 @@ def build_report(
             "the same data, or leave data out."
         )
     protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
-    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lists = ", ".join(data.lists) if data is not None else ", ".join(result.metadata.get("lists", []))
     heading = title or f"Population size estimate ({result.method})" + (f": lists {lists}" if lists else "")
     parts = (

@@ -126,9 +126,7 @@ def summary_section(result: Estimate, policy: DisclosurePolicy) -> Section:
             ],
         }
     )
-    disclosure = (
-        f"Disclosure control: {policy.describe()}." if policy.active else "No disclosure control was applied."
-    )
+    disclosure = f"Disclosure control: {policy.describe()}." if policy.active else "No disclosure control was applied."
     return Section("summary", "Summary", paragraphs=(lead, disclosure), tables=(Table("The estimate", rows),))
 
 
@@ -136,7 +134,9 @@ def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
     """People per list, by number of lists and in each pair of lists, and the covariates."""
     title = "Data"
     if data is None:
-        return Section("data", title, paragraphs=("The data were not given to the report; only the estimate is shown.",))
+        return Section(
+            "data", title, paragraphs=("The data were not given to the report; only the estimate is shown.",)
+        )
     shown = policy.protect_capture_counts(data)
     lists = list(data.lists)
     per_list = pd.DataFrame({"list": lists, "people": [shown[("list", name)] for name in lists]})
@@ -148,7 +148,11 @@ def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
     )
     pairs = [(a, b) for i, a in enumerate(lists) for b in lists[i + 1 :]]
     overlaps = pd.DataFrame(
-        {"list": [a for a, _ in pairs], "and list": [b for _, b in pairs], "people on both": [shown[("pair", a, b)] for a, b in pairs]}
+        {
+            "list": [a for a, _ in pairs],
+            "and list": [b for _, b in pairs],
+            "people on both": [shown[("pair", a, b)] for a, b in pairs],
+        }
     )
     tables = [
         Table("People per list", per_list),
@@ -169,9 +173,8 @@ def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
                 ),
             )
         )
-    text = (
-        f"{_text(shown[('n',)])} people were observed on {len(lists)} lists ({', '.join(lists)})"
-        + (f", with covariates {', '.join(data.covariates)}." if data.covariates else ".")
+    text = f"{_text(shown[('n',)])} people were observed on {len(lists)} lists ({', '.join(lists)})" + (
+        f", with covariates {', '.join(data.covariates)}." if data.covariates else "."
     )
     return Section("data", title, paragraphs=(text,), tables=tuple(tables))
 
@@ -179,7 +182,20 @@ def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
 #: Columns of a search table that hold numbers of people.
 _PEOPLE_COLUMNS = ("estimate", "lower", "upper")
 #: Columns of a search table shown in a report, in this order.
-_SEARCH_COLUMNS = ("step", "rule", "criterion", "added", "p_value", "model", "n_params", "df", "aic", "bic", "estimate", "status")
+_SEARCH_COLUMNS = (
+    "step",
+    "rule",
+    "criterion",
+    "added",
+    "p_value",
+    "model",
+    "n_params",
+    "df",
+    "aic",
+    "bic",
+    "estimate",
+    "status",
+)
 
 
 def search_section(result: Estimate, policy: DisclosurePolicy) -> Section:
@@ -198,7 +214,7 @@ def search_section(result: Estimate, policy: DisclosurePolicy) -> Section:
             "The forward path of the stepwise search (Chan, Silverman & Vincent 2021): each step adds the term whose "
             "observed overlap departs most from the current model; the last step is the chosen model."
         )
-        chosen = len(frame) - 1
+        chosen: int | None = len(frame) - 1
     elif "rule" in columns or "criterion" in columns:
         caption = "The forward path of the search (terms added by BIC, then by AIC); the last step is the chosen model."
         chosen = len(frame) - 1
@@ -224,7 +240,7 @@ def estimate_section(result: Estimate, policy: DisclosurePolicy) -> Section:
     return Section("estimate", "Estimate", paragraphs=paragraphs, items=result.warnings)
 
 
-def breakdown_section(result: Estimate, by: Sequence[str | tuple[str, ...]], policy: DisclosurePolicy) -> Section:
+def breakdown_section(result: Estimate, by: Sequence[str | Sequence[str]], policy: DisclosurePolicy) -> Section:
     """Estimates by covariate, one table (and for a single covariate one figure) each."""
     from mse.plotting import plot_breakdown
 
@@ -237,15 +253,17 @@ def breakdown_section(result: Estimate, by: Sequence[str | tuple[str, ...]], pol
     covariates = [c for c in result.strata.columns if c not in ("observed", "estimate")]
     wanted = list(by) or [covariates[0]]
     tables, figures = [], []
-    for names in wanted:
-        names = (names,) if isinstance(names, str) else tuple(names)
+    for wanted_names in wanted:
+        names = [wanted_names] if isinstance(wanted_names, str) else list(wanted_names)
         label = " x ".join(names)
-        tables.append(Table(f"Estimated population by {label}", result.breakdown(list(names), policy=policy)))
+        tables.append(Table(f"Estimated population by {label}", result.breakdown(names, policy=policy)))
         if len(names) == 1:
-            figure = _figure(
-                lambda ax, name=names[0]: plot_breakdown(result, name, ax=ax, policy=policy),
-                f"Estimates by {label} with their {result.level:.0%} intervals",
-            )
+            covariate = names[0]
+
+            def draw(ax: Axes, covariate: str = covariate) -> Axes:
+                return plot_breakdown(result, covariate, ax=ax, policy=policy)
+
+            figure = _figure(draw, f"Estimates by {label} with their {result.level:.0%} intervals")
             if figure is not None:
                 figures.append(figure)
     text = (
@@ -255,9 +273,7 @@ def breakdown_section(result: Estimate, by: Sequence[str | tuple[str, ...]], pol
     return Section("breakdowns", "Breakdowns", paragraphs=(text,), tables=tuple(tables), figures=tuple(figures))
 
 
-def change_section(
-    result: Estimate, changes: Sequence[tuple[str, Any, Any]], policy: DisclosurePolicy
-) -> Section:
+def change_section(result: Estimate, changes: Sequence[tuple[str, Any, Any]], policy: DisclosurePolicy) -> Section:
     """The change in the estimate between levels of a covariate (between years), with intervals."""
     from mse.errors import MSEError
 
@@ -266,7 +282,9 @@ def change_section(
         years = sorted(result.strata["year"].dropna().unique().tolist())
         changes = [("year", years[0], years[-1])] if len(years) > 1 else []
     if not changes:
-        return Section("change", title, paragraphs=("No change between levels was asked for, or the model has no year.",))
+        return Section(
+            "change", title, paragraphs=("No change between levels was asked for, or the model has no year.",)
+        )
     tables, paragraphs = [], []
     for covariate, first, second in changes:
         try:
@@ -288,7 +306,9 @@ def diagnostics_section(result: Estimate, data: CaptureData | None, policy: Disc
 
     figures = []
     if data is not None:
-        figures.append(_figure(lambda ax: plot_overlaps(data, ax=ax, policy=policy), "The capture histories", size=(8, 5)))
+        figures.append(
+            _figure(lambda ax: plot_overlaps(data, ax=ax, policy=policy), "The capture histories", size=(8, 5))
+        )
     if result.draws is not None and len(result.draws):
         figures.append(
             _figure(lambda ax: plot_posterior(result, ax=ax, policy=policy), "Replicates of N behind the interval")
@@ -307,7 +327,11 @@ def diagnostics_section(result: Estimate, data: CaptureData | None, policy: Disc
 
 def assumptions_section(result: Estimate) -> Section:
     """What the estimate assumes, in words."""
-    covariates = tuple(c for c in result.strata.columns if c not in ("observed", "estimate")) if result.strata is not None else ()
+    covariates = (
+        tuple(c for c in result.strata.columns if c not in ("observed", "estimate"))
+        if result.strata is not None
+        else ()
+    )
     return Section(
         "assumptions",
         "Assumptions",
@@ -320,8 +344,10 @@ def provenance_section(result: Estimate, created: str) -> Section:
     """Versions, the hash of the data, the seed and the options: what it takes to reproduce the estimate."""
     metadata = dict(result.metadata)
     options = metadata.pop("options", {}) or {}
-    rows = [("report created", created)]
-    rows += [(name, metadata[name]) for name in ("mse_version", "python", "numpy", "scipy", "pandas") if name in metadata]
+    rows: list[tuple[str, Any]] = [("report created", created)]
+    rows += [
+        (name, metadata[name]) for name in ("mse_version", "python", "numpy", "scipy", "pandas") if name in metadata
+    ]
     rows += [
         ("random seed", metadata.get("random_seed")),
         ("data hash (SHA-256)", metadata.get("data_hash", "not recorded")),
