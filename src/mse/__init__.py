@@ -52,7 +52,7 @@ _LAZY = {
 }
 
 
-_SUBPACKAGES = ("benchmark", "simulate")
+_SUBPACKAGES = ("benchmark", "report", "simulate")
 
 
 def __getattr__(name: str) -> object:
