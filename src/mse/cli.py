@@ -299,6 +299,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _extras(result: Any, policy: DisclosurePolicy) -> str:
     """Standard error, terms at minus infinity and the model search, for the readable summary."""
+    from mse.report.sections import search_view
+
     details = result.details
     lines = []
 
@@ -322,30 +324,20 @@ def _extras(result: Any, policy: DisclosurePolicy) -> str:
         lines.append(f"  {'infinite:':<18}{ways} (extended MLE; cells {cells} fitted at 0)")
     if details.get("non_overlapping_pairs"):
         lines.append(f"  {'no overlap:':<18}{', '.join(details['non_overlapping_pairs'])}")
-    search = details.get("search")
-    if isinstance(search, pd.DataFrame) and len(search):
-        if "p_value" in search.columns:
-            lines.append("\nStepwise path (Chan et al. 2021; pairs added while p < threshold):")
-            view = search[["step", "added", "p_value", "estimate", "aic", "bic"]].copy()
-            view["p_value"] = [f"{p:.2g}" if p == p else "" for p in view["p_value"]]
-        elif "rule" in search.columns:
-            lines.append("\nSearch path:")
-            view = search[["step", "rule", "model", "estimate", "aic", "bic"]]
-        else:
-            n_models = details.get("search_n_models", len(search))
-            lines.append(
-                f"\nBest models of {n_models:,} fitted (search: {details.get('search_search', 'exhaustive')}):"
-            )
-            view = search[search["status"] == "ok"].head(5)[
-                ["model", "n_params", "deviance", "df", "aic", "bic", "estimate"]
-            ]
-        if policy.active:
-            view = view.copy()
-            view["estimate"] = [people(v) for v in view["estimate"]]
+    view = search_view(result, policy, top=5)
+    if view is not None:
+        lines.append("\n" + view.caption)
+        table = view.frame.drop(columns=["status"], errors="ignore")
+        if "added" in table:  # a forward path: the terms added tell it; the chosen model is printed above
+            table = table.drop(columns=["model"], errors="ignore")
+        if "p_value" in table:
+            table["p_value"] = [f"{p:.2g}" if p == p else "" for p in table["p_value"]]
+        table["estimate"] = [value if isinstance(value, str) else f"{value:,.0f}" for value in table["estimate"]]
+        table.insert(0, "", ["*" if i == view.highlight else "" for i in range(len(table))])
         with pd.option_context(
-            "display.width", 160, "display.max_colwidth", 70, "display.float_format", "{:,.3f}".format
+            "display.width", 200, "display.max_colwidth", 70, "display.float_format", "{:,.1f}".format
         ):
-            lines.append(view.to_string(index=False))
+            lines.append(table.to_string(index=False))
     return ("\n" + "\n".join(lines)) if lines else ""
 
 

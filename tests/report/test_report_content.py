@@ -64,7 +64,7 @@ def test_an_exhaustive_search_shows_its_best_models_with_the_chosen_one_marked(k
     data, _ = kosovo
     result = mse.estimate(data, method="bic", interval="wald")
     (table,) = mse.report.build_report(result, data).section("search").tables
-    assert table.caption.startswith("The ten best models of the exhaustive search, by BIC")
+    assert table.caption.startswith("The 10 best of the 113 models of the exhaustive search, by BIC")
     assert len(table.frame) == 10
     assert _terms(table.frame["model"].iloc[table.highlight]) == _terms(result.model)
     assert table.frame["bic"].is_monotonic_increasing

@@ -29,7 +29,7 @@ from mse.results import Estimate
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Figure", "Section", "Table"]
+__all__ = ["Figure", "Section", "Table", "search_view"]
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,6 @@ def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
     return Section("data", title, paragraphs=(text,), tables=tuple(tables))
 
 
-#: Columns of a search table that hold numbers of people.
-_PEOPLE_COLUMNS = ("estimate", "lower", "upper")
 #: Columns of a search table shown in a report, in this order.
 _SEARCH_COLUMNS = (
     "step",
@@ -198,36 +196,75 @@ _SEARCH_COLUMNS = (
 )
 
 
-def search_section(result: Estimate, policy: DisclosurePolicy) -> Section:
-    """The model search that chose the model: the forward path, or the best models of an exhaustive search."""
+def search_view(result: Estimate, policy: DisclosurePolicy, *, top: int = 10) -> Table | None:
+    """The search that chose the model, labelled by what it is, with the chosen model marked; ``None`` if none.
+
+    A forward search (stepwise, or BIC then AIC) is shown as its path, step by
+    step, ending at the chosen model; an exhaustive search as its ``top``
+    best models by its criterion. Both the report and ``mse estimate`` print
+    it this way, so a path is never read as a ranking.
+
+    Parameters
+    ----------
+    result
+        The estimate; its search table is ``result.details["search"]``.
+    policy
+        Estimates of people in the table are rounded as it says.
+    top
+        How many models of an exhaustive search to show.
+
+    Returns
+    -------
+    Table or None
+        Caption, rows and the position of the chosen model.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.report.sections import search_view
+    >>> view = search_view(mse.estimate(mse.load_dataset("kosovo"), method="stepwise"), mse.DisclosurePolicy())
+    >>> view.caption.split(":")[0], view.highlight == len(view.frame) - 1
+    ('The forward path of the stepwise search (Chan, Silverman & Vincent 2021)', True)
+    """
     table = result.details.get("search")
     if not isinstance(table, pd.DataFrame) or table.empty:
+        return None
+    frame = table[[c for c in _SEARCH_COLUMNS if c in table.columns]].copy()
+    chosen: int | None
+    if "p_value" in frame.columns:
+        caption = (
+            "The forward path of the stepwise search (Chan, Silverman & Vincent 2021): each step adds the term whose "
+            "observed overlap departs most from the current model; the last step is the chosen model."
+        )
+        chosen = len(frame) - 1
+    elif "rule" in frame.columns or "criterion" in frame.columns:
+        caption = "The forward path of the search: terms added by BIC, then by AIC; the last step is the chosen model."
+        chosen = len(frame) - 1
+    else:
+        criterion = "bic" if "bic" in result.method else "aic"
+        n_models = len(frame)
+        frame = frame.sort_values(criterion, kind="stable").head(top).reset_index(drop=True)
+        caption = (
+            f"The {len(frame)} best of the {n_models:,} models of the exhaustive search, by {criterion.upper()}; "
+            "the chosen model is marked."
+        )
+        matches = [i for i, model in enumerate(frame["model"].astype(str)) if _terms(model) == _terms(result.model)]
+        chosen = matches[0] if matches else None
+    if policy.active and "estimate" in frame:
+        frame["estimate"] = [policy.people(float(v)) for v in frame["estimate"]]
+    return Table(caption, frame, chosen)
+
+
+def search_section(result: Estimate, policy: DisclosurePolicy) -> Section:
+    """The model search that chose the model: the forward path, or the best models of an exhaustive search."""
+    view = search_view(result, policy)
+    if view is None:
         return Section(
             "search",
             "Model search",
             paragraphs=(f"The {result.method!r} estimate involves no search over models.",),
         )
-    columns = [c for c in _SEARCH_COLUMNS if c in table.columns]
-    frame = table[columns].copy()
-    if "p_value" in columns:
-        caption = (
-            "The forward path of the stepwise search (Chan, Silverman & Vincent 2021): each step adds the term whose "
-            "observed overlap departs most from the current model; the last step is the chosen model."
-        )
-        chosen: int | None = len(frame) - 1
-    elif "rule" in columns or "criterion" in columns:
-        caption = "The forward path of the search (terms added by BIC, then by AIC); the last step is the chosen model."
-        chosen = len(frame) - 1
-    else:
-        criterion = "bic" if "bic" in result.method else "aic"
-        frame = frame.sort_values(criterion, kind="stable").head(10).reset_index(drop=True)
-        caption = f"The ten best models of the exhaustive search, by {criterion.upper()}; the chosen model is marked."
-        matches = [i for i, model in enumerate(frame["model"].astype(str)) if _terms(model) == _terms(result.model)]
-        chosen = matches[0] if matches else None
-    if policy.active and "estimate" in frame:
-        frame["estimate"] = [policy.people(float(v)) for v in frame["estimate"]]
-    paragraphs = (f"Chosen model: {result.model or '-'}.",)
-    return Section("search", "Model search", paragraphs=paragraphs, tables=(Table(caption, frame, chosen),))
+    return Section("search", "Model search", paragraphs=(f"Chosen model: {result.model or '-'}.",), tables=(view,))
 
 
 def estimate_section(result: Estimate, policy: DisclosurePolicy) -> Section:
