@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from mse.cli import main
@@ -295,3 +296,26 @@ def test_generate_honours_json(capsys, tmp_path):
     written = json.loads(out)
     assert written["population_size"] == 500 and written["n_observed"] + written["dark_figure"] == 500
     assert written["path"] == str(out_csv) and out_csv.exists()
+
+
+def test_estimate_json_is_the_whole_result_that_load_result_reads_back(tmp_path, capsys):
+    import mse
+
+    assert main(["estimate", "--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "30",
+                 "--seed", "2", "--json"]) == 0  # fmt: skip
+    path = tmp_path / "result.json"
+    path.write_text(capsys.readouterr().out, encoding="utf-8")
+    loaded = mse.load_result(path)
+    again = mse.estimate(mse.load_dataset("spina_bifida_ethnicity"), method="independence", n_boot=30, random_seed=2)
+    assert loaded.estimate == again.estimate and (loaded.lower, loaded.upper) == (again.lower, again.upper)
+    pd.testing.assert_frame_equal(loaded.breakdown("eth"), again.breakdown("eth"))  # the breakdown travels too
+
+
+def test_estimate_json_under_a_policy_is_for_publication_with_its_breakdowns(capsys):
+    assert main(["estimate", "--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "30",
+                 "--seed", "2", "--json", "--round-to", "10"]) == 0  # fmt: skip
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["disclosure"]["round_to"] == 10
+    assert [row["eth"] for row in payload["breakdowns"]["eth"]] == ["afro-american", "caucasian", "other"]
+    assert all(row["estimate"] % 10 == 0 for row in payload["breakdowns"]["eth"] if isinstance(row["estimate"], int))
+    assert "strata" not in payload and "draws" not in payload

@@ -257,7 +257,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.save:
         result.save(args.save)  # the archive: whole and unprotected, as mse.Estimate.save keeps it
     if args.json:
-        print(result.to_json(policy=policy, indent=2))
+        # unprotected: the whole result, which mse.load_result reads back; protected: what may be published
+        print(result.to_json(archive=True, indent=1) if not policy.active else result.to_json(policy=policy, indent=2))
     else:
         print(result.summary(policy=policy) + _extras(result, policy))
     return 0 if result.ok else 1
@@ -582,7 +583,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("estimate", help="estimate the population size")
     _add_data_arguments(run)
     _add_model_arguments(run)
-    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the whole result as JSON, which mse.load_result reads back (with the disclosure options: "
+        "the protected result and breakdowns, for publication)",
+    )
     run.add_argument(
         "--save",
         metavar="FILE",

@@ -771,7 +771,8 @@ class ProtectedEstimate:
 
         The main fields protected, the dark figure, the policy applied, and
         only the details that describe the model as a whole (deviance, df,
-        AIC, BIC, number of parameters). Coefficients, fitted cells, draws,
+        AIC, BIC, number of parameters); for a model with covariates, the
+        protected breakdown by each covariate (``"breakdowns"``). Coefficients, fitted cells, draws,
         estimates by covariate cell, the data hash (a hash of a small table
         can be reversed by trying every table) and the number observed in the
         metadata are left out: each can rebuild a withheld count.
@@ -796,6 +797,16 @@ class ProtectedEstimate:
             "details": {k: _jsonable(res.details[k]) for k in _SAFE_DETAILS if k in res.details},
             "metadata": _jsonable(metadata),
             "disclosure": self.policy.to_dict(),
+            **self._breakdowns(),
+        }
+
+    def _breakdowns(self) -> dict[str, Any]:
+        """The protected breakdown by each covariate, for a model with covariates (else nothing)."""
+        if self.result.strata is None:
+            return {}
+        covariates = [c for c in self.result.strata.columns if c not in ("observed", "estimate")]
+        return {
+            "breakdowns": {name: json.loads(self.breakdown(name).to_json(orient="records")) for name in covariates}
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -810,11 +821,6 @@ class ProtectedEstimate:
         back. Archive the unprotected ``res.save(path)`` inside the organisation.
         """
         payload = self.to_dict()
-        if self.result.strata is not None:
-            covariates = [c for c in self.result.strata.columns if c not in ("observed", "estimate")]
-            payload["breakdowns"] = {
-                name: json.loads(self.breakdown(name).to_json(orient="records")) for name in covariates
-            }
         payload["format"] = PUBLISHED_FORMAT
         Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
 

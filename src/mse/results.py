@@ -586,12 +586,35 @@ class Estimate:
         policy: DisclosurePolicy | None = None,
         suppress_below: int | None = None,
         round_to: int | None = None,
+        archive: bool = False,
         **kwargs: Any,
     ) -> str:
         """:meth:`to_dict` as strict JSON (``nan`` as ``null``, infinite limits as ``"inf"``).
 
-        ``policy``, ``suppress_below`` and ``round_to`` are those of
-        :meth:`to_dict`; other keywords go to :func:`json.dumps`.
+        Parameters
+        ----------
+        policy, suppress_below, round_to
+            Those of :meth:`to_dict`: for publication, the protected fields
+            and the protected breakdown by each covariate.
+        archive
+            The whole result instead, as :meth:`save` writes it and
+            :func:`load_result` reads it back: draws, estimates by covariate
+            cell, the tables in ``details`` and the typed fit. Only an ArviZ
+            posterior (:attr:`idata`) is left out (``"idata": null``), because
+            it is written as netCDF beside a saved file. Not with a policy:
+            an archive is the unprotected record.
+        **kwargs
+            Passed to :func:`json.dumps` (``indent=2``, ...).
+
+        Returns
+        -------
+        str
+            The JSON text.
+
+        Raises
+        ------
+        ModelError
+            For ``archive=True`` together with a disclosure policy.
 
         Examples
         --------
@@ -599,9 +622,37 @@ class Estimate:
         >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
         >>> '"observed": "<10"' in res.to_json(suppress_below=10)
         True
+        >>> '"format": "mse.Estimate/' in res.to_json(archive=True)
+        True
         """
-        payload = self.to_dict(policy=policy, suppress_below=suppress_below, round_to=round_to)
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        if archive:
+            if protection.active:
+                from mse.errors import ModelError
+
+                raise ModelError(
+                    "an archive is the whole, unprotected result; for publication use to_json(policy=...) "
+                    "without archive=True."
+                )
+            payload = self._archive()
+        else:
+            payload = self.to_dict(policy=protection)
         return json.dumps(payload, allow_nan=False, **kwargs)
+
+    def _archive(self, idata_file: str | None = None) -> dict[str, Any]:
+        """Everything the result holds, as JSON-ready values (see :meth:`save`)."""
+        from mse.result_schema import FORMAT, encode_fit, encode_frame
+
+        payload = self.to_dict()
+        payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
+        payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
+        strata_draws = self.details.get("strata_draws")
+        payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
+        payload["frames"] = {k: encode_frame(v) for k, v in self.details.items() if isinstance(v, pd.DataFrame)}
+        payload["fit"] = encode_fit(self.fit)
+        payload["idata"] = idata_file
+        payload["format"] = FORMAT
+        return payload
 
     def save(
         self,
@@ -643,24 +694,14 @@ class Estimate:
         if protection.active:
             protection.protect(self).save(path)
             return
-        payload = self.to_dict()
-        payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
-        payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
-        strata_draws = self.details.get("strata_draws")
-        payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
-        from mse.result_schema import FORMAT, encode_fit, encode_frame
-
-        payload["frames"] = {k: encode_frame(v) for k, v in self.details.items() if isinstance(v, pd.DataFrame)}
-        payload["fit"] = encode_fit(self.fit)
         path = Path(path)
-        payload["idata"] = None
+        idata_file = None
         if self.idata is not None:
             # ArviZ's own format beside the JSON; the JSON names it, so the two travel together.
             posterior = path.with_name(path.stem + ".idata.nc")
             _netcdf_ready(self.idata).to_netcdf(str(posterior))
-            payload["idata"] = posterior.name
-        payload["format"] = FORMAT
-        path.write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
+            idata_file = posterior.name
+        path.write_text(json.dumps(self._archive(idata_file), indent=1, allow_nan=False), encoding="utf-8")
 
     def summary(
         self,
