@@ -319,3 +319,48 @@ def test_estimate_json_under_a_policy_is_for_publication_with_its_breakdowns(cap
     assert [row["eth"] for row in payload["breakdowns"]["eth"]] == ["afro-american", "caucasian", "other"]
     assert all(row["estimate"] % 10 == 0 for row in payload["breakdowns"]["eth"] if isinstance(row["estimate"], int))
     assert "strata" not in payload and "draws" not in payload
+
+
+PYTHON_SPELLINGS = re.compile(r"\b[a-z_]+=(True|False|None)\b|mse\.[a-z_]+\(|\b[a-z_]+='|\b1 people\b")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Try method='lcmcr' (latent classes)", "Try --method lcmcr (latent classes)"),
+        ("heterogeneity_check=False switches this check off.", "--option heterogeneity_check=false switches"),
+        ("use interval='bca' or n_boot=2000", "use --interval bca or --n-boot 2000"),
+        ("refit with covariates=[] to sum them out", "refit with no --covariates to sum them out"),
+        ("choose with lists=['A', 'B']", "choose with --lists A,B"),
+        ("fit model='A:B + B:C'", 'fit --model "A:B + B:C"'),
+        ("mse.list_datasets() shows the 22 available", "`mse datasets` shows the 22 available"),
+        ("z = 12.5, p = 0.02", "z = 12.5, p = 0.02"),
+    ],
+)
+def test_messages_are_reworded_for_the_command_line(text, said):
+    from mse.cli import _speak_command_line
+
+    assert said in _speak_command_line(text)
+
+
+@pytest.mark.parametrize(
+    ("rows", "arguments"),
+    [
+        ("A,B,count\n0,0,1\n1,0,3\n0,1,4\n1,1,2\n", []),  # one person on no list
+        ("A,B,count\n1,0,3\n0,1,4\n1,1,2\n", ["--method", "loglinear", "--model", "A:B:C"]),  # unknown list
+        ("A,B,count\n1,0,3\n0,1,4\n1,1,2\n", ["--method", "stepwise", "--option", "nboot=3"]),  # misspelt option
+    ],
+)
+def test_errors_and_warnings_speak_command_line(tmp_path, capsys, rows, arguments):
+    table = tmp_path / "table.csv"
+    table.write_text(rows, encoding="utf-8")
+    main(["estimate", "--csv", str(table), *arguments])
+    captured = capsys.readouterr()
+    assert not PYTHON_SPELLINGS.search(captured.err + captured.out), captured.err + captured.out
+
+
+def test_the_heterogeneity_advice_names_flags(capsys):
+    assert main(["estimate", "--dataset", "kosovo", "--method", "independence"]) == 0
+    out = capsys.readouterr().out
+    assert "Try --method lcmcr" in out and "--option heterogeneity_check=false" in out
+    assert not PYTHON_SPELLINGS.search(out)

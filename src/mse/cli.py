@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
@@ -260,7 +261,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         # unprotected: the whole result, which mse.load_result reads back; protected: what may be published
         print(result.to_json(archive=True, indent=1) if not policy.active else result.to_json(policy=policy, indent=2))
     else:
-        print(result.summary(policy=policy) + _extras(result, policy))
+        print(_speak_command_line(result.summary(policy=policy)) + _extras(result, policy))
     return 0 if result.ok else 1
 
 
@@ -647,8 +648,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Arguments of the Python functions that the command takes as flags of its own.
+_FLAGS = {
+    "method": "--method",
+    "interval": "--interval",
+    "model": "--model",
+    "level": "--level",
+    "n_boot": "--n-boot",
+    "max_order": "--max-order",
+    "p_threshold": "--p-threshold",
+    "random_seed": "--seed",
+    "lists": "--lists",
+    "covariates": "--covariates",
+    "present": "--present",
+    "count": "--count",
+}
+#: A keyword argument quoted in a message: ``name=value``, the value a Python literal.
+_KEYWORD = re.compile(r"(?<![\w.-])([a-z][a-z_]*)=('[^']*'|\"[^\"]*\"|\[[^\]]*\]|\([^)]*\)|[^\s,;)]+)")
+#: Python spellings with no keyword form, and what the command says instead.
+_PHRASES = (
+    (re.compile(r"mse\.list_datasets\(\)"), "`mse datasets`"),
+    (re.compile(r", or pass drop_unobserved=True to drop them with a warning"), " from the file"),
+)
+
+
+def _literal(value: str) -> str:
+    """A Python literal from a message as the command line writes it: no quotes, lists comma-separated."""
+    if value[:1] in "'\"":
+        return value[1:-1]
+    if value[:1] in "[(":
+        return ",".join(item.strip(" '\"") for item in value[1:-1].split(",") if item.strip(" '\""))
+    return {"True": "true", "False": "false", "None": "null"}.get(value, value)
+
+
+def _speak_command_line(text: str) -> str:
+    """A message written for Python users, reworded for the command: flags instead of keyword arguments.
+
+    The library's messages say what to pass (``method='lcmcr'``,
+    ``heterogeneity_check=False``); on the command line the same advice is a
+    flag (``--method lcmcr``) or an ``--option`` (``--option
+    heterogeneity_check=false``).
+    """
+    for pattern, replacement in _PHRASES:
+        text = pattern.sub(replacement, text)
+
+    def reword(match: re.Match[str]) -> str:
+        name, value = match.group(1), _literal(match.group(2))
+        if name in _FLAGS:
+            if name == "covariates" and not value:
+                return "no --covariates"
+            return f'{_FLAGS[name]} "{value}"' if " " in value else f"{_FLAGS[name]} {value}"
+        if "_" in name or name in ("prior", "candidates"):
+            return f"--option {name}={value}"
+        return match.group(0)
+
+    return _KEYWORD.sub(reword, text)
+
+
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    return _speak_command_line(" ".join(str(text).split()))
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
