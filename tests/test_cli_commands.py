@@ -364,3 +364,55 @@ def test_the_heterogeneity_advice_names_flags(capsys):
     out = capsys.readouterr().out
     assert "Try --method lcmcr" in out and "--option heterogeneity_check=false" in out
     assert not PYTHON_SPELLINGS.search(out)
+
+
+SPINA = ["estimate", "--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "40", "--seed", "1"]
+
+
+def test_by_prints_the_breakdown_with_rates_from_a_finer_population_table(tmp_path, capsys):
+    import mse
+
+    population = tmp_path / "population.csv"
+    # finer than the breakdown: residents by ethnicity and sex add up to the ethnicity's population
+    population.write_text(
+        "eth,sex,population\nafro-american,f,30000\nafro-american,m,30000\ncaucasian,f,200000\ncaucasian,m,200000\n"
+        "other,f,25000\nother,m,25000\n",
+        encoding="utf-8",
+    )
+    assert main([*SPINA, "--by", "eth", "--population", str(population)]) == 0
+    out = capsys.readouterr().out
+    result = mse.estimate(mse.load_dataset("spina_bifida_ethnicity"), method="independence", n_boot=40, random_seed=1)
+    caucasian = result.breakdown("eth").set_index("eth").loc["caucasian"]
+    line = next(line for line in out.splitlines() if line.strip().startswith("caucasian"))
+    assert "400,000" in line
+    assert f"{caucasian['estimate'] / 400_000 * 100_000:,.2f}" in line  # the rate per 100,000
+
+
+def test_a_withheld_estimate_withholds_its_rate(tmp_path, capsys):
+    population = tmp_path / "population.csv"
+    population.write_text("eth,population\nafro-american,60000\ncaucasian,400000\nother,50000\n", encoding="utf-8")
+    assert main([*SPINA, "--by", "eth", "--population", str(population), "--suppress-below", "100"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("other"))
+    assert line.split()[-3:] == ["suppressed"] * 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--population", "{population}"], "--population gives rates for the breakdowns asked for with --by"),
+        (["--by", "eth", "--json"], "--json prints the whole result"),
+        (["--by", "eth", "--population", "{bad}"], "population must be a positive number"),
+        (["--by", "eth", "--population", "{nocolumn}"], "has no 'population' column"),
+    ],
+)
+def test_breakdown_options_fail_in_one_line(tmp_path, capsys, extra, message):
+    files = {
+        "population": "eth,population\nother,5\n",
+        "bad": "eth,population\nother,-5\n",
+        "nocolumn": "eth,people\nother,5\n",
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    arguments = [item.format(**{k: str(tmp_path / f"{k}.csv") for k in files}) for item in extra]
+    assert main([*SPINA, *arguments]) == 2
+    assert message in capsys.readouterr().err

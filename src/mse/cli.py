@@ -13,8 +13,8 @@ import json
 import re
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 import pandas as pd
 
@@ -254,15 +254,89 @@ def _fit(args: argparse.Namespace, data: CaptureData) -> Any:
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     policy = _policy(args)
+    breakdowns = [_split(text) for text in args.by or []]
+    if args.population and not breakdowns:
+        raise MSEError("--population gives rates for the breakdowns asked for with --by; add --by COVARIATE.")
+    if args.json and not policy.active and breakdowns:
+        raise MSEError(
+            "--json prints the whole result, from which every breakdown follows (mse.load_result(FILE)"
+            ".breakdown(...)); leave out --by and --population, or add --suppress-below/--round-to for the "
+            "published tables."
+        )
+    population = _population(args.population) if args.population else None
     result = _fit(args, _load(args))
     if args.save:
         result.save(args.save)  # the archive: whole and unprotected, as mse.Estimate.save keeps it
+    tables = {",".join(names): _breakdown_table(result, names, population, policy) for names in breakdowns}
     if args.json:
         # unprotected: the whole result, which mse.load_result reads back; protected: what may be published
-        print(result.to_json(archive=True, indent=1) if not policy.active else result.to_json(policy=policy, indent=2))
+        if not policy.active:
+            print(result.to_json(archive=True, indent=1))
+        else:
+            payload = json.loads(result.to_json(policy=policy))
+            payload["breakdowns"].update({key: json.loads(t.to_json(orient="records")) for key, t in tables.items()})
+            print(json.dumps(payload, indent=2))
     else:
         print(_speak_command_line(result.summary(policy=policy)) + _extras(result, policy))
+        for key, table in tables.items():
+            print(f"\nEstimated population by {key.replace(',', ' x ')} ({result.level:.0%} intervals):")
+            print(_formatted(table).to_string(index=False))
     return 0 if result.ok else 1
+
+
+def _population(path: str) -> pd.DataFrame:
+    """The resident population by covariate levels: a CSV with covariate columns and ``population``."""
+    frame, _ = _read_csv(path)
+    if "population" not in frame.columns:
+        raise DataError(
+            f"{path} has no 'population' column; give one column per covariate (e.g. year,sex) and a "
+            "'population' column with the number of residents in each combination."
+        )
+    values = pd.to_numeric(frame["population"], errors="coerce")
+    if values.isna().any() or (values <= 0).any():
+        row = int(((values <= 0) | values.isna()).to_numpy().argmax()) + 2
+        raise DataError(f"line {row} of {path}: population must be a positive number.")
+    return frame.assign(population=values)
+
+
+def _breakdown_table(
+    result: Any, names: list[str], population: pd.DataFrame | None, policy: DisclosurePolicy
+) -> pd.DataFrame:
+    """A breakdown as published, with rates per 100,000 residents when the population table covers it."""
+    import mse
+
+    rates = cast(Callable[..., pd.DataFrame], mse.rates)  # a lazy name of the package
+    table = result.breakdown(names, policy=policy)
+    if population is None:
+        return table
+    absent = [name for name in names if name not in population.columns]
+    if absent:
+        raise DataError(
+            f"the population table has no column {absent[0]!r}, so there are no rates by {', '.join(names)}; add "
+            "the column, or leave that --by out."
+        )
+    # the population table may be finer than the breakdown: residents add up over the other columns
+    summed = population.groupby(names, as_index=False, sort=False)["population"].sum()
+    with_rates = rates(result, summed, by=names)
+    for column in ("population", "rate", "rate_lower", "rate_upper"):
+        table[column] = with_rates[column].to_numpy()
+    withheld = [not isinstance(value, (int, float)) for value in table["estimate"]]
+    for column in ("rate", "rate_lower", "rate_upper"):
+        # a level whose estimate is withheld has its rate withheld too (the rate would give the estimate back)
+        table[column] = [value if not hide else shown for value, hide, shown in zip(
+            table[column].round(2), withheld, table["estimate"])]  # fmt: skip
+    return table
+
+
+def _formatted(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of people for the console: people as whole numbers with thousands separators, rates to 2 decimals."""
+    shown = table.copy()
+    for column in shown.columns:
+        if column in ("observed", "estimate", "lower", "upper", "population"):
+            shown[column] = [f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
+        elif column.startswith("rate"):
+            shown[column] = [f"{v:,.2f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
+    return shown
 
 
 def _change(text: str) -> tuple[str, Any, Any]:
@@ -589,6 +663,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the whole result as JSON, which mse.load_result reads back (with the disclosure options: "
         "the protected result and breakdowns, for publication)",
+    )
+    run.add_argument(
+        "--by",
+        action="append",
+        metavar="COVARIATE[,COVARIATE]",
+        help="print the estimate by a covariate (repeatable); a comma-separated pair for their combinations",
+    )
+    run.add_argument(
+        "--population",
+        metavar="FILE",
+        help="CSV of residents by covariate levels (columns: covariates..., population): adds rates per 100,000 "
+        "to the --by tables",
     )
     run.add_argument(
         "--save",
