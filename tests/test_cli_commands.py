@@ -26,13 +26,31 @@ def test_compare_json_records_failures(capsys):
 
 
 def test_diagnose(capsys):
-    assert main(["diagnose", "--dataset", "uk2013_5"]) == 0
+    import mse
+
+    assert main(["diagnose", "--dataset", "uk2013_5", "--seed", "1"]) == 0
     out = capsys.readouterr().out
-    assert "Estimability of 'independence'" in out and "Internal consistency" in out and "without GP" in out
+    fitted = mse.estimate(mse.load_dataset("uk2013_5"), random_seed=1)  # what mse estimate fits: the default
+    assert f"method auto, model {fitted.model}" in out
+    checked = re.search(r"Estimability of '([^']*)'", out).group(1)
+    assert set(checked.split(" + ")) == set(fitted.model.removeprefix("stepwise: ").split(" + "))
+    assert "Internal consistency" in out and "without GP" in out
+    assert not re.search(r"\de\+\d", out)  # people as whole numbers, never 1e+04
     assert main(["diagnose", "--dataset", "artificial_3", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["uninformative_lists"] == ["C"]
     assert report["estimability"]["non_overlapping_pairs"] == ["A:C", "B:C"]
+
+
+def test_diagnose_fits_what_estimate_fits_with_covariates_and_method(capsys):
+    arguments = ["--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "20", "--seed", "4"]
+    assert main(["estimate", *arguments, "--json"]) == 0
+    estimated = json.loads(capsys.readouterr().out)
+    assert main(["diagnose", *arguments, "--json"]) == 0
+    diagnosed = json.loads(capsys.readouterr().out)
+    assert diagnosed["diagnosed"]["model"] == estimated["model"]
+    assert diagnosed["estimate"]["estimate"] == estimated["estimate"]
+    assert estimated["strata"] is not None  # the covariate is in the model diagnosed, not summed out
 
 
 def test_estimate_protects_small_counts(capsys):

@@ -233,10 +233,8 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit(args: argparse.Namespace, data: CaptureData) -> Any:
-    """The estimate the model arguments of ``mse estimate`` and ``mse report`` ask for."""
-    from mse.api import estimate
-
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The estimator options the model arguments give (``--model``, ``--n-boot``, ``--option``, ...)."""
     options = dict(_parse_option(o) for o in args.option or [])
     if args.model:
         options["model"] = args.model
@@ -244,6 +242,14 @@ def _fit(args: argparse.Namespace, data: CaptureData) -> Any:
         value = getattr(args, key, None)
         if value is not None:
             options[key] = value
+    return options
+
+
+def _fit(args: argparse.Namespace, data: CaptureData) -> Any:
+    """The estimate the model arguments of ``mse estimate``, ``mse diagnose`` and ``mse report`` ask for."""
+    from mse.api import estimate
+
+    options = _options(args)
     with warnings.catch_warnings():
         # the summary lists every warning raised while fitting; do not print them twice
         warnings.simplefilter("ignore")
@@ -274,7 +280,10 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             print(result.to_json(archive=True, indent=1))
         else:
             payload = json.loads(result.to_json(policy=policy))
-            payload["breakdowns"].update({key: json.loads(t.to_json(orient="records")) for key, t in tables.items()})
+            if tables:
+                payload.setdefault("breakdowns", {}).update(
+                    {key: json.loads(table.to_json(orient="records")) for key, table in tables.items()}
+                )
             print(json.dumps(payload, indent=2))
     else:
         print(_speak_command_line(result.summary(policy=policy)) + _extras(result, policy))
@@ -444,28 +453,37 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_terms(model: str, lists: Sequence[str]) -> str:
+    """The terms of a fitted model that involve lists only (a model with covariates has others too)."""
+    model = re.sub(r"^[a-z_]+: ", "", model)  # "stepwise: A:B + ..." names the rule auto chose
+    terms = [term.strip() for term in model.split("+")]
+    kept = [term for term in terms if term and all(factor in lists for factor in term.split(":"))]
+    return " + ".join(kept) if kept else "independence"
+
+
 def _cmd_diagnose(args: argparse.Namespace) -> int:
-    from mse.api import estimate
+    import mse
     from mse.diagnostics import goodness_of_fit, internal_consistency, overlap_diagnostics, sensitivity
-    from mse.loglinear.existence import check_estimability
 
     policy = _policy(args)
-    data = _load(args).collapse_covariates()
-    model = args.model or "independence"
+    full = _load(args)
+    data = full.collapse_covariates()
     sections: dict[str, Any] = {}
+    # The model diagnosed is the one mse estimate fits with the same arguments, covariates included.
+    result = _fit(args, full)
+    method, options = args.method, _options(args)
+    check_estimability = cast(Callable[..., Any], mse.check_estimability)  # a lazy name of the package
+    model = _list_terms(result.model, data.lists) if result.model else "independence"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = check_estimability(data, model)
         overlaps = overlap_diagnostics(data, model)
-        # A model given on the command line is the model to diagnose: fit it as such.
-        method = "loglinear" if args.model and args.method == "independence" else args.method
-        options = {"model": args.model} if method == "loglinear" else {}
-        result = estimate(data, method=method, random_seed=args.seed, **options)
         fit: Mapping[str, Any] | None = (
             goodness_of_fit(result, influence=False) if "cells" in result.details else None
         )
-        consistency = internal_consistency(data, method=method, **options) if data.n_lists >= 3 else None
-        leave_out = sensitivity(data, method=method, **options) if data.n_lists >= 3 else None
+        rerun = {"level": args.level, "random_seed": args.seed, **options}
+        consistency = internal_consistency(full, method=method, **rerun) if data.n_lists >= 3 else None
+        leave_out = sensitivity(full, method=method, **rerun) if data.n_lists >= 3 else None
     overlap_table: pd.DataFrame | None = overlaps.pairs
     if policy.active:
         protected = protect_diagnostics(
@@ -475,6 +493,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         consistency, leave_out = protected["consistency"], protected["sensitivity"]
         if fit is not None:
             fit = {**fit, "estimate": policy.protect(result).to_dict()["estimate"]}
+    sections["diagnosed"] = {"method": method, "model": result.model, "status": result.status}
     sections["estimability"] = {
         "model": report.model,
         "mle_exists": report.mle_exists,
@@ -499,6 +518,10 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         print(json.dumps(sections, indent=2, default=str))
         return 0
     with pd.option_context("display.width", 200, "display.max_colwidth", 50, "display.float_format", "{:,.3g}".format):
+        print(f"Diagnosing what mse estimate fits with these arguments: method {method}, model {result.model or '-'}")
+        if data.covariates != full.covariates:
+            print(f"  the checks of the lists below use its terms between lists, {model!r}, on the table summed over "
+                  f"{', '.join(full.covariates)}")  # fmt: skip
         print(f"Estimability of {report.model!r}: MLE exists: {report.mle_exists}; identifiable: {report.identifiable}")
         if report.non_overlapping_pairs:
             print("  pairs that never overlap: " + ", ".join(":".join(p) for p in report.non_overlapping_pairs))
@@ -513,7 +536,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         if policy.active:
             print("  (expected overlaps, odds ratios and their tests are computed from the counts: not shown)")
         print()
-        print(result.summary(policy=policy))
+        print(_speak_command_line(result.summary(policy=policy)))
         if fit is not None:
             print(
                 f"\nGoodness of fit: deviance {fit['deviance']:.3f} on {fit['df']} df (p = {fit['p_value']:.3g}), "
@@ -521,10 +544,11 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
             )
         if consistency is not None:
             print(f"\nInternal consistency (each list as a population of known size; {method}):")
-            print(consistency.to_string(index=False))
+            print(_formatted(consistency.rename(columns={"truth": "population"})).rename(
+                columns={"population": "truth"}).to_string(index=False))  # fmt: skip
         if leave_out is not None:
             print(f"\nSensitivity to leaving out each list ({method}):")
-            print(leave_out.drop(columns=["kind"]).to_string(index=False))
+            print(_formatted(leave_out.drop(columns=["kind"])).to_string(index=False))
     return 0
 
 
@@ -712,11 +736,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_disclosure_arguments(side_by_side)
     side_by_side.set_defaults(handler=_cmd_compare)
 
-    diagnose = commands.add_parser("diagnose", help="estimability, overlaps, fit, internal consistency, sensitivity")
+    diagnose = commands.add_parser(
+        "diagnose",
+        help="estimability, overlaps, fit, internal consistency, sensitivity of the model mse estimate fits with "
+        "the same arguments",
+    )
     _add_data_arguments(diagnose)
-    diagnose.add_argument("--method", default="independence", help="method to diagnose (default: independence)")
-    diagnose.add_argument("--model", help="log-linear model to diagnose (fitted with --method loglinear)")
-    diagnose.add_argument("--seed", type=_seed, default=None, help="random seed")
+    _add_model_arguments(diagnose)
     diagnose.add_argument("--json", action="store_true", help="print JSON")
     _add_disclosure_arguments(diagnose)
     diagnose.set_defaults(handler=_cmd_diagnose)
