@@ -420,8 +420,22 @@ class DisclosurePolicy:
         for column, shown_values in new.items():
             # a number that does not exist stays nan in a table (None is for JSON)
             shown_values = [math.nan if v is None else v for v in shown_values]
-            out[column] = pd.Series(shown_values, index=out.index, dtype=object)
+            out[column] = _as_column(shown_values, out.index)
         return out
+
+
+def _as_column(values: list[Any], index: pd.Index) -> pd.Series:
+    """Published values as a column: numbers stay a numeric column; a marker makes the column text.
+
+    Rounding for publication changes values, not their kind: a column of
+    rounded counts must still add up and sort as numbers. Only a column that
+    shows ``"<k"`` or ``"suppressed"`` somewhere has to hold text.
+    """
+    if any(isinstance(value, str) for value in values):
+        return pd.Series(values, index=index, dtype=object)
+    numbers = pd.Series(values, index=index, dtype=float)
+    whole = numbers.notna().all() and bool((numbers == numbers.round()).all())
+    return numbers.astype("int64") if whole else numbers
 
 
 def _as_float(value: Any) -> float:
