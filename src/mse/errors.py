@@ -202,3 +202,25 @@ class HeterogeneityWarning(MSEWarning):
     >>> res.warnings[0].startswith("model 'independence': more people were seen on many lists")
     True
     """
+
+
+def people(count: int) -> str:
+    """A number of people as a message says it: ``"1 person"``, ``"4,400 people"``.
+
+    Parameters
+    ----------
+    count
+        How many.
+
+    Returns
+    -------
+    str
+        The count with thousands separators and the right noun.
+
+    Examples
+    --------
+    >>> from mse.errors import people
+    >>> people(1), people(0), people(4400)
+    ('1 person', '0 people', '4,400 people')
+    """
+    return f"{int(count):,} {'person' if int(count) == 1 else 'people'}"

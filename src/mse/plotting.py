@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mse.results import Estimate, ModelSearch
 
 __all__ = [
+    "plot_breakdown",
     "plot_comparison",
     "plot_internal_consistency",
     "plot_models",
@@ -480,4 +481,75 @@ def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: Disc
         ax.axvline(float(observed.iloc[0]), color="0.6", ls="--", lw=1, label="observed")
         ax.legend(loc="best", fontsize="small")
     ax.set_xlabel("estimated N")
+    return ax
+
+
+def plot_breakdown(
+    result: Estimate, by: str | None = None, *, ax: Axes | None = None, policy: DisclosurePolicy | None = None
+) -> Axes:
+    """Estimates by the levels of one covariate, with their intervals: a trend over years, say.
+
+    Parameters
+    ----------
+    result
+        An estimate with a breakdown by covariates (a log-linear model with
+        covariates, see :meth:`mse.Estimate.breakdown`).
+    by
+        The covariate along the horizontal axis; by default the first one.
+    ax
+        Axes to draw on (default: the current Axes).
+    policy
+        For publication (see :class:`mse.DisclosurePolicy`): the estimates
+        and limits are drawn rounded as the policy says, and a level whose
+        estimate the policy withholds is marked "withheld" instead of drawn.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd, mse
+    >>> strata = pd.DataFrame({"year": [2016, 2017, 2018], "observed": [40, 50, 45],
+    ...                        "estimate": [100.0, 130.0, 120.0]})
+    >>> res = mse.Estimate(estimate=350.0, lower=320.0, upper=390.0, level=0.95, observed=135,
+    ...                    method="demo", strata=strata)
+    >>> ax = mse.plot_breakdown(res, "year")
+    >>> ax.get_xlabel()
+    'year'
+    """
+    if result.strata is None:
+        raise ModelError(f"this {result.method!r} result holds no estimates by covariate; nothing to plot.")
+    names = [column for column in result.strata.columns if column not in ("observed", "estimate")]
+    by = names[0] if by is None else by
+    table = result.breakdown(by, policy=policy) if policy is not None and policy.active else result.breakdown(by)
+    ax = _axes(ax)
+    positions = np.arange(len(table))
+    numeric = {
+        column: pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        for column in ("estimate", "lower", "upper")
+    }
+    shown = np.isfinite(numeric["estimate"])
+    has_interval = shown & np.isfinite(numeric["lower"]) & np.isfinite(numeric["upper"])
+    ax.errorbar(
+        positions[has_interval],
+        numeric["estimate"][has_interval],
+        yerr=[
+            numeric["estimate"][has_interval] - numeric["lower"][has_interval],
+            numeric["upper"][has_interval] - numeric["estimate"][has_interval],
+        ],
+        fmt="o-",
+        color="0.2",
+        capsize=3,
+    )
+    ax.scatter(positions[shown & ~has_interval], numeric["estimate"][shown & ~has_interval], color="0.2")
+    for position in positions[~shown]:
+        ax.annotate("withheld", (position, 0.05), xycoords=("data", "axes fraction"), ha="center", fontsize="small")
+    ax.set_xticks(positions, labels=[str(level) for level in table[by]])
+    ax.set_xlabel(by)
+    ax.set_ylabel("estimated population (N)")
+    if has_interval.any():
+        ax.set_title(f"Estimates by {by}, {result.level:.0%} intervals")
+    ax.set_ylim(bottom=0)
     return ax

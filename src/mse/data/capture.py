@@ -24,7 +24,7 @@ from mse.data.validation import (
     coerce_binary,
     coerce_counts,
 )
-from mse.errors import DataError, DataWarning
+from mse.errors import DataError, DataWarning, people
 
 if TYPE_CHECKING:
     from mse.disclosure import DisclosurePolicy
@@ -328,12 +328,12 @@ class CaptureData:
             n_people = int(counts[unobserved].sum())
             if not drop_unobserved:
                 raise DataError(
-                    f"{n_people} people have the all-zero capture history (on no list); that cell is the unknown "
-                    "being estimated and cannot be observed. Remove those rows, or pass drop_unobserved=True to drop "
-                    "them with a warning."
+                    f"{people(n_people)} {'has' if n_people == 1 else 'have'} the all-zero capture history (on no "
+                    "list); that cell is the unknown being estimated and cannot be observed. Remove those rows, or "
+                    "pass drop_unobserved=True to drop them with a warning."
                 )
             warnings.warn(
-                f"dropped {n_people} people who are on no list (drop_unobserved=True).", DataWarning, stacklevel=3
+                f"dropped {people(n_people)} on no list (drop_unobserved=True).", DataWarning, stacklevel=3
             )
         keep = (histories.sum(axis=1) > 0) & (counts > 0)
         histories, counts = histories[keep], counts[keep]
@@ -610,9 +610,10 @@ class CaptureData:
         column = self._covariate_values[covariate]
         missing = column.isna().to_numpy()
         if missing.any():
+            n_missing = int(np.asarray(self._counts)[missing].sum())
             warnings.warn(
-                f"{int(np.asarray(self._counts)[missing].sum())} people have no value of {covariate!r} and are in no "
-                "stratum.",
+                f"{people(n_missing)} {'has' if n_missing == 1 else 'have'} no value of {covariate!r} and "
+                f"{'is' if n_missing == 1 else 'are'} in no stratum.",
                 DataWarning,
                 stacklevel=2,
             )
