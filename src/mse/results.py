@@ -493,6 +493,97 @@ class Estimate:
                 ]
         return result
 
+    def trend(self, covariate: str = "year") -> pd.DataFrame:
+        """The average change per unit of a numeric covariate (per year), fitted to the estimates by level.
+
+        A straight line is fitted by least squares to the logarithm of the
+        estimated population of each level against the level (the year), so
+        its slope is the average relative change per unit: ``exp(slope)``
+        is the factor by which the population changes from one year to the
+        next, and ``exp(slope) - 1`` the annual change. The same line is
+        fitted to every bootstrap or posterior replicate of the levels, and
+        the interval is the percentile interval of those slopes, so it carries
+        the correlation between the years' estimates.
+
+        Parameters
+        ----------
+        covariate
+            A covariate whose levels are numbers (years, say).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``covariate``, ``first`` and ``last`` level, ``levels``
+            (how many), ``annual_factor`` with ``lower`` and ``upper`` (the
+            factor per unit of the covariate and its interval), and
+            ``annual_change`` (``annual_factor - 1``).
+
+        Raises
+        ------
+        ModelError
+            When the result has no estimates by ``covariate``, no replicates,
+            fewer than three levels, or levels that are not numbers.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, mse
+        >>> strata = pd.DataFrame({"year": [2016, 2017, 2018], "observed": [40, 44, 48],
+        ...                        "estimate": [100.0, 110.0, 121.0]})
+        >>> rng = np.random.default_rng(1)
+        >>> draws = np.column_stack([rng.normal(m, 3, 400) for m in (100.0, 110.0, 121.0)])
+        >>> res = mse.Estimate(estimate=331.0, lower=310.0, upper=350.0, level=0.95, observed=132, method="demo",
+        ...                    strata=strata, details={"strata_draws": draws})
+        >>> round(float(res.trend("year")["annual_factor"].iloc[0]), 3)
+        1.1
+        """
+        from mse.errors import ModelError
+
+        table = self.breakdown(covariate)
+        draws = self.details.get("strata_draws")
+        if draws is None:
+            raise ModelError(
+                f"this {self.method!r} result holds no replicates of its estimates by {covariate!r}, so a trend would "
+                "have no interval; refit with a bootstrap interval."
+            )
+        levels = pd.to_numeric(table[covariate], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(levels).any() or len(levels) < 3:
+            raise ModelError(
+                f"a trend needs at least three levels of {covariate!r} that are numbers (years); it has "
+                f"{table[covariate].tolist()}."
+            )
+        strata = self.strata
+        assert strata is not None  # breakdown() above raised otherwise
+        groups = strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
+        indicator = np.zeros((len(groups), len(levels)))
+        indicator[np.arange(len(groups)), groups] = 1.0
+        level_draws = np.asarray(draws, dtype=float) @ indicator
+        centred = levels - levels.mean()
+
+        def slopes(estimates: np.ndarray) -> np.ndarray:
+            # least-squares slope of log N on the level, row by row
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = np.log(estimates)
+            return (logs - logs.mean(axis=-1, keepdims=True)) @ centred / (centred @ centred)
+
+        point = float(slopes(table["estimate"].to_numpy(dtype=float)))
+        tail = 100.0 * (1.0 - self.level) / 2.0
+        replicated = slopes(level_draws)
+        lower, upper = np.nanpercentile(replicated[np.isfinite(replicated)], [tail, 100.0 - tail])
+        return pd.DataFrame(
+            [
+                {
+                    "covariate": covariate,
+                    "first": table[covariate].iloc[0],
+                    "last": table[covariate].iloc[-1],
+                    "levels": len(levels),
+                    "annual_factor": float(np.exp(point)),
+                    "lower": float(np.exp(lower)),
+                    "upper": float(np.exp(upper)),
+                    "annual_change": float(np.expm1(point)),
+                }
+            ]
+        )
+
     def to_frame(
         self,
         *,

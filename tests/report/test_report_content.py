@@ -77,13 +77,14 @@ def test_breakdowns_and_the_change_between_years_come_from_the_result(yearly):
     pd.testing.assert_frame_equal(by_year.frame, result.breakdown("year"))
     assert by_year_and_sex.frame["estimate"].sum() == pytest.approx(result.estimate)
     assert len(report.section("breakdowns").figures) == 1  # one figure for the single covariate
-    (change,) = report.section("change").tables
+    change, trend = report.section("change").tables
     pd.testing.assert_frame_equal(change.frame, result.contrast("year", 2016, 2018))
+    pd.testing.assert_frame_equal(trend.frame, result.trend("year"))
 
 
 def test_the_change_defaults_to_the_first_and_last_year(yearly):
     data, result = yearly
-    (change,) = mse.report.build_report(result, data).section("change").tables
+    change, _ = mse.report.build_report(result, data).section("change").tables
     assert change.frame["quantity"].tolist() == ["2016", "2018", "difference", "ratio"]
 
 

@@ -334,6 +334,17 @@ def change_section(result: Estimate, changes: Sequence[tuple[str, Any, Any]], po
         "Differences and ratios take their intervals from the same replicates as the two estimates, so the "
         "correlation between them is kept."
     )
+    for covariate in dict.fromkeys(covariate for covariate, _, _ in changes):
+        try:
+            trend = result.trend(covariate)
+        except MSEError:
+            continue  # fewer than three levels, or levels that are not numbers: no trend to fit
+        tables.append(Table(f"Average change per {covariate} over all levels (log-linear trend)", trend))
+        paragraphs.append(
+            f"The trend is a straight line fitted to the logarithm of the estimate of each {covariate}; "
+            "annual_factor is the factor by which the population changes per unit, with its interval from the "
+            "same replicates."
+        )
     return Section("change", title, paragraphs=tuple(paragraphs), tables=tuple(tables))
 
 
