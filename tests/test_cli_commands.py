@@ -406,6 +406,15 @@ def test_by_prints_the_breakdown_with_rates_from_a_finer_population_table(tmp_pa
     assert f"{caucasian['estimate'] / 400_000 * 100_000:,.2f}" in line  # the rate per 100,000
 
 
+def test_rates_only_for_breakdowns_the_population_table_covers(tmp_path, capsys):
+    population = tmp_path / "population.csv"
+    population.write_text("sex,population\nf,100\nm,100\n", encoding="utf-8")
+    assert main([*SPINA, "--by", "eth", "--population", str(population)]) == 0
+    out = capsys.readouterr().out
+    assert "rate" not in out.split("Estimated population by eth")[1].splitlines()[1]
+    assert "(no rates: " in out
+
+
 def test_a_withheld_estimate_withholds_its_rate(tmp_path, capsys):
     population = tmp_path / "population.csv"
     population.write_text("eth,population\nafro-american,60000\ncaucasian,400000\nother,50000\n", encoding="utf-8")

@@ -290,6 +290,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         for key, table in tables.items():
             print(f"\nEstimated population by {key.replace(',', ' x ')} ({result.level:.0%} intervals):")
             print(_formatted(table).to_string(index=False))
+            if population is not None and "rate" not in table:
+                print(f"  (no rates: {args.population} has no column for every one of {key.replace(',', ', ')})")
     return 0 if result.ok else 1
 
 
@@ -318,12 +320,8 @@ def _breakdown_table(
     table = result.breakdown(names, policy=policy)
     if population is None:
         return table
-    absent = [name for name in names if name not in population.columns]
-    if absent:
-        raise DataError(
-            f"the population table has no column {absent[0]!r}, so there are no rates by {', '.join(names)}; add "
-            "the column, or leave that --by out."
-        )
+    if any(name not in population.columns for name in names):
+        return table  # the population table does not cover this breakdown: no rates for it (the header says so)
     # the population table may be finer than the breakdown: residents add up over the other columns
     summed = population.groupby(names, as_index=False, sort=False)["population"].sum()
     with_rates = rates(result, summed, by=names)

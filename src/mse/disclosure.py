@@ -38,6 +38,7 @@ suppression).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -865,7 +866,7 @@ def _lookup(status: Mapping[Hashable, str | None], row: pd.Series, names: Sequen
 
 #: The last audits of breakdowns: every breakdown of a result is audited at once, and
 #: ``save`` or a report asks for several of them in turn.
-_BREAKDOWN_AUDITS: dict[tuple[int, tuple[str, ...], DisclosurePolicy], tuple[pd.DataFrame, dict[Any, Any]]] = {}
+_BREAKDOWN_AUDITS: dict[tuple[str, tuple[str, ...], DisclosurePolicy], dict[Any, Any]] = {}
 
 
 def _audit_breakdowns(
@@ -877,10 +878,13 @@ def _audit_breakdowns(
     order of the covariates), so every breakdown a user asks for, in whatever
     order of covariates, comes from the same audit.
     """
-    key = (id(strata), covariates, policy)
+    # Keyed by content: a result hands out a fresh copy of its strata on every read, and a report or a
+    # command asks for several breakdowns of the same strata; the audit is the expensive part.
+    content = pd.util.hash_pandas_object(strata[[*covariates, "observed"]], index=False).to_numpy().tobytes()
+    key = (hashlib.sha256(content).hexdigest(), covariates, policy)
     cached = _BREAKDOWN_AUDITS.get(key)
-    if cached is not None and cached[0] is strata:
-        return cached[1]
+    if cached is not None:
+        return cached
     values = strata["observed"].to_numpy(dtype=float)
     batches: list[tuple[tuple[str, ...], Any, list[np.ndarray]]] = []
     for size in range(len(covariates) + 1):
@@ -901,7 +905,7 @@ def _audit_breakdowns(
     result = {subset: dict(zip(levels, audit.publish(masks))) for subset, levels, masks in batches}
     if len(_BREAKDOWN_AUDITS) >= 8:
         _BREAKDOWN_AUDITS.pop(next(iter(_BREAKDOWN_AUDITS)))
-    _BREAKDOWN_AUDITS[key] = (strata, result)
+    _BREAKDOWN_AUDITS[key] = result
     return result
 
 
