@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import mse
 from mse.loglinear.bias import bias_corrected_fit, count_adjustment
-from mse.loglinear.design import Design, cell_histories
+from mse.loglinear.covariates import cell_histories
+from mse.loglinear.design import Design
 from mse.loglinear.fit import fit_model
 from mse.loglinear.selection import select_batch
 

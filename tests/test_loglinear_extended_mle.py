@@ -42,7 +42,7 @@ def _model_design(data: mse.CaptureData, model: str) -> tuple[np.ndarray, np.nda
     terms = parse_model(model, data.lists)
     design = Design(len(data.lists), terms)
     columns = design.column_mask(terms)
-    names = ["(intercept)", *data.lists, *(":".join(data.lists[i] for i in term) for term in design.terms)]
+    names = design.column_names(data.lists)
     return design.matrix[:, columns], data.dense_counts()[1:].astype(float), [n for n, c in zip(names, columns) if c]
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.loglinear.design import cell_histories
+from mse.loglinear.covariates import cell_histories
 from mse.loglinear.fit import fit_model
 from mse.loglinear.heterogeneity import heterogeneity_check
 from mse.simulate import Scenario, generate

@@ -79,7 +79,7 @@ import numpy as np
 
 from mse.loglinear.batch import OK, BatchFits
 from mse.loglinear.design import Design
-from mse.loglinear.fit import LoglinearFit, population_from_fits
+from mse.loglinear.fit import LoglinearFit, fitted_design, population_from_fits
 from mse.loglinear.irls import fit_poisson
 
 __all__ = ["DESCRIPTION", "bias_corrected_batch", "bias_corrected_fit", "count_adjustment"]
@@ -236,10 +236,8 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     """
     if not fit.ok:
         return fit
-    design = Design(len(fit.lists), fit.terms)
-    names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
-    columns = np.array([name in fit.coef for name in names])
-    cells = np.asarray(fit.cells_used, dtype=bool)
+    design, columns, cells = fitted_design(fit)
+    names = design.column_names(fit.lists)
     adjustment = count_adjustment(design.matrix, fit.fitted, columns, cells, fit.counts)
     refit = fit_poisson(design.matrix, fit.counts + adjustment[0], column_mask=columns, cell_mask=cells)
     estimate, se = population_from_fits(refit, fit.observed)

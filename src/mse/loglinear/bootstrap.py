@@ -59,7 +59,7 @@ from scipy.special import ndtr, ndtri
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
-from mse.loglinear.design import cell_histories
+from mse.loglinear.covariates import cell_histories
 from mse.loglinear.fit import fit_model
 from mse.loglinear.search import MAX_MODELS, check_max_order, enumerate_models
 from mse.loglinear.selection import (

@@ -130,7 +130,13 @@ def parametric_bootstrap(
                 complete = counts
                 partial_counts = np.zeros((size, 0))
             fits = fit_em(
-                fit.design, complete, table.partial, partial_counts, start=fit.coef, information=info, max_iter=500
+                fit.design,
+                complete,
+                table.partial,
+                partial_counts,
+                start=fit.coefficients,
+                information=info,
+                max_iter=500,
             )
             if rates is not None:
                 filled = e_step(fits.fitted, complete, table.partial, partial_counts)

@@ -49,7 +49,9 @@ from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.covariate_fit import CovariateFit, fit_covariate_model
 from mse.loglinear.covariate_search import covariate_search
-from mse.loglinear.covariates import CovariateDesign, build_table
+from mse.loglinear.covariates import build_table
+from mse.loglinear.design import Design
+from mse.loglinear.intervals import wald_interval
 from mse.loglinear.terms import parse_model
 from mse.results import Estimate, ModelSearch
 
@@ -179,7 +181,7 @@ def covariate_estimate(
         )
     table = build_table(data, options.get("covariates"))
     _check_affordable(table)
-    design = CovariateDesign(table, options.get("year_polynomial"))
+    design = Design(table, polynomial=options.get("year_polynomial"))
     search: ModelSearch | None = None
     if method == "independence":
         fit = fit_covariate_model(table, design, frozenset())
@@ -236,7 +238,8 @@ def _finish(
     draws = None
     status = "ok"
     if interval == "wald":
-        lower, upper = fit.wald(level)
+        wald = wald_interval(fit, level)
+        lower, upper = wald.lower, wald.upper
         if table_missing(fit):
             status = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
     elif interval == "parametric_bootstrap":

@@ -1,31 +1,26 @@
-"""The lists x covariates table and the design of log-linear models on it.
+"""The capture table of the log-linear models: observable histories by complete covariate cells.
 
-With categorical covariates (year, sex, age group, ...) the capture table
-becomes a table of capture histories by *complete covariate cells*: one row per
-observable history (``2**t - 1`` of them) in each combination of covariate
-levels. In every covariate cell the all-zero history is a structural zero, the
-dark figure of that cell; the model predicts it from the fitted coefficients
-(van der Heijden, Whittaker, Cruyff, Bakker & van der Vliet 2012).
+One table serves every log-linear model. With categorical covariates (year,
+sex, age group, ...) it holds one row per observable history (``2**t - 1`` of
+them) in each combination of covariate levels. In every covariate cell the
+all-zero history is a structural zero, the dark figure of that cell; the model
+predicts it from the fitted coefficients (van der Heijden, Whittaker, Cruyff,
+Bakker & van der Vliet 2012). Without covariates there is one covariate cell
+and the table is the ``2**t - 1`` observable cells of the lists alone.
 
 Rows are ordered covariate cell first: row ``k * H + (j - 1)`` holds history
-``j`` (the binary reading of the history, first list most significant, as in
-:mod:`mse.loglinear.design`) in covariate cell ``k``, with ``H = 2**t - 1``.
+``j`` (the binary reading of the history, first list most significant) in
+covariate cell ``k``, with ``H = 2**t - 1``. Without covariates row ``j - 1``
+holds history ``j``, the order of ``CaptureData.dense_counts()[1:]``.
 Covariate cells are the Cartesian product of the levels, the first covariate
 varying slowest.
-
-Coding of the factors
----------------------
-A list contributes its 0/1 indicator. A covariate with ``L`` levels
-contributes ``L - 1`` dummy columns (treatment coding, the first level as the
-reference), or, when it is named in ``polynomial`` (``{"year": 2}``), the
-orthogonal polynomial of that degree in its numeric levels (the columns of
-``R``'s ``poly``: orthonormal over the levels, orthogonal to the constant).
-A term's columns are the products of its factors' columns. The intercept, the
-main effect of every list and of every covariate are always in the model.
 
 Records with some covariate values missing are kept apart as *partially
 classified* counts: each is compatible with several rows (those that agree on
 the values it has), and :mod:`mse.loglinear.em` spreads it over them.
+
+The design columns of the models on this table are those of
+:class:`mse.loglinear.design.Design`.
 
 References
 ----------
@@ -41,7 +36,7 @@ counting victims of human trafficking: not-in-the-records data in Dutch registra
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -50,56 +45,58 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from mse.data.capture import CaptureData
-from mse.errors import DataError, ModelError
-from mse.loglinear.design import cell_histories, term_columns
-from mse.loglinear.irls import NewtonFits, newton_fit
-from mse.loglinear.terms import Term
+from mse.data.capture import MAX_DENSE_LISTS, CaptureData
+from mse.errors import DataError
 
-__all__ = [
-    "CovariateDesign",
-    "CovariateTable",
-    "NewtonFits",  # re-exported from mse.loglinear.irls, where the solver lives
-    "build_table",
-    "newton_fit",
-    "orthogonal_polynomial",
-]
+__all__ = ["CaptureTable", "build_table", "cell_histories"]
 
 
-def orthogonal_polynomial(values: Sequence[float], degree: int) -> np.ndarray:
-    """Orthonormal polynomial columns of ``degree`` over ``values``, orthogonal to the constant.
+def cell_histories(n_lists: int, *, include_empty: bool = False) -> np.ndarray:
+    """Boolean ``(2**t - 1, t)`` histories of the observable cells (``2**t`` with the empty one first).
 
-    The columns are those of R's ``poly(values, degree)``, up to sign.
+    Parameters
+    ----------
+    n_lists
+        Number of lists ``t``.
+    include_empty
+        Start with the all-zero history.
+
+    Returns
+    -------
+    ndarray of bool
+        One row per history, in the order of the binary reading of the history
+        (first list the most significant bit).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> P = orthogonal_polynomial([2010, 2011, 2012, 2013], 2)
-    >>> np.allclose(P.T @ P, np.eye(2)), np.allclose(P.sum(axis=0), 0)
-    (True, True)
+    >>> cell_histories(2).astype(int).tolist()
+    [[0, 1], [1, 0], [1, 1]]
     """
-    x = np.asarray(values, dtype=float)
-    if degree < 1 or degree >= len(np.unique(x)):
-        raise ModelError(
-            f"a polynomial of degree {degree} needs more than {degree} distinct levels (got {len(np.unique(x))})."
-        )
-    vander = np.vander(x - x.mean(), degree + 1, increasing=True)
-    q, r = np.linalg.qr(vander)
-    q = q * np.sign(np.diag(r))  # a positive leading coefficient, as in R
-    return q[:, 1:]
+    codes = np.arange(0 if include_empty else 1, 1 << n_lists)
+    shifts = np.arange(n_lists - 1, -1, -1)
+    return ((codes[:, None] >> shifts[None, :]) & 1).astype(bool)
+
+
+def _strides(radix: np.ndarray) -> np.ndarray:
+    """Place values of mixed-radix codes, the first digit the most significant (empty for no digits)."""
+    place = np.ones(len(radix), dtype=np.int64)
+    place[:-1] = np.cumprod(radix[:0:-1])[::-1]
+    return place
 
 
 @dataclass(frozen=True)
-class CovariateTable:
+class CaptureTable:
     """Counts of the observable histories in every complete covariate cell.
 
     Attributes
     ----------
     lists, covariates : tuple of str
+        The covariates are empty for the table of the lists alone.
     levels : dict
         Covariate -> its levels, in order (the first is the reference).
     cells : pandas.DataFrame
-        One row per complete covariate cell (``K`` rows), one column per covariate.
+        One row per complete covariate cell (``K`` rows), one column per covariate;
+        one row and no columns without covariates.
     codes : ndarray, shape (K, c)
         Level index of each covariate in each cell.
     histories : ndarray of bool, shape (H, t)
@@ -118,6 +115,13 @@ class CovariateTable:
         Missingness patterns over the covariates, the complete one first.
     pattern_rates : ndarray, shape (H, P)
         Share of the records of each history that show each pattern.
+
+    Examples
+    --------
+    >>> import mse
+    >>> table = build_table(mse.load_dataset("korea"), covariates=[])
+    >>> table.n_cells, table.n_rows, table.counts.tolist()
+    (1, 7, [41.0, 5.0, 0.0, 5.0, 6.0, 54.0, 12.0])
     """
 
     lists: tuple[str, ...]
@@ -132,6 +136,11 @@ class CovariateTable:
     group_of_row: np.ndarray = field(repr=False)
     patterns: tuple[tuple[bool, ...], ...]
     pattern_rates: np.ndarray = field(repr=False)
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """The lists, then the covariates: the factors a model's terms are made of."""
+        return (*self.lists, *self.covariates)
 
     @property
     def n_cells(self) -> int:
@@ -168,20 +177,27 @@ class CovariateTable:
         return row_counts.reshape(*row_counts.shape[:-1], self.n_cells, self.n_histories).sum(axis=-1)
 
 
-def build_table(data: CaptureData, covariates: Sequence[str] | None = None) -> CovariateTable:
-    """Arrange capture data with covariates as a lists x covariate-cells table.
+def build_table(data: CaptureData, covariates: Sequence[str] | None = None) -> CaptureTable:
+    """Arrange capture data as a table of observable histories by complete covariate cells.
 
     Parameters
     ----------
     data
-        Capture histories with covariates; other covariates are summed out.
+        Capture histories, with or without covariates; covariates not kept are summed out.
     covariates
-        The covariates to keep (default: all of them).
+        The covariates to keep (default: all of them); ``[]`` gives the table of
+        the lists alone, the ``2**t - 1`` observable cells of
+        ``CaptureData.dense_counts()[1:]``.
+
+    Returns
+    -------
+    CaptureTable
 
     Raises
     ------
     DataError
-        For unknown covariates, or data without covariates.
+        For unknown covariates, a covariate with no observed value, or more
+        lists than a table of every history can hold.
 
     Examples
     --------
@@ -194,29 +210,32 @@ def build_table(data: CaptureData, covariates: Sequence[str] | None = None) -> C
     unknown = [n for n in names if n not in data.covariates]
     if unknown:
         raise DataError(f"unknown covariate(s) {unknown}; the data have covariates {list(data.covariates)}.")
-    if not names:
-        raise DataError("the data have no covariates; use the log-linear models without covariates.")
     rest = [c for c in data.covariates if c not in names]
     if rest:
         data = data.drop_covariates(rest)
     t = data.n_lists
+    if t > MAX_DENSE_LISTS:
+        raise DataError(
+            f"a table of all 2**{t} capture histories is too large; merge or drop lists (at most {MAX_DENSE_LISTS})."
+        )
     levels = {name: tuple(data.covariate_levels[name]) for name in names}
     empty = [name for name, lv in levels.items() if len(lv) == 0]
     if empty:
         raise DataError(f"covariate(s) {empty} have no observed values; drop them with data.drop_covariates({empty}).")
-    cell_codes = np.array(list(product(*(range(len(levels[n])) for n in names))), dtype=np.int64).reshape(
-        -1, len(names)
+    combinations = list(product(*(range(len(levels[n])) for n in names)))
+    cell_codes = np.array(combinations, dtype=np.int64).reshape(len(combinations), len(names))
+    cells = pd.DataFrame(
+        {n: [levels[n][i] for i in cell_codes[:, c]] for c, n in enumerate(names)}, index=pd.RangeIndex(len(cell_codes))
     )
-    cells = pd.DataFrame({n: [levels[n][i] for i in cell_codes[:, c]] for c, n in enumerate(names)})
     n_cells = len(cells)
     radix = np.array([len(levels[n]) for n in names], dtype=np.int64)
-    strides = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
+    strides = _strides(radix)
     n_hist = (1 << t) - 1
 
     weights = 1 << np.arange(t - 1, -1, -1, dtype=np.int64)
     history_index = np.asarray(data.histories, dtype=np.int64) @ weights - 1
     values = data.covariate_values
-    record_codes = np.full((len(values), len(names)), -1, dtype=np.int64)
+    record_codes = np.full((len(history_index), len(names)), -1, dtype=np.int64)
     for c, name in enumerate(names):
         lookup = {level: i for i, level in enumerate(levels[name])}
         column = values[name]
@@ -244,9 +263,8 @@ def build_table(data: CaptureData, covariates: Sequence[str] | None = None) -> C
     for p, pattern in enumerate(patterns[1:], start=1):
         kept = np.array([not m for m in pattern])
         kept_radix = radix[kept]
-        kept_strides = np.concatenate([np.cumprod(kept_radix[::-1])[::-1][1:], [1]]).astype(np.int64)
-        n_kept_cells = int(np.prod(kept_radix)) if kept.any() else 1
-        kept_code = cell_codes[row_cells][:, kept] @ kept_strides if kept.any() else np.zeros(len(row_cells), int)
+        n_kept_cells = int(np.prod(kept_radix))
+        kept_code = cell_codes[row_cells][:, kept] @ _strides(kept_radix)
         group = offset + row_hist * n_kept_cells + kept_code
         group_of_row[p] = group
         size = n_hist * n_kept_cells
@@ -274,7 +292,7 @@ def build_table(data: CaptureData, covariates: Sequence[str] | None = None) -> C
     with np.errstate(invalid="ignore", divide="ignore"):
         pattern_rates = np.where(totals > 0, pattern_rates / np.where(totals > 0, totals, 1.0), 0.0)
     pattern_rates[totals[:, 0] == 0, 0] = 1.0
-    return CovariateTable(
+    return CaptureTable(
         lists=data.lists,
         covariates=names,
         levels=levels,
@@ -288,99 +306,3 @@ def build_table(data: CaptureData, covariates: Sequence[str] | None = None) -> C
         patterns=tuple(patterns),
         pattern_rates=pattern_rates,
     )
-
-
-class CovariateDesign:
-    """Design columns of log-linear models on a :class:`CovariateTable`.
-
-    Term blocks are built once and cached, so a model search assembles each
-    candidate's design by stacking blocks.
-
-    Parameters
-    ----------
-    table
-        The lists x covariates table.
-    polynomial
-        Covariate -> degree of the orthogonal polynomial coding (``{"year": 2}``);
-        other covariates are coded by treatment dummies.
-
-    Raises
-    ------
-    ModelError
-        For a polynomial coding of an unknown or non-numeric covariate.
-    """
-
-    def __init__(self, table: CovariateTable, polynomial: Mapping[str, int] | None = None) -> None:
-        self.table = table
-        polynomial = dict(polynomial or {})
-        unknown = [n for n in polynomial if n not in table.covariates]
-        if unknown:
-            raise ModelError(
-                f"year_polynomial names {unknown}, which are not covariates of the model; the covariates are "
-                f"{list(table.covariates)}."
-            )
-        self.polynomial = polynomial
-        self.factors = (*table.lists, *table.covariates)
-        t = len(table.lists)
-        self._obs_blocks: dict[int, np.ndarray] = {}
-        self._dark_blocks: dict[int, np.ndarray] = {}
-        self._names: dict[int, list[str]] = {}
-        cell_of_row = table.cell_of_row
-        history_of_row = table.history_of_row
-        for j, name in enumerate(table.lists):
-            self._obs_blocks[j] = table.histories[history_of_row, j].astype(float)[:, None]
-            self._dark_blocks[j] = np.zeros((table.n_cells, 1))
-            self._names[j] = [name]
-        for c, name in enumerate(table.covariates):
-            levels = table.levels[name]
-            if name in polynomial:
-                try:
-                    numeric = [float(v) for v in levels]
-                except (TypeError, ValueError):
-                    raise ModelError(
-                        f"covariate {name!r} has non-numeric levels {list(levels)}; a polynomial coding needs numbers."
-                    ) from None
-                coding = orthogonal_polynomial(numeric, int(polynomial[name]))
-                labels = [f"{name}^{d}" for d in range(1, coding.shape[1] + 1)]
-            else:
-                coding = np.eye(len(levels))[:, 1:]
-                labels = [f"{name}[{level}]" for level in levels[1:]]
-            per_cell = coding[table.codes[:, c]]
-            self._obs_blocks[t + c] = per_cell[cell_of_row]
-            self._dark_blocks[t + c] = per_cell
-            self._names[t + c] = labels
-        self._cache: dict[Term, tuple[np.ndarray, np.ndarray, list[str]]] = {}
-
-    @property
-    def n_lists(self) -> int:
-        return len(self.table.lists)
-
-    def block(self, term: Term) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Columns of one term over the observable rows and over the dark cells, with their names."""
-        if term not in self._cache:
-            obs = term_columns([self._obs_blocks[f] for f in term], self.table.n_rows)
-            dark = term_columns([self._dark_blocks[f] for f in term], self.table.n_cells)
-            names = [""]
-            for factor in term:
-                names = [f"{a}:{b}" if a else b for a in names for b in self._names[factor]]
-            self._cache[term] = (obs, dark, names)
-        return self._cache[term]
-
-    def base_terms(self) -> list[Term]:
-        """The intercept is implicit; main effects of every list and covariate."""
-        return [(f,) for f in range(len(self.factors))]
-
-    def matrices(self, terms: frozenset[Term]) -> tuple[np.ndarray, np.ndarray, list[str], list[Term]]:
-        """Design over the observable rows, over the dark cells, column names and the term of each column."""
-        ordered = self.base_terms() + sorted(terms, key=lambda term: (len(term), term))
-        obs_parts = [np.ones((self.table.n_rows, 1))]
-        dark_parts = [np.ones((self.table.n_cells, 1))]
-        names = ["(intercept)"]
-        owner: list[Term] = [()]
-        for term in ordered:
-            obs, dark, labels = self.block(term)
-            obs_parts.append(obs)
-            dark_parts.append(dark)
-            names += labels
-            owner += [term] * len(labels)
-        return np.hstack(obs_parts), np.hstack(dark_parts), names, owner

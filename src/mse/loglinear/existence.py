@@ -638,7 +638,7 @@ def model_estimability(
         exists, zero_fitted = face.exists, face.zero_fitted
     except ExistenceUndecided as exc:
         exists, zero_fitted, undecided = False, np.zeros(int(cells.sum()), dtype=bool), str(exc)
-    names = ["(intercept)", *lists, *(":".join(lists[i] for i in term) for term in design.terms)]
+    names = design.column_names(lists)
     diverging: dict[str, str] = {}
     if face is not None and not face.exists:
         scale = float(np.max(np.abs(face.direction))) or 1.0

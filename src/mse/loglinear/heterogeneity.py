@@ -58,7 +58,8 @@ from typing import Any
 import numpy as np
 from scipy.special import comb, ndtr
 
-from mse.loglinear.design import Design, cell_histories, extended_masks
+from mse.loglinear.covariates import cell_histories
+from mse.loglinear.design import Design, extended_masks
 from mse.loglinear.fit import LoglinearFit
 
 __all__ = ["ALPHA", "HeterogeneityCheck", "heterogeneity_check", "record_heterogeneity"]

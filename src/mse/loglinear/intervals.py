@@ -48,8 +48,7 @@ from scipy import optimize, stats
 from scipy.special import betaln, gammaln
 from scipy.stats import norm
 
-from mse.loglinear.design import Design
-from mse.loglinear.fit import LoglinearFit
+from mse.loglinear.fit import LoglinearFit, ModelFit, fitted_design
 from mse.loglinear.irls import fit_poisson
 
 __all__ = [
@@ -225,8 +224,12 @@ class IntervalResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def wald_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
-    """Log-normal interval on the dark figure, ``n + exp(beta_0 +/- z se)``."""
+def wald_interval(fit: ModelFit, level: float = 0.95) -> IntervalResult:
+    """Log-normal interval on the dark figure ``D``: ``n + D exp(+/- z se(log D))``.
+
+    Without covariates ``log D = beta_0``; with covariates ``D`` sums the dark
+    figures of the covariate cells and ``se(log D)`` comes from the delta method.
+    """
     if not fit.ok or not math.isfinite(fit.log_dark_se):
         return IntervalResult(math.nan, math.nan, f"no Wald interval: {fit.status}")
     z = norm.ppf(0.5 + level / 2.0)
@@ -318,11 +321,7 @@ def _design_profile_interval(
 def _fit_profile_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
     if not fit.ok:
         return IntervalResult(math.nan, math.nan, f"no profile interval: {fit.status}")
-    design = Design(len(fit.lists), fit.terms)
-    names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
-    finite = np.array([name in fit.coef for name in names])
-    columns = design.column_mask(fit.terms) & finite
-    cells = np.asarray(fit.cells_used, dtype=bool)
+    design, columns, cells = fitted_design(fit)
     counts = np.asarray(fit.counts, dtype=float)
     if fit.count_adjustment is None:
         result = _design_profile_interval(design.matrix[np.ix_(cells, columns)], counts[cells], fit.estimate, level)
