@@ -16,13 +16,13 @@ from scipy import optimize
 
 import mse
 from mse.data.synthetic import generate_covariate_population, netherlands_synthetic
-from mse.loglinear.covariate_fit import fit_covariate_model
-from mse.loglinear.covariate_search import covariate_search
-from mse.loglinear.covariates import build_table
-from mse.loglinear.design import Design, orthogonal_polynomial
-from mse.loglinear.em import fit_em, observed_loglik
-from mse.loglinear.fit import fit_model
-from mse.loglinear.terms import parse_model
+from mse.loglinear.covariates.em import fit_em, observed_loglik
+from mse.loglinear.covariates.model_fit import fit_covariate_model
+from mse.loglinear.covariates.model_search import covariate_search
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design, orthogonal_polynomial
+from mse.loglinear.model.table import build_table
+from mse.loglinear.model.terms import parse_model
 
 SPINA = "spina_bifida_ethnicity"
 PWID = "scottish_pwid"

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.loglinear.design import Design
-from mse.loglinear.fit import fit_model
-from mse.loglinear.irls import fit_poisson
-from mse.loglinear.terms import parse_model
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import parse_model
 
 
 def _australia() -> mse.CaptureData:
@@ -127,7 +127,7 @@ def test_unidentifiable_n_is_refused_with_the_reason():
 
 def test_searches_still_leave_boundary_models_out():
     """Model searches keep SparseMSE's rule: a model whose MLE does not exist is not a candidate."""
-    from mse.loglinear.selection import fit_models_batch
+    from mse.loglinear.search.reselection import fit_models_batch
 
     counts = _australia().dense_counts()[1:][None, :].astype(float)
     lists = _australia().lists

@@ -339,7 +339,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     from mse.api import estimate
     from mse.diagnostics import goodness_of_fit, internal_consistency, overlap_diagnostics, sensitivity
-    from mse.loglinear.existence import check_estimability
+    from mse.loglinear.fit.existence import check_estimability
 
     policy = _policy(args)
     data = _load(args).collapse_covariates()

@@ -3,18 +3,18 @@
 ``independence``, ``loglinear`` (a given model), ``stepwise`` (Chan et al.
 2021), ``aic`` and ``bic`` (exhaustive over hierarchical models up to
 ``max_order``), ``bic_aic`` (forward by BIC then AIC). Each fits the chosen
-model by Poisson maximum likelihood (:func:`mse.loglinear.fit.fit_model`) and
+model by Poisson maximum likelihood (:func:`mse.loglinear.fit_model`) and
 adds an interval: ``"profile"`` (default; Rcapture's convention), ``"wald"``
 (log-normal on the dark figure), or a bootstrap (``"parametric_bootstrap"``,
 ``"bca"``, ``"bootstrap_top"``) that repeats the whole selection in every
 replicate. ``bias_correction=True`` replaces the MLE of ``N`` under the chosen
 model by the bias-reduced estimator of Rivest & Lévesque (2001)
-(:mod:`mse.loglinear.bias`); the selection itself is unchanged. An estimate
+(:mod:`mse.loglinear.fit.bias`); the selection itself is unchanged. An estimate
 that does not exist comes back with a status saying why and ``nan`` numbers
 (``mse.estimate(..., strict=True)`` raises instead).
 
 Data with covariates go to the models on lists x covariates of
-:mod:`mse.loglinear.covariate_estimators` (``independence``, ``loglinear``,
+:mod:`mse.loglinear.covariates.estimators` (``independence``, ``loglinear``,
 ``aic``, ``bic``, ``bic_aic``), unless ``covariates=[]`` asks for the
 covariates to be summed out; ``stepwise`` always sums them out.
 
@@ -35,12 +35,12 @@ import numpy as np
 
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
-from mse.loglinear.bias import bias_corrected_fit
-from mse.loglinear.covariate_estimators import covariate_estimate, uses_covariates
-from mse.loglinear.fit import LoglinearFit, fit_model
+from mse.loglinear.covariates.estimators import covariate_estimate, uses_covariates
+from mse.loglinear.fit.bias import bias_corrected_fit
+from mse.loglinear.fit.model_fit import LoglinearFit, fit_model
 from mse.loglinear.heterogeneity import record_heterogeneity
-from mse.loglinear.intervals import profile_interval, wald_interval
-from mse.loglinear.search import bic_aic_search, exhaustive_search, stepwise_search
+from mse.loglinear.intervals.likelihood import profile_interval, wald_interval
+from mse.loglinear.search.model_search import bic_aic_search, exhaustive_search, stepwise_search
 from mse.results import Estimate, ModelSearch
 
 __all__ = ["aic", "bic", "bic_aic", "independence", "loglinear", "stepwise"]
@@ -176,7 +176,7 @@ def _finish(
         result = wald_interval(fit, level)
         lower, upper = result.lower, result.upper
     elif interval in BOOTSTRAP_INTERVALS:
-        from mse.loglinear.bootstrap import bootstrap_interval
+        from mse.loglinear.intervals.bootstrap import bootstrap_interval
 
         boot_method, boot_options = selection["method"], dict(selection["options"])
         if interval == "parametric_bootstrap":
@@ -195,7 +195,7 @@ def _finish(
             and search.details.get("search") == "exhaustive"
         ):
             # the exhaustive search has ranked every candidate already: pass its best ones, unrefitted
-            from mse.loglinear.bootstrap import DEFAULT_N_TOP, top_models_of_search
+            from mse.loglinear.intervals.bootstrap import DEFAULT_N_TOP, top_models_of_search
 
             n_candidates = int((search.table["status"] == "ok").sum())
             boot_options["candidates"] = top_models_of_search(search.table, options.get("n_top", DEFAULT_N_TOP))
@@ -420,7 +420,7 @@ def stepwise(
     The model is named by its terms in the order they were added. ``max_order``
     (default 2, Chan et al.'s pairs) lets the search go on to three-way and
     higher terms whose sub-terms are all in (see
-    :func:`mse.loglinear.search.stepwise_paths`); the bootstrap intervals
+    :func:`mse.loglinear.search.model_search.stepwise_paths`); the bootstrap intervals
     repeat the same search in every replicate.
 
     Parameters
@@ -509,7 +509,7 @@ def _criterion_estimator(
         extra["extended_mle"] = bool(options.pop("extended_mle"))
     if interval == "bca":
         # Refuse an unaffordable re-selection before spending time on the search itself.
-        from mse.loglinear.bootstrap import check_reselection_affordable
+        from mse.loglinear.intervals.bootstrap import check_reselection_affordable
 
         check_reselection_affordable(
             data.lists,
@@ -559,9 +559,9 @@ def aic(
         Highest order of interaction searched.
     max_models
         Most models fitted one by one; with more, the search is greedy (see
-        :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
+        :func:`mse.loglinear.search.model_search.exhaustive_search`). Not for data with covariates.
     **options
-        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
+        ``extended_mle`` (see :func:`mse.loglinear.search.model_search.exhaustive_search`),
         ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
         intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
         else raises :class:`mse.ModelError`.
@@ -609,9 +609,9 @@ def bic(
         Highest order of interaction searched.
     max_models
         Most models fitted one by one; with more, the search is greedy (see
-        :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
+        :func:`mse.loglinear.search.model_search.exhaustive_search`). Not for data with covariates.
     **options
-        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
+        ``extended_mle`` (see :func:`mse.loglinear.search.model_search.exhaustive_search`),
         ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
         intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
         else raises :class:`mse.ModelError`.

@@ -48,8 +48,8 @@ import numpy as np
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityError
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.terms import ModelSpec, Term, format_model, parse_model
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
 
 __all__ = [
     "MAX_PROGRAM_CELLS",
@@ -269,8 +269,8 @@ def facial_set(design: np.ndarray, positive: np.ndarray) -> Face:
     without ``A`` (cell ``011``): the MLE does not exist and the intercept
     runs off with the other parameters, so ``N`` is not identifiable.
 
-    >>> from mse.loglinear.design import Design
-    >>> from mse.loglinear.terms import all_k_way
+    >>> from mse.loglinear.model.design import Design
+    >>> from mse.loglinear.model.terms import all_k_way
     >>> X = Design(3, all_k_way(3, 2)).matrix
     >>> face = facial_set(X, np.array([True, True, False, True, True, True, True]))
     >>> face.exists, face.zero_fitted.nonzero()[0].tolist(), face.n_identifiable
@@ -386,7 +386,7 @@ def facial_batch(
         The shared design.
     columns, cells, counts
         Shapes ``(M, p)``, ``(M, n)``, ``(M, n)``: the masks after
-        :func:`mse.loglinear.design.extended_masks`, and the counts.
+        :func:`mse.loglinear.model.design.extended_masks`, and the counts.
 
     Returns
     -------

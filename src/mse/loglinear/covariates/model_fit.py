@@ -1,13 +1,13 @@
 """Fit one log-linear model on a lists x covariates table.
 
 The observable rows are independent Poisson counts with ``log mu = X beta``
-(the design of :class:`mse.loglinear.design.Design`); the dark
+(the design of :class:`mse.loglinear.model.design.Design`); the dark
 figure of covariate cell ``k`` is ``exp(x0_k beta)``, with ``x0_k`` the
 design row of the all-zero history in that cell, and ``N`` is the number
 observed plus the sum of the dark figures. With partially classified records
-the fit is by EM (:mod:`mse.loglinear.em`).
+the fit is by EM (:mod:`mse.loglinear.covariates.em`).
 
-Information criteria follow :mod:`mse.loglinear.fit`: ``AIC = -2 log L + 2 p``
+Information criteria follow :mod:`mse.loglinear.fit.model_fit`: ``AIC = -2 log L + 2 p``
 and ``BIC = -2 log L + p log n``, with ``L`` the (observed-data) Poisson
 likelihood of the observable rows, ``p`` the number of coefficients including
 the intercept and ``n`` the number of people observed.
@@ -22,19 +22,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mse.loglinear.covariates import CaptureTable
-from mse.loglinear.design import Design
-from mse.loglinear.em import e_step, fit_em
-from mse.loglinear.fit import ModelFit, information_criteria
-from mse.loglinear.irls import MAX_ETA
-from mse.loglinear.terms import Term, format_covariate_model
+from mse.loglinear.covariates.em import e_step, fit_em
+from mse.loglinear.fit.irls import MAX_ETA
+from mse.loglinear.fit.model_fit import ModelFit, information_criteria
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import CaptureTable
+from mse.loglinear.model.terms import Term, format_covariate_model
 
 __all__ = ["CovariateFit", "fit_covariate_model", "warm_start"]
 
 
 @dataclass(frozen=True, kw_only=True)
 class CovariateFit(ModelFit):
-    """A fitted log-linear model on lists x covariates (a :class:`~mse.loglinear.fit.ModelFit`).
+    """A fitted log-linear model on lists x covariates (a :class:`~mse.loglinear.fit.model_fit.ModelFit`).
 
     The standard errors (``se``, ``log_dark_se``) are ``nan`` when some
     records lack covariate values: the information of the completed table is
@@ -101,7 +101,7 @@ def _dark_figure_errors(
     ``var(D) = g' V g`` with ``g = sum_k d_k x0_k`` the gradient of ``D`` and ``V``
     the inverse information; ``N`` adds the Poisson variance ``D`` of the dark
     figure itself. Without covariates these are the errors of
-    :func:`mse.loglinear.fit.population_from_fits`.
+    :func:`mse.loglinear.fit.model_fit.population_from_fits`.
     """
     if cov is None or table.has_missing:
         return math.nan, math.nan
@@ -129,7 +129,7 @@ def fit_covariate_model(
     table, design
         The lists x covariates table and its design.
     terms
-        Interaction terms (see :func:`mse.loglinear.terms.parse_model` with ``covariates``).
+        Interaction terms (see :func:`mse.loglinear.model.terms.parse_model` with ``covariates``).
     start_from
         A fit of a nearby model to start from.
     with_cov

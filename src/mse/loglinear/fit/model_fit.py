@@ -18,7 +18,7 @@ it reproduces SparseMSE's adjusted AIC and Rcapture's model rankings.
 
 Where the MLE does not exist for another reason (empty cells that a
 combination of parameters can push to 0 although every term's lists are seen
-together), the existence program of :mod:`mse.loglinear.existence` finds the
+together), the existence program of :mod:`mse.loglinear.fit.existence` finds the
 cells fitted at 0 and the model is fitted on the other cells, the facial set,
 with a basis of its columns there: this is the extended MLE in general
 (Fienberg & Rinaldo 2012). ``N`` is reported when the facial set determines
@@ -43,11 +43,11 @@ import pandas as pd
 
 from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse.data.capture import CaptureData
-from mse.loglinear.covariates import build_table, cell_histories
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import EstimabilityReport, model_estimability
-from mse.loglinear.irls import PoissonFits, fit_poisson
-from mse.loglinear.terms import ModelSpec, Term, format_model, parse_model
+from mse.loglinear.fit.existence import EstimabilityReport, model_estimability
+from mse.loglinear.fit.irls import PoissonFits, fit_poisson
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.table import build_table, cell_histories
+from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
 
 __all__ = ["LoglinearFit", "ModelFit", "fit_model", "fitted_design", "information_criteria", "population_from_fits"]
 
@@ -98,7 +98,7 @@ def population_from_fits(fits: PoissonFits, n_observed: np.ndarray | float) -> t
     Parameters
     ----------
     fits
-        Poisson fits from :func:`mse.loglinear.irls.fit_poisson`; column 0 of
+        Poisson fits from :func:`mse.loglinear.fit.irls.fit_poisson`; column 0 of
         their design is the intercept.
     n_observed
         The number of people observed, one per fit or shared.
@@ -111,8 +111,8 @@ def population_from_fits(fits: PoissonFits, n_observed: np.ndarray | float) -> t
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.design import Design
-    >>> from mse.loglinear.irls import fit_poisson
+    >>> from mse.loglinear.model.design import Design
+    >>> from mse.loglinear.fit.irls import fit_poisson
     >>> data = mse.load_dataset("korea")
     >>> fits = fit_poisson(Design(data.n_lists, []).matrix, data.dense_counts()[1:].astype(float))
     >>> estimate, se = population_from_fits(fits, data.n_observed)
@@ -226,7 +226,7 @@ class ModelFit:
         Examples
         --------
         >>> import mse
-        >>> from mse.loglinear.fit import fit_model
+        >>> from mse.loglinear.fit.model_fit import fit_model
         >>> fit_model(mse.load_dataset("korea"), "b:c").coef_table().round(3).loc["b:c"].tolist()
         [5.412, 0.611, 8.852]
         """
@@ -314,7 +314,7 @@ class LoglinearFit(ModelFit):
     estimability : EstimabilityReport
     count_adjustment : ndarray or None
         The frequency modification added to ``counts`` by the bias-reduced
-        estimator (:func:`mse.loglinear.bias.bias_corrected_fit`); ``None`` for the MLE.
+        estimator (:func:`mse.loglinear.bias_corrected_fit`); ``None`` for the MLE.
     search : pandas.DataFrame or None
         The table of the model search that chose this model (one row per
         model considered), ``None`` when no search was made. Each read returns a copy.
@@ -328,7 +328,7 @@ class LoglinearFit(ModelFit):
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> fit = fit_model(mse.load_dataset("korea"), "independence")
     >>> fit.status, round(fit.estimate, 1), round(fit.deviance, 2), fit.df
     ('ok', 142.0, 138.55, 3)
@@ -464,7 +464,7 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     data
         The capture histories; covariates are summed out.
     model
-        ``"independence"``, ``"all two-way"``, ``"A:B + B:C"``, ... (see :mod:`mse.loglinear.terms`).
+        ``"independence"``, ``"all two-way"``, ``"A:B + B:C"``, ... (see :mod:`mse.loglinear.model.terms`).
 
     Returns
     -------
@@ -497,7 +497,7 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> fit = fit_model(mse.load_dataset("kosovo"), "independence")
     >>> round(fit.estimate, 1), round(fit.deviance, 3), fit.df
     (7394.6, 245.939, 10)

@@ -17,10 +17,10 @@ varying slowest.
 
 Records with some covariate values missing are kept apart as *partially
 classified* counts: each is compatible with several rows (those that agree on
-the values it has), and :mod:`mse.loglinear.em` spreads it over them.
+the values it has), and :mod:`mse.loglinear.covariates.em` spreads it over them.
 
 The design columns of the models on this table are those of
-:class:`mse.loglinear.design.Design`.
+:class:`mse.loglinear.model.design.Design`.
 
 References
 ----------

@@ -9,7 +9,7 @@
     convention of Rcapture's ``closedpCI.t``, Baillargeon & Rivest 2007). One
     implementation, :func:`profile_interval`, serves every model written as a
     Poisson regression on the observed cells: the hierarchical log-linear
-    models (given their :class:`~mse.loglinear.fit.LoglinearFit`) and the
+    models (given their :class:`~mse.loglinear.LoglinearFit`) and the
     closed-population family (:mod:`mse.closed`, given a design and counts).
 
 For each ``N`` the unobserved cell holds ``N - n``, the model is refitted to
@@ -48,8 +48,8 @@ from scipy import optimize, stats
 from scipy.special import betaln, gammaln
 from scipy.stats import norm
 
-from mse.loglinear.fit import LoglinearFit, ModelFit, fitted_design
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import LoglinearFit, ModelFit, fitted_design
 
 __all__ = [
     "NO_UPPER_LIMIT",
@@ -265,7 +265,7 @@ def profile_interval(model: Any, *args: Any, **kwargs: Any) -> IntervalResult | 
     Parameters
     ----------
     model
-        A :class:`~mse.loglinear.fit.LoglinearFit`, or the design on the observed
+        A :class:`~mse.loglinear.LoglinearFit`, or the design on the observed
         cells the model fits, shape ``(cells, p)``, intercept in column 0, only
         the columns the model estimates.
     y

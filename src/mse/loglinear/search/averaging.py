@@ -38,8 +38,8 @@ import numpy as np
 
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
-from mse.loglinear.batch import BatchFits
-from mse.loglinear.design import Design
+from mse.loglinear.fit.batch import BatchFits
+from mse.loglinear.model.design import Design
 from mse.results import Estimate
 
 __all__ = ["AVERAGE_INTERVALS", "FitBlock", "averaged_fits", "bic_average", "bic_weights"]
@@ -117,8 +117,8 @@ def averaged_fits(
 
     >>> import numpy as np
     >>> import mse
-    >>> from mse.loglinear.batch import evaluate_models
-    >>> from mse.loglinear.design import Design
+    >>> from mse.loglinear.fit.batch import evaluate_models
+    >>> from mse.loglinear.model.design import Design
     >>> design = Design(3, [(0, 1), (0, 2), (1, 2)])
     >>> masks = design.column_masks([[], [(0, 1)], [(1, 2)]])
     >>> counts = mse.load_dataset("hepatitis_a").dense_counts()[1:][None, :].astype(float)
@@ -230,13 +230,13 @@ def bic_average(
     >>> round(res.estimate)
     13184
     """
-    from mse.loglinear.bootstrap import (
+    from mse.loglinear.intervals.bootstrap import (
         DEFAULT_N_TOP,
         bootstrap_interval,
         check_reselection_affordable,
         top_models_of_search,
     )
-    from mse.loglinear.search import MAX_MODELS, exhaustive_search
+    from mse.loglinear.search.model_search import MAX_MODELS, exhaustive_search
 
     unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check"}
     if unknown:
@@ -340,7 +340,7 @@ def bic_average(
 
 def _check_heaviest_model(data: CaptureData, model: str, details: dict[str, Any]) -> None:
     """The heterogeneity check of the model with the most weight: a warning and ``details["heterogeneity"]``."""
-    from mse.loglinear.fit import fit_model
+    from mse.loglinear.fit.model_fit import fit_model
     from mse.loglinear.heterogeneity import record_heterogeneity
 
     record_heterogeneity(fit_model(data, model), model, details, stacklevel=3)

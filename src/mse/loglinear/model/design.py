@@ -1,6 +1,6 @@
 """Design columns of hierarchical log-linear models on the rows of a capture table.
 
-The rows are those of a :class:`~mse.loglinear.covariates.CaptureTable`: the
+The rows are those of a :class:`~mse.loglinear.model.table.CaptureTable`: the
 observable histories in every complete covariate cell, or, for the table of the
 lists alone, the ``2**t - 1`` observable cells (cell ``j`` holds the history
 whose binary reading, first list most significant, is ``j + 1``: the order of
@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from mse.errors import ModelError
-from mse.loglinear.covariates import CaptureTable, cell_histories
-from mse.loglinear.terms import Term, Terms
+from mse.loglinear.model.table import CaptureTable, cell_histories
+from mse.loglinear.model.terms import Term, Terms
 
 __all__ = [
     "MAX_DESIGN_ENTRIES",
@@ -144,7 +144,7 @@ class Design:
     Parameters
     ----------
     table
-        The :class:`~mse.loglinear.covariates.CaptureTable` whose rows the design
+        The :class:`~mse.loglinear.model.table.CaptureTable` whose rows the design
         covers, or the number of lists ``t`` for the table of the lists alone
         (its ``2**t - 1`` observable cells; the list names are then given to
         :meth:`column_names` when names are wanted).

@@ -5,7 +5,7 @@
 effects of lists and covariates), ``loglinear`` (a given model such as
 ``"P:sex + K:nationality + year"``), ``bic`` and ``aic`` (exhaustive over the
 two-factor terms where feasible, else forward) and ``bic_aic`` (the Dutch
-forward recipe); see :mod:`mse.loglinear.covariate_search`. The result holds
+forward recipe); see :mod:`mse.loglinear.covariates.model_search`. The result holds
 the estimate by complete covariate cell in :attr:`mse.Estimate.strata` and the
 bootstrap replicates per cell in ``details["strata_draws"]``, so that
 :meth:`mse.Estimate.breakdown` gives every level and combination of levels with
@@ -33,7 +33,7 @@ merge levels, since every level adds a parameter to every model and the cost
 grows with the cube of the parameters.
 
 Intervals: ``"parametric_bootstrap"`` (the default; percentile intervals for the
-total and every level, :mod:`mse.loglinear.breakdown`), ``"wald"`` (total only,
+total and every level, :mod:`mse.loglinear.covariates.breakdown`), ``"wald"`` (total only,
 log-normal from the delta method; not with missing covariate values) or ``"none"``.
 """
 
@@ -47,12 +47,12 @@ import numpy as np
 
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
-from mse.loglinear.covariate_fit import CovariateFit, fit_covariate_model
-from mse.loglinear.covariate_search import covariate_search
-from mse.loglinear.covariates import build_table
-from mse.loglinear.design import Design
-from mse.loglinear.intervals import wald_interval
-from mse.loglinear.terms import parse_model
+from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
+from mse.loglinear.covariates.model_search import covariate_search
+from mse.loglinear.intervals.likelihood import wald_interval
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import build_table
+from mse.loglinear.model.terms import parse_model
 from mse.results import Estimate, ModelSearch
 
 __all__ = ["COVARIATE_INTERVALS", "covariate_estimate", "uses_covariates"]
@@ -243,7 +243,7 @@ def _finish(
         if table_missing(fit):
             status = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
     elif interval == "parametric_bootstrap":
-        from mse.loglinear.breakdown import parametric_bootstrap
+        from mse.loglinear.covariates.breakdown import parametric_bootstrap
 
         boot = parametric_bootstrap(
             fit, n_boot=int(options.get("n_boot", 1000)), random_seed=random_seed, progress=options.get("progress")

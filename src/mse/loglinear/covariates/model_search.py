@@ -47,10 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mse.loglinear.covariate_fit import CovariateFit, fit_covariate_model
-from mse.loglinear.covariates import CaptureTable
-from mse.loglinear.design import Design
-from mse.loglinear.terms import Term, hierarchical_closure, two_factor_terms
+from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import CaptureTable
+from mse.loglinear.model.terms import Term, hierarchical_closure, two_factor_terms
 from mse.results import ModelSearch
 
 __all__ = ["CRITERIA", "covariate_search"]

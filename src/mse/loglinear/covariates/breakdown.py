@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mse.loglinear.covariate_fit import CovariateFit
-from mse.loglinear.em import e_step, fit_em
-from mse.loglinear.irls import MAX_ETA, DesignInformation
+from mse.loglinear.covariates.em import e_step, fit_em
+from mse.loglinear.covariates.model_fit import CovariateFit
+from mse.loglinear.fit.irls import MAX_ETA, DesignInformation
 from mse.options import check_random_seed
 from mse.progress import ProgressBar
 
