@@ -35,7 +35,7 @@ _PUBLIC = {
     "aic": "mse.loglinear.estimators",
     "bic": "mse.loglinear.estimators",
     "bic_aic": "mse.loglinear.estimators",
-    "bic_average": "mse.loglinear.search.averaging",
+    "bic_average": "mse.loglinear.estimators",
     "bic_weights": "mse.loglinear.search.averaging",
     "select_model": "mse.loglinear.search.model_search",
     "fit_model": "mse.loglinear.fit.model_fit",

@@ -94,8 +94,7 @@ class HeterogeneityCheck:
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit.model_fit import fit_model
-    >>> from mse.loglinear.heterogeneity import heterogeneity_check
+    >>> from mse.loglinear import fit_model, heterogeneity_check
     >>> check = heterogeneity_check(fit_model(mse.load_dataset("korea"), "independence"))
     >>> check.term, check.verdict, check.fired
     ('C(k,2)', 'no evidence', False)
@@ -175,9 +174,9 @@ def heterogeneity_check(fit: LoglinearFit, *, alpha: float = ALPHA) -> Heterogen
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit.model_fit import fit_model
-    >>> from mse.loglinear.heterogeneity import heterogeneity_check
-    >>> check = heterogeneity_check(fit_model(mse.load_dataset("kosovo"), "independence"))
+    >>> from mse.loglinear import fit_model
+    >>> fit = fit_model(mse.load_dataset("kosovo"), "independence")
+    >>> check = heterogeneity_check(fit)
     >>> check.term, check.verdict
     ('C(k,2)', 'heterogeneity')
     """

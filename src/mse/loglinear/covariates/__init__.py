@@ -15,26 +15,19 @@ The table and design of these models are those of every log-linear model
   :func:`mse.estimate` on data with covariates.
 """
 
-from mse.loglinear.covariates.breakdown import BootstrapDraws, parametric_bootstrap
-from mse.loglinear.covariates.em import EMFits, e_step, fit_em, observed_loglik
-from mse.loglinear.covariates.estimators import COVARIATE_INTERVALS, covariate_estimate, uses_covariates
-from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model, warm_start
-from mse.loglinear.covariates.model_search import covariate_search
-from mse.loglinear.covariates.population_rates import rates
+from mse.loglinear.covariates import breakdown, em, estimators, model_fit, model_search, population_rates
+from mse.loglinear.covariates.breakdown import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.covariates.em import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.covariates.estimators import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.covariates.model_fit import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.covariates.model_search import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.covariates.population_rates import *  # noqa: F403 (the module's __all__)
 
 __all__ = [
-    "COVARIATE_INTERVALS",
-    "BootstrapDraws",
-    "CovariateFit",
-    "EMFits",
-    "covariate_estimate",
-    "covariate_search",
-    "e_step",
-    "fit_covariate_model",
-    "fit_em",
-    "observed_loglik",
-    "parametric_bootstrap",
-    "rates",
-    "uses_covariates",
-    "warm_start",
+    *model_fit.__all__,
+    *model_search.__all__,
+    *em.__all__,
+    *breakdown.__all__,
+    *population_rates.__all__,
+    *estimators.__all__,
 ]

@@ -49,7 +49,8 @@ from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
 from mse.loglinear.covariates.model_search import covariate_search
-from mse.loglinear.intervals.likelihood import wald_interval
+from mse.loglinear.intervals.likelihood import IntervalResult, wald_interval
+from mse.loglinear.intervals.reported import reported_estimate
 from mse.loglinear.model.design import Design
 from mse.loglinear.model.table import build_table
 from mse.loglinear.model.terms import parse_model
@@ -217,60 +218,45 @@ def _finish(
             details["search_candidates"] = search.details["candidates"]
     if options.get("year_polynomial"):
         details["year_polynomial"] = dict(options["year_polynomial"])
-    if not fit.ok:
-        return Estimate.failed(
-            method=method,
-            observed=data.n_observed,
-            status=fit.status,
-            level=level,
-            model=fit.model,
-            interval_method=interval,
-            details=details,
-        )
-    if fit.boundary:
-        warnings.warn(
-            f"model {fit.model!r}: some coefficients diverge (sampling zeros in the lists x covariates table); the "
-            "fitted values of the cells involved go to 0.",
-            EstimabilityWarning,
-            stacklevel=3,
-        )
-    lower = upper = math.nan
-    draws = None
-    status = "ok"
-    if interval == "wald":
-        wald = wald_interval(fit, level)
-        lower, upper = wald.lower, wald.upper
-        if table_missing(fit):
-            status = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
-    elif interval == "parametric_bootstrap":
-        from mse.loglinear.covariates.breakdown import parametric_bootstrap
-
-        boot = parametric_bootstrap(
-            fit, n_boot=int(options.get("n_boot", 1000)), random_seed=random_seed, progress=options.get("progress")
-        )
-        draws = boot.totals
-        lower, upper = _percentile(boot.totals, level)
-        details["strata_draws"] = boot.strata_draws
-        details["n_boot"] = len(boot.totals)
-        details["n_failed"] = boot.n_failed
-        if boot.n_failed:
+    limits = None
+    if fit.ok:
+        if fit.boundary:
             warnings.warn(
-                f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to refit and are left out.",
+                f"model {fit.model!r}: some coefficients diverge (sampling zeros in the lists x covariates table); "
+                "the fitted values of the cells involved go to 0.",
                 EstimabilityWarning,
                 stacklevel=3,
             )
-    return Estimate(
-        estimate=fit.estimate,
-        lower=float(lower),
-        upper=float(upper),
-        level=level,
-        observed=data.n_observed,
+        if interval == "wald":
+            wald = wald_interval(fit, level)
+            missing = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
+            limits = IntervalResult(wald.lower, wald.upper, missing if table_missing(fit) else "ok")
+        elif interval == "parametric_bootstrap":
+            from mse.loglinear.covariates.breakdown import parametric_bootstrap
+
+            boot = parametric_bootstrap(
+                fit, n_boot=int(options.get("n_boot", 1000)), random_seed=random_seed, progress=options.get("progress")
+            )
+            limits = IntervalResult(*_percentile(boot.totals, level), draws=boot.totals)
+            details["strata_draws"] = boot.strata_draws
+            details["n_boot"] = len(boot.totals)
+            details["n_failed"] = boot.n_failed
+            if boot.n_failed:
+                warnings.warn(
+                    f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to refit and are left out.",
+                    EstimabilityWarning,
+                    stacklevel=3,
+                )
+    return reported_estimate(
+        fit.estimate,
+        limits,
+        observed=fit.observed,
         method=method,
         model=fit.model,
-        interval_method="" if interval == "none" else interval,
-        status=status,
-        draws=draws,
+        level=level,
+        interval=interval,
         details=details,
+        failure=None if fit.ok else fit.status,
         strata=fit.strata(),
     )
 

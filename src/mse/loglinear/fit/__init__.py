@@ -12,70 +12,11 @@
   Lévesque (2001).
 """
 
-from mse.loglinear.fit.batch import BatchFits, evaluate_models
-from mse.loglinear.fit.bias import DESCRIPTION, bias_corrected_batch, bias_corrected_fit, count_adjustment
-from mse.loglinear.fit.existence import (
-    MAX_PROGRAM_CELLS,
-    EstimabilityReport,
-    ExistenceUndecided,
-    Face,
-    check_estimability,
-    exists_batch,
-    facial_batch,
-    facial_set,
-    identifiable_batch,
-    mle_exists,
-    model_estimability,
-)
-from mse.loglinear.fit.irls import (
-    MAX_ETA,
-    DesignInformation,
-    NewtonFits,
-    NewtonPath,
-    PoissonFits,
-    fit_poisson,
-    newton_fit,
-    newton_iterations,
-)
-from mse.loglinear.fit.model_fit import (
-    LoglinearFit,
-    ModelFit,
-    fit_model,
-    fitted_design,
-    information_criteria,
-    population_from_fits,
-)
+from mse.loglinear.fit import batch, bias, existence, irls, model_fit
+from mse.loglinear.fit.batch import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.fit.bias import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.fit.existence import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.fit.irls import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.fit.model_fit import *  # noqa: F403 (the module's __all__)
 
-__all__ = [
-    "DESCRIPTION",
-    "MAX_ETA",
-    "MAX_PROGRAM_CELLS",
-    "BatchFits",
-    "DesignInformation",
-    "EstimabilityReport",
-    "ExistenceUndecided",
-    "Face",
-    "LoglinearFit",
-    "ModelFit",
-    "NewtonFits",
-    "NewtonPath",
-    "PoissonFits",
-    "bias_corrected_batch",
-    "bias_corrected_fit",
-    "check_estimability",
-    "count_adjustment",
-    "evaluate_models",
-    "exists_batch",
-    "facial_batch",
-    "facial_set",
-    "fit_model",
-    "fit_poisson",
-    "fitted_design",
-    "identifiable_batch",
-    "information_criteria",
-    "mle_exists",
-    "model_estimability",
-    "newton_fit",
-    "newton_iterations",
-    "population_from_fits",
-]
+__all__ = [*irls.__all__, *existence.__all__, *model_fit.__all__, *batch.__all__, *bias.__all__]

@@ -706,7 +706,7 @@ def check_estimability(data: CaptureData, model: ModelSpec = "independence") -> 
     Raises
     ------
     ModelError
-        For a malformed model or unknown lists.
+        For a malformed model, or a model naming lists the data do not have.
 
     References
     ----------

@@ -6,50 +6,13 @@
 * :mod:`~mse.loglinear.intervals.bootstrap`: the parametric bootstrap, BCa
   with the model selection repeated in every replicate, and the top-model
   bootstrap (:func:`bootstrap_interval`).
+* :mod:`~mse.loglinear.intervals.reported`: an estimate and its interval as
+  the :class:`mse.Estimate` the estimators return.
 """
 
-from mse.loglinear.intervals.bootstrap import (
-    CHUNK_SIZE,
-    DEFAULT_N_TOP,
-    FAILURE_THRESHOLD,
-    KINDS,
-    MAX_RESELECTION_FITS,
-    BootstrapResult,
-    bca_limits,
-    bootstrap_interval,
-    hierarchical_models,
-    jackknife_acceleration,
-    percentile_limits,
-    top_models_of_search,
-)
-from mse.loglinear.intervals.likelihood import (
-    NO_UPPER_LIMIT,
-    IntervalResult,
-    ProfileInterval,
-    likelihood_ratio_interval,
-    multinomial_profile,
-    profile_interval,
-    wald_interval,
-)
+from mse.loglinear.intervals import bootstrap, likelihood, reported
+from mse.loglinear.intervals.bootstrap import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.intervals.likelihood import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.intervals.reported import *  # noqa: F403 (the module's __all__)
 
-__all__ = [
-    "CHUNK_SIZE",
-    "DEFAULT_N_TOP",
-    "FAILURE_THRESHOLD",
-    "KINDS",
-    "MAX_RESELECTION_FITS",
-    "NO_UPPER_LIMIT",
-    "BootstrapResult",
-    "IntervalResult",
-    "ProfileInterval",
-    "bca_limits",
-    "bootstrap_interval",
-    "hierarchical_models",
-    "jackknife_acceleration",
-    "likelihood_ratio_interval",
-    "multinomial_profile",
-    "percentile_limits",
-    "profile_interval",
-    "top_models_of_search",
-    "wald_interval",
-]
+__all__ = [*likelihood.__all__, *bootstrap.__all__, *reported.__all__]

@@ -43,6 +43,20 @@ different distribution.
 The selection itself (``select_batch`` and ``fit_models_batch``) lives in
 :mod:`mse.loglinear.search.reselection`; this module only resamples, drives it over
 chunks of replicates and turns the replicate estimates into limits.
+
+References
+----------
+Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
+American Statistical Association* 82(397), 171–185.
+
+Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems
+estimation for sparse capture data: inferential challenges when there are
+nonoverlapping lists. *Journal of the American Statistical Association*
+116(535), 1297–1306.
+
+Silverman, B. W., Chan, L. & Vincent, K. (2024). Bootstrapping multiple
+systems estimates to account for model selection. *Statistics and
+Computing* 34, 44.
 """
 
 from __future__ import annotations
@@ -219,8 +233,7 @@ def jackknife_acceleration(estimates: np.ndarray, weights: np.ndarray | None = N
 
     References
     ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
-    American Statistical Association* 82(397), 171–185.
+    Efron (1987), in the references of this module.
 
     Examples
     --------
@@ -275,8 +288,7 @@ def bca_limits(
 
     References
     ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
-    American Statistical Association* 82(397), 171–185.
+    Efron (1987), in the references of this module.
 
     Examples
     --------
@@ -783,17 +795,8 @@ def bootstrap_interval(
 
     References
     ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
-    American Statistical Association* 82(397), 171–185.
-
-    Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems
-    estimation for sparse capture data: inferential challenges when there are
-    nonoverlapping lists. *Journal of the American Statistical Association*
-    116(535), 1297–1306.
-
-    Silverman, B. W., Chan, L. & Vincent, K. (2024). Bootstrapping multiple
-    systems estimates to account for model selection. *Statistics and
-    Computing* 34, 44.
+    Efron (1987); Chan, Silverman & Vincent (2021); Silverman, Chan & Vincent
+    (2024): in the references of this module.
 
     Examples
     --------

@@ -216,12 +216,13 @@ def likelihood_ratio_interval(
 
 @dataclass(frozen=True)
 class IntervalResult:
-    """Interval limits for ``N``, a status and method-specific details."""
+    """Interval limits for ``N``, a status, method-specific details and, for a bootstrap, the replicates."""
 
     lower: float
     upper: float
     status: str = "ok"
     details: dict[str, Any] = field(default_factory=dict)
+    draws: np.ndarray | None = field(default=None, repr=False)
 
 
 def wald_interval(fit: ModelFit, level: float = 0.95) -> IntervalResult:
@@ -308,11 +309,7 @@ def profile_interval(model: Any, *args: Any, **kwargs: Any) -> IntervalResult | 
 
 
 def _design_profile_interval(
-    design: np.ndarray,
-    y: np.ndarray,
-    estimate: float,
-    level: float = 0.95,
-    zero_row: np.ndarray | None = None,
+    design: np.ndarray, y: np.ndarray, estimate: float, level: float = 0.95, zero_row: np.ndarray | None = None
 ) -> ProfileInterval:
     y = np.asarray(y, dtype=float)
     return likelihood_ratio_interval(multinomial_profile(design, y, zero_row), float(y.sum()), estimate, level)

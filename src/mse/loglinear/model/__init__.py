@@ -8,50 +8,9 @@
   table, and the extended-MLE masks of the terms no one is seen on.
 """
 
-from mse.loglinear.model.design import (
-    MAX_DESIGN_ENTRIES,
-    Design,
-    extended_masks,
-    orthogonal_polynomial,
-    term_columns,
-    zero_margin_terms,
-)
-from mse.loglinear.model.table import CaptureTable, build_table, cell_histories
-from mse.loglinear.model.terms import (
-    ModelSpec,
-    Term,
-    Terms,
-    all_k_way,
-    format_covariate_model,
-    format_model,
-    generating_terms,
-    hierarchical_closure,
-    is_hierarchical,
-    k_way_terms,
-    parse_model,
-    two_factor_terms,
-)
+from mse.loglinear.model import design, table, terms
+from mse.loglinear.model.design import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.model.table import *  # noqa: F403 (the module's __all__)
+from mse.loglinear.model.terms import *  # noqa: F403 (the module's __all__)
 
-__all__ = [
-    "MAX_DESIGN_ENTRIES",
-    "CaptureTable",
-    "Design",
-    "ModelSpec",
-    "Term",
-    "Terms",
-    "all_k_way",
-    "build_table",
-    "cell_histories",
-    "extended_masks",
-    "format_covariate_model",
-    "format_model",
-    "generating_terms",
-    "hierarchical_closure",
-    "is_hierarchical",
-    "k_way_terms",
-    "orthogonal_polynomial",
-    "parse_model",
-    "term_columns",
-    "two_factor_terms",
-    "zero_margin_terms",
-]
+__all__ = [*terms.__all__, *table.__all__, *design.__all__]

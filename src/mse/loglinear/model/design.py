@@ -95,16 +95,11 @@ def orthogonal_polynomial(values: Sequence[float], degree: int) -> np.ndarray:
     values
         The numeric levels.
     degree
-        The degree, below the number of distinct levels.
+        The degree, below the number of distinct levels (else :class:`mse.ModelError`).
 
     Returns
     -------
     ndarray, shape (len(values), degree)
-
-    Raises
-    ------
-    ModelError
-        When there are too few distinct levels for the degree.
 
     Examples
     --------

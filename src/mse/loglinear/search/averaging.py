@@ -6,14 +6,14 @@ two best models by BIC differ by 0.08 in BIC and by 2,400 in ``N``). The
 averaged estimate weighs every model that fits by its approximate posterior
 probability under equal prior model probabilities (Raftery 1995),
 
-    w_m = exp(-BIC_m / 2) / sum_k exp(-BIC_k / 2),    N-bar = sum_m w_m N_m,
+    w_m = exp(-BIC_m / 2) / sum_k exp(-BIC_k / 2),    N-bar = sum_m w_m N_m.
 
-and its bootstrap repeats the averaging in every resample, so the interval
-carries the uncertainty of the weights as well as of each model's fit
-(Buckland, Burnham & Augustin 1997). Models whose fit failed get no weight.
-
-The weights are accumulated block by block with a running log-sum-exp, so
-memory does not grow with the number of models or tables.
+Models whose fit failed get no weight. :func:`averaged_fits` forms the
+average for every table of a batch (bootstrap resamples), so that the
+interval of :func:`mse.loglinear.estimators.bic_average` carries the
+uncertainty of the weights as well as of each model's fit (Buckland, Burnham
+& Augustin 1997). The weights are accumulated block by block with a running
+log-sum-exp, so memory does not grow with the number of models or tables.
 
 References
 ----------
@@ -22,27 +22,18 @@ Raftery, A. E. (1995). Bayesian model selection in social research.
 
 Buckland, S. T., Burnham, K. P. & Augustin, N. H. (1997). Model selection:
 an integral part of inference. *Biometrics* 53(2), 603-618.
-
-Silverman, B. W., Chan, L. & Vincent, K. (2024). Bootstrapping multiple
-systems estimates to account for model selection. *Statistics and
-Computing* 34, 44.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from mse.data.capture import CaptureData
-from mse.errors import ModelError
 from mse.loglinear.fit.batch import BatchFits
 from mse.loglinear.model.design import Design
-from mse.results import Estimate
 
-__all__ = ["AVERAGE_INTERVALS", "FitBlock", "averaged_fits", "bic_average", "bic_weights"]
+__all__ = ["FitBlock", "averaged_fits", "bic_weights"]
 
 #: ``fit_block(design, masks, counts) -> BatchFits``: every model of ``masks`` fitted to every table
 #: of ``counts`` (tables outer, models inner).
@@ -161,186 +152,3 @@ def averaged_fits(
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = np.where(weight_sum > 0, weighted_n / weight_sum, np.nan)
     return estimate, best_index, n_usable
-
-
-
-AVERAGE_INTERVALS = ("bootstrap_top", "bca", "none")
-
-
-def bic_average(
-    data: CaptureData,
-    *,
-    level: float,
-    interval: str | None,
-    random_seed: int | None,
-    max_order: int | None = None,
-    max_models: int | None = None,
-    **options: Any,
-) -> Estimate:
-    """The BIC-weighted average of ``N`` over every hierarchical model up to ``max_order``.
-
-    Parameters
-    ----------
-    data
-        Capture histories (covariates are summed out).
-    level, random_seed
-        As for :func:`mse.estimate`.
-    interval
-        ``"bootstrap_top"`` (default): the people are resampled, the 60 best
-        models by BIC on the data (``n_top=``) are refitted to every resample
-        and averaged by their BIC weights there, and the limits are BCa
-        (Silverman, Chan & Vincent 2024, with averaging in place of
-        selection). ``"bca"`` refits every model in every resample (affordable
-        up to four lists). ``"none"``: the point estimate only.
-    max_order
-        Highest order of interaction (default 3 for up to five lists, else 2).
-    max_models
-        At most this many models (default 100,000); beyond, no average is formed.
-    **options
-        ``n_boot`` (default 1000), ``n_top``, ``progress``;
-        ``heterogeneity_check=False`` skips the check of
-        :mod:`mse.loglinear.heterogeneity`, which otherwise tests the model
-        with the most weight and warns with
-        :class:`mse.HeterogeneityWarning` when it fires.
-
-    Returns
-    -------
-    Estimate
-        ``model`` names the number of models and the heaviest one;
-        ``details["weights"]`` holds the models with weight above 0.001
-        (model, BIC, ``N``, weight) and ``details["effective_models"]`` the
-        inverse of the sum of squared weights.
-
-    References
-    ----------
-    Raftery, A. E. (1995). Bayesian model selection in social research.
-    *Sociological Methodology* 25, 111-163.
-
-    Buckland, S. T., Burnham, K. P. & Augustin, N. H. (1997). Model selection:
-    an integral part of inference. *Biometrics* 53(2), 603-618.
-
-    Silverman, B. W., Chan, L. & Vincent, K. (2024). Bootstrapping multiple
-    systems estimates to account for model selection. *Statistics and
-    Computing* 34, 44.
-
-    Examples
-    --------
-    >>> import mse
-    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="bic_average", interval="none")
-    >>> round(res.estimate)
-    13184
-    """
-    from mse.loglinear.intervals.bootstrap import (
-        DEFAULT_N_TOP,
-        bootstrap_interval,
-        check_reselection_affordable,
-        top_models_of_search,
-    )
-    from mse.loglinear.search.model_search import MAX_MODELS, exhaustive_search
-
-    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check"}
-    if unknown:
-        raise ModelError(
-            f"unknown option(s) {sorted(unknown)} for method 'bic_average'; valid options: "
-            "['heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'progress']."
-        )
-    interval = "bootstrap_top" if interval is None else interval
-    if interval not in AVERAGE_INTERVALS:
-        raise ModelError(
-            f"interval {interval!r} is not available for method 'bic_average' (an average has no single "
-            f"model to profile); choose one of {AVERAGE_INTERVALS}."
-        )
-    data = data.collapse_covariates()
-    limit = MAX_MODELS if max_models is None else int(max_models)
-    n_boot = options.get("n_boot", 1000)
-    if interval == "bca":
-        check_reselection_affordable(
-            data.lists, "bic_average", {"max_order": max_order, "max_models": limit}, n_boot, len(data.counts)
-        )
-    search = exhaustive_search(data, criterion="bic", max_order=max_order, max_models=limit)
-    order = int(search.details["max_order"])
-    if search.details.get("search") != "exhaustive":
-        return Estimate.failed(
-            method="bic_average",
-            observed=data.n_observed,
-            status=(
-                f"more than {limit:,} models up to order {order}: an average needs every one of them; lower "
-                "max_order, merge lists, or use method='bic' (whose search then goes greedy)"
-            ),
-            level=level,
-            interval_method="" if interval == "none" else interval,
-        )
-    table = search.table.copy()
-    usable = (table["status"] == "ok").to_numpy() & np.isfinite(table["estimate"].to_numpy(float))
-    weights = bic_weights(table["bic"].to_numpy(float), usable)
-    if not usable.any():
-        return Estimate.failed(
-            method="bic_average",
-            observed=data.n_observed,
-            status=search.details.get("no_model", "no model could be fitted (see details['search'])"),
-            level=level,
-            interval_method="" if interval == "none" else interval,
-            details={"search": search.table},
-        )
-    table["weight"] = weights
-    point = float((weights * np.nan_to_num(table["estimate"].to_numpy(float))).sum())
-    heaviest = int(np.argmax(weights))
-    details: dict[str, Any] = {
-        "search": search.table,
-        "weights": table.loc[weights > 1e-3, ["model", "bic", "estimate", "weight"]].reset_index(drop=True),
-        "effective_models": float(1.0 / np.sum(weights**2)),
-        "n_models": int(usable.sum()),
-        "max_order": order,
-    }
-    model = (
-        f"BIC average of {int(usable.sum())} models (heaviest: {table['model'].iloc[heaviest]}, "
-        f"weight {weights[heaviest]:.2f})"
-    )
-    if options.get("heterogeneity_check", True):
-        _check_heaviest_model(data, str(table["model"].iloc[heaviest]), details)
-    lower = upper = math.nan
-    status = "ok"
-    draws = None
-    if interval != "none":
-        boot_options: dict[str, Any] = {"max_order": order, "max_models": limit}
-        if interval == "bootstrap_top":
-            # the search has ranked every model already: hand over its best ones without refitting them
-            boot_options["candidates"] = top_models_of_search(search.table, options.get("n_top", DEFAULT_N_TOP))
-            boot_options["n_top"] = None
-        boot = bootstrap_interval(
-            data,
-            kind=interval,
-            method="bic_average",
-            options=boot_options,
-            point_estimate=point,
-            level=level,
-            n_boot=n_boot,
-            random_seed=random_seed,
-            progress=options.get("progress"),
-        )
-        lower, upper, draws = boot.lower, boot.upper, boot.draws
-        details.update(boot.details)
-        details["n_failed"] = boot.n_failed
-        details["n_candidates"] = int(usable.sum())
-        status = boot.status
-    return Estimate(
-        estimate=point,
-        lower=float(lower),
-        upper=float(upper),
-        level=level,
-        observed=data.n_observed,
-        method="bic_average",
-        model=model,
-        interval_method="" if interval == "none" else interval,
-        status=status,
-        draws=draws,
-        details=details,
-    )
-
-
-def _check_heaviest_model(data: CaptureData, model: str, details: dict[str, Any]) -> None:
-    """The heterogeneity check of the model with the most weight: a warning and ``details["heterogeneity"]``."""
-    from mse.loglinear.fit.model_fit import fit_model
-    from mse.loglinear.heterogeneity import record_heterogeneity
-
-    record_heterogeneity(fit_model(data, model), model, details, stacklevel=3)
