@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("front door", ("mse.api", "mse.auto")),
     ("diagnostics", ("mse.diagnostics",)),
     ("plotting", ("mse.plotting",)),
+    ("reports", ("mse.report",)),
     ("package and studies", ("mse", "mse.benchmark")),
     ("command line", ("mse.cli", "mse.__main__")),
     ("testing", ("mse.testing",)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from mse.cli import main
@@ -25,13 +26,31 @@ def test_compare_json_records_failures(capsys):
 
 
 def test_diagnose(capsys):
-    assert main(["diagnose", "--dataset", "uk2013_5"]) == 0
+    import mse
+
+    assert main(["diagnose", "--dataset", "uk2013_5", "--seed", "1"]) == 0
     out = capsys.readouterr().out
-    assert "Estimability of 'independence'" in out and "Internal consistency" in out and "without GP" in out
+    fitted = mse.estimate(mse.load_dataset("uk2013_5"), random_seed=1)  # what mse estimate fits: the default
+    assert f"method auto, model {fitted.model}" in out
+    checked = re.search(r"Estimability of '([^']*)'", out).group(1)
+    assert set(checked.split(" + ")) == set(fitted.model.removeprefix("stepwise: ").split(" + "))
+    assert "Internal consistency" in out and "without GP" in out
+    assert not re.search(r"\de\+\d", out)  # people as whole numbers, never 1e+04
     assert main(["diagnose", "--dataset", "artificial_3", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["uninformative_lists"] == ["C"]
     assert report["estimability"]["non_overlapping_pairs"] == ["A:C", "B:C"]
+
+
+def test_diagnose_fits_what_estimate_fits_with_covariates_and_method(capsys):
+    arguments = ["--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "20", "--seed", "4"]
+    assert main(["estimate", *arguments, "--json"]) == 0
+    estimated = json.loads(capsys.readouterr().out)
+    assert main(["diagnose", *arguments, "--json"]) == 0
+    diagnosed = json.loads(capsys.readouterr().out)
+    assert diagnosed["diagnosed"]["model"] == estimated["model"]
+    assert diagnosed["estimate"]["estimate"] == estimated["estimate"]
+    assert estimated["strata"] is not None  # the covariate is in the model diagnosed, not summed out
 
 
 def test_estimate_protects_small_counts(capsys):
@@ -295,3 +314,123 @@ def test_generate_honours_json(capsys, tmp_path):
     written = json.loads(out)
     assert written["population_size"] == 500 and written["n_observed"] + written["dark_figure"] == 500
     assert written["path"] == str(out_csv) and out_csv.exists()
+
+
+def test_estimate_json_is_the_whole_result_that_load_result_reads_back(tmp_path, capsys):
+    import mse
+
+    assert main(["estimate", "--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "30",
+                 "--seed", "2", "--json"]) == 0  # fmt: skip
+    path = tmp_path / "result.json"
+    path.write_text(capsys.readouterr().out, encoding="utf-8")
+    loaded = mse.load_result(path)
+    again = mse.estimate(mse.load_dataset("spina_bifida_ethnicity"), method="independence", n_boot=30, random_seed=2)
+    assert loaded.estimate == again.estimate and (loaded.lower, loaded.upper) == (again.lower, again.upper)
+    pd.testing.assert_frame_equal(loaded.breakdown("eth"), again.breakdown("eth"))  # the breakdown travels too
+
+
+def test_estimate_json_under_a_policy_is_for_publication_with_its_breakdowns(capsys):
+    assert main(["estimate", "--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "30",
+                 "--seed", "2", "--json", "--round-to", "10"]) == 0  # fmt: skip
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["disclosure"]["round_to"] == 10
+    assert [row["eth"] for row in payload["breakdowns"]["eth"]] == ["afro-american", "caucasian", "other"]
+    assert all(row["estimate"] % 10 == 0 for row in payload["breakdowns"]["eth"] if isinstance(row["estimate"], int))
+    assert "strata" not in payload and "draws" not in payload
+
+
+PYTHON_SPELLINGS = re.compile(r"\b[a-z_]+=(True|False|None)\b|mse\.[a-z_]+\(|\b[a-z_]+='|\b1 people\b")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Try method='lcmcr' (latent classes)", "Try --method lcmcr (latent classes)"),
+        ("heterogeneity_check=False switches this check off.", "--option heterogeneity_check=false switches"),
+        ("use interval='bca' or n_boot=2000", "use --interval bca or --n-boot 2000"),
+        ("refit with covariates=[] to sum them out", "refit with no --covariates to sum them out"),
+        ("choose with lists=['A', 'B']", "choose with --lists A,B"),
+        ("fit model='A:B + B:C'", 'fit --model "A:B + B:C"'),
+        ("mse.list_datasets() shows the 22 available", "`mse datasets` shows the 22 available"),
+        ("z = 12.5, p = 0.02", "z = 12.5, p = 0.02"),
+    ],
+)
+def test_messages_are_reworded_for_the_command_line(text, said):
+    from mse.cli import _speak_command_line
+
+    assert said in _speak_command_line(text)
+
+
+@pytest.mark.parametrize(
+    ("rows", "arguments"),
+    [
+        ("A,B,count\n0,0,1\n1,0,3\n0,1,4\n1,1,2\n", []),  # one person on no list
+        ("A,B,count\n1,0,3\n0,1,4\n1,1,2\n", ["--method", "loglinear", "--model", "A:B:C"]),  # unknown list
+        ("A,B,count\n1,0,3\n0,1,4\n1,1,2\n", ["--method", "stepwise", "--option", "nboot=3"]),  # misspelt option
+    ],
+)
+def test_errors_and_warnings_speak_command_line(tmp_path, capsys, rows, arguments):
+    table = tmp_path / "table.csv"
+    table.write_text(rows, encoding="utf-8")
+    main(["estimate", "--csv", str(table), *arguments])
+    captured = capsys.readouterr()
+    assert not PYTHON_SPELLINGS.search(captured.err + captured.out), captured.err + captured.out
+
+
+def test_the_heterogeneity_advice_names_flags(capsys):
+    assert main(["estimate", "--dataset", "kosovo", "--method", "independence"]) == 0
+    out = capsys.readouterr().out
+    assert "Try --method lcmcr" in out and "--option heterogeneity_check=false" in out
+    assert not PYTHON_SPELLINGS.search(out)
+
+
+SPINA = ["estimate", "--dataset", "spina_bifida_ethnicity", "--method", "independence", "--n-boot", "40", "--seed", "1"]
+
+
+def test_by_prints_the_breakdown_with_rates_from_a_finer_population_table(tmp_path, capsys):
+    import mse
+
+    population = tmp_path / "population.csv"
+    # finer than the breakdown: residents by ethnicity and sex add up to the ethnicity's population
+    population.write_text(
+        "eth,sex,population\nafro-american,f,30000\nafro-american,m,30000\ncaucasian,f,200000\ncaucasian,m,200000\n"
+        "other,f,25000\nother,m,25000\n",
+        encoding="utf-8",
+    )
+    assert main([*SPINA, "--by", "eth", "--population", str(population)]) == 0
+    out = capsys.readouterr().out
+    result = mse.estimate(mse.load_dataset("spina_bifida_ethnicity"), method="independence", n_boot=40, random_seed=1)
+    caucasian = result.breakdown("eth").set_index("eth").loc["caucasian"]
+    line = next(line for line in out.splitlines() if line.strip().startswith("caucasian"))
+    assert "400,000" in line
+    assert f"{caucasian['estimate'] / 400_000 * 100_000:,.2f}" in line  # the rate per 100,000
+
+
+def test_a_withheld_estimate_withholds_its_rate(tmp_path, capsys):
+    population = tmp_path / "population.csv"
+    population.write_text("eth,population\nafro-american,60000\ncaucasian,400000\nother,50000\n", encoding="utf-8")
+    assert main([*SPINA, "--by", "eth", "--population", str(population), "--suppress-below", "100"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("other"))
+    assert line.split()[-3:] == ["suppressed"] * 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--population", "{population}"], "--population gives rates for the breakdowns asked for with --by"),
+        (["--by", "eth", "--json"], "--json prints the whole result"),
+        (["--by", "eth", "--population", "{bad}"], "population must be a positive number"),
+        (["--by", "eth", "--population", "{nocolumn}"], "has no 'population' column"),
+    ],
+)
+def test_breakdown_options_fail_in_one_line(tmp_path, capsys, extra, message):
+    files = {
+        "population": "eth,population\nother,5\n",
+        "bad": "eth,population\nother,-5\n",
+        "nocolumn": "eth,people\nother,5\n",
+    }
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+    arguments = [item.format(**{k: str(tmp_path / f"{k}.csv") for k in files}) for item in extra]
+    assert main([*SPINA, *arguments]) == 2
+    assert message in capsys.readouterr().err

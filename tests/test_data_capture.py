@@ -173,7 +173,7 @@ class TestOperations:
     def test_stratify_warns_about_missing_values(self):
         people = pd.DataFrame({"A": [1, 1, 0], "B": [0, 1, 1], "sex": ["f", "m", None]})
         data = CaptureData.from_records(people, lists=["A", "B"], covariates=["sex"])
-        with pytest.warns(mse.DataWarning, match="1 people have no value"):
+        with pytest.warns(mse.DataWarning, match="1 person has no value of .sex. and is in no stratum"):
             parts = data.stratify("sex")
         assert sum(p.n_observed for p in parts.values()) == 2
 

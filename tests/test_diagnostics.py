@@ -98,7 +98,7 @@ def test_sensitivity_records_failures_instead_of_raising():
 def test_goodness_of_fit_matches_r(dataset, model, deviance, df):
     result = mse.estimate(mse.load_dataset(dataset), method="loglinear", model=model)
     fit = mse.goodness_of_fit(result, influence=False)
-    assert fit["deviance"] == pytest.approx(deviance, abs=1e-3)
+    assert fit["deviance"] == pytest.approx(deviance, abs=5e-4)  # R printed 3 decimals: half a unit
     assert fit["df"] == df
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -14,7 +15,8 @@ def test_stepwise_profile_summary(capsys):
     out = capsys.readouterr().out
     assert "PF:NCA + LA:NG + NG:GP + LA:PF + PF:GP + GO:GP + NG:GO" in out
     assert "11,418" in out and "[9,982, 13,182] (profile)" in out  # Rcapture closedpCI.t: 9982.26, 13181.69
-    assert "Stepwise path" in out and "NG:GO" in out
+    assert "The forward path of the stepwise search" in out
+    assert re.search(r"^\*\s+7\s+NG:GO", out, re.MULTILINE)  # the last step, the chosen model, is marked
 
 
 def test_json_output(capsys):

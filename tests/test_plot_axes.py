@@ -44,6 +44,9 @@ _INPUTS: dict[str, Callable[[], Any]] = {
     "plot_internal_consistency": lambda: mse.internal_consistency(_data(), min_observed=10, random_seed=1),
     "plot_sensitivity": lambda: mse.sensitivity(_data(), method="independence", random_seed=1),
     "plot_comparison": lambda: mse.compare(_data(), ["independence", "stepwise"], random_seed=1),
+    "plot_breakdown": lambda: mse.estimate(
+        mse.load_dataset("spina_bifida_ethnicity"), method="independence", n_boot=30, random_seed=1
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from mse.errors import (
     MultimodalityWarning,
 )
 from mse.plotting import (
+    plot_breakdown,
     plot_comparison,
     plot_internal_consistency,
     plot_models,
@@ -51,7 +52,7 @@ _LAZY = {
 }
 
 
-_SUBPACKAGES = ("benchmark", "simulate")
+_SUBPACKAGES = ("benchmark", "report", "simulate")
 
 
 def __getattr__(name: str) -> object:
@@ -103,6 +104,7 @@ __all__ = [
     "load_truth",
     "mcmc_diagnostics",
     "overlap_diagnostics",
+    "plot_breakdown",
     "plot_comparison",
     "plot_internal_consistency",
     "plot_models",

@@ -35,19 +35,17 @@ CUT_SHORT = "cut short"
 class BudgetExhausted(MSEError):
     """The time budget given with ``max_seconds`` ran out (caught by :func:`mse.estimate`).
 
+    :func:`checkpoint` raises it; :func:`mse.estimate` turns it into a result
+    without numbers whose status says where the time ran out.
+
     Examples
     --------
-    >>> import time
-    >>> from mse.budget import BudgetExhausted, checkpoint, time_budget
-    >>> with time_budget(0.001) as budget:
-    ...     time.sleep(0.01)
-    ...     try:
-    ...         checkpoint("fitting log-linear models")
-    ...     except BudgetExhausted as stop:
-    ...         print(stop)
-    the time budget of 0.001 s ran out while fitting log-linear models
-    >>> budget.expired, budget.stage
-    (True, 'fitting log-linear models')
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="independence", max_seconds=1e-9)
+    >>> res.ok, res.details["stopped_while"]
+    (False, 'fitting log-linear models')
+    >>> res.status.split(";")[0]
+    'cut short: the time budget of 1e-09 s ran out while fitting log-linear models'
     """
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 import pandas as pd
 
@@ -232,11 +233,8 @@ def _cmd_describe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_estimate(args: argparse.Namespace) -> int:
-    from mse.api import estimate
-
-    policy = _policy(args)
-    data = _load(args)
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The estimator options the model arguments give (``--model``, ``--n-boot``, ``--option``, ...)."""
     options = dict(_parse_option(o) for o in args.option or [])
     if args.model:
         options["model"] = args.model
@@ -244,21 +242,150 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         value = getattr(args, key, None)
         if value is not None:
             options[key] = value
+    return options
+
+
+def _fit(args: argparse.Namespace, data: CaptureData) -> Any:
+    """The estimate the model arguments of ``mse estimate``, ``mse diagnose`` and ``mse report`` ask for."""
+    from mse.api import estimate
+
+    options = _options(args)
     with warnings.catch_warnings():
         # the summary lists every warning raised while fitting; do not print them twice
         warnings.simplefilter("ignore")
-        result = estimate(
+        return estimate(
             data, method=args.method, interval=args.interval, level=args.level, random_seed=args.seed, **options
         )
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    policy = _policy(args)
+    breakdowns = [_split(text) for text in args.by or []]
+    if args.population and not breakdowns:
+        raise MSEError("--population gives rates for the breakdowns asked for with --by; add --by COVARIATE.")
+    if args.json and not policy.active and breakdowns:
+        raise MSEError(
+            "--json prints the whole result, from which every breakdown follows (mse.load_result(FILE)"
+            ".breakdown(...)); leave out --by and --population, or add --suppress-below/--round-to for the "
+            "published tables."
+        )
+    population = _population(args.population) if args.population else None
+    result = _fit(args, _load(args))
+    if args.save:
+        result.save(args.save)  # the archive: whole and unprotected, as mse.Estimate.save keeps it
+    tables = {",".join(names): _breakdown_table(result, names, population, policy) for names in breakdowns}
     if args.json:
-        print(result.to_json(policy=policy, indent=2))
+        # unprotected: the whole result, which mse.load_result reads back; protected: what may be published
+        if not policy.active:
+            print(result.to_json(archive=True, indent=1))
+        else:
+            payload = json.loads(result.to_json(policy=policy))
+            if tables:
+                payload.setdefault("breakdowns", {}).update(
+                    {key: json.loads(table.to_json(orient="records")) for key, table in tables.items()}
+                )
+            print(json.dumps(payload, indent=2))
     else:
-        print(result.summary(policy=policy) + _extras(result, policy))
+        print(_speak_command_line(result.summary(policy=policy)) + _extras(result, policy))
+        for key, table in tables.items():
+            print(f"\nEstimated population by {key.replace(',', ' x ')} ({result.level:.0%} intervals):")
+            print(_formatted(table).to_string(index=False))
+    return 0 if result.ok else 1
+
+
+def _population(path: str) -> pd.DataFrame:
+    """The resident population by covariate levels: a CSV with covariate columns and ``population``."""
+    frame, _ = _read_csv(path)
+    if "population" not in frame.columns:
+        raise DataError(
+            f"{path} has no 'population' column; give one column per covariate (e.g. year,sex) and a "
+            "'population' column with the number of residents in each combination."
+        )
+    values = pd.to_numeric(frame["population"], errors="coerce")
+    if values.isna().any() or (values <= 0).any():
+        row = int(((values <= 0) | values.isna()).to_numpy().argmax()) + 2
+        raise DataError(f"line {row} of {path}: population must be a positive number.")
+    return frame.assign(population=values)
+
+
+def _breakdown_table(
+    result: Any, names: list[str], population: pd.DataFrame | None, policy: DisclosurePolicy
+) -> pd.DataFrame:
+    """A breakdown as published, with rates per 100,000 residents when the population table covers it."""
+    import mse
+
+    rates = cast(Callable[..., pd.DataFrame], mse.rates)  # a lazy name of the package
+    table = result.breakdown(names, policy=policy)
+    if population is None:
+        return table
+    absent = [name for name in names if name not in population.columns]
+    if absent:
+        raise DataError(
+            f"the population table has no column {absent[0]!r}, so there are no rates by {', '.join(names)}; add "
+            "the column, or leave that --by out."
+        )
+    # the population table may be finer than the breakdown: residents add up over the other columns
+    summed = population.groupby(names, as_index=False, sort=False)["population"].sum()
+    with_rates = rates(result, summed, by=names)
+    for column in ("population", "rate", "rate_lower", "rate_upper"):
+        table[column] = with_rates[column].to_numpy()
+    withheld = [not isinstance(value, (int, float)) for value in table["estimate"]]
+    for column in ("rate", "rate_lower", "rate_upper"):
+        # a level whose estimate is withheld has its rate withheld too (the rate would give the estimate back)
+        table[column] = [value if not hide else shown for value, hide, shown in zip(
+            table[column].round(2), withheld, table["estimate"])]  # fmt: skip
+    return table
+
+
+def _formatted(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of people for the console: people as whole numbers with thousands separators, rates to 2 decimals."""
+    shown = table.copy()
+    for column in shown.columns:
+        if column in ("observed", "estimate", "lower", "upper", "population"):
+            shown[column] = [f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
+        elif column.startswith("rate"):
+            shown[column] = [f"{v:,.2f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
+    return shown
+
+
+def _change(text: str) -> tuple[str, Any, Any]:
+    """``year:2016:2018`` as ``("year", 2016, 2018)``; levels that read as numbers become numbers."""
+    parts = text.split(":")
+    if len(parts) != 3 or not all(parts):
+        raise MSEError(f"--change takes COVARIATE:FIRST:SECOND, e.g. year:2016:2018, got {text!r}.")
+    covariate, *levels = parts
+    values: list[Any] = []
+    for level in levels:
+        try:
+            values.append(json.loads(level))
+        except json.JSONDecodeError:
+            values.append(level)
+    return covariate, values[0], values[1]
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mse.report import build_report
+    from mse.results import load_result
+
+    has_data = bool(args.dataset or args.csv)
+    if args.result:
+        result = load_result(args.result)
+        data = _load(args) if has_data else None
+    else:
+        data = _load(args)
+        result = _fit(args, data)
+    by = [tuple(_split(text)) if "," in text else text for text in args.by or []]
+    changes = [_change(text) for text in args.change or []]
+    report = build_report(result, data, by=by, changes=changes, policy=_policy(args), title=args.title)
+    path = report.save(args.output)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes): {', '.join(s.title for s in report.sections)}")
     return 0 if result.ok else 1
 
 
 def _extras(result: Any, policy: DisclosurePolicy) -> str:
     """Standard error, terms at minus infinity and the model search, for the readable summary."""
+    from mse.report.sections import search_view
+
     details = result.details
     lines = []
 
@@ -282,30 +409,20 @@ def _extras(result: Any, policy: DisclosurePolicy) -> str:
         lines.append(f"  {'infinite:':<18}{ways} (extended MLE; cells {cells} fitted at 0)")
     if details.get("non_overlapping_pairs"):
         lines.append(f"  {'no overlap:':<18}{', '.join(details['non_overlapping_pairs'])}")
-    search = details.get("search")
-    if isinstance(search, pd.DataFrame) and len(search):
-        if "p_value" in search.columns:
-            lines.append("\nStepwise path (Chan et al. 2021; pairs added while p < threshold):")
-            view = search[["step", "added", "p_value", "estimate", "aic", "bic"]].copy()
-            view["p_value"] = [f"{p:.2g}" if p == p else "" for p in view["p_value"]]
-        elif "rule" in search.columns:
-            lines.append("\nSearch path:")
-            view = search[["step", "rule", "model", "estimate", "aic", "bic"]]
-        else:
-            n_models = details.get("search_n_models", len(search))
-            lines.append(
-                f"\nBest models of {n_models:,} fitted (search: {details.get('search_search', 'exhaustive')}):"
-            )
-            view = search[search["status"] == "ok"].head(5)[
-                ["model", "n_params", "deviance", "df", "aic", "bic", "estimate"]
-            ]
-        if policy.active:
-            view = view.copy()
-            view["estimate"] = [people(v) for v in view["estimate"]]
+    view = search_view(result, policy, top=5)
+    if view is not None:
+        lines.append("\n" + view.caption)
+        table = view.frame.drop(columns=["status"], errors="ignore")
+        if "added" in table:  # a forward path: the terms added tell it; the chosen model is printed above
+            table = table.drop(columns=["model"], errors="ignore")
+        if "p_value" in table:
+            table["p_value"] = [f"{p:.2g}" if p == p else "" for p in table["p_value"]]
+        table["estimate"] = [value if isinstance(value, str) else f"{value:,.0f}" for value in table["estimate"]]
+        table.insert(0, "", ["*" if i == view.highlight else "" for i in range(len(table))])
         with pd.option_context(
-            "display.width", 160, "display.max_colwidth", 70, "display.float_format", "{:,.3f}".format
+            "display.width", 200, "display.max_colwidth", 70, "display.float_format", "{:,.1f}".format
         ):
-            lines.append(view.to_string(index=False))
+            lines.append(table.to_string(index=False))
     return ("\n" + "\n".join(lines)) if lines else ""
 
 
@@ -336,28 +453,37 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list_terms(model: str, lists: Sequence[str]) -> str:
+    """The terms of a fitted model that involve lists only (a model with covariates has others too)."""
+    model = re.sub(r"^[a-z_]+: ", "", model)  # "stepwise: A:B + ..." names the rule auto chose
+    terms = [term.strip() for term in model.split("+")]
+    kept = [term for term in terms if term and all(factor in lists for factor in term.split(":"))]
+    return " + ".join(kept) if kept else "independence"
+
+
 def _cmd_diagnose(args: argparse.Namespace) -> int:
-    from mse.api import estimate
+    import mse
     from mse.diagnostics import goodness_of_fit, internal_consistency, overlap_diagnostics, sensitivity
-    from mse.loglinear.fit.existence import check_estimability
 
     policy = _policy(args)
-    data = _load(args).collapse_covariates()
-    model = args.model or "independence"
+    full = _load(args)
+    data = full.collapse_covariates()
     sections: dict[str, Any] = {}
+    # The model diagnosed is the one mse estimate fits with the same arguments, covariates included.
+    result = _fit(args, full)
+    method, options = args.method, _options(args)
+    check_estimability = cast(Callable[..., Any], mse.check_estimability)  # a lazy name of the package
+    model = _list_terms(result.model, data.lists) if result.model else "independence"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         report = check_estimability(data, model)
         overlaps = overlap_diagnostics(data, model)
-        # A model given on the command line is the model to diagnose: fit it as such.
-        method = "loglinear" if args.model and args.method == "independence" else args.method
-        options = {"model": args.model} if method == "loglinear" else {}
-        result = estimate(data, method=method, random_seed=args.seed, **options)
         fit: Mapping[str, Any] | None = (
             goodness_of_fit(result, influence=False) if "cells" in result.details else None
         )
-        consistency = internal_consistency(data, method=method, **options) if data.n_lists >= 3 else None
-        leave_out = sensitivity(data, method=method, **options) if data.n_lists >= 3 else None
+        rerun = {"level": args.level, "random_seed": args.seed, **options}
+        consistency = internal_consistency(full, method=method, **rerun) if data.n_lists >= 3 else None
+        leave_out = sensitivity(full, method=method, **rerun) if data.n_lists >= 3 else None
     overlap_table: pd.DataFrame | None = overlaps.pairs
     if policy.active:
         protected = protect_diagnostics(
@@ -367,6 +493,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         consistency, leave_out = protected["consistency"], protected["sensitivity"]
         if fit is not None:
             fit = {**fit, "estimate": policy.protect(result).to_dict()["estimate"]}
+    sections["diagnosed"] = {"method": method, "model": result.model, "status": result.status}
     sections["estimability"] = {
         "model": report.model,
         "mle_exists": report.mle_exists,
@@ -391,6 +518,10 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         print(json.dumps(sections, indent=2, default=str))
         return 0
     with pd.option_context("display.width", 200, "display.max_colwidth", 50, "display.float_format", "{:,.3g}".format):
+        print(f"Diagnosing what mse estimate fits with these arguments: method {method}, model {result.model or '-'}")
+        if data.covariates != full.covariates:
+            print(f"  the checks of the lists below use its terms between lists, {model!r}, on the table summed over "
+                  f"{', '.join(full.covariates)}")  # fmt: skip
         print(f"Estimability of {report.model!r}: MLE exists: {report.mle_exists}; identifiable: {report.identifiable}")
         if report.non_overlapping_pairs:
             print("  pairs that never overlap: " + ", ".join(":".join(p) for p in report.non_overlapping_pairs))
@@ -405,7 +536,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         if policy.active:
             print("  (expected overlaps, odds ratios and their tests are computed from the counts: not shown)")
         print()
-        print(result.summary(policy=policy))
+        print(_speak_command_line(result.summary(policy=policy)))
         if fit is not None:
             print(
                 f"\nGoodness of fit: deviance {fit['deviance']:.3f} on {fit['df']} df (p = {fit['p_value']:.3g}), "
@@ -413,10 +544,11 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
             )
         if consistency is not None:
             print(f"\nInternal consistency (each list as a population of known size; {method}):")
-            print(consistency.to_string(index=False))
+            print(_formatted(consistency.rename(columns={"truth": "population"})).rename(
+                columns={"population": "truth"}).to_string(index=False))  # fmt: skip
         if leave_out is not None:
             print(f"\nSensitivity to leaving out each list ({method}):")
-            print(leave_out.drop(columns=["kind"]).to_string(index=False))
+            print(_formatted(leave_out.drop(columns=["kind"])).to_string(index=False))
     return 0
 
 
@@ -508,6 +640,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", default="auto", help="estimation method (default: auto)")
+    parser.add_argument("--model", help='log-linear model, e.g. "LA:NG + NG:PF"')
+    parser.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
+    parser.add_argument("--level", type=_coverage, default=0.95, help="interval coverage (default 0.95)")
+    parser.add_argument("--seed", type=_seed, default=None, help="random seed")
+    parser.add_argument(
+        "--max-order", dest="max_order", type=_positive, help="highest interaction order searched (aic, bic)"
+    )
+    parser.add_argument(
+        "--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)"
+    )
+    parser.add_argument("--n-boot", dest="n_boot", type=_positive, help="bootstrap replicates (bootstrap intervals)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="extra estimator option, value in JSON (repeatable), e.g. max_draws=200000 for lcmcr; runs are "
+        "set in draws by default, and a time budget (max_seconds=600) is used only if given",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``mse`` command."""
     from mse._version import __version__
@@ -527,26 +681,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("estimate", help="estimate the population size")
     _add_data_arguments(run)
-    run.add_argument("--method", default="auto", help="estimation method (default: auto)")
-    run.add_argument("--model", help='log-linear model, e.g. "LA:NG + NG:PF"')
-    run.add_argument("--interval", help="interval method: wald, profile, parametric_bootstrap, bca, bootstrap_top")
-    run.add_argument("--level", type=_coverage, default=0.95, help="interval coverage (default 0.95)")
-    run.add_argument("--seed", type=_seed, default=None, help="random seed")
+    _add_model_arguments(run)
     run.add_argument(
-        "--max-order", dest="max_order", type=_positive, help="highest interaction order searched (aic, bic)"
+        "--json",
+        action="store_true",
+        help="print the whole result as JSON, which mse.load_result reads back (with the disclosure options: "
+        "the protected result and breakdowns, for publication)",
     )
-    run.add_argument("--p-threshold", dest="p_threshold", type=float, help="stepwise p-value threshold (default 0.02)")
-    run.add_argument("--n-boot", dest="n_boot", type=_positive, help="bootstrap replicates (bootstrap intervals)")
     run.add_argument(
-        "--option",
+        "--by",
         action="append",
-        metavar="KEY=VALUE",
-        help="extra estimator option, value in JSON (repeatable), e.g. max_draws=200000 for lcmcr; runs are "
-        "set in draws by default, and a time budget (max_seconds=600) is used only if given",
+        metavar="COVARIATE[,COVARIATE]",
+        help="print the estimate by a covariate (repeatable); a comma-separated pair for their combinations",
     )
-    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.add_argument(
+        "--population",
+        metavar="FILE",
+        help="CSV of residents by covariate levels (columns: covariates..., population): adds rates per 100,000 "
+        "to the --by tables",
+    )
+    run.add_argument(
+        "--save",
+        metavar="FILE",
+        help="also save the whole result as JSON: an archive for inside the organisation, unprotected by the "
+        "disclosure options, read back by mse report --result",
+    )
     _add_disclosure_arguments(run)
     run.set_defaults(handler=_cmd_estimate)
+
+    report = commands.add_parser("report", help="a self-contained HTML report of an estimate, for publication")
+    _add_data_arguments(report)
+    _add_model_arguments(report)
+    report.add_argument("--result", metavar="FILE", help="report a result saved by mse estimate --save (no refit)")
+    report.add_argument(
+        "--by",
+        action="append",
+        metavar="COVARIATE[,COVARIATE]",
+        help="a breakdown to show (repeatable); a comma-separated pair for their combinations, e.g. age,form",
+    )
+    report.add_argument(
+        "--change", action="append", metavar="COVARIATE:FIRST:SECOND", help="a change to show, e.g. year:2016:2018"
+    )
+    report.add_argument("--title", help="the heading of the page")
+    report.add_argument("--output", required=True, metavar="FILE", help="the HTML file to write, e.g. report.html")
+    _add_disclosure_arguments(report)
+    report.set_defaults(handler=_cmd_report)
 
     side_by_side = commands.add_parser("compare", help="several methods side by side")
     _add_data_arguments(side_by_side)
@@ -557,11 +736,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_disclosure_arguments(side_by_side)
     side_by_side.set_defaults(handler=_cmd_compare)
 
-    diagnose = commands.add_parser("diagnose", help="estimability, overlaps, fit, internal consistency, sensitivity")
+    diagnose = commands.add_parser(
+        "diagnose",
+        help="estimability, overlaps, fit, internal consistency, sensitivity of the model mse estimate fits with "
+        "the same arguments",
+    )
     _add_data_arguments(diagnose)
-    diagnose.add_argument("--method", default="independence", help="method to diagnose (default: independence)")
-    diagnose.add_argument("--model", help="log-linear model to diagnose (fitted with --method loglinear)")
-    diagnose.add_argument("--seed", type=_seed, default=None, help="random seed")
+    _add_model_arguments(diagnose)
     diagnose.add_argument("--json", action="store_true", help="print JSON")
     _add_disclosure_arguments(diagnose)
     diagnose.set_defaults(handler=_cmd_diagnose)
@@ -579,8 +760,65 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Arguments of the Python functions that the command takes as flags of its own.
+_FLAGS = {
+    "method": "--method",
+    "interval": "--interval",
+    "model": "--model",
+    "level": "--level",
+    "n_boot": "--n-boot",
+    "max_order": "--max-order",
+    "p_threshold": "--p-threshold",
+    "random_seed": "--seed",
+    "lists": "--lists",
+    "covariates": "--covariates",
+    "present": "--present",
+    "count": "--count",
+}
+#: A keyword argument quoted in a message: ``name=value``, the value a Python literal.
+_KEYWORD = re.compile(r"(?<![\w.-])([a-z][a-z_]*)=('[^']*'|\"[^\"]*\"|\[[^\]]*\]|\([^)]*\)|[^\s,;)]+)")
+#: Python spellings with no keyword form, and what the command says instead.
+_PHRASES = (
+    (re.compile(r"mse\.list_datasets\(\)"), "`mse datasets`"),
+    (re.compile(r", or pass drop_unobserved=True to drop them with a warning"), " from the file"),
+)
+
+
+def _literal(value: str) -> str:
+    """A Python literal from a message as the command line writes it: no quotes, lists comma-separated."""
+    if value[:1] in "'\"":
+        return value[1:-1]
+    if value[:1] in "[(":
+        return ",".join(item.strip(" '\"") for item in value[1:-1].split(",") if item.strip(" '\""))
+    return {"True": "true", "False": "false", "None": "null"}.get(value, value)
+
+
+def _speak_command_line(text: str) -> str:
+    """A message written for Python users, reworded for the command: flags instead of keyword arguments.
+
+    The library's messages say what to pass (``method='lcmcr'``,
+    ``heterogeneity_check=False``); on the command line the same advice is a
+    flag (``--method lcmcr``) or an ``--option`` (``--option
+    heterogeneity_check=false``).
+    """
+    for pattern, replacement in _PHRASES:
+        text = pattern.sub(replacement, text)
+
+    def reword(match: re.Match[str]) -> str:
+        name, value = match.group(1), _literal(match.group(2))
+        if name in _FLAGS:
+            if name == "covariates" and not value:
+                return "no --covariates"
+            return f'{_FLAGS[name]} "{value}"' if " " in value else f"{_FLAGS[name]} {value}"
+        if "_" in name or name in ("prior", "candidates"):
+            return f"--option {name}={value}"
+        return match.group(0)
+
+    return _KEYWORD.sub(reword, text)
+
+
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    return _speak_command_line(" ".join(str(text).split()))
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:

@@ -420,8 +420,22 @@ class DisclosurePolicy:
         for column, shown_values in new.items():
             # a number that does not exist stays nan in a table (None is for JSON)
             shown_values = [math.nan if v is None else v for v in shown_values]
-            out[column] = pd.Series(shown_values, index=out.index, dtype=object)
+            out[column] = _as_column(shown_values, out.index)
         return out
+
+
+def _as_column(values: list[Any], index: pd.Index) -> pd.Series:
+    """Published values as a column: numbers stay a numeric column; a marker makes the column text.
+
+    Rounding for publication changes values, not their kind: a column of
+    rounded counts must still add up and sort as numbers. Only a column that
+    shows ``"<k"`` or ``"suppressed"`` somewhere has to hold text.
+    """
+    if any(isinstance(value, str) for value in values):
+        return pd.Series(values, index=index, dtype=object)
+    numbers = pd.Series(values, index=index, dtype=float)
+    whole = numbers.notna().all() and bool((numbers == numbers.round()).all())
+    return numbers.astype("int64") if whole else numbers
 
 
 def _as_float(value: Any) -> float:
@@ -771,7 +785,8 @@ class ProtectedEstimate:
 
         The main fields protected, the dark figure, the policy applied, and
         only the details that describe the model as a whole (deviance, df,
-        AIC, BIC, number of parameters). Coefficients, fitted cells, draws,
+        AIC, BIC, number of parameters); for a model with covariates, the
+        protected breakdown by each covariate (``"breakdowns"``). Coefficients, fitted cells, draws,
         estimates by covariate cell, the data hash (a hash of a small table
         can be reversed by trying every table) and the number observed in the
         metadata are left out: each can rebuild a withheld count.
@@ -796,6 +811,16 @@ class ProtectedEstimate:
             "details": {k: _jsonable(res.details[k]) for k in _SAFE_DETAILS if k in res.details},
             "metadata": _jsonable(metadata),
             "disclosure": self.policy.to_dict(),
+            **self._breakdowns(),
+        }
+
+    def _breakdowns(self) -> dict[str, Any]:
+        """The protected breakdown by each covariate, for a model with covariates (else nothing)."""
+        if self.result.strata is None:
+            return {}
+        covariates = [c for c in self.result.strata.columns if c not in ("observed", "estimate")]
+        return {
+            "breakdowns": {name: json.loads(self.breakdown(name).to_json(orient="records")) for name in covariates}
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -810,11 +835,6 @@ class ProtectedEstimate:
         back. Archive the unprotected ``res.save(path)`` inside the organisation.
         """
         payload = self.to_dict()
-        if self.result.strata is not None:
-            covariates = [c for c in self.result.strata.columns if c not in ("observed", "estimate")]
-            payload["breakdowns"] = {
-                name: json.loads(self.breakdown(name).to_json(orient="records")) for name in covariates
-            }
         payload["format"] = PUBLISHED_FORMAT
         Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
 

@@ -116,8 +116,7 @@ class MSEDeprecationWarning(MSEWarning, FutureWarning):
     --------
     >>> import warnings
     >>> import mse
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
     ...     res = mse.estimate(mse.load_dataset("kosovo"), method="dga", n_draws=100, random_seed=1)
     >>> [w.category.__name__ for w in caught]
     ['MSEDeprecationWarning']
@@ -149,8 +148,7 @@ class EstimabilityWarning(MSEWarning):
     >>> import warnings
     >>> import mse
     >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 10}, lists=["A", "B"])
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
     ...     res = mse.estimate(data)
     >>> [str(w.message) for w in caught if w.category is mse.EstimabilityWarning]
     ['with two lists the estimate assumes the lists are independent; the data cannot check this.']
@@ -164,8 +162,7 @@ class DataWarning(MSEWarning):
     --------
     >>> import warnings
     >>> import mse
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
     ...     data = mse.CaptureData.from_patterns({"100": 5, "010": 3, "110": 2}, lists=["A", "B", "C"])
     >>> print(caught[0].category.__name__, caught[0].message)
     DataWarning nobody is on list(s) ['C']; they carry no information. Consider drop_lists(['C']).
@@ -198,11 +195,32 @@ class HeterogeneityWarning(MSEWarning):
     --------
     >>> import warnings
     >>> import mse
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
     ...     res = mse.estimate(mse.load_dataset("hepatitis_a"), method="independence")
     >>> [w.category.__name__ for w in caught]
     ['HeterogeneityWarning']
     >>> res.warnings[0].startswith("model 'independence': more people were seen on many lists")
     True
     """
+
+
+def people(count: int) -> str:
+    """A number of people as a message says it: ``"1 person"``, ``"4,400 people"``.
+
+    Parameters
+    ----------
+    count
+        How many.
+
+    Returns
+    -------
+    str
+        The count with thousands separators and the right noun.
+
+    Examples
+    --------
+    >>> from mse.errors import people
+    >>> people(1), people(0), people(4400)
+    ('1 person', '0 people', '4,400 people')
+    """
+    return f"{int(count):,} {'person' if int(count) == 1 else 'people'}"

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mse.results import Estimate, ModelSearch
 
 __all__ = [
+    "plot_breakdown",
     "plot_comparison",
     "plot_internal_consistency",
     "plot_models",
@@ -72,8 +73,6 @@ def plot_overlaps(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> ax = mse.plot_overlaps(mse.load_dataset("kosovo"), policy=mse.DisclosurePolicy(suppress_below=10))
     """
@@ -142,7 +141,7 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one point per model that has an estimate; the chosen model is marked.
 
     Raises
     ------
@@ -157,8 +156,6 @@ def plot_models(search: ModelSearch, *, criterion: str | None = None, ax: Axes |
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> import matplotlib.pyplot as plt
     >>> search = mse.select_model(mse.load_dataset("hepatitis_a"), method="aic")
@@ -293,7 +290,7 @@ def plot_residuals(
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one point per observed history; the three largest residuals are labelled.
 
     Raises
     ------
@@ -302,8 +299,6 @@ def plot_residuals(
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> import matplotlib.pyplot as plt
     >>> figure, ax = plt.subplots()
@@ -373,17 +368,16 @@ def plot_internal_consistency(table: pd.DataFrame, *, ax: Axes | None = None) ->
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one row per list: the estimate, its interval and the truth (a cross).
 
     Raises
     ------
     DataError
-        When ``table`` lacks the columns of that table.
+        When ``table`` lacks one of the columns ``list``, ``truth``,
+        ``estimate``, ``lower`` and ``upper`` of that table.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> table = mse.internal_consistency(mse.load_dataset("hepatitis_a"), min_observed=10)
     >>> import matplotlib.pyplot as plt
@@ -417,22 +411,19 @@ def plot_sensitivity(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one row per variation; a dotted line marks the estimate from all the data.
 
     Raises
     ------
     DataError
-        When ``table`` lacks the columns of that table.
+        When ``table`` lacks one of the columns ``variation``, ``estimate``,
+        ``lower`` and ``upper`` of that table.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import mse
     >>> table = mse.sensitivity(mse.load_dataset("hepatitis_a"), method="independence")
-    >>> import matplotlib.pyplot as plt
-    >>> figure, ax = plt.subplots()
-    >>> ax = mse.plot_sensitivity(table, ax=ax)
+    >>> ax = mse.plot_sensitivity(table)  # on the current Axes
     >>> ax.get_xlabel()
     'estimated N'
     """
@@ -464,12 +455,11 @@ def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: Disc
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on.
+        The Axes, with one row per method; a dashed line marks the number
+        observed where the table gives it.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> import pandas as pd, mse
     >>> table = pd.DataFrame({"label": ["a", "b"], "estimate": [18.3, 21.0], "lower": [7.0, 9.5],
     ...                       "upper": [201.0, 150.0], "observed": [7, 7]})
@@ -491,4 +481,75 @@ def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: Disc
         ax.axvline(float(observed.iloc[0]), color="0.6", ls="--", lw=1, label="observed")
         ax.legend(loc="best", fontsize="small")
     ax.set_xlabel("estimated N")
+    return ax
+
+
+def plot_breakdown(
+    result: Estimate, by: str | None = None, *, ax: Axes | None = None, policy: DisclosurePolicy | None = None
+) -> Axes:
+    """Estimates by the levels of one covariate, with their intervals: a trend over years, say.
+
+    Parameters
+    ----------
+    result
+        An estimate with a breakdown by covariates (a log-linear model with
+        covariates, see :meth:`mse.Estimate.breakdown`).
+    by
+        The covariate along the horizontal axis; by default the first one.
+    ax
+        Axes to draw on (default: the current Axes).
+    policy
+        For publication (see :class:`mse.DisclosurePolicy`): the estimates
+        and limits are drawn rounded as the policy says, and a level whose
+        estimate the policy withholds is marked "withheld" instead of drawn.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd, mse
+    >>> strata = pd.DataFrame({"year": [2016, 2017, 2018], "observed": [40, 50, 45],
+    ...                        "estimate": [100.0, 130.0, 120.0]})
+    >>> res = mse.Estimate(estimate=350.0, lower=320.0, upper=390.0, level=0.95, observed=135,
+    ...                    method="demo", strata=strata)
+    >>> ax = mse.plot_breakdown(res, "year")
+    >>> ax.get_xlabel()
+    'year'
+    """
+    if result.strata is None:
+        raise ModelError(f"this {result.method!r} result holds no estimates by covariate; nothing to plot.")
+    names = [column for column in result.strata.columns if column not in ("observed", "estimate")]
+    by = names[0] if by is None else by
+    table = result.breakdown(by, policy=policy) if policy is not None and policy.active else result.breakdown(by)
+    ax = _axes(ax)
+    positions = np.arange(len(table))
+    numeric = {
+        column: pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+        for column in ("estimate", "lower", "upper")
+    }
+    shown = np.isfinite(numeric["estimate"])
+    has_interval = shown & np.isfinite(numeric["lower"]) & np.isfinite(numeric["upper"])
+    ax.errorbar(
+        positions[has_interval],
+        numeric["estimate"][has_interval],
+        yerr=[
+            numeric["estimate"][has_interval] - numeric["lower"][has_interval],
+            numeric["upper"][has_interval] - numeric["estimate"][has_interval],
+        ],
+        fmt="o-",
+        color="0.2",
+        capsize=3,
+    )
+    ax.scatter(positions[shown & ~has_interval], numeric["estimate"][shown & ~has_interval], color="0.2")
+    for position in positions[~shown]:
+        ax.annotate("withheld", (position, 0.05), xycoords=("data", "axes fraction"), ha="center", fontsize="small")
+    ax.set_xticks(positions, labels=[str(level) for level in table[by]])
+    ax.set_xlabel(by)
+    ax.set_ylabel("estimated population (N)")
+    if has_interval.any():
+        ax.set_title(f"Estimates by {by}, {result.level:.0%} intervals")
+    ax.set_ylim(bottom=0)
     return ax

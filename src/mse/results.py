@@ -397,6 +397,102 @@ class Estimate:
             table["upper"] = np.nan
         return table
 
+    def contrast(
+        self, covariate: str, first: Any, second: Any, *, policy: DisclosurePolicy | None = None
+    ) -> pd.DataFrame:
+        """The change in the estimated population from one level of a covariate to another.
+
+        Monitoring asks whether the hidden population grew or shrank: from one
+        year to the next, say. The difference ``second - first`` and the ratio
+        ``second / first`` get their intervals from the *same* replicates as
+        the two levels (bootstrap or posterior draws summed over the cells of
+        each level), so the correlation between the two estimates, which
+        share the model's list effects, is kept; subtracting two separately
+        computed intervals would ignore it.
+
+        Parameters
+        ----------
+        covariate
+            The covariate, e.g. ``"year"``.
+        first, second
+            Its two levels; the change is from ``first`` to ``second``.
+        policy
+            For publication: numbers of people (the two estimates, the
+            difference and their limits) are rounded as the policy says; the
+            ratio is a ratio of estimates and is shown to three decimals.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row each for ``first``, ``second``, ``difference`` and
+            ``ratio`` (column ``quantity``), with ``estimate``, ``lower`` and
+            ``upper`` at the result's level (percentile limits).
+
+        Raises
+        ------
+        ModelError
+            When the result has no estimates by ``covariate`` or no replicates
+            to take the intervals from, or a level is not one of its levels.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, mse
+        >>> strata = pd.DataFrame({"year": [2016, 2017], "observed": [40, 50], "estimate": [100.0, 130.0]})
+        >>> rng = np.random.default_rng(1)
+        >>> draws = np.column_stack([rng.normal(100, 5, 500), rng.normal(130, 5, 500)])
+        >>> res = mse.Estimate(estimate=230.0, lower=215.0, upper=245.0, level=0.95, observed=90, method="demo",
+        ...                    strata=strata, details={"strata_draws": draws})
+        >>> res.contrast("year", 2016, 2017)["quantity"].tolist()
+        ['2016', '2017', 'difference', 'ratio']
+        >>> change = res.contrast("year", 2016, 2017).set_index("quantity")
+        >>> float(change.loc["difference", "estimate"]), bool(change.loc["ratio", "lower"] > 1)
+        (30.0, True)
+        """
+        from mse.errors import ModelError
+
+        table = self.breakdown(covariate)
+        draws = self.details.get("strata_draws")
+        if draws is None:
+            raise ModelError(
+                f"this {self.method!r} result holds no replicates of its estimates by {covariate!r}, so the change "
+                "between levels has no interval; refit with a bootstrap interval (interval='parametric_bootstrap' "
+                "or 'bca')."
+            )
+        levels = table[covariate].tolist()
+        for level in (first, second):
+            if level not in levels:
+                raise ModelError(f"{level!r} is not a level of {covariate!r}; its levels are {levels}.")
+        strata = self.strata
+        assert strata is not None  # breakdown() above raised otherwise
+        groups = strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
+        level_draws = np.column_stack(
+            [np.asarray(draws, dtype=float)[:, groups == levels.index(level)].sum(axis=1) for level in (first, second)]
+        )
+        estimates = table.set_index(covariate).loc[[first, second], "estimate"].to_numpy(dtype=float)
+        tail = 100.0 * (1.0 - self.level) / 2.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            replicates = {
+                str(first): level_draws[:, 0],
+                str(second): level_draws[:, 1],
+                "difference": level_draws[:, 1] - level_draws[:, 0],
+                "ratio": level_draws[:, 1] / level_draws[:, 0],
+            }
+            points = [estimates[0], estimates[1], estimates[1] - estimates[0], estimates[1] / estimates[0]]
+        rows = []
+        for (quantity, values), point in zip(replicates.items(), points):
+            lower, upper = np.nanpercentile(values, [tail, 100.0 - tail])
+            rows.append({"quantity": quantity, "estimate": float(point), "lower": float(lower), "upper": float(upper)})
+        result = pd.DataFrame(rows)
+        protection = resolve_policy(policy)
+        if protection.active:
+            people = result["quantity"] != "ratio"
+            for column in ("estimate", "lower", "upper"):
+                result[column] = [
+                    protection.people(value) if is_people else round(value, 3)
+                    for value, is_people in zip(result[column], people)
+                ]
+        return result
+
     def to_frame(
         self,
         *,
@@ -490,12 +586,35 @@ class Estimate:
         policy: DisclosurePolicy | None = None,
         suppress_below: int | None = None,
         round_to: int | None = None,
+        archive: bool = False,
         **kwargs: Any,
     ) -> str:
         """:meth:`to_dict` as strict JSON (``nan`` as ``null``, infinite limits as ``"inf"``).
 
-        ``policy``, ``suppress_below`` and ``round_to`` are those of
-        :meth:`to_dict`; other keywords go to :func:`json.dumps`.
+        Parameters
+        ----------
+        policy, suppress_below, round_to
+            Those of :meth:`to_dict`: for publication, the protected fields
+            and the protected breakdown by each covariate.
+        archive
+            The whole result instead, as :meth:`save` writes it and
+            :func:`load_result` reads it back: draws, estimates by covariate
+            cell, the tables in ``details`` and the typed fit. Only an ArviZ
+            posterior (:attr:`idata`) is left out (``"idata": null``), because
+            it is written as netCDF beside a saved file. Not with a policy:
+            an archive is the unprotected record.
+        **kwargs
+            Passed to :func:`json.dumps` (``indent=2``, ...).
+
+        Returns
+        -------
+        str
+            The JSON text.
+
+        Raises
+        ------
+        ModelError
+            For ``archive=True`` together with a disclosure policy.
 
         Examples
         --------
@@ -503,9 +622,37 @@ class Estimate:
         >>> res = mse.Estimate(estimate=12.0, lower=7.0, upper=40.0, level=0.95, observed=7, method="demo")
         >>> '"observed": "<10"' in res.to_json(suppress_below=10)
         True
+        >>> '"format": "mse.Estimate/' in res.to_json(archive=True)
+        True
         """
-        payload = self.to_dict(policy=policy, suppress_below=suppress_below, round_to=round_to)
+        protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
+        if archive:
+            if protection.active:
+                from mse.errors import ModelError
+
+                raise ModelError(
+                    "an archive is the whole, unprotected result; for publication use to_json(policy=...) "
+                    "without archive=True."
+                )
+            payload = self._archive()
+        else:
+            payload = self.to_dict(policy=protection)
         return json.dumps(payload, allow_nan=False, **kwargs)
+
+    def _archive(self, idata_file: str | None = None) -> dict[str, Any]:
+        """Everything the result holds, as JSON-ready values (see :meth:`save`)."""
+        from mse.result_schema import FORMAT, encode_fit, encode_frame
+
+        payload = self.to_dict()
+        payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
+        payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
+        strata_draws = self.details.get("strata_draws")
+        payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
+        payload["frames"] = {k: encode_frame(v) for k, v in self.details.items() if isinstance(v, pd.DataFrame)}
+        payload["fit"] = encode_fit(self.fit)
+        payload["idata"] = idata_file
+        payload["format"] = FORMAT
+        return payload
 
     def save(
         self,
@@ -547,24 +694,14 @@ class Estimate:
         if protection.active:
             protection.protect(self).save(path)
             return
-        payload = self.to_dict()
-        payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
-        payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
-        strata_draws = self.details.get("strata_draws")
-        payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
-        from mse.result_schema import FORMAT, encode_fit, encode_frame
-
-        payload["frames"] = {k: encode_frame(v) for k, v in self.details.items() if isinstance(v, pd.DataFrame)}
-        payload["fit"] = encode_fit(self.fit)
         path = Path(path)
-        payload["idata"] = None
+        idata_file = None
         if self.idata is not None:
             # ArviZ's own format beside the JSON; the JSON names it, so the two travel together.
             posterior = path.with_name(path.stem + ".idata.nc")
             _netcdf_ready(self.idata).to_netcdf(str(posterior))
-            payload["idata"] = posterior.name
-        payload["format"] = FORMAT
-        path.write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
+            idata_file = posterior.name
+        path.write_text(json.dumps(self._archive(idata_file), indent=1, allow_nan=False), encoding="utf-8")
 
     def summary(
         self,

@@ -16,7 +16,8 @@ holds:
 * :class:`ConvergenceRule` and :data:`CONVERGENCE`, the one definition of
   when the draws of ``N`` count as converged (R-hat and bulk effective sample
   size, Vehtari et al. 2021), read by every sampler and by
-  :func:`mse.mcmc_diagnostics`;
+  :func:`mse.mcmc_diagnostics`, and :func:`convergence_of_n`, which computes
+  those numbers for the draws of ``N`` of a posterior;
 * :data:`SETTING_NAMES` and :func:`sampler_options`, the one set of names of
   the settings every sampler shares (``draws``, ``tune``, ``chains``), with the
   older names kept as deprecated aliases.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -57,6 +59,7 @@ __all__ = [
     "ConvergenceRule",
     "ForeignWarnings",
     "accepts_former_setting_names",
+    "convergence_of_n",
     "foreign_calls",
     "import_arviz",
     "import_pymc",
@@ -230,6 +233,44 @@ class ConvergenceRule:
 #: so it is defined once.
 CONVERGENCE = ConvergenceRule()
 
+
+def convergence_of_n(idata: Any) -> tuple[float, float, float]:
+    """Rank-normalised split R-hat, bulk and tail effective sample sizes of ``N`` (Vehtari et al. 2021).
+
+    R-hat compares chains, so it is NaN for a posterior of one chain.
+
+    Parameters
+    ----------
+    idata
+        An ArviZ ``InferenceData`` whose posterior holds ``N`` by chain and draw.
+
+    Returns
+    -------
+    rhat, ess_bulk, ess_tail : float
+        NaN where ArviZ cannot tell (chains that never move), which
+        :data:`CONVERGENCE` counts as not converged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> az = import_arviz()
+    >>> draws = np.random.default_rng(1).poisson(500, size=(4, 300))
+    >>> rhat, ess_bulk, ess_tail = convergence_of_n(az.from_dict(posterior={"N": draws}))
+    >>> CONVERGENCE.converged(rhat, ess_bulk)
+    True
+    """
+    az = import_arviz()
+    with foreign_calls():
+        # ArviZ warns about its own future API, and divides by zero for chains that never move (a table whose N
+        # is known, everyone on every list): the NaN it then returns is reported as not converged, so its
+        # warnings add nothing.
+        one_chain = idata.posterior.sizes["chain"] < 2
+        rhat = math.nan if one_chain else float(az.rhat(idata, var_names=["N"])["N"])
+        ess_bulk = float(az.ess(idata, var_names=["N"], method="bulk")["N"])
+        ess_tail = float(az.ess(idata, var_names=["N"], method="tail")["N"])
+    return rhat, ess_bulk, ess_tail
+
+
 #: The settings every sampler shares, named as PyMC's ``pm.sample`` names them (and as ArviZ names the
 #: ``chain`` and ``draw`` dimensions of ``Estimate.idata``): kept draws per chain, warm-up (tuning)
 #: iterations per chain, and chains.
@@ -261,13 +302,12 @@ def sampler_options(options: Mapping[str, Any], method: str, *, stacklevel: int 
     Raises
     ------
     ModelError
-        When a setting is given under both names.
+        When a setting is given under both names (``draws=`` and ``n_draws=``, say).
 
     Examples
     --------
     >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
     ...     sampler_options({"K": 3, "n_draws": 200}, "lcmcr")
     {'K': 3, 'draws': 200}
     >>> caught[0].category.__name__

@@ -118,7 +118,12 @@ def _parameters_doc(interval: str, options: str, seed: str) -> str:
     )
 
 
-def _model_method(name: str, doc: str, example: str):
+def _model_method(name: str, doc: str, expected: float | str):
+    """The estimator of model ``name``; its example shows ``expected``, the estimate or the start of the status."""
+    if isinstance(expected, str):
+        example = f">>> res.status.split(':')[0]  # too few recaptures to extrapolate the curve\n{expected!r}"
+    else:
+        example = f">>> round(res.estimate, 1)\n{expected}"
     return _estimator(
         name,
         name.lower(),
@@ -140,50 +145,19 @@ def _model_method(name: str, doc: str, example: str):
     )
 
 
-m0 = _model_method(
-    "M0", "equal capture probability on every list and for every person.", ">>> round(res.estimate, 1)\n388.8"
-)
-mt = _model_method(
-    "Mt", "capture probability varies between lists (the independence model).", ">>> round(res.estimate, 1)\n388.5"
-)
-mh_chao = _model_method(
-    "Mh_chao", "heterogeneous people, Chao's lower-bound model.", ">>> round(res.estimate, 1)\n479.1"
-)
-mh_poisson2 = _model_method(
-    "Mh_poisson2", "heterogeneous people, Poisson2 column 2**k - 1.", ">>> round(res.estimate, 1)\n736.9"
-)
-mh_darroch = _model_method(
-    "Mh_darroch", "heterogeneous people, Darroch column k**2 / 2.", ">>> round(res.estimate, 1)\n1313.6"
-)
-mh_gamma = _model_method(
-    "Mh_gamma",
-    "heterogeneous people, Gamma(3.5) column log(3.5) - log(3.5 + k).",
-    ">>> res.status.split(':')[0]  # too few recaptures to extrapolate the curve\n'unreliable'",
-)
-mth_chao = _model_method(
-    "Mth_chao", "list and person effects, Chao's lower-bound model.", ">>> round(res.estimate, 1)\n478.7"
-)
-mth_poisson2 = _model_method(
-    "Mth_poisson2", "list and person effects, Poisson2 heterogeneity.", ">>> round(res.estimate, 1)\n736.3"
-)
-mth_darroch = _model_method(
-    "Mth_darroch", "list and person effects, Darroch heterogeneity.", ">>> round(res.estimate, 1)\n1313.5"
-)
-mth_gamma = _model_method(
-    "Mth_gamma",
-    "list and person effects, Gamma(3.5) heterogeneity.",
-    ">>> res.status.split(':')[0]  # too few recaptures to extrapolate the curve\n'unreliable'",
-)
-mb = _model_method(
-    "Mb",
-    "behavioural response: the first list changes the chance of being on later lists.",
-    ">>> round(res.estimate, 1)\n383.1",
-)
-mbh = _model_method(
-    "Mbh",
-    "behavioural response and heterogeneity (removal from the second list on).",
-    ">>> round(res.estimate, 1)\n667.9",
-)
+# The estimate on the hepatitis A data, or the start of the status where it is not reliable.
+m0 = _model_method("M0", "equal capture probability on every list and for every person.", 388.8)
+mt = _model_method("Mt", "capture probability varies between lists (the independence model).", 388.5)
+mh_chao = _model_method("Mh_chao", "heterogeneous people, Chao's lower-bound model.", 479.1)
+mh_poisson2 = _model_method("Mh_poisson2", "heterogeneous people, Poisson2 column 2**k - 1.", 736.9)
+mh_darroch = _model_method("Mh_darroch", "heterogeneous people, Darroch column k**2 / 2.", 1313.6)
+mh_gamma = _model_method("Mh_gamma", "heterogeneous people, Gamma(3.5) column log(3.5) - log(3.5 + k).", "unreliable")
+mth_chao = _model_method("Mth_chao", "list and person effects, Chao's lower-bound model.", 478.7)
+mth_poisson2 = _model_method("Mth_poisson2", "list and person effects, Poisson2 heterogeneity.", 736.3)
+mth_darroch = _model_method("Mth_darroch", "list and person effects, Darroch heterogeneity.", 1313.5)
+mth_gamma = _model_method("Mth_gamma", "list and person effects, Gamma(3.5) heterogeneity.", "unreliable")
+mb = _model_method("Mb", "behavioural response: the first list changes the chance of being on later lists.", 383.1)
+mbh = _model_method("Mbh", "behavioural response and heterogeneity (removal from the second list on).", 667.9)
 
 
 # ---------------------------------------------------------------------- two lists
@@ -323,17 +297,16 @@ def sample_coverage(
             f"sample_coverage needs at least three lists, the data have {data.n_lists}; use 'chapman' for two."
         )
     cells = data.dense_counts()[1:].astype(float)
-    model = f"sample coverage ({variant})"
+    common: dict[str, Any] = dict(
+        method="sample_coverage", observed=data.n_observed, level=level, model=f"sample coverage ({variant})"
+    )
     estimate = coverage_module.sample_coverage_estimate(cells, data.n_lists, variant)
     if not math.isfinite(estimate) or estimate < data.n_observed:
         return Estimate.failed(
-            method="sample_coverage",
-            observed=data.n_observed,
-            level=level,
-            model=model,
             interval_method=how,
             status="the sample-coverage estimate does not exist on these data (coverage 0, an empty list, or "
             "an estimate below the number observed)",
+            **common,
         )
     rng = np.random.default_rng(check_random_seed(random_seed))
     draws = coverage_module.bootstrap_sample_coverage(cells, data.n_lists, estimate, variant, n_boot, rng)
@@ -352,11 +325,8 @@ def sample_coverage(
         estimate=estimate,
         lower=lower,
         upper=upper,
-        level=level,
-        observed=data.n_observed,
-        method="sample_coverage",
-        model=model,
         interval_method="log_normal (bootstrap se)",
         draws=draws,
         details=details,
+        **common,
     )

@@ -24,7 +24,7 @@ from mse.data.validation import (
     coerce_binary,
     coerce_counts,
 )
-from mse.errors import DataError, DataWarning
+from mse.errors import DataError, DataWarning, people
 
 if TYPE_CHECKING:
     from mse.disclosure import DisclosurePolicy
@@ -185,32 +185,7 @@ class CaptureData:
         >>> mse.CaptureData.from_counts(df, lists=["A", "B"]).n_observed
         80
         """
-        if not isinstance(frame, pd.DataFrame):
-            raise DataError(f"from_counts expects a pandas DataFrame, got {type(frame).__name__}.")
-        lists = check_list_names(lists)
-        covariates = tuple(covariates or ())
-        check_columns_present(frame, lists, "list")
-        check_columns_present(frame, [count], "count")
-        check_columns_present(frame, covariates, "covariate")
-        check_column_names(covariates, "covariate")
-        if count in lists:
-            raise DataError(
-                f"column {count!r} is named both as a list and as the count column; name each column once "
-                "(leave the count column out of lists=[...] / --lists)."
-            )
-        clash = set(covariates) & (set(lists) | {count})
-        if clash:
-            raise DataError(
-                f"column(s) {sorted(clash)} are named both as lists/count and as covariates; name each column once."
-            )
-        histories = np.column_stack([coerce_binary(frame, name, present) for name in lists])
-        counts = coerce_counts(frame, count)
-        covariate_values = pd.DataFrame(
-            {name: frame[name].to_numpy() for name in covariates}, index=pd.RangeIndex(len(frame))
-        )
-        return cls._from_arrays(
-            histories, counts, lists, covariate_values, drop_unobserved=drop_unobserved, what="count"
-        )
+        return cls._from_frame(frame, lists, covariates, count=count, present=present, drop_unobserved=drop_unobserved)
 
     @classmethod
     def from_records(
@@ -251,26 +226,7 @@ class CaptureData:
         >>> mse.CaptureData.from_records(people, lists=["A", "B"], covariates=["sex"]).n_observed
         3
         """
-        if not isinstance(frame, pd.DataFrame):
-            raise DataError(f"from_records expects a pandas DataFrame, got {type(frame).__name__}.")
-        lists = check_list_names(lists)
-        covariates = tuple(covariates or ())
-        check_columns_present(frame, lists, "list")
-        check_columns_present(frame, covariates, "covariate")
-        check_column_names(covariates, "covariate")
-        clash = set(covariates) & set(lists)
-        if clash:
-            raise DataError(
-                f"column(s) {sorted(clash)} are named both as lists and as covariates; name each column once."
-            )
-        histories = np.column_stack([coerce_binary(frame, name, present) for name in lists])
-        counts = np.ones(len(frame), dtype=np.int64)
-        covariate_values = pd.DataFrame(
-            {name: frame[name].to_numpy() for name in covariates}, index=pd.RangeIndex(len(frame))
-        )
-        return cls._from_arrays(
-            histories, counts, lists, covariate_values, drop_unobserved=drop_unobserved, what="record"
-        )
+        return cls._from_frame(frame, lists, covariates, count=None, present=present, drop_unobserved=drop_unobserved)
 
     @classmethod
     def from_patterns(
@@ -309,6 +265,54 @@ class CaptureData:
         return cls.from_counts(frame, lists=lists, count="count", drop_unobserved=drop_unobserved)
 
     @classmethod
+    def _from_frame(
+        cls,
+        frame: pd.DataFrame,
+        lists: Sequence[str],
+        covariates: Sequence[str] | None,
+        *,
+        count: str | None,
+        present: Any,
+        drop_unobserved: bool,
+    ) -> CaptureData:
+        """The table of ``frame``: one row per history with its ``count`` column, or per person (``count=None``)."""
+        caller = "from_records" if count is None else "from_counts"
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"{caller} expects a pandas DataFrame, got {type(frame).__name__}.")
+        lists = check_list_names(lists)
+        covariates = tuple(covariates or ())
+        check_columns_present(frame, lists, "list")
+        if count is not None:
+            check_columns_present(frame, [count], "count")
+        check_columns_present(frame, covariates, "covariate")
+        check_column_names(covariates, "covariate")
+        if count is not None and count in lists:
+            raise DataError(
+                f"column {count!r} is named both as a list and as the count column; name each column once "
+                "(leave the count column out of lists=[...] / --lists)."
+            )
+        others = set(lists) if count is None else set(lists) | {count}
+        clash = set(covariates) & others
+        if clash:
+            raise DataError(
+                f"column(s) {sorted(clash)} are named both as {'lists' if count is None else 'lists/count'} and as "
+                "covariates; name each column once."
+            )
+        histories = np.column_stack([coerce_binary(frame, name, present) for name in lists])
+        counts = np.ones(len(frame), dtype=np.int64) if count is None else coerce_counts(frame, count)
+        covariate_values = pd.DataFrame(
+            {name: frame[name].to_numpy() for name in covariates}, index=pd.RangeIndex(len(frame))
+        )
+        return cls._from_arrays(
+            histories,
+            counts,
+            lists,
+            covariate_values,
+            drop_unobserved=drop_unobserved,
+            what="record" if count is None else "count",
+        )
+
+    @classmethod
     def _from_arrays(
         cls,
         histories: np.ndarray,
@@ -324,12 +328,12 @@ class CaptureData:
             n_people = int(counts[unobserved].sum())
             if not drop_unobserved:
                 raise DataError(
-                    f"{n_people} people have the all-zero capture history (on no list); that cell is the unknown "
-                    "being estimated and cannot be observed. Remove those rows, or pass drop_unobserved=True to drop "
-                    "them with a warning."
+                    f"{people(n_people)} {'has' if n_people == 1 else 'have'} the all-zero capture history (on no "
+                    "list); that cell is the unknown being estimated and cannot be observed. Remove those rows, or "
+                    "pass drop_unobserved=True to drop them with a warning."
                 )
             warnings.warn(
-                f"dropped {n_people} people who are on no list (drop_unobserved=True).", DataWarning, stacklevel=3
+                f"dropped {people(n_people)} on no list (drop_unobserved=True).", DataWarning, stacklevel=3
             )
         keep = (histories.sum(axis=1) > 0) & (counts > 0)
         histories, counts = histories[keep], counts[keep]
@@ -606,9 +610,10 @@ class CaptureData:
         column = self._covariate_values[covariate]
         missing = column.isna().to_numpy()
         if missing.any():
+            n_missing = int(np.asarray(self._counts)[missing].sum())
             warnings.warn(
-                f"{int(np.asarray(self._counts)[missing].sum())} people have no value of {covariate!r} and are in no "
-                "stratum.",
+                f"{people(n_missing)} {'has' if n_missing == 1 else 'have'} no value of {covariate!r} and "
+                f"{'is' if n_missing == 1 else 'are'} in no stratum.",
                 DataWarning,
                 stacklevel=2,
             )

@@ -121,6 +121,15 @@ def _row(frame_index: pd.Index, mask: np.ndarray) -> str:
     return f"the row at position {position} (counting from 0)"
 
 
+def _without_missing(frame: pd.DataFrame, column: str, role: str, remedy: str) -> pd.Series:
+    """``frame[column]``; a :class:`DataError` naming the row of a missing value, and ``remedy``, if it has one."""
+    values = frame[column]
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{role} column {column!r} has a missing value in {_row(frame.index, missing)}; {remedy}.")
+    return values
+
+
 def _show(value: Any) -> Any:
     """A numpy scalar as the plain Python value a user would type."""
     return value.item() if isinstance(value, np.generic) else value
@@ -179,13 +188,9 @@ def coerce_binary(frame: pd.DataFrame, column: str, present: Any = None) -> np.n
         For a missing value or a value that is neither present nor absent,
         naming the column and row (never the value, which may be personal data).
     """
-    values = frame[column]
-    missing = values.isna().to_numpy()
-    if missing.any():
-        raise DataError(
-            f"list column {column!r} has a missing value in {_row(frame.index, missing)}; every record must say "
-            "whether it is on each list (fill with 0 if absence is known)."
-        )
+    values = _without_missing(
+        frame, column, "list", "every record must say whether it is on each list (fill with 0 if absence is known)"
+    )
     raw = values.to_numpy()
     if present is None and raw.dtype == bool:
         return raw.astype(np.uint8)
@@ -264,13 +269,7 @@ def coerce_counts(frame: pd.DataFrame, column: str) -> np.ndarray:
     DataError
         Naming the column and the first offending row.
     """
-    values = frame[column]
-    missing = values.isna().to_numpy()
-    if missing.any():
-        raise DataError(
-            f"count column {column!r} has a missing value in {_row(frame.index, missing)}; give every history a "
-            "count (use 0, or drop the row)."
-        )
+    values = _without_missing(frame, column, "count", "give every history a count (use 0, or drop the row)")
     if not pd.api.types.is_numeric_dtype(values.dtype) or values.dtype == object:
         # Text, or Python integers beyond 64 bits, or a mixture: read and check each value exactly.
         numbers = [_as_number(v) for v in values.to_numpy(dtype=object)]

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from mse.data.capture import CaptureData
-from mse.errors import DataError, MSEError
+from mse.diagnostics._rerun import no_estimate, rerun
+from mse.errors import DataError
 
 __all__ = ["internal_consistency", "list_as_population", "trajectory"]
 
@@ -100,6 +101,12 @@ def internal_consistency(
 ) -> pd.DataFrame:
     """Binette & Steorts' known-truth check: each list in turn is the population.
 
+    For each list, :func:`list_as_population` makes its members a population
+    of known size seen by the other lists; ``method`` estimates that size,
+    and the row compares the estimate with the truth. A list on which the
+    method raises an error is a row with ``nan`` numbers and the error in
+    ``status``.
+
     Parameters
     ----------
     data
@@ -133,24 +140,16 @@ def internal_consistency(
     >>> table.set_index("list").loc["NG", ["truth", "observed"]].tolist()  # doctest: +SKIP
     [567, 104]
     """
-    from mse.api import estimate
-
     data = data.collapse_covariates()
     rows = []
     for name in data.lists:
         truth, restricted = list_as_population(data, name)
         observed = 0 if restricted is None else restricted.n_observed
-        row: dict[str, Any] = {"list": name, "truth": truth, "observed": observed}
         if restricted is None or observed < min_observed:
-            row.update(_missing(f"only {observed} members seen by the other lists (min_observed={min_observed})"))
+            numbers = no_estimate(f"only {observed} members seen by the other lists (min_observed={min_observed})")
         else:
-            try:
-                result = estimate(restricted, method, level=level, random_seed=random_seed, **options)
-            except MSEError as exc:
-                row.update(_missing(f"error: {exc}"))
-            else:
-                row.update(_scored(result.estimate, result.lower, result.upper, truth, result.status))
-        rows.append(row)
+            numbers = rerun(restricted, method, level=level, random_seed=random_seed, **options)
+        rows.append({"list": name, "truth": truth, "observed": observed, **_scored(truth=truth, **numbers)})
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
@@ -199,8 +198,6 @@ def trajectory(
     1      EXH+ABA+OSCE    7393.0
     2  EXH+ABA+OSCE+HRW    7395.0
     """
-    from mse.api import estimate
-
     data = data.collapse_covariates()
     order = list(data.lists if order is None else order)
     if sorted(order) != sorted(data.lists):
@@ -209,28 +206,13 @@ def trajectory(
     for k in range(2, len(order) + 1):
         kept = order[:k]
         subset = data.drop_lists([n for n in data.lists if n not in kept]) if k < data.n_lists else data
-        row: dict[str, Any] = {"n_lists": k, "lists": "+".join(kept), "observed": subset.n_observed}
-        try:
-            result = estimate(subset, method, level=level, random_seed=random_seed, **options)
-            row.update(estimate=result.estimate, lower=result.lower, upper=result.upper, status=result.status)
-        except MSEError as exc:
-            row.update(estimate=math.nan, lower=math.nan, upper=math.nan, status=f"error: {exc}")
-        rows.append(row)
+        row = {"n_lists": k, "lists": "+".join(kept), "observed": subset.n_observed}
+        rows.append({**row, **rerun(subset, method, level=level, random_seed=random_seed, **options)})
     return pd.DataFrame(rows, columns=["n_lists", "lists", "observed", "estimate", "lower", "upper", "status"])
 
 
-def _missing(status: str) -> dict[str, Any]:
-    return {
-        "estimate": math.nan,
-        "lower": math.nan,
-        "upper": math.nan,
-        "covered": pd.NA,
-        "log_relative_bias": math.nan,
-        "status": status,
-    }
-
-
 def _scored(estimate: float, lower: float, upper: float, truth: int, status: str) -> dict[str, Any]:
+    """The row's numbers with whether the interval covers ``truth`` and the log relative bias (``nan`` if none)."""
     finite = math.isfinite(estimate) and estimate > 0
     covered: Any = pd.NA
     if not (math.isnan(lower) or math.isnan(upper)):

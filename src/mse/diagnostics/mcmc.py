@@ -86,8 +86,7 @@ def plot_trace(result: Estimate, var_names: list[str] | None = None, **kwargs: A
     Parameters
     ----------
     result
-        An estimate from a sampled Bayesian method (``"lcmcr"``,
-        ``"bayes_loglinear"``, ``"bayesthresh"``).
+        A sampled Bayesian estimate, as for :func:`mcmc_diagnostics`.
     var_names
         Variables to plot (default ``["N"]``).
     **kwargs
@@ -118,11 +117,8 @@ def plot_rank(result: Estimate, var_names: list[str] | None = None, ax: Axes | N
 
     Parameters
     ----------
-    result
-        An estimate from a sampled Bayesian method (``"lcmcr"``,
-        ``"bayes_loglinear"``, ``"bayesthresh"``).
-    var_names
-        Variables to plot (default ``["N"]``).
+    result, var_names
+        As for :func:`plot_trace`.
     ax
         Axes to draw on (one per variable); ArviZ makes a figure by default.
     **kwargs

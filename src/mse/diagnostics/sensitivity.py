@@ -8,13 +8,13 @@ the model search may use.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from mse.data.capture import CaptureData
+from mse.diagnostics._rerun import no_estimate, rerun
 from mse.errors import DataError, MSEError
 
 __all__ = ["sensitivity"]
@@ -34,6 +34,10 @@ def sensitivity(
     **options: Any,
 ) -> pd.DataFrame:
     """Estimates under variations of the data and model space, as one tidy table.
+
+    Each row re-runs :func:`mse.estimate` on the varied table. A variation on
+    which the method raises an error (a merge of lists the data do not have,
+    say) is a row with ``nan`` numbers and the error in ``status``.
 
     Parameters
     ----------
@@ -66,8 +70,6 @@ def sensitivity(
     >>> table = mse.sensitivity(mse.load_dataset("uk2013"), method="stepwise",
     ...                         merges={"PFNCA": ["PF", "NCA"]}, max_orders=[2, 3])  # doctest: +SKIP
     """
-    from mse.api import estimate
-
     variations: list[tuple[str, str, CaptureData, dict[str, Any]]] = [("all lists", "baseline", data, {})]
     if leave_out:
         if data.n_lists < 3:
@@ -91,14 +93,11 @@ def sensitivity(
             if "merge" in change:
                 group, into = change["merge"]
                 varied = base.merge_lists(group, into=into)
-            if "max_order" in change:
-                run_options["max_order"] = change["max_order"]
-            row.update(lists="+".join(varied.lists), observed=varied.n_observed)
-            result = estimate(varied, method, level=level, random_seed=random_seed, **run_options)
-            row.update(estimate=result.estimate, lower=result.lower, upper=result.upper, status=result.status)
         except MSEError as exc:
-            row.setdefault("lists", "")
-            row.setdefault("observed", 0)
-            row.update(estimate=math.nan, lower=math.nan, upper=math.nan, status=f"error: {exc}")
-        rows.append(row)
+            rows.append({**row, "lists": "", "observed": 0, **no_estimate(f"error: {exc}")})
+            continue
+        if "max_order" in change:
+            run_options["max_order"] = change["max_order"]
+        row.update(lists="+".join(varied.lists), observed=varied.n_observed)
+        rows.append({**row, **rerun(varied, method, level=level, random_seed=random_seed, **run_options)})
     return pd.DataFrame(rows, columns=_COLUMNS)

@@ -10,6 +10,7 @@ from 5 to 7 lists.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Mapping
@@ -305,35 +306,31 @@ def dga(
         "tail_mass": posterior.tail_mass,
         "grid_max": float(posterior.population[-1]),
     }
+    failed = functools.partial(
+        Estimate.failed,
+        method="dga",
+        observed=data.n_observed,
+        level=level,
+        model=model,
+        interval_method="posterior",
+        details=details,
+    )
     if posterior.improper:
-        return Estimate.failed(
-            method="dga",
-            observed=data.n_observed,
-            level=level,
-            model=model,
-            interval_method="posterior",
+        return failed(
             status=(
                 f"the posterior of N is improper: with prior {prior!r} and delta={delta:g} the saturated graph "
                 f"leaves infinite mass at large N (needs delta > 1/(2**t - 1) = {1 / (2**t - 1):.4g} for a flat "
                 "prior); set max_n to truncate the prior, use a larger delta, or use prior='1/N'."
             ),
-            details=details,
         )
     if posterior.tail_mass > MAX_TAIL_MASS:
-        return Estimate.failed(
-            method="dga",
-            observed=data.n_observed,
-            level=level,
-            model=model,
-            interval_method="posterior",
+        return failed(
             status=(
                 f"the posterior of N has mass {posterior.tail_mass:.2g} beyond N = {posterior.population[-1]:.3g}; "
                 "it is too heavy-tailed to summarise. Use a larger delta, or set max_n to truncate the prior."
             ),
-            details=details,
         )
-    alpha = (1.0 - level) / 2.0
-    median, lower, upper = posterior.quantile([0.5, alpha, 1.0 - alpha])
+    median, lower, upper = posterior.interval(level)
     table = _graph_table(graphs, posterior, data.lists)
     modes = find_modes(posterior.population, posterior.probability)
     messages: list[str] = []
@@ -367,9 +364,9 @@ def dga(
     )
     draws = posterior.sample(n_draws, np.random.default_rng(random_seed))
     return Estimate(
-        estimate=float(median),
-        lower=float(lower),
-        upper=float(upper),
+        estimate=median,
+        lower=lower,
+        upper=upper,
         level=level,
         observed=data.n_observed,
         method="dga",

@@ -228,6 +228,12 @@ class GridPosterior:
         """
         return _quantiles(np.atleast_1d(np.asarray(q, dtype=float)), self.probability, self.lower_edge, self.upper_edge)
 
+    def interval(self, level: float) -> tuple[float, float, float]:
+        """Posterior median of ``N`` and the equal-tailed interval of probability ``level``."""
+        tail = (1.0 - level) / 2.0
+        median, lower, upper = self.quantile([0.5, tail, 1.0 - tail])
+        return float(median), float(lower), float(upper)
+
     def sample(self, size: int, rng: np.random.Generator) -> np.ndarray:
         """Draws of ``N`` from the grid posterior (uniform within wide cells)."""
         cells = rng.choice(self.population.size, size=size, p=self.probability / self.probability.sum())

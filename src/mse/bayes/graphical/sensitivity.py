@@ -88,7 +88,6 @@ def prior_sensitivity(
     if deltas is None:
         deltas = 2.0**-t * 2.0 ** np.arange(-2, 5)
     values = [_check_number("delta", d) for d in np.atleast_1d(np.asarray(deltas, dtype=object))]
-    tail = (1.0 - level) / 2.0
     rows = []
     for delta in values:
         row: dict[str, Any] = {"delta": delta}
@@ -105,13 +104,13 @@ def prior_sensitivity(
                 status=reason,
             )
         else:
-            median, lower, upper = posterior.quantile([0.5, tail, 1.0 - tail])
+            median, lower, upper = posterior.interval(level)
             probability = posterior.graph_probability
             best = int(np.argmax(probability))
             row.update(
-                estimate=float(median),
-                lower=float(lower),
-                upper=float(upper),
+                estimate=median,
+                lower=lower,
+                upper=upper,
                 posterior_mean=posterior.mean,
                 top_graph=graphs.terms(best, data.lists),
                 top_probability=float(probability[best]),

@@ -23,9 +23,16 @@ from typing import Any
 import numpy as np
 
 from mse.bayes import backend
-from mse.bayes.backend import DEPRECATED_SETTING_NAMES, foreign_calls, import_arviz, sampler_options
+from mse.bayes.backend import (
+    DEPRECATED_SETTING_NAMES,
+    convergence_of_n,
+    foreign_calls,
+    import_arviz,
+    sampler_options,
+)
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
+from mse.bayes.latent_class.prior import LatentClassPrior
 from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
@@ -40,11 +47,7 @@ __all__ = ["DEFAULTS", "ESS_THRESHOLD", "RHAT_THRESHOLD", "lcmcr"]
 #: their older names ``n_draws``, ``n_burnin`` and ``n_chains`` are accepted with a deprecation warning.
 DEFAULTS: dict[str, Any] = {
     "sampler": "hmc",
-    "K": 10,
-    "a_alpha": 0.25,
-    "b_alpha": 0.25,
-    "a_lambda": 1.0,
-    "b_lambda": 1.0,
+    **LatentClassPrior().keywords(),
     "chains": 16,
     "tune": None,
     "draws": None,
@@ -129,21 +132,10 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
 
 def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -> LatentClassDraws:
     keep = data.counts > 0
+    prior, _ = LatentClassPrior.split(settings)
     common = {
-        name: settings[name]
-        for name in (
-            "K",
-            "a_alpha",
-            "b_alpha",
-            "a_lambda",
-            "b_lambda",
-            "chains",
-            "tune",
-            "draws",
-            "max_draws",
-            "max_seconds",
-            "thin",
-        )
+        **prior.keywords(),
+        **{name: settings[name] for name in ("chains", "tune", "draws", "max_draws", "max_seconds", "thin")},
     }
     if settings["sampler"] == "hmc":
         return sample_latent_class_hmc(
@@ -279,18 +271,6 @@ def to_inference_data(draws: LatentClassDraws, settings: dict[str, Any]) -> Any:
             },
         )
     return idata
-
-
-def convergence_of_n(idata: Any) -> tuple[float, float, float]:
-    """Rank-normalised split R-hat, bulk ESS and tail ESS of ``N``."""
-    az = import_arviz()
-    with foreign_calls():
-        # ArviZ warns about its own future API, and divides by zero for chains that never move (a table
-        # whose N is known): the NaN it then returns is reported as not converged, so its warnings add nothing.
-        rhat = float(az.rhat(idata, var_names=["N"])["N"])
-        ess_bulk = float(az.ess(idata, var_names=["N"], method="bulk")["N"])
-        ess_tail = float(az.ess(idata, var_names=["N"], method="tail")["N"])
-    return rhat, ess_bulk, ess_tail
 
 
 def lcmcr(

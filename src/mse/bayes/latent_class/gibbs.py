@@ -41,12 +41,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any, Unpack
 
 import numpy as np
 from scipy.special import gammaln, log_ndtr
 
 from mse.bayes.backend import accepts_former_setting_names
-from mse.bayes.latent_class.adaptive import RunBudget, run_chains
+from mse.bayes.latent_class.adaptive import RunBudget, RunOutcome, run_chains
+from mse.bayes.latent_class.prior import LatentClassPrior, LatentClassPriorOptions
 
 __all__ = ["LatentClassDraws", "sample_latent_class"]
 
@@ -113,8 +115,39 @@ class LatentClassDraws:
     acceptance: float
     step_scale: float
     seconds: float
-    settings: dict[str, float | int] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
     stop_reason: str = "fixed"
+
+    @classmethod
+    def from_run(
+        cls,
+        outcome: RunOutcome,
+        n_observed: int,
+        *,
+        K: int,
+        tune: int,
+        thin: int,
+        acceptance: float,
+        step_scale: float,
+        seconds: float,
+        **settings: Any,
+    ) -> LatentClassDraws:
+        """The draws of a sampler's run of :func:`~mse.bayes.latent_class.adaptive.run_chains`.
+
+        ``N = n_observed + n0``; ``settings`` records ``K``, the chains, the
+        draws kept per chain, ``tune`` (as ``n_burnin``), ``thin`` and the
+        sampler's own ``settings``.
+        """
+        chains, kept = outcome.n0.shape
+        carried = {name: getattr(outcome, name) for name in ("n0", "p0", "alpha", "n_classes", "stop_reason")}
+        return cls(
+            N=outcome.n0 + n_observed,
+            acceptance=acceptance,
+            step_scale=step_scale,
+            seconds=seconds,
+            settings={"K": K, "n_chains": chains, "n_draws": kept, "n_burnin": tune, "thin": thin, **settings},
+            **carried,
+        )
 
 
 def _softmax_last(log_weights: np.ndarray) -> np.ndarray:
@@ -158,23 +191,18 @@ class _Sampler:
         histories: np.ndarray,
         counts: np.ndarray,
         *,
-        K: int,
-        a_alpha: float,
-        b_alpha: float,
-        a_lambda: float,
-        b_lambda: float,
         n_chains: int,
         collapsed_steps: int,
         observed_steps: int,
         rng: np.random.Generator,
+        **prior: Unpack[LatentClassPriorOptions],
     ) -> None:
         self.x = histories.astype(float)  # (H, J)
         self.not_x = 1.0 - self.x
         self.counts = counts.astype(np.int64)  # (H,)
         self.n = int(self.counts.sum())
-        self.K = K
-        self.a_alpha, self.b_alpha = a_alpha, b_alpha
-        self.a_lambda, self.b_lambda = a_lambda, b_lambda
+        self.prior = LatentClassPrior(**prior)
+        self.K = K = self.prior.K
         self.C = n_chains
         self.collapsed_steps = collapsed_steps
         self.observed_steps = observed_steps
@@ -225,7 +253,7 @@ class _Sampler:
 
     def _class_terms(self, s: np.ndarray, M: np.ndarray) -> np.ndarray:
         """Beta-binomial marginal of one class's captures, ``lambda`` integrated out; shapes (C, J), (C,) -> (C,)."""
-        a, b = self.a_lambda, self.b_lambda
+        a, b = self.prior.a_lambda, self.prior.b_lambda
         return (gammaln(a + s) + gammaln(b + M[:, None] - s)).sum(axis=1) - s.shape[1] * gammaln(a + b + M)
 
     def _stick_terms(self, M: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -427,7 +455,7 @@ class _Sampler:
     def _update_parameters(self) -> None:
         M = self.m_obs.sum(axis=1) + self.m0  # (C, K)
         s = np.einsum("hj,chk->cjk", self.x, self.m_obs)
-        self.lam = self.rng.beta(self.a_lambda + s, self.b_lambda + M[:, None, :] - s)
+        self.lam = self.rng.beta(self.prior.a_lambda + s, self.prior.b_lambda + M[:, None, :] - s)
         # Sticks through gamma variates, so that log(1 - V) stays accurate when V is near 1.
         g1 = self.rng.gamma(1.0 + M[:, :-1])
         g2 = self.rng.gamma(self.alpha[:, None] + _tail_sums(M)[:, :-1])
@@ -438,8 +466,8 @@ class _Sampler:
         log_v = np.maximum(log_v, _MIN_LOG_STICK)
         cum = np.concatenate([np.zeros((self.C, 1)), np.cumsum(log_1mv, axis=1)], axis=1)
         self.log_pi = np.concatenate([log_v, np.zeros((self.C, 1))], axis=1) + cum
-        rate = self.b_alpha - log_1mv.sum(axis=1)
-        self.alpha = self.rng.gamma(self.a_alpha + self.K - 1.0, 1.0 / rate)
+        rate = self.prior.b_alpha - log_1mv.sum(axis=1)
+        self.alpha = self.rng.gamma(self.prior.a_alpha + self.K - 1.0, 1.0 / rate)
 
     def step(self, adapt: bool = False) -> None:
         # Capture probabilities are kept away from 0 and 1 only inside the logs.
@@ -465,11 +493,6 @@ def sample_latent_class(
     histories: np.ndarray,
     counts: np.ndarray,
     *,
-    K: int = 10,
-    a_alpha: float = 0.25,
-    b_alpha: float = 0.25,
-    a_lambda: float = 1.0,
-    b_lambda: float = 1.0,
     chains: int = 4,
     draws: int | None = 1000,
     tune: int = 1000,
@@ -479,6 +502,7 @@ def sample_latent_class(
     collapsed_steps: int = 3,
     observed_steps: int = 0,
     random_seed: int | np.random.SeedSequence | None = None,
+    **prior: Unpack[LatentClassPriorOptions],
 ) -> LatentClassDraws:
     """Draw from the posterior of the latent-class capture-recapture model.
 
@@ -488,12 +512,6 @@ def sample_latent_class(
         Distinct observed capture histories (0/1), none all-zero.
     counts : numpy.ndarray, shape (H,)
         Number of people with each history.
-    K : int
-        Number of latent classes of the truncated stick-breaking prior.
-    a_alpha, b_alpha : float
-        Shape and rate of the gamma prior on the concentration ``alpha``.
-    a_lambda, b_lambda : float
-        Beta prior on every capture probability ``lambda_jk``.
     chains, tune, thin : int
         Chains run together; iterations discarded first (burn-in, during
         which the collapsed move adapts its step); keep every ``thin``-th
@@ -521,6 +539,10 @@ def sample_latent_class(
         history (observed, or the unobserved) from one class to another.
     random_seed : int, numpy.random.SeedSequence or None
         Seed of the single random stream shared by all chains.
+    **prior
+        ``K`` (10), ``a_alpha`` (0.25), ``b_alpha`` (0.25), ``a_lambda`` (1)
+        and ``b_lambda`` (1): the number of classes and the prior, as in
+        :class:`~mse.bayes.latent_class.prior.LatentClassPrior`.
 
     Returns
     -------
@@ -529,12 +551,12 @@ def sample_latent_class(
 
     References
     ----------
-    Manrique-Vallier, D. (2016). Bayesian population size estimation using
-    Dirichlet process mixtures. *Biometrics* 72(3), 1054-1063.
-
     Dunson, D. B. and Xing, C. (2009). Nonparametric Bayes modeling of
     multivariate categorical data. *Journal of the American Statistical
     Association* 104(487), 1042-1051.
+
+    Manrique-Vallier, D. (2016). Bayesian population size estimation using
+    Dirichlet process mixtures. *Biometrics* 72(3), 1054-1063.
 
     Examples
     --------
@@ -555,37 +577,24 @@ def sample_latent_class(
     sampler = _Sampler(
         histories,
         counts,
-        K=K,
-        a_alpha=a_alpha,
-        b_alpha=b_alpha,
-        a_lambda=a_lambda,
-        b_lambda=b_lambda,
         n_chains=n_chains,
         collapsed_steps=collapsed_steps,
         observed_steps=observed_steps,
         rng=rng,
+        **prior,
     )
     for _ in range(n_burnin):
         sampler.step(adapt=True)
     budget = RunBudget(draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     outcome = run_chains(sampler.step, sampler.record, sampler.n, budget, thin, started)
-    acceptance = sampler.accepted / sampler.proposed if sampler.proposed else float("nan")
-    return LatentClassDraws(
-        N=outcome.n0 + sampler.n,
-        n0=outcome.n0,
-        p0=outcome.p0,
-        alpha=outcome.alpha,
-        n_classes=outcome.n_classes,
-        acceptance=acceptance,
+    return LatentClassDraws.from_run(
+        outcome,
+        sampler.n,
+        K=sampler.K,
+        tune=n_burnin,
+        thin=thin,
+        acceptance=sampler.accepted / sampler.proposed if sampler.proposed else float("nan"),
         step_scale=float(np.exp(sampler.log_step)),
         seconds=time.perf_counter() - started,
-        stop_reason=outcome.stop_reason,
-        settings={
-            "K": K,
-            "n_chains": n_chains,
-            "n_draws": outcome.n0.shape[1],
-            "n_burnin": n_burnin,
-            "thin": thin,
-            "collapsed_steps": collapsed_steps,
-        },
+        collapsed_steps=collapsed_steps,
     )

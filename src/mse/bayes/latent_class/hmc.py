@@ -35,13 +35,14 @@ import itertools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from mse.bayes.backend import accepts_former_setting_names
 from mse.bayes.latent_class.adaptive import RunBudget, deadline, past, run_chains
 from mse.bayes.latent_class.gibbs import LatentClassDraws
+from mse.bayes.latent_class.prior import LatentClassPrior, LatentClassPriorOptions
 
 __all__ = ["LatentClassHMC", "available_cores", "sample_latent_class_hmc"]
 
@@ -79,29 +80,19 @@ def _logsumexp_last(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class LatentClassHMC:
     """Log posterior and gradient of ``(logit lambda, logit V, log alpha)`` for many chains at once.
 
-    The position of chain ``c`` is the flat vector ``q[c]`` of length ``J * K + (K - 1) + 1``.
+    The position of chain ``c`` is the flat vector ``q[c]`` of length ``J * K + (K - 1) + 1``. The keywords
+    ``**prior`` are those of :class:`~mse.bayes.latent_class.prior.LatentClassPrior`.
     """
 
-    def __init__(
-        self,
-        histories: np.ndarray,
-        counts: np.ndarray,
-        *,
-        K: int,
-        a_alpha: float,
-        b_alpha: float,
-        a_lambda: float,
-        b_lambda: float,
-    ) -> None:
+    def __init__(self, histories: np.ndarray, counts: np.ndarray, **prior: Unpack[LatentClassPriorOptions]) -> None:
         self.x = np.asarray(histories, dtype=float)  # (H, J)
         self.x_t = np.ascontiguousarray(self.x.T)
         self.not_x = 1.0 - self.x
         self.counts = np.asarray(counts, dtype=float)
         self.n = float(self.counts.sum())
-        self.K = K
+        self.prior = LatentClassPrior(**prior)
+        self.K = K = self.prior.K
         self.J = self.x.shape[1]
-        self.a_alpha, self.b_alpha = a_alpha, b_alpha
-        self.a_lambda, self.b_lambda = a_lambda, b_lambda
         self.dim = self.J * K + K
         self._kernel: Any = None
 
@@ -113,7 +104,8 @@ class LatentClassHMC:
 
             sets, lengths = hmc_kernel.history_sets(self.x)
             self._data = (sets, lengths, self.counts, self.J, self.K)
-            self._priors = (float(self.a_alpha), float(self.b_alpha), float(self.a_lambda), float(self.b_lambda))
+            prior = self.prior
+            self._priors = (float(prior.a_alpha), float(prior.b_alpha), float(prior.a_lambda), float(prior.b_lambda))
             self._kernel = hmc_kernel
         return self._kernel
 
@@ -193,6 +185,7 @@ class LatentClassHMC:
         """
         eta, nu, omega = self.unpack(q)
         K = self.K
+        prior = self.prior
         C = q.shape[0]
         # log(1 - lambda) = -softplus(eta) and log(lambda) = eta + log(1 - lambda); same for the sticks.
         log_1mlam = -np.logaddexp(0.0, eta)
@@ -225,21 +218,21 @@ class LatentClassHMC:
 
         G = a.sum(axis=1) + odds[:, None] * u  # d logL / d log pi_k
         S = self.x_t @ a  # (C, J, K): sum_h n_h w_hk x_hj
-        grad_eta = S - lam * G[:, None, :] + self.a_lambda - (self.a_lambda + self.b_lambda) * lam
+        grad_eta = S - lam * G[:, None, :] + prior.a_lambda - (prior.a_lambda + prior.b_lambda) * lam
         tail_after = np.cumsum(G[:, ::-1], axis=1)[:, ::-1][:, 1:]  # sum_{k > l} G_k, l < K
         grad_nu = G[:, :-1] * (1.0 - v) - v * tail_after + (1.0 - v) - alpha[:, None] * v
         sum_log_1mv = cum[:, -1]
-        grad_omega = (K - 1.0) + alpha * sum_log_1mv + self.a_alpha - self.b_alpha * alpha
+        grad_omega = (K - 1.0) + alpha * sum_log_1mv + prior.a_alpha - prior.b_alpha * alpha
 
         loglik = log_p_h @ self.counts - self.n * log_1mp0
         logp = (
             beta * loglik
-            + (self.a_lambda * eta).sum(axis=(1, 2))
-            + (self.a_lambda + self.b_lambda) * log_1mlam.sum(axis=(1, 2))
+            + (prior.a_lambda * eta).sum(axis=(1, 2))
+            + (prior.a_lambda + prior.b_lambda) * log_1mlam.sum(axis=(1, 2))
             + log_v.sum(axis=1)
             + alpha * sum_log_1mv
-            + (K - 1.0 + self.a_alpha) * omega
-            - self.b_alpha * alpha
+            + (K - 1.0 + prior.a_alpha) * omega
+            - prior.b_alpha * alpha
         )
         grad = np.empty_like(q)
         JK = self.J * K
@@ -495,11 +488,6 @@ def sample_latent_class_hmc(
     histories: np.ndarray,
     counts: np.ndarray,
     *,
-    K: int = 10,
-    a_alpha: float = 0.25,
-    b_alpha: float = 0.25,
-    a_lambda: float = 1.0,
-    b_lambda: float = 1.0,
     chains: int = 10,
     tune: int = 300,
     draws: int | None = 1000,
@@ -511,31 +499,19 @@ def sample_latent_class_hmc(
     max_temperature: float = 4.0,
     n_threads: int | None = None,
     random_seed: int | np.random.SeedSequence | None = None,
+    **prior: Unpack[LatentClassPriorOptions],
 ) -> LatentClassDraws:
     """Draw from the posterior of the latent-class capture-recapture model by HMC.
 
     Parameters
     ----------
-    histories : numpy.ndarray, shape (H, J)
-        Distinct observed capture histories (0/1), none all-zero.
-    counts : numpy.ndarray, shape (H,)
-        Number of people with each history.
-    K, a_alpha, b_alpha, a_lambda, b_lambda
+    histories, counts, draws, max_draws, random_seed, **prior
         As in :func:`mse.bayes.latent_class.gibbs.sample_latent_class`.
     chains : int
         Chains run together.
     tune : int
         Warm-up iterations per chain (step-size and mass-matrix adaptation),
         discarded.
-    draws : int or None
-        Draws kept per chain; ``None`` draws until ``N`` has converged by the
-        shared rule :data:`mse.bayes.backend.CONVERGENCE` (R-hat at most 1.01
-        and bulk effective sample size at least 400), or until ``max_draws``
-        or ``max_seconds`` is reached. The former names of ``chains``,
-        ``tune`` and ``draws`` (``n_chains``, ``n_burnin``, ``n_draws``) still
-        work, with an :class:`~mse.MSEDeprecationWarning`.
-    max_draws : int
-        Most draws per chain of a run with ``draws=None``.
     max_seconds : float or None
         Time budget of a run with ``draws=None``, in seconds including
         warm-up; ``None`` (the default) sets none, so that the draws depend on
@@ -554,8 +530,6 @@ def sample_latent_class_hmc(
     n_threads : int or None
         Threads that run the chains (``None``: one per available core, at most
         one per chain). The draws do not depend on it.
-    random_seed : int, numpy.random.SeedSequence or None
-        Seed of the single random stream shared by all chains.
 
     Returns
     -------
@@ -588,18 +562,14 @@ def sample_latent_class_hmc(
     >>> import numpy as np
     >>> h = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, 1]])
     >>> c = np.array([60, 50, 40, 20, 15, 12, 5])
-    >>> draws = sample_latent_class_hmc(h, c, K=3, chains=2, draws=50, tune=50, random_seed=1)
-    >>> draws.N.shape
-    (2, 50)
-    >>> bool((draws.N >= c.sum()).all())
-    True
+    >>> draws = sample_latent_class_hmc(h, c, K=3, chains=2, draws=50, tune=50, n_temperatures=2, random_seed=1)
+    >>> draws.N.shape, len(draws.settings["exchange_rates"])  # one pair of neighbouring temperatures
+    ((2, 50), 1)
     """
     started = time.perf_counter()
     n_chains, n_burnin, n_draws = chains, tune, draws
     rng = np.random.default_rng(random_seed)
-    model = LatentClassHMC(
-        histories, counts, K=K, a_alpha=a_alpha, b_alpha=b_alpha, a_lambda=a_lambda, b_lambda=b_lambda
-    )
+    model = LatentClassHMC(histories, counts, **prior)
     threads = available_cores() if n_threads is None else n_threads
     threads = max(1, min(threads, n_chains * n_temperatures))
     ensemble = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature)
@@ -621,31 +591,21 @@ def sample_latent_class_hmc(
         ensemble.executor = executor
         warmup_iterations = ensemble.warmup(n_burnin, deadline(started, max_seconds) if n_draws is None else None)
         outcome = run_chains(ensemble.iterate_and_count, record, int(model.n), budget, thin, started)
-    return LatentClassDraws(
-        N=outcome.n0 + int(model.n),
-        n0=outcome.n0,
-        p0=outcome.p0,
-        alpha=outcome.alpha,
-        n_classes=outcome.n_classes,
+    return LatentClassDraws.from_run(
+        outcome,
+        int(model.n),
+        K=model.K,
+        tune=n_burnin,
+        thin=thin,
         acceptance=ensemble.accept_sum / max(ensemble.accept_count, 1),
         step_scale=float(ensemble.step[:n_chains].mean()),
         seconds=time.perf_counter() - started,
-        stop_reason=outcome.stop_reason,
-        settings={
-            "K": K,
-            "n_chains": n_chains,
-            "n_draws": outcome.n0.shape[1],
-            "n_burnin": n_burnin,
-            "warmup_iterations": warmup_iterations,
-            "thin": thin,
-            "n_leapfrog": n_leapfrog,
-            "n_threads": threads,
-            "n_temperatures": n_temperatures,
-            "max_temperature": max_temperature,
-            "exchange_rates": (ensemble.exchanges_accepted / np.maximum(ensemble.exchanges_proposed, 1))
-            .round(3)
-            .tolist(),
-            "divergent": ensemble.divergent,
-            "restarted_in_warmup": ensemble.restarted,
-        },
+        warmup_iterations=warmup_iterations,
+        n_leapfrog=n_leapfrog,
+        n_threads=threads,
+        n_temperatures=n_temperatures,
+        max_temperature=max_temperature,
+        exchange_rates=(ensemble.exchanges_accepted / np.maximum(ensemble.exchanges_proposed, 1)).round(3).tolist(),
+        divergent=ensemble.divergent,
+        restarted_in_warmup=ensemble.restarted,
     )

@@ -22,36 +22,27 @@ PyMC is imported inside the functions only.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from mse.bayes.backend import foreign_calls, import_pymc, import_pytensor_tensor
+from mse.bayes.latent_class.prior import LatentClassPrior, LatentClassPriorOptions
 from mse.errors import ConvergenceWarning
 
 __all__ = ["build_model", "sample_pymc"]
 
 
-def build_model(
-    histories: np.ndarray,
-    counts: np.ndarray,
-    *,
-    K: int = 10,
-    a_alpha: float = 0.25,
-    b_alpha: float = 0.25,
-    a_lambda: float = 1.0,
-    b_lambda: float = 1.0,
-) -> Any:
+def build_model(histories: np.ndarray, counts: np.ndarray, **prior: Unpack[LatentClassPriorOptions]) -> Any:
     """The PyMC model of the observed histories, classes and ``N`` summed out.
 
     Parameters
     ----------
-    histories : numpy.ndarray, shape (H, J)
-        Distinct observed capture histories (0/1), none all-zero.
-    counts : numpy.ndarray, shape (H,)
-        Number of people with each history.
-    K, a_alpha, b_alpha, a_lambda, b_lambda
-        As in :func:`mse.bayes.latent_class.gibbs.sample_latent_class`.
+    histories, counts, **prior
+        As in :func:`mse.bayes.latent_class.gibbs.sample_latent_class`: the
+        distinct observed histories, their counts, and ``K``, ``a_alpha``,
+        ``b_alpha``, ``a_lambda`` and ``b_lambda`` of the
+        :class:`~mse.bayes.latent_class.prior.LatentClassPrior`.
 
     Returns
     -------
@@ -82,12 +73,13 @@ def build_model(
     x = np.asarray(histories, dtype=float)
     n_h = np.asarray(counts, dtype=float)
     n_lists = x.shape[1]
+    model_prior = LatentClassPrior(**prior)
     with pm.Model() as model:
-        alpha = pm.Gamma("alpha", alpha=a_alpha, beta=b_alpha)
-        sticks = pm.Beta("sticks", alpha=1.0, beta=alpha, shape=K - 1)
+        alpha = pm.Gamma("alpha", alpha=model_prior.a_alpha, beta=model_prior.b_alpha)
+        sticks = pm.Beta("sticks", alpha=1.0, beta=alpha, shape=model_prior.K - 1)
         remaining = pt.concatenate([pt.ones(1), pt.cumprod(1.0 - sticks)])
         pi = pm.Deterministic("pi", pt.concatenate([sticks, pt.ones(1)]) * remaining)
-        lam = pm.Beta("lam", alpha=a_lambda, beta=b_lambda, shape=(n_lists, K))
+        lam = pm.Beta("lam", alpha=model_prior.a_lambda, beta=model_prior.b_lambda, shape=(n_lists, model_prior.K))
         log_f = pt.dot(x, pt.log(lam)) + pt.dot(1.0 - x, pt.log1p(-lam))  # (H, K)
         log_p_h = pt.logsumexp(log_f + pt.log(pi)[None, :], axis=1)
         log_p0 = pt.logsumexp(pt.log(pi) + pt.sum(pt.log1p(-lam), axis=0))
@@ -102,29 +94,26 @@ def sample_pymc(
     histories: np.ndarray,
     counts: np.ndarray,
     *,
-    K: int = 10,
-    a_alpha: float = 0.25,
-    b_alpha: float = 0.25,
-    a_lambda: float = 1.0,
-    b_lambda: float = 1.0,
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 2,
     random_seed: int | None = None,
-    **sample_kwargs: Any,
+    **options: Any,
 ) -> Any:
     """Sample the PyMC formulation with NUTS and add ``n0`` and ``N`` to the posterior.
 
     Parameters
     ----------
-    histories, counts, K, a_alpha, b_alpha, a_lambda, b_lambda
+    histories, counts
         As in :func:`build_model`.
     draws, tune, chains : int
         Passed to :func:`pymc.sample`.
     random_seed : int or None
         Seeds NUTS and the negative-binomial draws of ``n0``.
-    **sample_kwargs
-        Further arguments to :func:`pymc.sample` (``target_accept``, ``cores``, ...).
+    **options
+        The prior (``K``, ``a_alpha``, ``b_alpha``, ``a_lambda``,
+        ``b_lambda``, as in :func:`build_model`); the others are passed to
+        :func:`pymc.sample` (``target_accept``, ``cores``, ...).
 
     Returns
     -------
@@ -148,7 +137,8 @@ def sample_pymc(
     pm = import_pymc()
 
     counts = np.asarray(counts, dtype=np.int64)
-    model = build_model(histories, counts, K=K, a_alpha=a_alpha, b_alpha=b_alpha, a_lambda=a_lambda, b_lambda=b_lambda)
+    prior, sample_kwargs = LatentClassPrior.split(options)
+    model = build_model(histories, counts, **prior.keywords())
     sample_kwargs.setdefault("progressbar", False)
     sample_kwargs.setdefault("cores", 1)
     with foreign_calls() as caught, model:

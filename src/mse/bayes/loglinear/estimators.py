@@ -132,6 +132,10 @@ def bayes_loglinear(
 ) -> Estimate:
     """Population size from the posterior of one Bayesian log-linear model.
 
+    NUTS samples the model's coefficients, whitened at the posterior mode (see
+    :func:`~mse.bayes.loglinear.fit_posterior`); each draw of ``N`` is the
+    number observed plus the expected (or a sampled) number of people on no list.
+
     Parameters
     ----------
     data
@@ -224,12 +228,8 @@ def bayesthresh(
 
     Parameters
     ----------
-    data
-        Capture histories; covariates are summed out.
-    level
-        Coverage of the equal-tailed posterior interval.
-    interval
-        ``"posterior"`` (the default; the only choice).
+    data, level, interval
+        As in :func:`bayes_loglinear`.
     random_seed
         Seed; the two fits get independent streams derived from it.
     **options
@@ -277,6 +277,7 @@ def bayesthresh(
     candidates = parse_model(options.get("model", "all two-way"), lists)
     settings = _sampler_settings(options)
     first_seed, second_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(random_seed).spawn(2))
+
     def failed(stage: str, error: Exception, terms: Any, details: dict[str, Any]) -> Estimate:
         return Estimate.failed(
             method="bayesthresh",

@@ -80,7 +80,14 @@ import numpy as np
 import pandas as pd
 
 from mse.bayes import backend
-from mse.bayes.backend import ForeignWarnings, foreign_calls, import_arviz, import_pymc, import_pytensor_tensor
+from mse.bayes.backend import (
+    ForeignWarnings,
+    convergence_of_n,
+    foreign_calls,
+    import_arviz,
+    import_pymc,
+    import_pytensor_tensor,
+)
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
@@ -474,13 +481,7 @@ def fit_posterior(
         expected_dark = np.random.default_rng(sampler_seeds.spawn(1)[0]).poisson(expected_dark).astype(float)
     population = data.n_observed + expected_dark
     idata = _inference_data(names, coef, population, stats, data, prior)
-    az = import_arviz()
-    with foreign_calls():
-        # Chains that never move (everyone on every list) make ArviZ divide by zero; the NaN R-hat and ESS it
-        # then returns are reported as convergence problems, so its warnings add nothing.
-        rhat = float(az.rhat(idata, var_names=["N"])["N"]) if chains > 1 else math.nan
-        ess_bulk = float(az.ess(idata, var_names=["N"], method="bulk")["N"])
-        ess_tail = float(az.ess(idata, var_names=["N"], method="tail")["N"])
+    rhat, ess_bulk, ess_tail = convergence_of_n(idata)
     model_name = format_model(terms, lists)
     sampling_note = caught.describe(f"NUTS sampling of model {model_name!r}")
     divergences = int(np.asarray(stats.get("diverging", np.zeros(1))).sum())

@@ -357,11 +357,12 @@ def load_dataset(name: str) -> CaptureData:
     Returns
     -------
     CaptureData
+        The table, with the lists and covariates that :func:`dataset_info` names.
 
     Raises
     ------
     DataError
-        If there is no data set of that name.
+        If ``name`` is not one of the bundled data sets.
 
     Examples
     --------

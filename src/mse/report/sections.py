@@ -1,0 +1,409 @@
+"""The sections of a report, each built from a result, its data and one disclosure policy.
+
+Each function returns a :class:`Section`: paragraphs of text, tables
+(DataFrames, rendered by the template) and figures (PNG bytes). They decide
+*what* is published; the template decides how it looks. Every number of
+people goes through the report's :class:`mse.DisclosurePolicy`: counts of
+people observed are suppressed and rounded as it says, and cell-level
+quantities that would give small counts back (coefficients, fitted cells,
+residuals) are left out of a protected report, as they are of protected
+files (see :mod:`mse.disclosure`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from mse.data.capture import CaptureData
+from mse.disclosure import DisclosurePolicy
+from mse.report.assumptions import assumptions_for
+from mse.results import Estimate
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["Figure", "Section", "Table", "search_view"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a section: a caption and the rows to print (already protected)."""
+
+    caption: str
+    frame: pd.DataFrame
+    highlight: int | None = None  # position of a row to mark (the chosen model)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure of a section: a caption and a PNG image."""
+
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a report: an anchor, a heading, text, tables and figures.
+
+    Parameters
+    ----------
+    anchor
+        The HTML id of the section (``"estimate"``, ``"breakdowns"``, ...).
+    title
+        Its heading.
+    paragraphs
+        Text, one paragraph per item.
+    tables, figures
+        What the section shows.
+    items
+        A bulleted list (the assumptions, the warnings).
+
+    Examples
+    --------
+    >>> from mse.report import Section
+    >>> Section("notes", "Notes", paragraphs=("Nothing to add.",)).title
+    'Notes'
+    """
+
+    anchor: str
+    title: str
+    paragraphs: tuple[str, ...] = ()
+    tables: tuple[Table, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    items: tuple[str, ...] = field(default=())
+
+
+def _figure(draw: Callable[[Axes], Any], caption: str, *, size: tuple[float, float] = (7.0, 4.0)) -> Figure | None:
+    """Draw with ``draw(ax)`` on a figure of its own and keep it as PNG; ``None`` if the plot cannot be drawn."""
+    from matplotlib.figure import Figure as MatplotlibFigure
+
+    from mse.errors import MSEError
+
+    figure = MatplotlibFigure(figsize=size, layout="constrained")
+    ax = figure.subplots()
+    try:
+        draw(ax)
+    except MSEError:
+        return None  # a plot that does not apply to this result (no search, no draws) is left out
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return Figure(caption, buffer.getvalue())
+
+
+# --------------------------------------------------------------------------- sections
+def summary_section(result: Estimate, policy: DisclosurePolicy) -> Section:
+    """The headline: the estimate, its interval and what it rests on."""
+    shown = policy.protect(result).to_frame().iloc[0] if policy.active else result.to_frame().iloc[0]
+    if result.ok:
+        lead = (
+            f"Estimated population size: {_text(shown['estimate'])} "
+            f"({result.level:.0%} interval {_text(shown['lower'])} to {_text(shown['upper'])}, "
+            f"{result.interval_method or 'no'} interval), of whom {_text(shown['observed'])} were observed on at "
+            "least one list."
+        )
+    else:
+        lead = f"No estimate is reported: {result.status}."
+    rows = pd.DataFrame(
+        {
+            "": ["method", "model", "people observed", "estimate", "lower limit", "upper limit", "interval", "status"],
+            "value": [
+                result.method,
+                result.model or "-",
+                shown["observed"],
+                shown["estimate"],
+                shown["lower"],
+                shown["upper"],
+                f"{result.level:.0%}, {result.interval_method or 'none'}",
+                result.status,
+            ],
+        }
+    )
+    disclosure = f"Disclosure control: {policy.describe()}." if policy.active else "No disclosure control was applied."
+    return Section("summary", "Summary", paragraphs=(lead, disclosure), tables=(Table("The estimate", rows),))
+
+
+def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
+    """People per list, by number of lists and in each pair of lists, and the covariates."""
+    title = "Data"
+    if data is None:
+        return Section(
+            "data", title, paragraphs=("The data were not given to the report; only the estimate is shown.",)
+        )
+    shown = policy.protect_capture_counts(data)
+    lists = list(data.lists)
+    per_list = pd.DataFrame({"list": lists, "people": [shown[("list", name)] for name in lists]})
+    on = pd.DataFrame(
+        {
+            "number of lists": list(range(1, len(lists) + 1)),
+            "people": [shown[("on", k)] for k in range(1, len(lists) + 1)],
+        }
+    )
+    pairs = [(a, b) for i, a in enumerate(lists) for b in lists[i + 1 :]]
+    overlaps = pd.DataFrame(
+        {
+            "list": [a for a, _ in pairs],
+            "and list": [b for _, b in pairs],
+            "people on both": [shown[("pair", a, b)] for a, b in pairs],
+        }
+    )
+    tables = [
+        Table("People per list", per_list),
+        Table("People by the number of lists they are on", on),
+        Table("People on each pair of lists", overlaps),
+    ]
+    if data.covariates:
+        levels = data.covariate_levels
+        tables.append(
+            Table(
+                "Covariates",
+                pd.DataFrame(
+                    {
+                        "covariate": list(data.covariates),
+                        "levels": [", ".join(str(level) for level in levels[name]) for name in data.covariates],
+                        "records missing it": [shown[("missing", name)] for name in data.covariates],
+                    }
+                ),
+            )
+        )
+    text = f"{_text(shown[('n',)])} people were observed on {len(lists)} lists ({', '.join(lists)})" + (
+        f", with covariates {', '.join(data.covariates)}." if data.covariates else "."
+    )
+    return Section("data", title, paragraphs=(text,), tables=tuple(tables))
+
+
+#: Columns of a search table shown in a report, in this order.
+_SEARCH_COLUMNS = (
+    "step",
+    "rule",
+    "criterion",
+    "added",
+    "p_value",
+    "model",
+    "n_params",
+    "df",
+    "aic",
+    "bic",
+    "estimate",
+    "status",
+)
+
+
+def search_view(result: Estimate, policy: DisclosurePolicy, *, top: int = 10) -> Table | None:
+    """The search that chose the model, labelled by what it is, with the chosen model marked; ``None`` if none.
+
+    A forward search (stepwise, or BIC then AIC) is shown as its path, step by
+    step, ending at the chosen model; an exhaustive search as its ``top``
+    best models by its criterion. Both the report and ``mse estimate`` print
+    it this way, so a path is never read as a ranking.
+
+    Parameters
+    ----------
+    result
+        The estimate; its search table is ``result.details["search"]``.
+    policy
+        Estimates of people in the table are rounded as it says.
+    top
+        How many models of an exhaustive search to show.
+
+    Returns
+    -------
+    Table or None
+        Caption, rows and the position of the chosen model.
+
+    Examples
+    --------
+    >>> import mse
+    >>> from mse.report.sections import search_view
+    >>> view = search_view(mse.estimate(mse.load_dataset("kosovo"), method="stepwise"), mse.DisclosurePolicy())
+    >>> view.caption.split(":")[0], view.highlight == len(view.frame) - 1
+    ('The forward path of the stepwise search (Chan, Silverman & Vincent 2021)', True)
+    """
+    table = result.details.get("search")
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return None
+    frame = table[[c for c in _SEARCH_COLUMNS if c in table.columns]].copy()
+    chosen: int | None
+    if "p_value" in frame.columns:
+        caption = (
+            "The forward path of the stepwise search (Chan, Silverman & Vincent 2021): each step adds the term whose "
+            "observed overlap departs most from the current model; the last step is the chosen model."
+        )
+        chosen = len(frame) - 1
+    elif "rule" in frame.columns or "criterion" in frame.columns:
+        caption = "The forward path of the search: terms added by BIC, then by AIC; the last step is the chosen model."
+        chosen = len(frame) - 1
+    else:
+        criterion = "bic" if "bic" in result.method else "aic"
+        n_models = len(frame)
+        frame = frame.sort_values(criterion, kind="stable").head(top).reset_index(drop=True)
+        caption = (
+            f"The {len(frame)} best of the {n_models:,} models of the exhaustive search, by {criterion.upper()}; "
+            "the chosen model is marked."
+        )
+        matches = [i for i, model in enumerate(frame["model"].astype(str)) if _terms(model) == _terms(result.model)]
+        chosen = matches[0] if matches else None
+    if policy.active and "estimate" in frame:
+        frame["estimate"] = [policy.people(float(v)) for v in frame["estimate"]]
+    return Table(caption, frame, chosen)
+
+
+def search_section(result: Estimate, policy: DisclosurePolicy) -> Section:
+    """The model search that chose the model: the forward path, or the best models of an exhaustive search."""
+    view = search_view(result, policy)
+    if view is None:
+        return Section(
+            "search",
+            "Model search",
+            paragraphs=(f"The {result.method!r} estimate involves no search over models.",),
+        )
+    return Section("search", "Model search", paragraphs=(f"Chosen model: {result.model or '-'}.",), tables=(view,))
+
+
+def estimate_section(result: Estimate, policy: DisclosurePolicy) -> Section:
+    """The estimate as the library prints it (fit statistics and coefficients) and the warnings raised while fitting.
+
+    The printed summary applies the policy itself: under an active policy it
+    leaves out the coefficients, which would give suppressed counts back.
+    """
+    paragraphs = (result.summary(policy=policy),)
+    return Section("estimate", "Estimate", paragraphs=paragraphs, items=result.warnings)
+
+
+def breakdown_section(result: Estimate, by: Sequence[str | Sequence[str]], policy: DisclosurePolicy) -> Section:
+    """Estimates by covariate, one table (and for a single covariate one figure) each."""
+    from mse.plotting import plot_breakdown
+
+    if result.strata is None:
+        return Section(
+            "breakdowns",
+            "Breakdowns",
+            paragraphs=("The model has no covariates, so there are no estimates by subgroup.",),
+        )
+    covariates = [c for c in result.strata.columns if c not in ("observed", "estimate")]
+    wanted = list(by) or [covariates[0]]
+    tables, figures = [], []
+    for wanted_names in wanted:
+        names = [wanted_names] if isinstance(wanted_names, str) else list(wanted_names)
+        label = " x ".join(names)
+        tables.append(Table(f"Estimated population by {label}", result.breakdown(names, policy=policy)))
+        if len(names) == 1:
+            covariate = names[0]
+
+            def draw(ax: Axes, covariate: str = covariate) -> Axes:
+                return plot_breakdown(result, covariate, ax=ax, policy=policy)
+
+            figure = _figure(draw, f"Estimates by {label} with their {result.level:.0%} intervals")
+            if figure is not None:
+                figures.append(figure)
+    text = (
+        "The estimates of the levels add up to the total; the limits come from the same replicates as the total's "
+        "interval, summed over the covariate cells of each level."
+    )
+    return Section("breakdowns", "Breakdowns", paragraphs=(text,), tables=tuple(tables), figures=tuple(figures))
+
+
+def change_section(result: Estimate, changes: Sequence[tuple[str, Any, Any]], policy: DisclosurePolicy) -> Section:
+    """The change in the estimate between levels of a covariate (between years), with intervals."""
+    from mse.errors import MSEError
+
+    title = "Change between years"
+    if not changes and result.strata is not None and "year" in result.strata.columns:
+        years = sorted(result.strata["year"].dropna().unique().tolist())
+        changes = [("year", years[0], years[-1])] if len(years) > 1 else []
+    if not changes:
+        return Section(
+            "change", title, paragraphs=("No change between levels was asked for, or the model has no year.",)
+        )
+    tables, paragraphs = [], []
+    for covariate, first, second in changes:
+        try:
+            table = result.contrast(covariate, first, second, policy=policy)
+        except MSEError as error:
+            paragraphs.append(f"Change in {covariate} from {first} to {second}: not available ({error})")
+            continue
+        tables.append(Table(f"Change in the estimate from {covariate} {first} to {second}", table))
+    paragraphs.append(
+        "Differences and ratios take their intervals from the same replicates as the two estimates, so the "
+        "correlation between them is kept."
+    )
+    return Section("change", title, paragraphs=tuple(paragraphs), tables=tuple(tables))
+
+
+def diagnostics_section(result: Estimate, data: CaptureData | None, policy: DisclosurePolicy) -> Section:
+    """Plots: the capture histories, the estimate against the criterion of every model, residuals, draws of N."""
+    from mse.plotting import plot_overlaps, plot_posterior, plot_residuals
+
+    figures = []
+    if data is not None:
+        figures.append(
+            _figure(lambda ax: plot_overlaps(data, ax=ax, policy=policy), "The capture histories", size=(8, 5))
+        )
+    if result.draws is not None and len(result.draws):
+        figures.append(
+            _figure(lambda ax: plot_posterior(result, ax=ax, policy=policy), "Replicates of N behind the interval")
+        )
+    paragraphs = []
+    if result.fit is not None and hasattr(result.fit, "pearson_residuals"):
+        if policy.active:
+            paragraphs.append("Residuals by capture history are left out: they would give the suppressed counts back.")
+        else:
+            figures.append(_figure(lambda ax: plot_residuals(result, ax=ax), "Pearson residuals of the fitted model"))
+    kept = tuple(figure for figure in figures if figure is not None)
+    if not kept and not paragraphs:
+        paragraphs.append("No diagnostic plot applies to this result.")
+    return Section("diagnostics", "Diagnostics", paragraphs=tuple(paragraphs), figures=kept)
+
+
+def assumptions_section(result: Estimate) -> Section:
+    """What the estimate assumes, in words."""
+    covariates = (
+        tuple(c for c in result.strata.columns if c not in ("observed", "estimate"))
+        if result.strata is not None
+        else ()
+    )
+    return Section(
+        "assumptions",
+        "Assumptions",
+        paragraphs=("The estimate holds under these assumptions; the data can test some of them only in part.",),
+        items=tuple(assumptions_for(result.method, covariates=covariates)),
+    )
+
+
+def provenance_section(result: Estimate, created: str) -> Section:
+    """Versions, the hash of the data, the seed and the options: what it takes to reproduce the estimate."""
+    metadata = dict(result.metadata)
+    options = metadata.pop("options", {}) or {}
+    rows: list[tuple[str, Any]] = [("report created", created)]
+    rows += [
+        (name, metadata[name]) for name in ("mse_version", "python", "numpy", "scipy", "pandas") if name in metadata
+    ]
+    rows += [
+        ("random seed", metadata.get("random_seed")),
+        ("data hash (SHA-256)", metadata.get("data_hash", "not recorded")),
+        ("options", ", ".join(f"{k}={v!r}" for k, v in dict(options).items()) or "-"),
+    ]
+    frame = pd.DataFrame(rows, columns=["", "value"])
+    frame["value"] = frame["value"].astype(str)
+    return Section("provenance", "Provenance", tables=(Table("How to reproduce the estimate", frame),))
+
+
+def _terms(model: str) -> frozenset[str]:
+    """A model string's terms, whatever their order (a search prints them sorted, a path in the order added)."""
+    return frozenset(term.strip() for term in model.split("+"))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        value = float(value)
+        if not math.isfinite(value):
+            return "not available" if math.isnan(value) else "unbounded"
+        return f"{value:,.0f}"
+    return "not available" if value is None else str(value)
