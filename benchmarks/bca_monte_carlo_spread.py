@@ -33,8 +33,8 @@ import os
 import numpy as np
 
 import mse
-from mse.loglinear.bootstrap import bca_limits, bootstrap_interval
-from mse.loglinear.selection import select_batch
+from mse.loglinear.intervals.bootstrap import bca_limits, bootstrap_interval
+from mse.loglinear.search.reselection import select_batch
 
 # SparseMSE 2.0.1 estimatepopulation(zdat, nboot=1000, pthresh=0.02, iseed=1234): BCa 95 % and 80 % limits
 # (tests/reference/reference_estimates.csv, the 80 % ones in its notes).

@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 import mse
-from mse.loglinear.bootstrap import bootstrap_interval
-from mse.loglinear.selection import select_batch
+from mse.loglinear.intervals.bootstrap import bootstrap_interval
+from mse.loglinear.search.reselection import select_batch
 
 # The model SparseMSE's stepwise selects on uk2013 (tests/reference/reference_estimates.csv).
 UK2013_STEPWISE = "PF:NCA + LA:NG + NG:GP + LA:PF + PF:GP + GO:GP + NG:GO"

@@ -23,11 +23,11 @@ import time
 import numpy as np
 
 import mse
-from mse.loglinear.batch import evaluate_models
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.search import enumerate_models
-from mse.loglinear.selection import select_batch
-from mse.loglinear.terms import all_k_way
+from mse.loglinear.fit.batch import evaluate_models
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.terms import all_k_way
+from mse.loglinear.search.model_search import enumerate_models
+from mse.loglinear.search.reselection import select_batch
 
 
 def glm_seconds_per_model(data: mse.CaptureData, n_sample: int = 60, seed: int = 0) -> tuple[float, float]:

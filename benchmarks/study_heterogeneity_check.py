@@ -29,7 +29,7 @@ from study_grid import grid
 
 import mse
 from mse.benchmark import run
-from mse.loglinear.fit import fit_model
+from mse.loglinear.fit.model_fit import fit_model
 from mse.loglinear.heterogeneity import heterogeneity_check
 from mse.results import Estimate
 

@@ -6,7 +6,7 @@
 Part 1 draws tables from closed populations of N = 300 with three lists and
 compares ``mse.estimate(..., interval="none")`` with and without
 ``bias_correction=True`` (Rivest & Lévesque 2001; see
-``mse.loglinear.bias``): mean of log(N-hat / N), relative bias of the mean,
+``mse.loglinear.fit.bias``): mean of log(N-hat / N), relative bias of the mean,
 median and the root mean squared log error, over the replicates in which both
 estimates exist.
 
@@ -37,7 +37,7 @@ import pandas as pd
 from _common import machine, markdown, write_section
 
 import mse
-from mse.loglinear.bootstrap import FAILURE_THRESHOLD, bca_limits
+from mse.loglinear.intervals.bootstrap import FAILURE_THRESHOLD, bca_limits
 from mse.simulate import Scenario, generate
 
 N = 300
@@ -178,7 +178,7 @@ def main() -> None:
 **Bias** ({args.n_rep:,} tables per scenario, `interval="none"`; means over the tables in which both
 estimates exist). The bias-reduced estimator (`bias_correction=True`, Rivest & Lévesque 2001) fits the
 model to the counts plus `c = (h - mu g) / 2` (leverages minus cross-leverages with the unobserved
-cell; see `mse.loglinear.bias`), which removes the first-order bias of `N-hat` itself; on the log scale
+cell; see `mse.loglinear.fit.bias`), which removes the first-order bias of `N-hat` itself; on the log scale
 it is then somewhat negative (Jensen: `log N-hat` is very variable at these sizes).
 
 {markdown(bias)}

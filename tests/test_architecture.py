@@ -132,9 +132,21 @@ def all_imports() -> tuple[tuple[str, str, int], ...]:
     return tuple(edges)
 
 
-def layer_of(module: str) -> int:
+# Inside mse.loglinear, lowest first: what a model is, fitting it, choosing one, intervals, the
+# models with covariates, then the estimators behind mse.estimate and the heterogeneity check.
+LOGLINEAR_LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("model", ("mse.loglinear.model",)),
+    ("fit", ("mse.loglinear.fit",)),
+    ("search", ("mse.loglinear.search",)),
+    ("intervals", ("mse.loglinear.intervals",)),
+    ("covariates", ("mse.loglinear.covariates",)),
+    ("estimators", ("mse.loglinear", "mse.loglinear.estimators", "mse.loglinear.heterogeneity")),
+]
+
+
+def layer_of(module: str, layers: list[tuple[str, tuple[str, ...]]] = LAYERS) -> int:
     best: tuple[int, int] | None = None
-    for rank, (_, prefixes) in enumerate(LAYERS):
+    for rank, (_, prefixes) in enumerate(layers):
         for prefix in prefixes:
             if module == prefix or module.startswith(prefix + "."):
                 if best is None or len(prefix) > best[1]:
@@ -188,6 +200,17 @@ def test_imports_go_down_the_layers():
 def test_listed_exceptions_are_still_needed():
     stale = set(EXCEPTIONS) - set(upward_imports())
     assert not stale, f"no longer needed, remove from EXCEPTIONS: {sorted(stale)}"
+
+
+def test_loglinear_subpackages_import_down_their_order():
+    upward = [
+        f"{importer}:{line} imports {imported}"
+        for importer, imported, line in all_imports()
+        if importer.startswith("mse.loglinear.")
+        and imported.startswith("mse.loglinear.")
+        and layer_of(imported, LOGLINEAR_LAYERS) > layer_of(importer, LOGLINEAR_LAYERS)
+    ]
+    assert not upward, "imports that go up the order of mse.loglinear (see ARCHITECTURE.md):\n" + "\n".join(upward)
 
 
 @pytest.mark.parametrize("family", ["mse.closed", "mse.bayes"])

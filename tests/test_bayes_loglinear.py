@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 import mse
 from mse.bayes.loglinear import Prior, bayes_loglinear, bayesthresh, plot_prior_sensitivity, prior_sensitivity_loglinear
 from mse.bayes.loglinear.posterior import posterior_mode
-from mse.loglinear.design import Design
-from mse.loglinear.fit import fit_model
-from mse.loglinear.terms import parse_model
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import parse_model
 
 MEDIAN_TOLERANCE = 0.03
 QUANTILE_TOLERANCE = 0.05

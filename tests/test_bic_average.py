@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.loglinear.averaging import averaged_fits, bic_weights
-from mse.loglinear.design import Design
-from mse.loglinear.search import enumerate_models, exhaustive_search
-from mse.loglinear.selection import _tiled_fits, select_batch
-from mse.loglinear.terms import all_k_way
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import all_k_way
+from mse.loglinear.search.averaging import averaged_fits, bic_weights
+from mse.loglinear.search.model_search import enumerate_models, exhaustive_search
+from mse.loglinear.search.reselection import _tiled_fits, select_batch
 
 
 def _direct_average(data: mse.CaptureData) -> float:

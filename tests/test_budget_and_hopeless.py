@@ -12,11 +12,11 @@ import pytest
 
 import mse
 from mse.budget import CUT_SHORT, checkpoint, time_budget
-from mse.loglinear.batch import evaluate_models
-from mse.loglinear.design import Design
-from mse.loglinear.existence import no_model_can_exist
-from mse.loglinear.search import enumerate_models
-from mse.loglinear.terms import all_k_way
+from mse.loglinear.fit.batch import evaluate_models
+from mse.loglinear.fit.existence import no_model_can_exist
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import all_k_way
+from mse.loglinear.search.model_search import enumerate_models
 
 #: Six lists, 32 people, 8 histories, everyone on list A: bic with max_order=2 fitted 32,768 models
 #: (45 s) to report that none could be fitted.

@@ -13,7 +13,7 @@ from scipy import stats
 import mse
 from mse.closed.designs import MODELS, capture_histories
 from mse.closed.sample_coverage import sample_coverage_estimate
-from mse.loglinear.profile import profile_interval
+from mse.loglinear.intervals.likelihood import profile_interval
 
 
 def _two_lists(only_a: int, only_b: int, both: int) -> mse.CaptureData:

@@ -16,12 +16,13 @@ from scipy import optimize
 
 import mse
 from mse.data.synthetic import generate_covariate_population, netherlands_synthetic
-from mse.loglinear.covariate_fit import fit_covariate_model
-from mse.loglinear.covariate_search import covariate_search
-from mse.loglinear.covariates import CovariateDesign, build_table, orthogonal_polynomial
-from mse.loglinear.em import fit_em, observed_loglik
-from mse.loglinear.fit import fit_model
-from mse.loglinear.terms import parse_model
+from mse.loglinear.covariates.em import fit_em, observed_loglik
+from mse.loglinear.covariates.model_fit import fit_covariate_model
+from mse.loglinear.covariates.model_search import covariate_search
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design, orthogonal_polynomial
+from mse.loglinear.model.table import build_table
+from mse.loglinear.model.terms import parse_model
 
 SPINA = "spina_bifida_ethnicity"
 PWID = "scottish_pwid"
@@ -34,7 +35,7 @@ NL_MODEL = (
 
 def _fit(data, model):
     table = build_table(data)
-    return fit_covariate_model(table, CovariateDesign(table), parse_model(model, data.lists, data.covariates))
+    return fit_covariate_model(table, Design(table), parse_model(model, data.lists, data.covariates))
 
 
 # ---------------------------------------------------------------- reduction to the plain log-linear fits
@@ -98,9 +99,9 @@ def test_polynomial_of_full_degree_equals_the_factor_coding():
     data = pop.complete.drop_covariates(["sex", "age", "nationality", "form"])
     table = build_table(data)
     terms = parse_model("P:year + K:P", data.lists, data.covariates)
-    factor = fit_covariate_model(table, CovariateDesign(table), terms)
-    full = fit_covariate_model(table, CovariateDesign(table, {"year": 5}), terms)
-    linear = fit_covariate_model(table, CovariateDesign(table, {"year": 1}), terms)
+    factor = fit_covariate_model(table, Design(table), terms)
+    full = fit_covariate_model(table, Design(table, polynomial={"year": 5}), terms)
+    linear = fit_covariate_model(table, Design(table, polynomial={"year": 1}), terms)
     assert full.estimate == pytest.approx(factor.estimate, rel=1e-8)
     assert linear.n_params == factor.n_params - 2 * 4  # 4 fewer year columns, in the main effect and in P:year
     P = orthogonal_polynomial(range(2010, 2016), 3)
@@ -121,7 +122,7 @@ def test_spina_bifida_search_and_breakdown():
     assert (by_eth["estimate"] >= by_eth["observed"] - 1e-9).all()
     # the exhaustive AIC search over the 6 two-factor terms agrees with the forward path
     table = build_table(data)
-    search, fit = covariate_search(table, CovariateDesign(table), "aic")
+    search, fit = covariate_search(table, Design(table), "aic")
     assert search.method == "exhaustive" and len(search.table) == 64
     assert fit.model == res.model and search.table["aic"].iloc[0] == pytest.approx(fit.aic)
 
@@ -195,7 +196,7 @@ def _with_missing(data, covariate, fraction, seed):
 def test_em_with_nothing_missing_is_the_complete_data_fit():
     data = mse.load_dataset(SPINA)
     table = build_table(data)
-    design = CovariateDesign(table)
+    design = Design(table)
     X, _, _, _ = design.matrices(parse_model("S1:S2 + S2:S3 + S1:eth", data.lists, data.covariates))
     from scipy import sparse
 
@@ -211,7 +212,7 @@ def test_em_maximises_the_observed_data_likelihood():
     data = _with_missing(mse.load_dataset(SPINA), "eth", 0.3, seed=2)
     table = build_table(data)
     assert table.has_missing
-    design = CovariateDesign(table)
+    design = Design(table)
     X, X_dark, _, _ = design.matrices(parse_model("S1:S2 + S2:S3 + S1:eth", data.lists, data.covariates))
     em = fit_em(X, table.counts, table.partial, table.partial_counts, tol=1e-13)
 
@@ -301,7 +302,7 @@ def test_recovery_of_the_synthetic_truth_under_the_generating_model():
 def test_search_recovers_generating_terms():
     data = mse.load_dataset("netherlands_synthetic")
     table = build_table(data)
-    _search, fit = covariate_search(table, CovariateDesign(table), "bic_aic")
+    _search, fit = covariate_search(table, Design(table), "bic_aic")
     generating = {
         "I:form",
         "K:nationality",

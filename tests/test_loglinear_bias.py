@@ -3,7 +3,7 @@
 Closed forms: with two lists the correction is Chapman's (1951) estimator
 ``(n1 + 1)(n2 + 1) / (m + 1) - 1``; for the saturated three-list model it adds
 1 to each cell seen on exactly two lists; under ``A:B + B:C`` it is Chapman's
-estimator in the stratum ``B = 0``. The derivation is in :mod:`mse.loglinear.bias`.
+estimator in the stratum ``B = 0``. The derivation is in :mod:`mse.loglinear.fit.bias`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.loglinear.bias import bias_corrected_fit, count_adjustment
-from mse.loglinear.design import Design, cell_histories
-from mse.loglinear.fit import fit_model
-from mse.loglinear.selection import select_batch
+from mse.loglinear.fit.bias import bias_corrected_fit, count_adjustment
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import cell_histories
+from mse.loglinear.search.reselection import select_batch
 
 LISTS3 = ["A", "B", "C"]
 

@@ -1,6 +1,6 @@
-"""Bootstrap intervals for log-linear estimates (mse.loglinear.bootstrap).
+"""Bootstrap intervals for log-linear estimates (mse.loglinear.intervals.bootstrap).
 
-The replicate fits go through ``mse.loglinear.selection``.
+The replicate fits go through ``mse.loglinear.search.reselection``.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from hypothesis import strategies as st
 
 import mse
 from mse.errors import ModelError
-from mse.loglinear import bootstrap as bootstrap_module
-from mse.loglinear import selection
-from mse.loglinear.bootstrap import (
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.intervals import bootstrap as bootstrap_module
+from mse.loglinear.intervals.bootstrap import (
     bca_limits,
     bootstrap_interval,
     hierarchical_models,
     jackknife_acceleration,
     percentile_limits,
 )
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.search import reselection
 
 LISTS3 = ["A", "B", "C"]
 
@@ -47,7 +47,7 @@ def _simulate_independent(n_total: int, capture: tuple[float, ...], n_tables: in
 
 def _point_estimate(data: mse.CaptureData, method: str, **options: object) -> float:
     observed = data.dense_counts()[1:]
-    return float(selection.select_batch(observed[None, :], data.lists, method, **options).estimate[0])
+    return float(reselection.select_batch(observed[None, :], data.lists, method, **options).estimate[0])
 
 
 # ---------------------------------------------------------------------------- limits and jackknife
@@ -275,7 +275,7 @@ def test_parametric_bootstrap_covers_the_truth_in_simulation() -> None:
     # error is 1.5 points, and the percentile interval may be slightly short.
     truth = 5000
     tables = _simulate_independent(truth, (0.2, 0.15, 0.1), 200, seed=11)
-    points = selection.select_batch(tables, LISTS3, "independence").estimate
+    points = reselection.select_batch(tables, LISTS3, "independence").estimate
     covered = 0
     for i, counts in enumerate(tables):
         result = bootstrap_interval(
@@ -321,7 +321,7 @@ def test_bca_with_independence_refits_has_roughly_nominal_coverage() -> None:
     # variation of n; with most of the population unobserved (here 61 %) that share is small.
     truth = 5000
     tables = _simulate_independent(truth, (0.2, 0.15, 0.1), 200, seed=12)
-    points = selection.select_batch(tables, LISTS3, "independence").estimate
+    points = reselection.select_batch(tables, LISTS3, "independence").estimate
     covered = 0
     for i, counts in enumerate(tables):
         result = bootstrap_interval(
@@ -352,7 +352,7 @@ def test_bootstrap_top_with_one_model_is_the_fixed_model_bootstrap() -> None:
     counts = _simulate_independent(3000, (0.3, 0.25, 0.2), 1, seed=4)[0]
     data = _table(counts, LISTS3)
     candidates = list(hierarchical_models(LISTS3))
-    estimate, bic, status = selection.fit_models_batch(counts[None, :], LISTS3, candidates)
+    estimate, bic, status = reselection.fit_models_batch(counts[None, :], LISTS3, candidates)
     best = candidates[int(np.nanargmin(np.where(status[0] == "ok", bic[0], np.nan)))]
     point = float(estimate[0, candidates.index(best)])
     top = bootstrap_interval(
@@ -385,7 +385,7 @@ def test_bootstrap_top_reselects_among_the_best_models() -> None:
     data = _table(counts, LISTS3)
     options = {"n_top": 4, "max_order": 2}
     ranked = list(hierarchical_models(LISTS3))
-    estimate, bic, status = selection.fit_models_batch(counts[None, :], LISTS3, ranked)
+    estimate, bic, status = reselection.fit_models_batch(counts[None, :], LISTS3, ranked)
     point = float(estimate[0, int(np.nanargmin(np.where(status[0] == "ok", bic[0], np.nan)))])
     result = bootstrap_interval(
         data,
@@ -466,7 +466,7 @@ def test_stepwise_bca_limits_match_sparsemse(name: str) -> None:
     ahat, limits95, tolerance95, limits80, tolerance80 = R_BCA[name]
     data = mse.load_dataset(name)
     observed = data.dense_counts()[1:]
-    point = float(selection.select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
+    point = float(reselection.select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
     result = bootstrap_interval(
         data,
         kind="bca",

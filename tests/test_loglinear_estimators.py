@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mse
+from mse.loglinear.model import parse_model
 
 
 @pytest.mark.filterwarnings("ignore::mse.EstimabilityWarning")
@@ -34,7 +35,7 @@ def test_methods_through_estimate(method, options, dataset, model):
     data = mse.load_dataset(dataset)
     res = mse.estimate(data, method=method, interval="wald", **options)
     assert res.ok and res.method == method and res.interval_method == "wald"
-    assert mse.loglinear.terms.parse_model(res.model, data.lists) == mse.loglinear.terms.parse_model(model, data.lists)
+    assert parse_model(res.model, data.lists) == parse_model(model, data.lists)
     assert res.lower < res.estimate < res.upper
     assert {"se", "deviance", "df", "aic", "bic"} <= set(res.details)
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import mse
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import exists_batch, mle_exists
-from mse.loglinear.irls import fit_poisson
-from mse.loglinear.terms import all_k_way
+from mse.loglinear.fit.existence import exists_batch, mle_exists
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.terms import all_k_way
 
 
 def test_artificial_3_as_in_chan_et_al_table_2():
@@ -79,7 +79,7 @@ def _random_table(n_lists: int, n_people: int, seed: int, rate: float = 0.1) -> 
 
 def test_positive_cells_of_full_rank_settle_existence_as_the_program_does():
     """The observed-cells shortcut never disagrees with the full program (Fienberg & Rinaldo 2012)."""
-    from mse.loglinear.existence import _solve_program
+    from mse.loglinear.fit.existence import _solve_program
 
     rng = np.random.default_rng(7)
     agreed = 0

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.loglinear.design import Design
-from mse.loglinear.fit import fit_model
-from mse.loglinear.irls import fit_poisson
-from mse.loglinear.terms import parse_model
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import parse_model
 
 
 def _australia() -> mse.CaptureData:
@@ -42,7 +42,7 @@ def _model_design(data: mse.CaptureData, model: str) -> tuple[np.ndarray, np.nda
     terms = parse_model(model, data.lists)
     design = Design(len(data.lists), terms)
     columns = design.column_mask(terms)
-    names = ["(intercept)", *data.lists, *(":".join(data.lists[i] for i in term) for term in design.terms)]
+    names = design.column_names(data.lists)
     return design.matrix[:, columns], data.dense_counts()[1:].astype(float), [n for n, c in zip(names, columns) if c]
 
 
@@ -127,7 +127,7 @@ def test_unidentifiable_n_is_refused_with_the_reason():
 
 def test_searches_still_leave_boundary_models_out():
     """Model searches keep SparseMSE's rule: a model whose MLE does not exist is not a candidate."""
-    from mse.loglinear.selection import fit_models_batch
+    from mse.loglinear.search.reselection import fit_models_batch
 
     counts = _australia().dense_counts()[1:][None, :].astype(float)
     lists = _australia().lists

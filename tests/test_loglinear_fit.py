@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import mse
-from mse.loglinear.design import Design
-from mse.loglinear.fit import fit_model
-from mse.loglinear.irls import fit_poisson
-from mse.loglinear.terms import parse_model
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import parse_model
 
 
 def test_extended_mle_counts_parameters_like_sparsemse():
@@ -71,7 +71,7 @@ def test_independence_closed_form_for_two_lists():
 
 def test_fit_poisson_from_a_warm_start_and_newton_fit_agree():
     # The masked batch solver and the one-design solver run the same Newton iteration.
-    from mse.loglinear.irls import newton_fit
+    from mse.loglinear.fit.irls import newton_fit
 
     data = mse.load_dataset("kosovo")
     counts = data.dense_counts()[1:].astype(float)

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.loglinear.design import cell_histories
-from mse.loglinear.fit import fit_model
+from mse.loglinear.fit.model_fit import fit_model
 from mse.loglinear.heterogeneity import heterogeneity_check
+from mse.loglinear.model.table import cell_histories
 from mse.simulate import Scenario, generate
 
 LISTS = ("A", "B", "C", "D")

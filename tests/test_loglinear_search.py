@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 import mse
-from mse.loglinear.search import two_sided_poisson_p
-from mse.loglinear.selection import fit_models_batch, select_batch
-from mse.loglinear.terms import parse_model
+from mse.loglinear.model.terms import parse_model
+from mse.loglinear.search.model_search import two_sided_poisson_p
+from mse.loglinear.search.reselection import fit_models_batch, select_batch
 
 
 def _same_model(a: str, b: str, lists) -> bool:
@@ -144,7 +144,7 @@ def test_select_batch_criteria_match_single_searches(method, max_order, monkeypa
     # The vectorised selection (all replicates in one batched solve, here split into small
     # blocks to exercise the running best across blocks) must choose what one search per
     # table chooses.
-    from mse.loglinear import selection
+    from mse.loglinear.search import reselection as selection
 
     monkeypatch.setattr(selection, "ROWS_PER_BLOCK", 50)
     data = mse.load_dataset("kosovo")

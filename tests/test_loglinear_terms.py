@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import mse
-from mse.loglinear.search import enumerate_models
-from mse.loglinear.terms import all_k_way, format_model, generating_terms, is_hierarchical, parse_model
+from mse.loglinear.model.terms import all_k_way, format_model, generating_terms, is_hierarchical, parse_model
+from mse.loglinear.search.model_search import enumerate_models
 
 LISTS = ["LA", "NG", "PF", "GO"]
 

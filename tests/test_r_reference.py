@@ -58,7 +58,7 @@ import mse
 from mse.closed.designs import model_design
 from mse.closed.fit import fit_closed_model
 from mse.loglinear.intervals import likelihood_ratio_interval, multinomial_profile
-from mse.loglinear.terms import parse_model
+from mse.loglinear.model.terms import parse_model
 
 REFERENCE = Path(__file__).parent / "reference" / "reference_estimates.csv"
 # Read as text: the digits R printed set the tolerance.

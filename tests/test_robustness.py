@@ -246,7 +246,7 @@ def test_samplers_survive_near_zero_probabilities(kind):
 
 
 def _unbounded_profile(fit, level):
-    from mse.loglinear.intervals import IntervalResult
+    from mse.loglinear.intervals.likelihood import IntervalResult
 
     return IntervalResult(fit.estimate * 0.9, math.inf, "the upper limit is infinite")
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from scipy.stats import poisson
 
 import mse
-from mse.loglinear.fit import fit_model
-from mse.loglinear.search import stepwise_paths, stepwise_search
-from mse.loglinear.selection import select_batch
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.search.model_search import stepwise_paths, stepwise_search
+from mse.loglinear.search.reselection import select_batch
 
 
 def _term_names(model: str) -> list[tuple[str, ...]]:
@@ -113,9 +113,9 @@ def test_permuting_lists_permutes_the_selected_model(counts: list[int], order: l
 @given(st.integers(0, 2**32 - 1))
 def test_identifiability_model_by_model_equals_the_padded_batch(seed: int) -> None:
     """The compact check used for a few models agrees with the padded Gram matrices of a large batch."""
-    from mse.loglinear.design import Design
-    from mse.loglinear.existence import identifiable_batch
-    from mse.loglinear.terms import all_k_way
+    from mse.loglinear.fit.existence import identifiable_batch
+    from mse.loglinear.model.design import Design
+    from mse.loglinear.model.terms import all_k_way
 
     rng = np.random.default_rng(seed)
     design = Design(5, all_k_way(5, 3))

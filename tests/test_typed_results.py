@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import mse
 from mse.diagnostics import GoodnessOfFit
-from mse.loglinear.design import Design
-from mse.loglinear.fit import LoglinearFit, fit_model
-from mse.loglinear.terms import parse_model
+from mse.loglinear.fit.model_fit import LoglinearFit, fit_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import parse_model
 from mse.testing import awkward_table
 
 
@@ -157,7 +157,7 @@ def test_goodness_of_fit_reads_the_fit_without_refitting(monkeypatch):
     def no_refit(*args, **kwargs):
         raise AssertionError("goodness_of_fit refitted a result that keeps its fit")
 
-    monkeypatch.setattr("mse.loglinear.fit.fit_model", no_refit)
+    monkeypatch.setattr("mse.loglinear.fit.model_fit.fit_model", no_refit)
     assert mse.goodness_of_fit(res, influence=False) == expected
 
 

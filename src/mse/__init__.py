@@ -45,10 +45,10 @@ from mse.results import Estimate, ModelSearch, load_result, protect_counts
 # benchmarking subpackages, are imported on first use so that `import mse` stays fast.
 _LAZY = {
     "closed_population_models": "mse.closed.table",
-    "check_estimability": "mse.loglinear.existence",
-    "EstimabilityReport": "mse.loglinear.existence",
-    "select_model": "mse.loglinear.search",
-    "rates": "mse.loglinear.rates",
+    "check_estimability": "mse.loglinear.fit.existence",
+    "EstimabilityReport": "mse.loglinear.fit.existence",
+    "select_model": "mse.loglinear.search.model_search",
+    "rates": "mse.loglinear.covariates.population_rates",
 }
 
 

@@ -40,7 +40,7 @@ METHODS: dict[str, str] = {
     "aic": "mse.loglinear.estimators:aic",
     "bic": "mse.loglinear.estimators:bic",
     "bic_aic": "mse.loglinear.estimators:bic_aic",
-    "bic_average": "mse.loglinear.averaging:bic_average",
+    "bic_average": "mse.loglinear.estimators:bic_average",
     # the closed-population family (mse.closed)
     "M0": "mse.closed.estimators:m0",
     "Mt": "mse.closed.estimators:mt",

@@ -386,7 +386,7 @@ _FIT_KEYS = frozenset(
 
 
 def encode_fit(fit: Any) -> dict[str, Any] | None:
-    """A log-linear fit (:class:`mse.loglinear.fit.LoglinearFit`) as saved; ``None`` for anything else.
+    """A log-linear fit (:class:`mse.loglinear.LoglinearFit`) as saved; ``None`` for anything else.
 
     Parameters
     ----------
@@ -408,7 +408,7 @@ def encode_fit(fit: Any) -> dict[str, Any] | None:
     >>> encode_fit(None) is None
     True
     """
-    from mse.loglinear.fit import LoglinearFit
+    from mse.loglinear.fit.model_fit import LoglinearFit
     from mse.results import _jsonable
 
     if not isinstance(fit, LoglinearFit):
@@ -528,13 +528,13 @@ def _fit(value: Any) -> None:
 
 
 def _terms(value: dict[str, Any]) -> Any:
-    from mse.loglinear.terms import parse_model
+    from mse.loglinear.model.terms import parse_model
 
     return parse_model(value["model"], tuple(value["lists"]))
 
 
 def _decode_fit(value: dict[str, Any]) -> Any:
-    from mse.loglinear.fit import LoglinearFit
+    from mse.loglinear.fit.model_fit import LoglinearFit
 
     lists = tuple(value["lists"])
     cov = value["cov"]

@@ -241,7 +241,7 @@ class Estimate:
         The model family's own typed, immutable result. For the log-linear
         methods without covariates (``"independence"``, ``"loglinear"``,
         ``"stepwise"``, ``"aic"``, ``"bic"``, ``"bic_aic"``, and ``"auto"``
-        when it picks one of them) a :class:`mse.loglinear.fit.LoglinearFit`:
+        when it picks one of them) a :class:`mse.loglinear.LoglinearFit`:
         terms, coefficients with their names, standard errors and covariance
         matrix, fitted values and residuals of the observed cells, deviance,
         df, AIC and BIC, and the search table when a search chose the model.

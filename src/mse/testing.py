@@ -547,8 +547,8 @@ def _check_consistency(table: Any, data: CaptureData) -> tuple[str, list[str]]:
 
 def _call(target: str, data: CaptureData, random_seed: int | None) -> tuple[str, list[str]]:
     import mse
-    from mse.loglinear.existence import check_estimability
-    from mse.loglinear.search import select_model
+    from mse.loglinear.fit.existence import check_estimability
+    from mse.loglinear.search.model_search import select_model
 
     if target.startswith("select_model:"):
         method = target.split(":", 1)[1]

@@ -23,7 +23,7 @@ from mse.closed.fit import behavioural_profile_interval, fit_closed_model
 from mse.data.capture import CaptureData
 from mse.errors import DataError, ModelError
 from mse.information import information_problem
-from mse.loglinear.intervals import profile_interval
+from mse.loglinear.intervals.likelihood import profile_interval
 from mse.options import check_random_seed, choose_interval, reject_unknown_options
 from mse.results import Estimate
 

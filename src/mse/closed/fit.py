@@ -1,11 +1,11 @@
 """Fitting the closed-population models, their standard errors and checks.
 
 The profile-likelihood interval of the log-linear members is the shared one of
-:mod:`mse.loglinear.intervals`; the behavioural models (Mb, Mbh) have their own
+:mod:`mse.loglinear.intervals.likelihood`; the behavioural models (Mb, Mbh) have their own
 profile likelihood here, from the removal model.
 
 The models are Poisson regressions on the observed cells (see
-:mod:`mse.closed.designs`), fitted with :func:`mse.loglinear.irls.fit_poisson`.
+:mod:`mse.closed.designs`), fitted with :func:`mse.loglinear.fit.irls.fit_poisson`.
 Conventions follow Rcapture (Baillargeon & Rivest 2007) so that results can be
 compared with it:
 
@@ -61,8 +61,8 @@ import numpy as np
 from scipy.special import betaln, expit, gammaln
 
 from mse.closed.designs import ModelDesign
-from mse.loglinear.intervals import likelihood_ratio_interval
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.intervals.likelihood import likelihood_ratio_interval
 
 __all__ = [
     "BIAS_LIMIT",

@@ -8,7 +8,7 @@ is never observed, and many models fit the observed cells equally well.
 The statistics are read from the fit an :class:`~mse.Estimate` keeps
 (``result.fit``), a saved and loaded one included, without refitting. The
 influence of each history (the estimate refitted without its people) is one
-batched solve over all histories (:func:`mse.loglinear.batch.evaluate_models`).
+batched solve over all histories (:func:`mse.loglinear.fit.batch.evaluate_models`).
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ setattr(GoodnessOfFit, "cells", CopyOnRead("cells"))  # noqa: B010
 
 
 def _fit_from(result: Any, model: Any) -> Any:
-    from mse.loglinear.fit import LoglinearFit, fit_model
+    from mse.loglinear.fit.model_fit import LoglinearFit, fit_model
     from mse.results import Estimate
 
     if isinstance(result, LoglinearFit):
@@ -138,7 +138,7 @@ def _maximum_likelihood(fit: Any) -> Any:
     """The MLE behind ``fit``: a bias-reduced fit's fitted values are those of the modified counts."""
     if fit.count_adjustment is None:
         return fit
-    from mse.loglinear.fit import fit_model
+    from mse.loglinear.fit.model_fit import fit_model
 
     histories = fit.cells()["history"]
     present = fit.counts > 0
@@ -152,10 +152,10 @@ def _estimates_without_each_history(fit: Any) -> np.ndarray:
     """``N`` refitted without the people of each observed history (``nan`` where it does not exist).
 
     One batched solve: row ``k`` is the table with cell ``k`` emptied, fitted
-    with the extended MLE as a single model is (:func:`mse.loglinear.fit.fit_model`).
+    with the extended MLE as a single model is (:func:`mse.loglinear.fit_model`).
     """
-    from mse.loglinear.batch import evaluate_models
-    from mse.loglinear.design import Design
+    from mse.loglinear.fit.batch import evaluate_models
+    from mse.loglinear.model.design import Design
 
     counts = np.asarray(fit.counts, dtype=float)
     without = np.full(counts.size, np.nan)

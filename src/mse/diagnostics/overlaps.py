@@ -108,8 +108,8 @@ def overlap_diagnostics(data: CaptureData, model: Any = "independence", *, level
     """
     from scipy.stats import norm
 
-    from mse.loglinear.fit import fit_model
-    from mse.loglinear.search import two_sided_poisson_p
+    from mse.loglinear.fit.model_fit import fit_model
+    from mse.loglinear.search.model_search import two_sided_poisson_p
 
     data = data.collapse_covariates()
     fit = fit_model(data, model)

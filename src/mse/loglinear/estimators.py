@@ -2,19 +2,21 @@
 
 ``independence``, ``loglinear`` (a given model), ``stepwise`` (Chan et al.
 2021), ``aic`` and ``bic`` (exhaustive over hierarchical models up to
-``max_order``), ``bic_aic`` (forward by BIC then AIC). Each fits the chosen
-model by Poisson maximum likelihood (:func:`mse.loglinear.fit.fit_model`) and
+``max_order``), ``bic_aic`` (forward by BIC then AIC), and ``bic_average``
+(``N`` averaged over every hierarchical model by BIC weight, see
+:mod:`mse.loglinear.search.averaging`). Each but the last fits the chosen
+model by Poisson maximum likelihood (:func:`mse.loglinear.fit_model`) and
 adds an interval: ``"profile"`` (default; Rcapture's convention), ``"wald"``
 (log-normal on the dark figure), or a bootstrap (``"parametric_bootstrap"``,
 ``"bca"``, ``"bootstrap_top"``) that repeats the whole selection in every
 replicate. ``bias_correction=True`` replaces the MLE of ``N`` under the chosen
 model by the bias-reduced estimator of Rivest & Lévesque (2001)
-(:mod:`mse.loglinear.bias`); the selection itself is unchanged. An estimate
+(:mod:`mse.loglinear.fit.bias`); the selection itself is unchanged. An estimate
 that does not exist comes back with a status saying why and ``nan`` numbers
 (``mse.estimate(..., strict=True)`` raises instead).
 
 Data with covariates go to the models on lists x covariates of
-:mod:`mse.loglinear.covariate_estimators` (``independence``, ``loglinear``,
+:mod:`mse.loglinear.covariates.estimators` (``independence``, ``loglinear``,
 ``aic``, ``bic``, ``bic_aic``), unless ``covariates=[]`` asks for the
 covariates to be summed out; ``stepwise`` always sums them out.
 
@@ -26,24 +28,27 @@ it does not capture (:mod:`mse.loglinear.heterogeneity`): the outcome goes to
 
 from __future__ import annotations
 
-import math
+import inspect
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
-from mse.loglinear.bias import bias_corrected_fit
-from mse.loglinear.covariate_estimators import covariate_estimate, uses_covariates
-from mse.loglinear.fit import LoglinearFit, fit_model
+from mse.loglinear.covariates.estimators import covariate_estimate, uses_covariates
+from mse.loglinear.fit.bias import bias_corrected_fit
+from mse.loglinear.fit.model_fit import LoglinearFit, fit_model
 from mse.loglinear.heterogeneity import record_heterogeneity
-from mse.loglinear.intervals import profile_interval, wald_interval
-from mse.loglinear.search import bic_aic_search, exhaustive_search, stepwise_search
+from mse.loglinear.intervals.likelihood import IntervalResult, profile_interval, wald_interval
+from mse.loglinear.intervals.reported import reported_estimate
+from mse.loglinear.search.averaging import bic_weights
+from mse.loglinear.search.model_search import MAX_MODELS, bic_aic_search, exhaustive_search, stepwise_search
 from mse.results import Estimate, ModelSearch
 
-__all__ = ["aic", "bic", "bic_aic", "independence", "loglinear", "stepwise"]
+__all__ = ["aic", "bic", "bic_aic", "bic_average", "independence", "loglinear", "stepwise"]
 
 INTERVALS = ("profile", "wald", "parametric_bootstrap", "bca", "bootstrap_top", "none")
 BOOTSTRAP_INTERVALS = ("parametric_bootstrap", "bca", "bootstrap_top")
@@ -63,6 +68,45 @@ def _check_interval(interval: str | None) -> str:
     if interval not in INTERVALS:
         raise ModelError(f"interval {interval!r} is not available for log-linear models; choose one of {INTERVALS}.")
     return interval
+
+
+#: Docstring parts every log-linear estimator shares; a line ``{name}`` in a docstring stands for one.
+_SHARED_DOCS = {
+    "{parameters}": """data
+    The capture table (see the module notes for covariates).
+level
+    Confidence level of the interval.
+interval
+    ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
+    ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
+random_seed
+    Seed of the bootstrap intervals.""",
+    "{options}": """**options
+    ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+    intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+    else raises :class:`mse.ModelError`.""",
+    "{returns}": """Returns
+-------
+Estimate
+    ``N`` under the model, with its interval; a failed estimate, with the
+    reason in ``status``, when it does not exist.""",
+}
+
+Estimator = TypeVar("Estimator", bound=Callable[..., Estimate])
+
+
+def _documented(estimator: Estimator) -> Estimator:
+    """Write the shared parts (:data:`_SHARED_DOCS`) into an estimator's docstring, at the indentation of their line."""
+    lines: list[str] = []
+    for line in inspect.cleandoc(estimator.__doc__ or "").splitlines():
+        part = _SHARED_DOCS.get(line.strip())
+        if part is None:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        lines += [indent + text if text else text for text in part.splitlines()]
+    estimator.__doc__ = "\n".join(lines)
+    return estimator
 
 
 def _extended_mle_warnings(fit: LoglinearFit, model_name: str) -> list[str]:
@@ -148,92 +192,99 @@ def _finish(
     estimability = fit.estimability
     assert estimability is not None  # a fit just made, not one read from a file
     details["non_overlapping_pairs"] = [":".join(pair) for pair in estimability.non_overlapping_pairs]
-    if not fit.ok:
-        return Estimate.failed(
-            method=method,
-            observed=data.n_observed,
-            status=fit.status,
-            level=level,
-            model=model_name,
-            interval_method=interval,
-            details=details,
-            fit=fit,
-        )
-    for message in _extended_mle_warnings(fit, model_name):
-        warnings.warn(message, EstimabilityWarning, stacklevel=3)
-    _check_heterogeneity(fit, model_name, details, options)
-    lower = upper = math.nan
-    status = "ok"
-    draws = None
-    if interval == "profile":
-        result = profile_interval(fit, level=level)
-        lower, upper = result.lower, result.upper
-        details.update(result.details)
-        if result.status != "ok":
-            warnings.warn(result.status, EstimabilityWarning, stacklevel=3)
-            status = result.status  # an infinite upper limit is not an "ok" interval
-    elif interval == "wald":
-        result = wald_interval(fit, level)
-        lower, upper = result.lower, result.upper
-    elif interval in BOOTSTRAP_INTERVALS:
-        from mse.loglinear.bootstrap import bootstrap_interval
-
-        boot_method, boot_options = selection["method"], dict(selection["options"])
-        if interval == "parametric_bootstrap":
-            # The parametric bootstrap draws from the selected model and refits that model.
-            boot_method, boot_options = "loglinear", {"model": fit.model}
-            if selection["options"].get("bias_correction"):
-                boot_options["bias_correction"] = True
-        for key in ("n_top", "candidates"):
-            if key in options:
-                boot_options[key] = options[key]
-        n_candidates = None
-        if (
-            interval == "bootstrap_top"
-            and "candidates" not in options
-            and search is not None
-            and search.details.get("search") == "exhaustive"
-        ):
-            # the exhaustive search has ranked every candidate already: pass its best ones, unrefitted
-            from mse.loglinear.bootstrap import DEFAULT_N_TOP, top_models_of_search
-
-            n_candidates = int((search.table["status"] == "ok").sum())
-            boot_options["candidates"] = top_models_of_search(search.table, options.get("n_top", DEFAULT_N_TOP))
-            boot_options["n_top"] = None
-        boot = bootstrap_interval(
-            data,
-            kind=interval,
-            method=boot_method,
-            options=boot_options,
-            point_estimate=fit.estimate,
-            level=level,
-            n_boot=options.get("n_boot", 1000),
-            random_seed=random_seed,
-            progress=options.get("progress"),
-        )
-        lower, upper, draws = boot.lower, boot.upper, boot.draws
-        details.update(boot.details)
-        details["n_failed"] = boot.n_failed
-        if n_candidates is not None:
-            details["n_candidates"] = n_candidates
-        if boot.status != "ok":
-            status = boot.status
-    return Estimate(
-        estimate=fit.estimate,
-        lower=float(lower),
-        upper=float(upper),
-        level=level,
-        observed=data.n_observed,
+    limits = None
+    if fit.ok:
+        for message in _extended_mle_warnings(fit, model_name):
+            warnings.warn(message, EstimabilityWarning, stacklevel=3)
+        _check_heterogeneity(fit, model_name, details, options)
+        if interval == "profile":
+            limits = profile_interval(fit, level=level)
+            details.update(limits.details)
+            if limits.status != "ok":  # an infinite upper limit is not an "ok" interval
+                warnings.warn(limits.status, EstimabilityWarning, stacklevel=3)
+        elif interval == "wald":
+            wald = wald_interval(fit, level)
+            limits = IntervalResult(wald.lower, wald.upper)
+        elif interval in BOOTSTRAP_INTERVALS:
+            boot_method, boot_options = selection["method"], dict(selection["options"])
+            if interval == "parametric_bootstrap":
+                # The parametric bootstrap draws from the selected model and refits that model.
+                boot_method, boot_options = "loglinear", {"model": fit.model}
+                if selection["options"].get("bias_correction"):
+                    boot_options["bias_correction"] = True
+            for key in ("n_top", "candidates"):
+                if key in options:
+                    boot_options[key] = options[key]
+            exhaustive = search is not None and search.details.get("search") == "exhaustive"
+            ranked = search if exhaustive and "candidates" not in options else None
+            limits = _bootstrap(
+                data,
+                interval,
+                boot_method,
+                boot_options,
+                fit.estimate,
+                level,
+                random_seed,
+                options,
+                details,
+                ranked=ranked,
+            )
+            if interval == "bootstrap_top" and ranked is not None:
+                details["n_candidates"] = int((ranked.table["status"] == "ok").sum())
+    return reported_estimate(
+        fit.estimate,
+        limits,
+        observed=fit.observed,
         method=method,
         model=model_name,
-        interval_method="" if interval == "none" else interval,
-        status=status,
-        draws=draws,
+        level=level,
+        interval=interval,
         details=details,
+        failure=None if fit.ok else fit.status,
         fit=fit,
     )
 
 
+def _bootstrap(
+    data: CaptureData,
+    interval: str,
+    method: str,
+    boot_options: dict[str, Any],
+    point_estimate: float,
+    level: float,
+    random_seed: int | None,
+    options: dict[str, Any],
+    details: dict[str, Any],
+    *,
+    ranked: ModelSearch | None = None,
+) -> IntervalResult:
+    """The bootstrap interval ``interval`` of ``method``, with its draws; its details go into ``details``.
+
+    ``ranked`` is an exhaustive search of the data: it has ranked every candidate
+    already, so the top-model bootstrap takes its best ones without refitting them.
+    """
+    from mse.loglinear.intervals.bootstrap import DEFAULT_N_TOP, bootstrap_interval, top_models_of_search
+
+    if interval == "bootstrap_top" and ranked is not None:
+        boot_options["candidates"] = top_models_of_search(ranked.table, options.get("n_top", DEFAULT_N_TOP))
+        boot_options["n_top"] = None
+    boot = bootstrap_interval(
+        data,
+        kind=interval,
+        method=method,
+        options=boot_options,
+        point_estimate=point_estimate,
+        level=level,
+        n_boot=options.get("n_boot", 1000),
+        random_seed=random_seed,
+        progress=options.get("progress"),
+    )
+    details.update(boot.details)
+    details["n_failed"] = boot.n_failed
+    return IntervalResult(boot.lower, boot.upper, boot.status, draws=boot.draws)
+
+
+@_documented
 def loglinear(
     data: CaptureData,
     *,
@@ -247,28 +298,13 @@ def loglinear(
 
     Parameters
     ----------
-    data
-        The capture table (see the module notes for covariates).
-    level
-        Confidence level of the interval.
-    interval
-        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
-        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
-    random_seed
-        Seed of the bootstrap intervals.
+    {parameters}
     model
         The model: a string of terms (``"A:B + B:C"``, ``"all two-way"``) or a
         sequence of tuples of list names.
-    **options
-        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-        else raises :class:`mse.ModelError`.
+    {options}
 
-    Returns
-    -------
-    Estimate
-        ``N`` under the model, with its interval; a failed estimate, with the
-        reason in ``status``, when it does not exist.
+    {returns}
 
     Raises
     ------
@@ -313,30 +349,16 @@ def loglinear(
     )
 
 
+@_documented
 def independence(data: CaptureData, *, level: float, interval: str | None, random_seed: int | None, **options: Any):
     """``N`` under the independence (main-effects) log-linear model, the ``Mt`` model of Rcapture.
 
     Parameters
     ----------
-    data
-        The capture table (see the module notes for covariates).
-    level
-        Confidence level of the interval.
-    interval
-        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
-        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
-    random_seed
-        Seed of the bootstrap intervals.
-    **options
-        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-        else raises :class:`mse.ModelError`.
+    {parameters}
+    {options}
 
-    Returns
-    -------
-    Estimate
-        ``N`` under the model, with its interval; a failed estimate, with the
-        reason in ``status``, when it does not exist.
+    {returns}
 
     Examples
     --------
@@ -405,6 +427,7 @@ def _selected(
     )
 
 
+@_documented
 def stepwise(
     data: CaptureData,
     *,
@@ -420,34 +443,19 @@ def stepwise(
     The model is named by its terms in the order they were added. ``max_order``
     (default 2, Chan et al.'s pairs) lets the search go on to three-way and
     higher terms whose sub-terms are all in (see
-    :func:`mse.loglinear.search.stepwise_paths`); the bootstrap intervals
+    :func:`mse.loglinear.search.model_search.stepwise_paths`); the bootstrap intervals
     repeat the same search in every replicate.
 
     Parameters
     ----------
-    data
-        The capture table (see the module notes for covariates).
-    level
-        Confidence level of the interval.
-    interval
-        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
-        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
-    random_seed
-        Seed of the bootstrap intervals.
+    {parameters}
     p_threshold
         A term enters while its p-value is below this.
     max_order
         Highest order of the terms the search may add.
-    **options
-        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-        else raises :class:`mse.ModelError`.
+    {options}
 
-    Returns
-    -------
-    Estimate
-        ``N`` under the model, with its interval; a failed estimate, with the
-        reason in ``status``, when it does not exist.
+    {returns}
 
     Examples
     --------
@@ -509,7 +517,7 @@ def _criterion_estimator(
         extra["extended_mle"] = bool(options.pop("extended_mle"))
     if interval == "bca":
         # Refuse an unaffordable re-selection before spending time on the search itself.
-        from mse.loglinear.bootstrap import check_reselection_affordable
+        from mse.loglinear.intervals.bootstrap import check_reselection_affordable
 
         check_reselection_affordable(
             data.lists,
@@ -532,106 +540,67 @@ def _criterion_estimator(
     )
 
 
-def aic(
-    data: CaptureData,
-    *,
-    level: float,
-    interval: str | None,
-    random_seed: int | None,
-    max_order: int | None = None,
-    max_models: int | None = None,
-    **options: Any,
-) -> Estimate:
-    """The AIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2).
+_CRITERION_DOC = """
+The {CRITERION}-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2).
 
-    Parameters
-    ----------
-    data
-        The capture table (see the module notes for covariates).
-    level
-        Confidence level of the interval.
-    interval
-        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
-        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
-    random_seed
-        Seed of the bootstrap intervals.
-    max_order
-        Highest order of interaction searched.
-    max_models
-        Most models fitted one by one; with more, the search is greedy (see
-        :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
-    **options
-        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
-        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-        else raises :class:`mse.ModelError`.
+Parameters
+----------
+{parameters}
+max_order
+    Highest order of interaction searched.
+max_models
+    Most models fitted one by one; with more, the search is greedy (see
+    :func:`mse.loglinear.search.model_search.exhaustive_search`). Not for data with covariates.
+**options
+    ``extended_mle`` (see :func:`mse.loglinear.search.model_search.exhaustive_search`),
+    ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
+    intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
+    else raises :class:`mse.ModelError`.
 
-    Returns
-    -------
-    Estimate
-        ``N`` under the model, with its interval; a failed estimate, with the
-        reason in ``status``, when it does not exist.
+{returns}
 
-    Examples
-    --------
-    >>> import mse
-    >>> res = mse.estimate(mse.load_dataset("korea"), method="aic", interval="wald")
-    >>> res.model, round(res.estimate, 1)
-    ('b:c + c:d', 157.2)
-    """
-    return _criterion_estimator("aic", data, level, interval, random_seed, max_order, max_models, options)
+Examples
+--------
+>>> import mse
+{example}
+"""
 
 
-def bic(
-    data: CaptureData,
-    *,
-    level: float,
-    interval: str | None,
-    random_seed: int | None,
-    max_order: int | None = None,
-    max_models: int | None = None,
-    **options: Any,
-) -> Estimate:
-    """The BIC-best hierarchical model up to ``max_order`` (default 3 for up to five lists, else 2).
+def _by_criterion(criterion: str, example: str) -> Callable[..., Estimate]:
+    """The estimator that picks the hierarchical model with the lowest ``criterion`` (``"aic"`` or ``"bic"``)."""
 
-    Parameters
-    ----------
-    data
-        The capture table (see the module notes for covariates).
-    level
-        Confidence level of the interval.
-    interval
-        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
-        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
-    random_seed
-        Seed of the bootstrap intervals.
-    max_order
-        Highest order of interaction searched.
-    max_models
-        Most models fitted one by one; with more, the search is greedy (see
-        :func:`mse.loglinear.search.exhaustive_search`). Not for data with covariates.
-    **options
-        ``extended_mle`` (see :func:`mse.loglinear.search.exhaustive_search`),
-        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-        else raises :class:`mse.ModelError`.
+    def estimator(
+        data: CaptureData,
+        *,
+        level: float,
+        interval: str | None,
+        random_seed: int | None,
+        max_order: int | None = None,
+        max_models: int | None = None,
+        **options: Any,
+    ) -> Estimate:
+        return _criterion_estimator(criterion, data, level, interval, random_seed, max_order, max_models, options)
 
-    Returns
-    -------
-    Estimate
-        ``N`` under the model, with its interval; a failed estimate, with the
-        reason in ``status``, when it does not exist.
-
-    Examples
-    --------
-    >>> import mse
-    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="bic", interval="wald")
-    >>> res.model, round(res.estimate)
-    ('EXH:HRW + OSCE:HRW + EXH:ABA:OSCE', 10357)
-    """
-    return _criterion_estimator("bic", data, level, interval, random_seed, max_order, max_models, options)
+    estimator.__name__ = estimator.__qualname__ = criterion
+    estimator.__doc__ = _CRITERION_DOC.replace("{CRITERION}", criterion.upper()).replace("{example}", example)
+    return _documented(estimator)
 
 
+aic = _by_criterion(
+    "aic",
+    """>>> res = mse.estimate(mse.load_dataset("korea"), method="aic", interval="wald")
+>>> res.model, round(res.estimate, 1)
+('b:c + c:d', 157.2)""",
+)
+bic = _by_criterion(
+    "bic",
+    """>>> res = mse.estimate(mse.load_dataset("kosovo"), method="bic", interval="wald")
+>>> res.model, round(res.estimate)
+('EXH:HRW + OSCE:HRW + EXH:ABA:OSCE', 10357)""",
+)
+
+
+@_documented
 def bic_aic(
     data: CaptureData,
     *,
@@ -645,32 +614,18 @@ def bic_aic(
 
     Parameters
     ----------
-    data
-        The capture table (see the module notes for covariates).
-    level
-        Confidence level of the interval.
-    interval
-        ``"profile"`` (default), ``"wald"``, ``"parametric_bootstrap"``,
-        ``"bca"``, ``"bootstrap_top"`` or ``"none"``.
-    random_seed
-        Seed of the bootstrap intervals.
+    {parameters}
     max_order
-        Highest order of the terms the search may add.
-    **options
-        ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-        intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-        else raises :class:`mse.ModelError`.
+        Highest order of the terms the forward search may add (default 2, pairs).
+    {options}
 
-    Returns
-    -------
-    Estimate
-        ``N`` under the model, with its interval; a failed estimate, with the
-        reason in ``status``, when it does not exist.
+    {returns}
 
     Examples
     --------
     >>> import mse
-    >>> res = mse.estimate(mse.load_dataset("korea"), method="bic_aic", interval="wald")
+    >>> korea = mse.load_dataset("korea")
+    >>> res = mse.estimate(korea, method="bic_aic", interval="wald")
     >>> res.model, round(res.estimate, 1)
     ('b:c + c:d', 157.2)
     """
@@ -699,3 +654,150 @@ def bic_aic(
         selection_options={"max_order": search.details.get("max_order", max_order), **_flag(bias_correction)},
         options=options,
     )
+
+
+AVERAGE_INTERVALS = ("bootstrap_top", "bca", "none")
+
+
+def bic_average(
+    data: CaptureData,
+    *,
+    level: float,
+    interval: str | None,
+    random_seed: int | None,
+    max_order: int | None = None,
+    max_models: int | None = None,
+    **options: Any,
+) -> Estimate:
+    """The BIC-weighted average of ``N`` over every hierarchical model up to ``max_order``.
+
+    Parameters
+    ----------
+    data
+        Capture histories (covariates are summed out).
+    level, random_seed
+        As for :func:`mse.estimate`.
+    interval
+        ``"bootstrap_top"`` (default): the people are resampled, the 60 best
+        models by BIC on the data (``n_top=``) are refitted to every resample
+        and averaged by their BIC weights there, and the limits are BCa
+        (Silverman, Chan & Vincent 2024, with averaging in place of
+        selection). ``"bca"`` refits every model in every resample (affordable
+        up to four lists). ``"none"``: the point estimate only.
+    max_order
+        Highest order of interaction (default 3 for up to five lists, else 2).
+    max_models
+        At most this many models (default 100,000); beyond, no average is formed.
+    **options
+        ``n_boot`` (default 1000), ``n_top``, ``progress``;
+        ``heterogeneity_check=False`` skips the check of
+        :mod:`mse.loglinear.heterogeneity`, which otherwise tests the model
+        with the most weight and warns with
+        :class:`mse.HeterogeneityWarning` when it fires.
+
+    Returns
+    -------
+    Estimate
+        ``model`` names the number of models and the heaviest one;
+        ``details["weights"]`` holds the models with weight above 0.001
+        (model, BIC, ``N``, weight) and ``details["effective_models"]`` the
+        inverse of the sum of squared weights.
+
+    References
+    ----------
+    The weights: Raftery (1995) and Buckland, Burnham & Augustin (1997), cited
+    in :mod:`mse.loglinear.search.averaging`. The bootstrap: Silverman, B. W.,
+    Chan, L. & Vincent, K. (2024). Bootstrapping multiple systems estimates to
+    account for model selection. *Statistics and Computing* 34, 44.
+
+    Examples
+    --------
+    >>> import mse
+    >>> res = mse.estimate(mse.load_dataset("kosovo"), method="bic_average", interval="none")
+    >>> round(res.estimate)
+    13184
+    """
+    from mse.loglinear.intervals.bootstrap import check_reselection_affordable
+
+    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check"}
+    if unknown:
+        raise ModelError(
+            f"unknown option(s) {sorted(unknown)} for method 'bic_average'; valid options: "
+            "['heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'progress']."
+        )
+    interval = "bootstrap_top" if interval is None else interval
+    if interval not in AVERAGE_INTERVALS:
+        raise ModelError(
+            f"interval {interval!r} is not available for method 'bic_average' (an average has no single "
+            f"model to profile); choose one of {AVERAGE_INTERVALS}."
+        )
+    data = data.collapse_covariates()
+    limit = MAX_MODELS if max_models is None else int(max_models)
+    n_boot = options.get("n_boot", 1000)
+    if interval == "bca":
+        check_reselection_affordable(
+            data.lists, "bic_average", {"max_order": max_order, "max_models": limit}, n_boot, len(data.counts)
+        )
+    search = exhaustive_search(data, criterion="bic", max_order=max_order, max_models=limit)
+    order = int(search.details["max_order"])
+    if search.details.get("search") != "exhaustive":
+        return Estimate.failed(
+            method="bic_average",
+            observed=data.n_observed,
+            status=(
+                f"more than {limit:,} models up to order {order}: an average needs every one of them; lower "
+                "max_order, merge lists, or use method='bic' (whose search then goes greedy)"
+            ),
+            level=level,
+            interval_method="" if interval == "none" else interval,
+        )
+    table = search.table.copy()
+    usable = (table["status"] == "ok").to_numpy() & np.isfinite(table["estimate"].to_numpy(float))
+    weights = bic_weights(table["bic"].to_numpy(float), usable)
+    if not usable.any():
+        return Estimate.failed(
+            method="bic_average",
+            observed=data.n_observed,
+            status=search.details.get("no_model", "no model could be fitted (see details['search'])"),
+            level=level,
+            interval_method="" if interval == "none" else interval,
+            details={"search": search.table},
+        )
+    table["weight"] = weights
+    point = float((weights * np.nan_to_num(table["estimate"].to_numpy(float))).sum())
+    heaviest = int(np.argmax(weights))
+    details: dict[str, Any] = {
+        "search": search.table,
+        "weights": table.loc[weights > 1e-3, ["model", "bic", "estimate", "weight"]].reset_index(drop=True),
+        "effective_models": float(1.0 / np.sum(weights**2)),
+        "n_models": int(usable.sum()),
+        "max_order": order,
+    }
+    model = (
+        f"BIC average of {int(usable.sum())} models (heaviest: {table['model'].iloc[heaviest]}, "
+        f"weight {weights[heaviest]:.2f})"
+    )
+    if options.get("heterogeneity_check", True):
+        _check_heaviest_model(data, str(table["model"].iloc[heaviest]), details)
+    limits = None
+    if interval != "none":
+        boot_options: dict[str, Any] = {"max_order": order, "max_models": limit}
+        limits = _bootstrap(
+            data, interval, "bic_average", boot_options, point, level, random_seed, options, details, ranked=search
+        )
+        details["n_candidates"] = int(usable.sum())
+    return reported_estimate(
+        point,
+        limits,
+        observed=data.n_observed,
+        method="bic_average",
+        model=model,
+        level=level,
+        interval=interval,
+        details=details,
+    )
+
+
+def _check_heaviest_model(data: CaptureData, model: str, details: dict[str, Any]) -> None:
+    """The heterogeneity check of the model with the most weight: a warning and ``details["heterogeneity"]``."""
+    record_heterogeneity(fit_model(data, model), model, details, stacklevel=3)

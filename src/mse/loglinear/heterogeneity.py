@@ -58,8 +58,9 @@ from typing import Any
 import numpy as np
 from scipy.special import comb, ndtr
 
-from mse.loglinear.design import Design, cell_histories, extended_masks
-from mse.loglinear.fit import LoglinearFit
+from mse.loglinear.fit.model_fit import LoglinearFit
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.table import cell_histories
 
 __all__ = ["ALPHA", "HeterogeneityCheck", "heterogeneity_check", "record_heterogeneity"]
 
@@ -93,8 +94,7 @@ class HeterogeneityCheck:
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
-    >>> from mse.loglinear.heterogeneity import heterogeneity_check
+    >>> from mse.loglinear import fit_model, heterogeneity_check
     >>> check = heterogeneity_check(fit_model(mse.load_dataset("korea"), "independence"))
     >>> check.term, check.verdict, check.fired
     ('C(k,2)', 'no evidence', False)
@@ -147,7 +147,7 @@ def heterogeneity_check(fit: LoglinearFit, *, alpha: float = ALPHA) -> Heterogen
     Parameters
     ----------
     fit
-        A fit from :func:`mse.loglinear.fit.fit_model` with status ``"ok"``.
+        A fit from :func:`mse.loglinear.fit_model` with status ``"ok"``.
     alpha
         Level at which the verdict is ``"heterogeneity"``.
 
@@ -174,9 +174,9 @@ def heterogeneity_check(fit: LoglinearFit, *, alpha: float = ALPHA) -> Heterogen
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
-    >>> from mse.loglinear.heterogeneity import heterogeneity_check
-    >>> check = heterogeneity_check(fit_model(mse.load_dataset("kosovo"), "independence"))
+    >>> from mse.loglinear import fit_model
+    >>> fit = fit_model(mse.load_dataset("kosovo"), "independence")
+    >>> check = heterogeneity_check(fit)
     >>> check.term, check.verdict
     ('C(k,2)', 'heterogeneity')
     """
@@ -234,7 +234,7 @@ def record_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, 
     --------
     >>> import warnings
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> details = {}
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")

@@ -21,7 +21,7 @@ from mse.bayes.backend import sampler_options
 from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityError, ModelError, MultimodalityWarning
-from mse.loglinear.terms import format_model, hierarchical_closure, parse_model
+from mse.loglinear.model.terms import format_model, hierarchical_closure, parse_model
 from mse.results import Estimate
 
 from .posterior import MAIN_EFFECT_SD, LoglinearPosterior, Prior, fit_posterior

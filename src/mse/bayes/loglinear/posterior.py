@@ -3,7 +3,7 @@
 Model
 -----
 The ``2**t - 1`` observable cell counts are independent Poisson counts with
-``log mu = X beta`` (the design of :mod:`mse.loglinear.design`: intercept,
+``log mu = X beta`` (the design of :mod:`mse.loglinear.model.design`: intercept,
 one main effect per list, one column per interaction term). The expected
 count of the unobserved all-zero cell is ``exp(beta_0)``.
 
@@ -91,9 +91,9 @@ from mse.bayes.backend import (
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import model_estimability
-from mse.loglinear.terms import ModelSpec, Term, format_model, parse_model
+from mse.loglinear.fit.existence import model_estimability
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
 
 __all__ = ["MAIN_EFFECT_SD", "LoglinearPosterior", "Prior", "fit_posterior", "posterior_mode"]
 
@@ -395,7 +395,8 @@ def fit_posterior(
     data
         Capture histories; covariates are summed out.
     model
-        The interaction terms (``"all two-way"``, ``"A:B + B:C"``, ...; see :func:`mse.loglinear.terms.parse_model`).
+        The interaction terms (``"all two-way"``, ``"A:B + B:C"``, ...; see
+        :func:`mse.loglinear.model.terms.parse_model`).
     prior
         A :class:`Prior`; default ``N(0, 1)`` on interactions, ``N(0, 100**2)`` on the rest.
     draws, tune, chains, cores

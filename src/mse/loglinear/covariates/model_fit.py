@@ -1,13 +1,13 @@
 """Fit one log-linear model on a lists x covariates table.
 
 The observable rows are independent Poisson counts with ``log mu = X beta``
-(the design of :class:`mse.loglinear.covariates.CovariateDesign`); the dark
+(the design of :class:`mse.loglinear.model.design.Design`); the dark
 figure of covariate cell ``k`` is ``exp(x0_k beta)``, with ``x0_k`` the
 design row of the all-zero history in that cell, and ``N`` is the number
 observed plus the sum of the dark figures. With partially classified records
-the fit is by EM (:mod:`mse.loglinear.em`).
+the fit is by EM (:mod:`mse.loglinear.covariates.em`).
 
-Information criteria follow :mod:`mse.loglinear.fit`: ``AIC = -2 log L + 2 p``
+Information criteria follow :mod:`mse.loglinear.fit.model_fit`: ``AIC = -2 log L + 2 p``
 and ``BIC = -2 log L + p log n``, with ``L`` the (observed-data) Poisson
 likelihood of the observable rows, ``p`` the number of coefficients including
 the intercept and ``n`` the number of people observed.
@@ -21,80 +21,52 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
-from mse.loglinear.covariates import CovariateDesign, CovariateTable
-from mse.loglinear.em import e_step, fit_em
-from mse.loglinear.irls import MAX_ETA
-from mse.loglinear.terms import Term, format_covariate_model
+from mse.loglinear.covariates.em import e_step, fit_em
+from mse.loglinear.fit.irls import MAX_ETA
+from mse.loglinear.fit.model_fit import ModelFit, information_criteria
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import CaptureTable
+from mse.loglinear.model.terms import Term, format_covariate_model
 
 __all__ = ["CovariateFit", "fit_covariate_model", "warm_start"]
 
 
-@dataclass(frozen=True)
-class CovariateFit:
-    """A fitted log-linear model on lists x covariates.
+@dataclass(frozen=True, kw_only=True)
+class CovariateFit(ModelFit):
+    """A fitted log-linear model on lists x covariates (a :class:`~mse.loglinear.fit.model_fit.ModelFit`).
+
+    The standard errors (``se``, ``log_dark_se``) are ``nan`` when some
+    records lack covariate values: the information of the completed table is
+    not that of the observed one.
 
     Attributes
     ----------
-    model : str
-        The model in term syntax (interaction terms; main effects are implied).
-    terms : frozenset of tuple of int
-        Interaction terms over factors (lists ``0..t-1``, covariates ``t..``).
-    estimate : float
-        ``N``; ``nan`` when ``status`` is not ``"ok"``.
+    table : CaptureTable
+        The lists x covariates table fitted.
+    design, dark_design : ndarray
+        The model's design over the observable rows and over the unobserved
+        history of every complete covariate cell.
     dark : ndarray, shape (K,)
         Estimated number on no list in each complete covariate cell.
     observed_cells : ndarray, shape (K,)
         People observed in each cell (partially classified records spread by EM).
-    coef : ndarray
-        Coefficients in the order of ``names``.
-    fitted, filled : ndarray
-        Fitted means and completed counts of the observable rows.
-    loglik, aic, bic, deviance : float
-        Deviance is that of the completed table.
-    n_params, df : int
+    filled : ndarray
+        Completed counts of the observable rows (the deviance is that of the completed table).
+    boundary : bool
+        Some coefficient diverges.
     em_iterations : int
         0 when nothing is missing.
     """
 
-    model: str
-    terms: frozenset[Term]
-    table: CovariateTable = field(repr=False)
-    names: list[str] = field(repr=False)
+    table: CaptureTable = field(repr=False)
     design: np.ndarray = field(repr=False)
     dark_design: np.ndarray = field(repr=False)
-    coef: np.ndarray = field(repr=False)
-    cov: np.ndarray | None = field(repr=False)
-    fitted: np.ndarray = field(repr=False)
     filled: np.ndarray = field(repr=False)
     dark: np.ndarray = field(repr=False)
     observed_cells: np.ndarray = field(repr=False)
-    estimate: float
-    loglik: float
-    aic: float
-    bic: float
-    deviance: float
-    n_params: int
-    df: int
-    status: str
     boundary: bool
     em_iterations: int
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def observed(self) -> int:
-        return self.table.n_observed
-
-    @property
-    def dark_figure(self) -> float:
-        return float(self.dark.sum())
-
-    def coefficients(self) -> dict[str, float]:
-        return {name: float(value) for name, value in zip(self.names, self.coef)}
 
     def strata(self) -> pd.DataFrame:
         """One row per complete covariate cell: the covariates, ``observed`` and ``estimate``."""
@@ -103,40 +75,10 @@ class CovariateFit:
         frame["estimate"] = self.observed_cells + self.dark
         return frame
 
-    def wald(self, level: float) -> tuple[float, float]:
-        """Log-normal interval for ``N`` from the delta-method variance of the fitted total dark figure ``D``.
-
-        ``var(log D) = g' V g / D**2`` with ``g = sum_k d_k x0_k`` the gradient of ``D``
-        and ``V`` the inverse information; ``N`` lies in ``n + D exp(+/- z se)``.
-        Without covariates this is the Wald interval of :mod:`mse.loglinear.intervals`.
-        """
-        if not self.ok or self.cov is None or self.table.has_missing:
-            return math.nan, math.nan
-        gradient = self.dark @ self.dark_design
-        variance = float(gradient @ self.cov @ gradient)
-        if not math.isfinite(variance) or variance <= 0:
-            return math.nan, math.nan
-        se_log = math.sqrt(variance) / self.dark_figure
-        z = norm.ppf(0.5 + level / 2.0)
-        log_dark = math.log(self.dark_figure)
-        return self.observed + math.exp(log_dark - z * se_log), self.observed + math.exp(log_dark + z * se_log)
-
     def details(self) -> dict[str, Any]:
         """Plain values for :attr:`mse.Estimate.details`."""
-        se = math.nan
-        if self.cov is not None and not self.table.has_missing:
-            gradient = self.dark @ self.dark_design
-            se = math.sqrt(max(float(gradient @ self.cov @ gradient) + self.dark_figure, 0.0))
         return {
-            "se": se,
-            "dark_figure": self.dark_figure,
-            "deviance": self.deviance,
-            "df": self.df,
-            "n_params": self.n_params,
-            "loglik": self.loglik,
-            "aic": self.aic,
-            "bic": self.bic,
-            "coef": self.coefficients(),
+            **super().details(),
             "covariates": list(self.table.covariates),
             "em_iterations": self.em_iterations,
             "n_partially_classified": round(float(self.table.partial_counts.sum())),
@@ -148,13 +90,33 @@ def warm_start(names: list[str], previous: CovariateFit | None) -> np.ndarray | 
     """Coefficients of ``previous`` placed at the columns of ``names`` (0 for new columns)."""
     if previous is None:
         return None
-    known = previous.coefficients()
-    return np.array([known.get(name, 0.0) for name in names])
+    return np.array([previous.coef.get(name, 0.0) for name in names])
+
+
+def _dark_figure_errors(
+    dark: np.ndarray, dark_design: np.ndarray, cov: np.ndarray | None, table: CaptureTable
+) -> tuple[float, float]:
+    """Standard errors of ``N`` and of the log of the total dark figure ``D`` (delta method).
+
+    ``var(D) = g' V g`` with ``g = sum_k d_k x0_k`` the gradient of ``D`` and ``V``
+    the inverse information; ``N`` adds the Poisson variance ``D`` of the dark
+    figure itself. Without covariates these are the errors of
+    :func:`mse.loglinear.fit.model_fit.population_from_fits`.
+    """
+    if cov is None or table.has_missing:
+        return math.nan, math.nan
+    gradient = dark @ dark_design
+    variance = float(gradient @ cov @ gradient)
+    total = float(dark.sum())
+    se = math.sqrt(max(variance + total, 0.0))
+    if not math.isfinite(variance) or variance <= 0:
+        return se, math.nan
+    return se, math.sqrt(variance) / total
 
 
 def fit_covariate_model(
-    table: CovariateTable,
-    design: CovariateDesign,
+    table: CaptureTable,
+    design: Design,
     terms: frozenset[Term],
     *,
     start_from: CovariateFit | None = None,
@@ -167,7 +129,7 @@ def fit_covariate_model(
     table, design
         The lists x covariates table and its design.
     terms
-        Interaction terms (see :func:`mse.loglinear.terms.parse_model` with ``covariates``).
+        Interaction terms (see :func:`mse.loglinear.model.terms.parse_model` with ``covariates``).
     start_from
         A fit of a nearby model to start from.
     with_cov
@@ -210,7 +172,7 @@ def fit_covariate_model(
         )
     deviance = float(2.0 * (ratio - (filled - fitted)).sum())
     status = "ok"
-    model = format_covariate_model(terms, design.factors)
+    model = format_covariate_model(terms, table.factors)
     if not fits.converged[0]:
         status = f"the fit of model {model!r} did not converge"
     elif not np.all(np.isfinite(dark)) or dark.sum() > 1e12:
@@ -218,27 +180,33 @@ def fit_covariate_model(
     elif with_cov and np.linalg.matrix_rank(X) < n_params:
         status = f"model {model!r} is not identifiable: its design has dependent columns"
     estimate = n + float(dark.sum()) if status == "ok" else math.nan
+    cov = None if fits.cov is None else fits.cov[0]
+    se, log_dark_se = _dark_figure_errors(dark, X_dark, cov, table)
+    aic, bic, _aicc = information_criteria(loglik, n_params, n)
     return CovariateFit(
         model=model,
         terms=frozenset(terms),
+        observed=n,
+        estimate=estimate,
+        se=se,
+        dark_figure=float(dark.sum()),
+        log_dark_se=log_dark_se,
+        deviance=deviance,
+        df=int(table.n_rows - n_params),
+        n_params=n_params,
+        loglik=loglik,
+        aic=float(aic),
+        bic=float(bic),
+        coef=dict(zip(names, coef.tolist())),
+        cov=cov,
+        fitted=fitted,
+        status=status,
         table=table,
-        names=names,
         design=X,
         dark_design=X_dark,
-        coef=coef,
-        cov=None if fits.cov is None else fits.cov[0],
-        fitted=fitted,
         filled=filled,
         dark=dark,
         observed_cells=table.cell_totals(filled),
-        estimate=estimate,
-        loglik=loglik,
-        aic=-2.0 * loglik + 2.0 * n_params,
-        bic=-2.0 * loglik + n_params * math.log(n),
-        deviance=deviance,
-        n_params=n_params,
-        df=int(table.n_rows - n_params),
-        status=status,
         boundary=bool(fits.boundary[0]),
         em_iterations=int(fits.iterations[0]),
     )

@@ -18,7 +18,7 @@ it reproduces SparseMSE's adjusted AIC and Rcapture's model rankings.
 
 Where the MLE does not exist for another reason (empty cells that a
 combination of parameters can push to 0 although every term's lists are seen
-together), the existence program of :mod:`mse.loglinear.existence` finds the
+together), the existence program of :mod:`mse.loglinear.fit.existence` finds the
 cells fitted at 0 and the model is fitted on the other cells, the facial set,
 with a basis of its columns there: this is the extended MLE in general
 (Fienberg & Rinaldo 2012). ``N`` is reported when the facial set determines
@@ -43,12 +43,13 @@ import pandas as pd
 
 from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse.data.capture import CaptureData
-from mse.loglinear.design import Design, cell_histories, extended_masks
-from mse.loglinear.existence import EstimabilityReport, model_estimability
-from mse.loglinear.irls import PoissonFits, fit_poisson
-from mse.loglinear.terms import ModelSpec, Term, format_model, parse_model
+from mse.loglinear.fit.existence import EstimabilityReport, model_estimability
+from mse.loglinear.fit.irls import PoissonFits, fit_poisson
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.table import build_table, cell_histories
+from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
 
-__all__ = ["LoglinearFit", "fit_model", "information_criteria", "population_from_fits"]
+__all__ = ["LoglinearFit", "ModelFit", "fit_model", "fitted_design", "information_criteria", "population_from_fits"]
 
 
 def information_criteria(
@@ -97,7 +98,7 @@ def population_from_fits(fits: PoissonFits, n_observed: np.ndarray | float) -> t
     Parameters
     ----------
     fits
-        Poisson fits from :func:`mse.loglinear.irls.fit_poisson`; column 0 of
+        Poisson fits from :func:`mse.loglinear.fit.irls.fit_poisson`; column 0 of
         their design is the intercept.
     n_observed
         The number of people observed, one per fit or shared.
@@ -110,8 +111,8 @@ def population_from_fits(fits: PoissonFits, n_observed: np.ndarray | float) -> t
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.design import Design
-    >>> from mse.loglinear.irls import fit_poisson
+    >>> from mse.loglinear.model.design import Design
+    >>> from mse.loglinear.fit.irls import fit_poisson
     >>> data = mse.load_dataset("korea")
     >>> fits = fit_poisson(Design(data.n_lists, []).matrix, data.dense_counts()[1:].astype(float))
     >>> estimate, se = population_from_fits(fits, data.n_observed)
@@ -124,9 +125,147 @@ def population_from_fits(fits: PoissonFits, n_observed: np.ndarray | float) -> t
     return np.asarray(n_observed, dtype=float) + dark, se
 
 
-@dataclass(frozen=True)
-class LoglinearFit:
-    """A fitted hierarchical log-linear model.
+@dataclass(frozen=True, kw_only=True)
+class ModelFit:
+    """What every fitted log-linear model reports, on the lists alone or on lists x covariates.
+
+    The estimate of ``N`` is the number observed plus the fitted dark figure,
+    the expected number of people on no list.
+
+    Attributes
+    ----------
+    model : str
+        The model in term syntax.
+    terms : frozenset of tuple of int
+        Its interaction terms over the factors (lists ``0 .. t-1``, then covariates).
+    observed : int
+        People observed.
+    estimate, se : float
+        ``N`` and its standard error.
+    dark_figure : float
+        The fitted number of people on no list.
+    log_dark_se : float
+        Standard error of the log of the dark figure (used by the Wald interval).
+    deviance : float
+        Poisson deviance of the fit.
+    df, n_params : int
+        Residual degrees of freedom and parameters of the model.
+    loglik, aic, bic : float
+        Maximised Poisson log-likelihood and the criteria (``AIC = -2 log L + 2 p``,
+        ``BIC = -2 log L + p log n``).
+    coef : mapping
+        Estimated coefficients by name, in the order of :attr:`coef_names`.
+    cov : ndarray or None
+        Their covariance matrix (the inverse observed information), in the same order.
+    fitted : ndarray
+        Fitted means of the observable cells.
+    status : str
+        ``"ok"`` or why the estimate does not exist.
+
+    Examples
+    --------
+    >>> import mse
+    >>> fit = fit_model(mse.load_dataset("korea"), "independence")
+    >>> isinstance(fit, ModelFit), fit.ok, fit.coef_names[:2]
+    (True, True, ('(intercept)', 'b'))
+    """
+
+    model: str
+    terms: frozenset[Term]
+    observed: int
+    estimate: float
+    se: float
+    dark_figure: float
+    log_dark_se: float
+    deviance: float
+    df: int
+    n_params: int
+    loglik: float
+    aic: float
+    bic: float
+    coef: Mapping[str, float]
+    cov: np.ndarray | None = field(repr=False)
+    fitted: np.ndarray = field(repr=False)
+    status: str
+
+    @property
+    def ok(self) -> bool:
+        """Whether the estimate exists (``status == "ok"``)."""
+        return self.status == "ok"
+
+    @property
+    def coef_names(self) -> tuple[str, ...]:
+        """Names of the coefficients, in the order of :attr:`coefficients` and :attr:`cov`."""
+        return tuple(self.coef)
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        """The coefficients as an array (read-only), in the order of :attr:`coef_names`."""
+        values = np.array([self.coef[name] for name in self.coef], dtype=float)
+        values.flags.writeable = False
+        return values
+
+    @property
+    def std_errors(self) -> np.ndarray:
+        """Standard errors of :attr:`coefficients`: square roots of the diagonal of :attr:`cov`."""
+        if self.cov is None:
+            values = np.full(len(self.coef), np.nan)
+        else:
+            with np.errstate(invalid="ignore"):
+                values = np.sqrt(np.diag(self.cov))
+        values.flags.writeable = False
+        return values
+
+    def coef_table(self) -> pd.DataFrame:
+        """One row per coefficient: ``estimate``, ``se`` and ``z`` (estimate / se), indexed by name.
+
+        Returns
+        -------
+        pandas.DataFrame
+
+        Examples
+        --------
+        >>> import mse
+        >>> from mse.loglinear.fit.model_fit import fit_model
+        >>> fit_model(mse.load_dataset("korea"), "b:c").coef_table().round(3).loc["b:c"].tolist()
+        [5.412, 0.611, 8.852]
+        """
+        estimate, se = self.coefficients, self.std_errors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = estimate / se
+        return pd.DataFrame({"estimate": estimate, "se": se, "z": z}, index=pd.Index(self.coef_names, name="term"))
+
+    def details(self) -> dict[str, Any]:
+        """Plain values for :attr:`mse.Estimate.details`.
+
+        Returns
+        -------
+        dict
+            The standard error, dark figure, deviance, criteria and coefficients.
+
+        Examples
+        --------
+        >>> import mse
+        >>> round(fit_model(mse.load_dataset("korea"), "independence").details()["deviance"], 2)
+        138.55
+        """
+        return {
+            "se": self.se,
+            "dark_figure": self.dark_figure,
+            "log_dark_se": self.log_dark_se,
+            "deviance": self.deviance,
+            "df": self.df,
+            "n_params": self.n_params,
+            "loglik": self.loglik,
+            "aic": self.aic,
+            "bic": self.bic,
+            "coef": dict(self.coef),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoglinearFit(ModelFit):
+    """A fitted hierarchical log-linear model of the lists (a :class:`ModelFit`).
 
     Attributes
     ----------
@@ -175,7 +314,7 @@ class LoglinearFit:
     estimability : EstimabilityReport
     count_adjustment : ndarray or None
         The frequency modification added to ``counts`` by the bias-reduced
-        estimator (:func:`mse.loglinear.bias.bias_corrected_fit`); ``None`` for the MLE.
+        estimator (:func:`mse.loglinear.bias_corrected_fit`); ``None`` for the MLE.
     search : pandas.DataFrame or None
         The table of the model search that chose this model (one row per
         model considered), ``None`` when no search was made. Each read returns a copy.
@@ -189,41 +328,24 @@ class LoglinearFit:
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> fit = fit_model(mse.load_dataset("korea"), "independence")
     >>> fit.status, round(fit.estimate, 1), round(fit.deviance, 2), fit.df
     ('ok', 142.0, 138.55, 3)
     """
 
-    model: str
-    terms: frozenset[Term]
     lists: tuple[str, ...]
-    observed: int
-    estimate: float
-    se: float
-    dark_figure: float
-    log_dark_se: float
-    deviance: float
-    df: int
-    n_params: int
     n_params_finite: int
-    loglik: float
-    aic: float
-    bic: float
     aicc: float
-    coef: Mapping[str, float]
     counts: np.ndarray = field(repr=False)
-    fitted: np.ndarray = field(repr=False)
     cells_used: np.ndarray = field(repr=False)
     infinite_terms: tuple[str, ...]
-    status: str
     converged: bool
     iterations: int
     estimability: EstimabilityReport | None = field(repr=False, compare=False)
     zero_fitted_cells: tuple[str, ...] = ()
     diverging_terms: Mapping[str, str] = field(default_factory=dict)
     count_adjustment: np.ndarray | None = field(default=None, repr=False)
-    cov: np.ndarray | None = field(default=None, repr=False)
     search: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -269,49 +391,6 @@ class LoglinearFit:
         return True
 
 
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    # ------------------------------------------------------------------ coefficients
-    @property
-    def coef_names(self) -> tuple[str, ...]:
-        """Names of the finite coefficients, in the order of :attr:`coefficients` and :attr:`cov`."""
-        return tuple(self.coef)
-
-    @property
-    def coefficients(self) -> np.ndarray:
-        """The finite coefficients as an array (read-only), in the order of :attr:`coef_names`."""
-        values = np.array([self.coef[name] for name in self.coef], dtype=float)
-        values.flags.writeable = False
-        return values
-
-    @property
-    def std_errors(self) -> np.ndarray:
-        """Standard errors of :attr:`coefficients`: square roots of the diagonal of :attr:`cov`."""
-        if self.cov is None:
-            values = np.full(len(self.coef), np.nan)
-        else:
-            with np.errstate(invalid="ignore"):
-                values = np.sqrt(np.diag(self.cov))
-        values.flags.writeable = False
-        return values
-
-    def coef_table(self) -> pd.DataFrame:
-        """One row per finite coefficient: ``estimate``, ``se`` and ``z`` (estimate / se), indexed by name.
-
-        Examples
-        --------
-        >>> import mse
-        >>> from mse.loglinear.fit import fit_model
-        >>> fit_model(mse.load_dataset("korea"), "b:c").coef_table().round(3).loc["b:c"].tolist()
-        [5.412, 0.611, 8.852]
-        """
-        estimate, se = self.coefficients, self.std_errors
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = estimate / se
-        return pd.DataFrame({"estimate": estimate, "se": se, "z": z}, index=pd.Index(self.coef_names, name="term"))
-
     # ------------------------------------------------------------------ residuals
     @property
     def pearson_residuals(self) -> np.ndarray:
@@ -336,20 +415,22 @@ class LoglinearFit:
         return pearson, deviance
 
     def details(self) -> dict[str, Any]:
-        """Plain values for :attr:`mse.Estimate.details`."""
+        """Plain values for :attr:`mse.Estimate.details`: those of :meth:`ModelFit.details` and the fit's conclusions.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import mse
+        >>> fit_model(mse.load_dataset("korea"), "independence").details()["estimator"]
+        'maximum likelihood'
+        """
         return {
-            "se": self.se,
-            "dark_figure": self.dark_figure,
-            "log_dark_se": self.log_dark_se,
-            "deviance": self.deviance,
-            "df": self.df,
-            "n_params": self.n_params,
+            **super().details(),
             "n_params_finite": self.n_params_finite,
-            "loglik": self.loglik,
-            "aic": self.aic,
-            "bic": self.bic,
             "aicc": self.aicc,
-            "coef": dict(self.coef),
             "infinite_terms": list(self.infinite_terms),
             "zero_fitted_cells": list(self.zero_fitted_cells),
             "diverging_terms": dict(self.diverging_terms),
@@ -375,10 +456,6 @@ class LoglinearFit:
         return frame
 
 
-def _coefficient_names(design: Design, lists: tuple[str, ...]) -> list[str]:
-    return ["(intercept)", *lists, *(":".join(lists[i] for i in term) for term in design.terms)]
-
-
 def fit_model(data: CaptureData, model: ModelSpec = "independence") -> LoglinearFit:
     """Fit a hierarchical log-linear model by Poisson maximum likelihood.
 
@@ -387,7 +464,7 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     data
         The capture histories; covariates are summed out.
     model
-        ``"independence"``, ``"all two-way"``, ``"A:B + B:C"``, ... (see :mod:`mse.loglinear.terms`).
+        ``"independence"``, ``"all two-way"``, ``"A:B + B:C"``, ... (see :mod:`mse.loglinear.model.terms`).
 
     Returns
     -------
@@ -420,16 +497,16 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> fit = fit_model(mse.load_dataset("kosovo"), "independence")
     >>> round(fit.estimate, 1), round(fit.deviance, 3), fit.df
     (7394.6, 245.939, 10)
     """
-    data = data.collapse_covariates()
-    lists = data.lists
+    table = build_table(data, covariates=[])
+    lists = table.lists
     terms = parse_model(model, lists)
-    counts = data.dense_counts()[1:].astype(float)
-    design = Design(len(lists), terms)
+    counts = table.counts
+    design = Design(table, terms)
     full_columns = design.column_mask(terms)
     columns, cells = extended_masks(design, full_columns, counts)
     columns, cells = columns[0], cells[0]
@@ -446,7 +523,7 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
         columns[kept_columns[face.basis]] = True
     fits = fit_poisson(design.matrix, counts, column_mask=columns, cell_mask=cells)
     columns, cells = columns[None, :], cells[None, :]
-    n = data.n_observed
+    n = table.n_observed
     estimate, se = population_from_fits(fits, n)
     n_params = int(full_columns.sum())
     aic, bic, aicc = information_criteria(fits.loglik, n_params, n)
@@ -457,7 +534,7 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
         status = f"the Newton iteration for model {format_model(terms, lists)!r} did not converge"
     elif fits.boundary[0]:
         status = f"the fit of model {format_model(terms, lists)!r} is on the boundary (information matrix singular)"
-    names = _coefficient_names(design, lists)
+    names = design.column_names()
     kept = np.flatnonzero(columns[0])
     coef = {names[k]: float(fits.coef[0, k]) for k in kept}
     cov = fits.cov[0][np.ix_(kept, kept)]
@@ -492,6 +569,38 @@ def fit_model(data: CaptureData, model: ModelSpec = "independence") -> Loglinear
         diverging_terms=dict(report.diverging_terms) if on_face else {},
         cov=cov,
     )
+
+
+def fitted_design(fit: LoglinearFit) -> tuple[Design, np.ndarray, np.ndarray]:
+    """The design of a fit's model, the columns the fit estimates and the cells it fits.
+
+    Refits of the same model (the profile likelihood, the bias-reduced
+    estimate) use these: a term fitted at minus infinity has no finite
+    coefficient and its cells are left out, and the extended MLE on a facial
+    set keeps only the basis columns it estimated.
+
+    Parameters
+    ----------
+    fit
+        A fit from :func:`fit_model`.
+
+    Returns
+    -------
+    design : Design
+        The design of the model's terms over the observable cells.
+    columns, cells : ndarray of bool
+        The columns of the fit's finite coefficients and the cells it fits.
+
+    Examples
+    --------
+    >>> import mse
+    >>> design, columns, cells = fitted_design(fit_model(mse.load_dataset("korea"), "b:c"))
+    >>> design.matrix.shape, int(columns.sum()), int(cells.sum())
+    ((7, 5), 5, 7)
+    """
+    design = Design(len(fit.lists), fit.terms)
+    columns = np.array([name in fit.coef for name in design.column_names(fit.lists)])
+    return design, columns, np.asarray(fit.cells_used, dtype=bool)
 
 
 # A DataFrame cannot be made read-only, so the search table is kept privately and

@@ -47,7 +47,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from mse.budget import checkpoint
-from mse.loglinear.irls import MAX_ETA, DesignInformation, newton_fit
+from mse.loglinear.fit.irls import MAX_ETA, DesignInformation, newton_fit
 
 __all__ = ["EMFits", "e_step", "fit_em", "observed_loglik"]
 

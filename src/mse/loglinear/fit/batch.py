@@ -1,7 +1,7 @@
 """Fit many log-linear models (or many count vectors) at once and label each fit's status.
 
 Every model search and the bootstrap go through :func:`evaluate_models`: one
-batched Newton solve (:func:`mse.loglinear.irls.fit_poisson`) over all models,
+batched Newton solve (:func:`mse.loglinear.fit.irls.fit_poisson`) over all models,
 the extended-MLE reduction per row, and a status per row that is ``"ok"`` or
 says why the estimate does not exist. Failures are labels, never exceptions.
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import facial_batch, identifiable_batch
-from mse.loglinear.fit import information_criteria, population_from_fits
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.fit.existence import facial_batch, identifiable_batch
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import information_criteria, population_from_fits
+from mse.loglinear.model.design import Design, extended_masks
 
 __all__ = ["BatchFits", "evaluate_models"]
 
@@ -87,7 +87,7 @@ def evaluate_models(
     extended
         Refit a row whose MLE does not exist on its facial set, and report
         ``N`` where the facial set determines it (the extended MLE; see
-        :func:`mse.loglinear.existence.facial_set`); a row where it does not
+        :func:`mse.loglinear.fit.existence.facial_set`); a row where it does not
         gets :data:`NO_EXTENDED_MLE`. Needs ``check_existence``.
 
     Returns

@@ -451,27 +451,6 @@ def _solve(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
         return _solve_each(information, score)
 
 
-def _least_squares_start(
-    design: np.ndarray,
-    outer: np.ndarray,
-    y_b: np.ndarray,
-    columns: np.ndarray,
-    cells: np.ndarray,
-    off: np.ndarray,
-    slots: _Slots,
-) -> np.ndarray:
-    """Weighted least squares on ``log(y + 1/2)`` with weights ``y + 1/2``.
-
-    The first IRLS step from the usual GLM starting point, which saves Newton iterations.
-    """
-    weight = np.where(cells, y_b + 0.5, 0.0)
-    z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
-    gram = slots.information(weight, outer)
-    gram += 1e-10 * np.eye(gram.shape[-1])
-    start, _ = _solve(gram, slots.pack((weight * z) @ design))
-    return slots.unpack(start) * columns
-
-
 def _fit_chunk(
     design: np.ndarray,
     outer: np.ndarray,
@@ -490,7 +469,14 @@ def _fit_chunk(
     if start is not None:
         coef = np.where(columns, start, 0.0)
     else:
-        coef = _least_squares_start(design, outer, y_b, columns, cells, off, slots)
+        # Weighted least squares on log(y + 1/2) with weights y + 1/2: the first IRLS step from the
+        # usual GLM starting point, which saves Newton iterations.
+        weight = np.where(cells, y_b + 0.5, 0.0)
+        z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
+        gram = slots.information(weight, outer)
+        gram += 1e-10 * np.eye(gram.shape[-1])
+        packed_start, _ = _solve(gram, slots.pack((weight * z) @ design))
+        coef = slots.unpack(packed_start) * columns
 
     def direction(active: np.ndarray | None, mu: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a_slots = slots if active is None else slots.take(active)

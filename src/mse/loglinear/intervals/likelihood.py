@@ -9,7 +9,7 @@
     convention of Rcapture's ``closedpCI.t``, Baillargeon & Rivest 2007). One
     implementation, :func:`profile_interval`, serves every model written as a
     Poisson regression on the observed cells: the hierarchical log-linear
-    models (given their :class:`~mse.loglinear.fit.LoglinearFit`) and the
+    models (given their :class:`~mse.loglinear.LoglinearFit`) and the
     closed-population family (:mod:`mse.closed`, given a design and counts).
 
 For each ``N`` the unobserved cell holds ``N - n``, the model is refitted to
@@ -48,9 +48,8 @@ from scipy import optimize, stats
 from scipy.special import betaln, gammaln
 from scipy.stats import norm
 
-from mse.loglinear.design import Design
-from mse.loglinear.fit import LoglinearFit
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import LoglinearFit, ModelFit, fitted_design
 
 __all__ = [
     "NO_UPPER_LIMIT",
@@ -217,16 +216,21 @@ def likelihood_ratio_interval(
 
 @dataclass(frozen=True)
 class IntervalResult:
-    """Interval limits for ``N``, a status and method-specific details."""
+    """Interval limits for ``N``, a status, method-specific details and, for a bootstrap, the replicates."""
 
     lower: float
     upper: float
     status: str = "ok"
     details: dict[str, Any] = field(default_factory=dict)
+    draws: np.ndarray | None = field(default=None, repr=False)
 
 
-def wald_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
-    """Log-normal interval on the dark figure, ``n + exp(beta_0 +/- z se)``."""
+def wald_interval(fit: ModelFit, level: float = 0.95) -> IntervalResult:
+    """Log-normal interval on the dark figure ``D``: ``n + D exp(+/- z se(log D))``.
+
+    Without covariates ``log D = beta_0``; with covariates ``D`` sums the dark
+    figures of the covariate cells and ``se(log D)`` comes from the delta method.
+    """
     if not fit.ok or not math.isfinite(fit.log_dark_se):
         return IntervalResult(math.nan, math.nan, f"no Wald interval: {fit.status}")
     z = norm.ppf(0.5 + level / 2.0)
@@ -262,7 +266,7 @@ def profile_interval(model: Any, *args: Any, **kwargs: Any) -> IntervalResult | 
     Parameters
     ----------
     model
-        A :class:`~mse.loglinear.fit.LoglinearFit`, or the design on the observed
+        A :class:`~mse.loglinear.LoglinearFit`, or the design on the observed
         cells the model fits, shape ``(cells, p)``, intercept in column 0, only
         the columns the model estimates.
     y
@@ -305,11 +309,7 @@ def profile_interval(model: Any, *args: Any, **kwargs: Any) -> IntervalResult | 
 
 
 def _design_profile_interval(
-    design: np.ndarray,
-    y: np.ndarray,
-    estimate: float,
-    level: float = 0.95,
-    zero_row: np.ndarray | None = None,
+    design: np.ndarray, y: np.ndarray, estimate: float, level: float = 0.95, zero_row: np.ndarray | None = None
 ) -> ProfileInterval:
     y = np.asarray(y, dtype=float)
     return likelihood_ratio_interval(multinomial_profile(design, y, zero_row), float(y.sum()), estimate, level)
@@ -318,11 +318,7 @@ def _design_profile_interval(
 def _fit_profile_interval(fit: LoglinearFit, level: float = 0.95) -> IntervalResult:
     if not fit.ok:
         return IntervalResult(math.nan, math.nan, f"no profile interval: {fit.status}")
-    design = Design(len(fit.lists), fit.terms)
-    names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
-    finite = np.array([name in fit.coef for name in names])
-    columns = design.column_mask(fit.terms) & finite
-    cells = np.asarray(fit.cells_used, dtype=bool)
+    design, columns, cells = fitted_design(fit)
     counts = np.asarray(fit.counts, dtype=float)
     if fit.count_adjustment is None:
         result = _design_profile_interval(design.matrix[np.ix_(cells, columns)], counts[cells], fit.estimate, level)

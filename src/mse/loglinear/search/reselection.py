@@ -4,7 +4,7 @@
 a ``(B, 2**t - 1)`` array of counts and returns the selected model and ``N``
 for each row. The stepwise rule advances all rows together, one batched
 Newton solve per step; the existence checks inside it are cached by zero
-pattern (see :mod:`mse.loglinear.existence`). A replicate that fails is
+pattern (see :mod:`mse.loglinear.fit.existence`). A replicate that fails is
 recorded in ``status``; nothing is raised for a bad replicate.
 """
 
@@ -17,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from mse.errors import ModelError
-from mse.loglinear.batch import OK, BatchFits, evaluate_models
-from mse.loglinear.bias import bias_corrected_batch
-from mse.loglinear.design import Design
-from mse.loglinear.search import (
+from mse.loglinear.fit.batch import OK, BatchFits, evaluate_models
+from mse.loglinear.fit.bias import bias_corrected_batch
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import Terms, all_k_way, format_model, parse_model
+from mse.loglinear.search.model_search import (
     MAX_MODELS,
     check_max_order,
     check_p_threshold,
@@ -30,7 +31,6 @@ from mse.loglinear.search import (
     forward_candidates,
     stepwise_paths,
 )
-from mse.loglinear.terms import Terms, all_k_way, format_model, parse_model
 from mse.options import reject_unknown_options
 
 __all__ = [
@@ -92,7 +92,7 @@ def _tiled_fits(
     """Every model of ``masks`` fitted to every row of ``counts``: row ``b * M + m`` is model ``m`` on table ``b``.
 
     ``facial=True`` gives ``N`` from the facial set where the MLE does not
-    exist (see :func:`mse.loglinear.batch.evaluate_models`).
+    exist (see :func:`mse.loglinear.fit.batch.evaluate_models`).
     """
     tiled = np.tile(masks, (counts.shape[0], 1))
     fits = evaluate_models(design, tiled, np.repeat(counts, len(masks), axis=0), extended=facial)
@@ -171,7 +171,7 @@ def fit_models_batch(
 
     With ``facial=True`` a model whose MLE does not exist on a replicate gives
     its extended MLE of ``N`` where the facial set determines it, as
-    :func:`mse.loglinear.fit.fit_model` does (Fienberg & Rinaldo 2012); the
+    :func:`mse.loglinear.fit_model` does (Fienberg & Rinaldo 2012); the
     default leaves such fits out, as a model search does.
 
     Returns
@@ -211,7 +211,7 @@ def _candidate_design(n_lists: int, models: Sequence[Terms]) -> tuple[Design, np
 def averaged_models_batch(counts: np.ndarray, lists: Sequence[str], models: Sequence[Any]) -> BatchSelection:
     """For every replicate, the BIC-weighted average of ``N`` over the candidates in ``models``.
 
-    See :mod:`mse.loglinear.averaging` for the weights; candidates whose fit
+    See :mod:`mse.loglinear.search.averaging` for the weights; candidates whose fit
     fails get no weight, and a replicate with no fitted candidate fails.
 
     Examples
@@ -222,7 +222,7 @@ def averaged_models_batch(counts: np.ndarray, lists: Sequence[str], models: Sequ
     >>> round(float(averaged_models_batch(counts, data.lists, ["b:c", "b:c + c:d"]).estimate[0]))
     189
     """
-    from mse.loglinear.averaging import averaged_fits
+    from mse.loglinear.search.averaging import averaged_fits
 
     lists = list(lists)
     counts = _as_counts(counts, lists)
@@ -261,7 +261,7 @@ def best_models_batch(
     extended_mle
         With ``False`` a model with a term at minus infinity cannot be chosen.
     bias_correction
-        Report the bias-reduced ``N`` of the chosen model (:mod:`mse.loglinear.bias`).
+        Report the bias-reduced ``N`` of the chosen model (:mod:`mse.loglinear.fit.bias`).
 
     Returns
     -------
@@ -308,7 +308,7 @@ def forward_paths(
 ) -> tuple[list[Terms], BatchFits]:
     """Forward selection by each of ``criteria`` in turn, from independence, on every table at once.
 
-    The rule of :func:`mse.loglinear.search.bic_aic_search` (Cruyff et al.
+    The rule of :func:`mse.loglinear.search.model_search.bic_aic_search` (Cruyff et al.
     2017), advanced for all tables together: at each step every still-moving
     table has every admissible one-term extension of its current model
     fitted, all in one batched solve, and moves to the best one if it lowers
@@ -371,7 +371,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         average of ``N`` over every model up to ``max_order``). Every method but
         ``"bic_average"`` takes ``bias_correction=True``: the selection is
         unchanged and the chosen model's ``N`` is the bias-reduced estimate
-        (:mod:`mse.loglinear.bias`).
+        (:mod:`mse.loglinear.fit.bias`).
 
     Returns
     -------
@@ -393,7 +393,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     exhaustive search, about 100-400 microseconds per model fit on six lists.
     With the 32,768 two-way models of six lists that is several seconds per
     replicate, so a bootstrap of the exhaustive search over hundreds of
-    replicates takes hours; :func:`mse.loglinear.bootstrap.bootstrap_interval`
+    replicates takes hours; :func:`mse.loglinear.bootstrap_interval`
     refuses it and recommends the top-model bootstrap.
 
     Examples

@@ -5,7 +5,7 @@
 effects of lists and covariates), ``loglinear`` (a given model such as
 ``"P:sex + K:nationality + year"``), ``bic`` and ``aic`` (exhaustive over the
 two-factor terms where feasible, else forward) and ``bic_aic`` (the Dutch
-forward recipe); see :mod:`mse.loglinear.covariate_search`. The result holds
+forward recipe); see :mod:`mse.loglinear.covariates.model_search`. The result holds
 the estimate by complete covariate cell in :attr:`mse.Estimate.strata` and the
 bootstrap replicates per cell in ``details["strata_draws"]``, so that
 :meth:`mse.Estimate.breakdown` gives every level and combination of levels with
@@ -33,7 +33,7 @@ merge levels, since every level adds a parameter to every model and the cost
 grows with the cube of the parameters.
 
 Intervals: ``"parametric_bootstrap"`` (the default; percentile intervals for the
-total and every level, :mod:`mse.loglinear.breakdown`), ``"wald"`` (total only,
+total and every level, :mod:`mse.loglinear.covariates.breakdown`), ``"wald"`` (total only,
 log-normal from the delta method; not with missing covariate values) or ``"none"``.
 """
 
@@ -47,10 +47,13 @@ import numpy as np
 
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
-from mse.loglinear.covariate_fit import CovariateFit, fit_covariate_model
-from mse.loglinear.covariate_search import covariate_search
-from mse.loglinear.covariates import CovariateDesign, build_table
-from mse.loglinear.terms import parse_model
+from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
+from mse.loglinear.covariates.model_search import covariate_search
+from mse.loglinear.intervals.likelihood import IntervalResult, wald_interval
+from mse.loglinear.intervals.reported import reported_estimate
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import build_table
+from mse.loglinear.model.terms import parse_model
 from mse.results import Estimate, ModelSearch
 
 __all__ = ["COVARIATE_INTERVALS", "covariate_estimate", "uses_covariates"]
@@ -179,7 +182,7 @@ def covariate_estimate(
         )
     table = build_table(data, options.get("covariates"))
     _check_affordable(table)
-    design = CovariateDesign(table, options.get("year_polynomial"))
+    design = Design(table, polynomial=options.get("year_polynomial"))
     search: ModelSearch | None = None
     if method == "independence":
         fit = fit_covariate_model(table, design, frozenset())
@@ -215,59 +218,45 @@ def _finish(
             details["search_candidates"] = search.details["candidates"]
     if options.get("year_polynomial"):
         details["year_polynomial"] = dict(options["year_polynomial"])
-    if not fit.ok:
-        return Estimate.failed(
-            method=method,
-            observed=data.n_observed,
-            status=fit.status,
-            level=level,
-            model=fit.model,
-            interval_method=interval,
-            details=details,
-        )
-    if fit.boundary:
-        warnings.warn(
-            f"model {fit.model!r}: some coefficients diverge (sampling zeros in the lists x covariates table); the "
-            "fitted values of the cells involved go to 0.",
-            EstimabilityWarning,
-            stacklevel=3,
-        )
-    lower = upper = math.nan
-    draws = None
-    status = "ok"
-    if interval == "wald":
-        lower, upper = fit.wald(level)
-        if table_missing(fit):
-            status = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
-    elif interval == "parametric_bootstrap":
-        from mse.loglinear.breakdown import parametric_bootstrap
-
-        boot = parametric_bootstrap(
-            fit, n_boot=int(options.get("n_boot", 1000)), random_seed=random_seed, progress=options.get("progress")
-        )
-        draws = boot.totals
-        lower, upper = _percentile(boot.totals, level)
-        details["strata_draws"] = boot.strata_draws
-        details["n_boot"] = len(boot.totals)
-        details["n_failed"] = boot.n_failed
-        if boot.n_failed:
+    limits = None
+    if fit.ok:
+        if fit.boundary:
             warnings.warn(
-                f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to refit and are left out.",
+                f"model {fit.model!r}: some coefficients diverge (sampling zeros in the lists x covariates table); "
+                "the fitted values of the cells involved go to 0.",
                 EstimabilityWarning,
                 stacklevel=3,
             )
-    return Estimate(
-        estimate=fit.estimate,
-        lower=float(lower),
-        upper=float(upper),
-        level=level,
-        observed=data.n_observed,
+        if interval == "wald":
+            wald = wald_interval(fit, level)
+            missing = "no Wald interval with missing covariate values; use interval='parametric_bootstrap'"
+            limits = IntervalResult(wald.lower, wald.upper, missing if table_missing(fit) else "ok")
+        elif interval == "parametric_bootstrap":
+            from mse.loglinear.covariates.breakdown import parametric_bootstrap
+
+            boot = parametric_bootstrap(
+                fit, n_boot=int(options.get("n_boot", 1000)), random_seed=random_seed, progress=options.get("progress")
+            )
+            limits = IntervalResult(*_percentile(boot.totals, level), draws=boot.totals)
+            details["strata_draws"] = boot.strata_draws
+            details["n_boot"] = len(boot.totals)
+            details["n_failed"] = boot.n_failed
+            if boot.n_failed:
+                warnings.warn(
+                    f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to refit and are left out.",
+                    EstimabilityWarning,
+                    stacklevel=3,
+                )
+    return reported_estimate(
+        fit.estimate,
+        limits,
+        observed=fit.observed,
         method=method,
         model=fit.model,
-        interval_method="" if interval == "none" else interval,
-        status=status,
-        draws=draws,
+        level=level,
+        interval=interval,
         details=details,
+        failure=None if fit.ok else fit.status,
         strata=fit.strata(),
     )
 

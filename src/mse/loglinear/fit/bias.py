@@ -77,10 +77,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from mse.loglinear.batch import OK, BatchFits
-from mse.loglinear.design import Design
-from mse.loglinear.fit import LoglinearFit, population_from_fits
-from mse.loglinear.irls import fit_poisson
+from mse.loglinear.fit.batch import OK, BatchFits
+from mse.loglinear.fit.irls import fit_poisson
+from mse.loglinear.fit.model_fit import LoglinearFit, fitted_design, population_from_fits
+from mse.loglinear.model.design import Design
 
 __all__ = ["DESCRIPTION", "bias_corrected_batch", "bias_corrected_fit", "count_adjustment"]
 
@@ -122,7 +122,7 @@ def count_adjustment(
     Two lists under independence: 1 is added to the overlap (Chapman).
 
     >>> import numpy as np
-    >>> from mse.loglinear.design import Design
+    >>> from mse.loglinear.model.design import Design
     >>> design = Design(2, frozenset())
     >>> fitted = np.array([20.0, 30.0, 6.0])  # cells 01, 10, 11 of a saturated fit
     >>> np.round(count_adjustment(design.matrix, fitted, np.ones(3, bool), np.ones(3, bool)), 12)
@@ -154,7 +154,7 @@ def bias_corrected_batch(design: Design, fits: BatchFits, counts: np.ndarray) ->
     design
         The design the fits were made on.
     fits
-        From :func:`mse.loglinear.batch.evaluate_models`.
+        From :func:`mse.loglinear.fit.batch.evaluate_models`.
     counts
         ``(B, n)`` observed counts the fits were made to.
 
@@ -172,9 +172,9 @@ def bias_corrected_batch(design: Design, fits: BatchFits, counts: np.ndarray) ->
 
     >>> import numpy as np
     >>> import mse
-    >>> from mse.loglinear.batch import evaluate_models
-    >>> from mse.loglinear.design import Design
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.batch import evaluate_models
+    >>> from mse.loglinear.model.design import Design
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> data = mse.load_dataset("hepatitis_a")
     >>> design = Design(3, [(0, 1)])
     >>> masks = design.column_masks([[], [(0, 1)]])
@@ -219,7 +219,7 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     Parameters
     ----------
     fit
-        A maximum-likelihood fit from :func:`mse.loglinear.fit.fit_model`.
+        A maximum-likelihood fit from :func:`mse.loglinear.fit_model`.
 
     Returns
     -------
@@ -229,17 +229,15 @@ def bias_corrected_fit(fit: LoglinearFit) -> LoglinearFit:
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.fit import fit_model
+    >>> from mse.loglinear.fit.model_fit import fit_model
     >>> data = mse.CaptureData.from_patterns({"10": 30, "01": 20, "11": 5}, lists=["A", "B"])
     >>> round(bias_corrected_fit(fit_model(data)).estimate, 6)  # Chapman: (35 + 1)(25 + 1) / (5 + 1) - 1
     155.0
     """
     if not fit.ok:
         return fit
-    design = Design(len(fit.lists), fit.terms)
-    names = ["(intercept)", *fit.lists, *(":".join(fit.lists[i] for i in term) for term in design.terms)]
-    columns = np.array([name in fit.coef for name in names])
-    cells = np.asarray(fit.cells_used, dtype=bool)
+    design, columns, cells = fitted_design(fit)
+    names = design.column_names(fit.lists)
     adjustment = count_adjustment(design.matrix, fit.fitted, columns, cells, fit.counts)
     refit = fit_poisson(design.matrix, fit.counts + adjustment[0], column_mask=columns, cell_mask=cells)
     estimate, se = population_from_fits(refit, fit.observed)

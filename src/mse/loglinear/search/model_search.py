@@ -62,10 +62,10 @@ import pandas as pd
 from mse.budget import CUT_SHORT, BudgetExhausted, time_budget
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
-from mse.loglinear.batch import OK, BatchFits, evaluate_models
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.existence import exists_batch, identifiable_batch, no_model_can_exist
-from mse.loglinear.terms import Term, Terms, all_k_way, format_model, k_way_terms
+from mse.loglinear.fit.batch import OK, BatchFits, evaluate_models
+from mse.loglinear.fit.existence import exists_batch, identifiable_batch, no_model_can_exist
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.terms import Term, Terms, all_k_way, format_model, k_way_terms
 from mse.options import reject_unknown_options
 from mse.results import ModelSearch
 

@@ -41,8 +41,22 @@ then describe the resamples in which the estimate exists, which can be a very
 different distribution.
 
 The selection itself (``select_batch`` and ``fit_models_batch``) lives in
-:mod:`mse.loglinear.selection`; this module only resamples, drives it over
+:mod:`mse.loglinear.search.reselection`; this module only resamples, drives it over
 chunks of replicates and turns the replicate estimates into limits.
+
+References
+----------
+Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
+American Statistical Association* 82(397), 171–185.
+
+Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems
+estimation for sparse capture data: inferential challenges when there are
+nonoverlapping lists. *Journal of the American Statistical Association*
+116(535), 1297–1306.
+
+Silverman, B. W., Chan, L. & Vincent, K. (2024). Bootstrapping multiple
+systems estimates to account for model selection. *Statistics and
+Computing* 34, 44.
 """
 
 from __future__ import annotations
@@ -59,17 +73,17 @@ from scipy.special import ndtr, ndtri
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ModelError
-from mse.loglinear.design import cell_histories
-from mse.loglinear.fit import fit_model
-from mse.loglinear.search import MAX_MODELS, check_max_order, enumerate_models
-from mse.loglinear.selection import (
+from mse.loglinear.fit.model_fit import fit_model
+from mse.loglinear.model.table import cell_histories
+from mse.loglinear.model.terms import Terms, format_model
+from mse.loglinear.search.model_search import MAX_MODELS, check_max_order, enumerate_models
+from mse.loglinear.search.reselection import (
     averaged_models_batch,
     best_models_batch,
     fit_models_batch,
     parse_models,
     select_batch,
 )
-from mse.loglinear.terms import Terms, format_model
 from mse.options import check_level, check_random_seed
 from mse.progress import ProgressBar
 
@@ -131,7 +145,7 @@ class BootstrapResult:
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.bootstrap import bootstrap_interval
+    >>> from mse.loglinear.intervals.bootstrap import bootstrap_interval
     >>> boot = bootstrap_interval(mse.load_dataset("korea"), kind="parametric_bootstrap", method="independence",
     ...                           options={}, point_estimate=142.0, n_boot=200, random_seed=1)
     >>> boot.status, boot.draws.shape, boot.n_failed, round(boot.lower, 1), round(boot.upper, 1)
@@ -219,8 +233,7 @@ def jackknife_acceleration(estimates: np.ndarray, weights: np.ndarray | None = N
 
     References
     ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
-    American Statistical Association* 82(397), 171–185.
+    Efron (1987), in the references of this module.
 
     Examples
     --------
@@ -275,8 +288,7 @@ def bca_limits(
 
     References
     ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
-    American Statistical Association* 82(397), 171–185.
+    Efron (1987), in the references of this module.
 
     Examples
     --------
@@ -314,9 +326,9 @@ def hierarchical_models(lists: Sequence[str], max_order: int = 2) -> tuple[str, 
     """Every hierarchical log-linear model with interactions up to ``max_order`` lists, in term syntax.
 
     The candidates of ``"bootstrap_top"``: the models of
-    :func:`mse.loglinear.search.enumerate_models` (with ``max_order=2`` the
+    :func:`mse.loglinear.search.model_search.enumerate_models` (with ``max_order=2`` the
     ``2**(t(t-1)/2)`` graphs on the lists), named by
-    :func:`mse.loglinear.terms.format_model`.
+    :func:`mse.loglinear.model.terms.format_model`.
 
     Parameters
     ----------
@@ -334,7 +346,7 @@ def hierarchical_models(lists: Sequence[str], max_order: int = 2) -> tuple[str, 
     Raises
     ------
     ModelError
-        When there would be more than :data:`mse.loglinear.search.MAX_MODELS`
+        When there would be more than :data:`mse.loglinear.search.model_search.MAX_MODELS`
         models; pass fewer lists, a lower ``max_order`` or an explicit list
         of candidates instead.
 
@@ -631,7 +643,7 @@ def top_models_of_search(table: Any, n_top: int | None) -> list[str]:
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.bootstrap import top_models_of_search
+    >>> from mse.loglinear.intervals.bootstrap import top_models_of_search
     >>> search = mse.select_model(mse.load_dataset("hepatitis_a"), method="bic")
     >>> top_models_of_search(search.table, 2)
     ['all two-way', 'independence']
@@ -767,7 +779,7 @@ def bootstrap_interval(
     :data:`CHUNK_SIZE`.
 
     *Cost.* Every selection rule is vectorised over replicates
-    (:func:`mse.loglinear.selection.select_batch`). Stepwise and
+    (:func:`mse.loglinear.search.reselection.select_batch`). Stepwise and
     ``"bic_aic"`` re-selection cost a few milliseconds per replicate on six
     lists (1,000 replicates of uk2013 with stepwise: about 10-20 s). ``"aic"``
     and ``"bic"`` refit every candidate model in every replicate, at about
@@ -783,22 +795,13 @@ def bootstrap_interval(
 
     References
     ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. *Journal of the
-    American Statistical Association* 82(397), 171–185.
-
-    Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems
-    estimation for sparse capture data: inferential challenges when there are
-    nonoverlapping lists. *Journal of the American Statistical Association*
-    116(535), 1297–1306.
-
-    Silverman, B. W., Chan, L. & Vincent, K. (2024). Bootstrapping multiple
-    systems estimates to account for model selection. *Statistics and
-    Computing* 34, 44.
+    Efron (1987); Chan, Silverman & Vincent (2021); Silverman, Chan & Vincent
+    (2024): in the references of this module.
 
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.bootstrap import bootstrap_interval
+    >>> from mse.loglinear.intervals.bootstrap import bootstrap_interval
     >>> data = mse.load_dataset("kosovo")
     >>> result = bootstrap_interval(data, kind="bca", method="stepwise", options={},
     ...                             point_estimate=14341.7, random_seed=1)  # doctest: +SKIP

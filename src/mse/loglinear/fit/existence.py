@@ -48,8 +48,8 @@ import numpy as np
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import EstimabilityError
-from mse.loglinear.design import Design, extended_masks
-from mse.loglinear.terms import ModelSpec, Term, format_model, parse_model
+from mse.loglinear.model.design import Design, extended_masks
+from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
 
 __all__ = [
     "MAX_PROGRAM_CELLS",
@@ -269,8 +269,8 @@ def facial_set(design: np.ndarray, positive: np.ndarray) -> Face:
     without ``A`` (cell ``011``): the MLE does not exist and the intercept
     runs off with the other parameters, so ``N`` is not identifiable.
 
-    >>> from mse.loglinear.design import Design
-    >>> from mse.loglinear.terms import all_k_way
+    >>> from mse.loglinear.model.design import Design
+    >>> from mse.loglinear.model.terms import all_k_way
     >>> X = Design(3, all_k_way(3, 2)).matrix
     >>> face = facial_set(X, np.array([True, True, False, True, True, True, True]))
     >>> face.exists, face.zero_fitted.nonzero()[0].tolist(), face.n_identifiable
@@ -386,7 +386,7 @@ def facial_batch(
         The shared design.
     columns, cells, counts
         Shapes ``(M, p)``, ``(M, n)``, ``(M, n)``: the masks after
-        :func:`mse.loglinear.design.extended_masks`, and the counts.
+        :func:`mse.loglinear.model.design.extended_masks`, and the counts.
 
     Returns
     -------
@@ -638,7 +638,7 @@ def model_estimability(
         exists, zero_fitted = face.exists, face.zero_fitted
     except ExistenceUndecided as exc:
         exists, zero_fitted, undecided = False, np.zeros(int(cells.sum()), dtype=bool), str(exc)
-    names = ["(intercept)", *lists, *(":".join(lists[i] for i in term) for term in design.terms)]
+    names = design.column_names(lists)
     diverging: dict[str, str] = {}
     if face is not None and not face.exists:
         scale = float(np.max(np.abs(face.direction))) or 1.0
@@ -706,7 +706,7 @@ def check_estimability(data: CaptureData, model: ModelSpec = "independence") -> 
     Raises
     ------
     ModelError
-        For a malformed model or unknown lists.
+        For a malformed model, or a model naming lists the data do not have.
 
     References
     ----------

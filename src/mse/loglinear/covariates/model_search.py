@@ -47,9 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mse.loglinear.covariate_fit import CovariateFit, fit_covariate_model
-from mse.loglinear.covariates import CovariateDesign, CovariateTable
-from mse.loglinear.terms import Term, hierarchical_closure, two_factor_terms
+from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.table import CaptureTable
+from mse.loglinear.model.terms import Term, hierarchical_closure, two_factor_terms
 from mse.results import ModelSearch
 
 __all__ = ["CRITERIA", "covariate_search"]
@@ -67,7 +68,7 @@ def _penalty(name: str, n_observed: int) -> float:
     return math.log(n_observed) if name == "bic" else 2.0
 
 
-def _score_statistics(fit: CovariateFit, design: CovariateDesign, candidates: list[Term]) -> np.ndarray:
+def _score_statistics(fit: CovariateFit, design: Design, candidates: list[Term]) -> np.ndarray:
     """Rao score statistic for adding each candidate term to ``fit`` (all candidates in one product)."""
     X = fit.design
     mu = fit.fitted
@@ -110,8 +111,8 @@ def _row(step: int, criterion: str, added: str, fit: CovariateFit) -> dict[str, 
 
 
 def _forward(
-    table: CovariateTable,
-    design: CovariateDesign,
+    table: CaptureTable,
+    design: Design,
     start: CovariateFit,
     criterion: str,
     candidates: list[Term],
@@ -147,7 +148,7 @@ def _forward(
                 {
                     "step": step,
                     "criterion": criterion,
-                    "term": ":".join(design.factors[i] for i in term),
+                    "term": ":".join(table.factors[i] for i in term),
                     "n_params": fit.n_params,
                     "aic": fit.aic,
                     "bic": fit.bic,
@@ -160,13 +161,13 @@ def _forward(
         if best is None or best_term is None or not _criterion(best, criterion) < _criterion(current, criterion):
             return current
         current = best
-        path.append(_row(step, criterion, ":".join(design.factors[i] for i in best_term), current))
+        path.append(_row(step, criterion, ":".join(table.factors[i] for i in best_term), current))
         step += 1
 
 
 def covariate_search(
-    table: CovariateTable,
-    design: CovariateDesign,
+    table: CaptureTable,
+    design: Design,
     criterion: str = "bic_aic",
     *,
     max_exhaustive_terms: int = 10,

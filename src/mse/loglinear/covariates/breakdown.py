@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mse.loglinear.covariate_fit import CovariateFit
-from mse.loglinear.em import e_step, fit_em
-from mse.loglinear.irls import MAX_ETA, DesignInformation
+from mse.loglinear.covariates.em import e_step, fit_em
+from mse.loglinear.covariates.model_fit import CovariateFit
+from mse.loglinear.fit.irls import MAX_ETA, DesignInformation
 from mse.options import check_random_seed
 from mse.progress import ProgressBar
 
@@ -130,7 +130,13 @@ def parametric_bootstrap(
                 complete = counts
                 partial_counts = np.zeros((size, 0))
             fits = fit_em(
-                fit.design, complete, table.partial, partial_counts, start=fit.coef, information=info, max_iter=500
+                fit.design,
+                complete,
+                table.partial,
+                partial_counts,
+                start=fit.coefficients,
+                information=info,
+                max_iter=500,
             )
             if rates is not None:
                 filled = e_step(fits.fitted, complete, table.partial, partial_counts)
