@@ -116,7 +116,8 @@ def test_spina_bifida_search_and_breakdown():
     assert res.estimate == pytest.approx(752.89, abs=0.01)
     assert res.lower < res.estimate < res.upper
     by_eth = res.breakdown("eth")
-    assert list(by_eth.columns) == ["eth", "observed", "estimate", "lower", "upper"]
+    assert list(by_eth.columns) == ["eth", "observed", "allocated", "estimate", "lower", "upper"]
+    assert (by_eth["allocated"] == 0).all()  # no missing values: nothing allocated
     assert by_eth["estimate"].sum() == pytest.approx(res.estimate)
     assert by_eth["observed"].sum() == pytest.approx(data.n_observed)
     assert (by_eth["estimate"] >= by_eth["observed"] - 1e-9).all()
@@ -368,3 +369,19 @@ def test_truth_file_is_valid_json():
     text = resources.files("mse.data.datasets").joinpath("netherlands_synthetic_truth.json").read_text()
     payload = json.loads(text)
     assert payload["N"] == sum(cell["N"] for cell in payload["cells"]) and math.isfinite(payload["N_expected"])
+
+
+def test_a_breakdown_separates_people_seen_from_people_allocated_by_em():
+    """``observed`` counts whole people with every covariate known; EM's share of the others is ``allocated``."""
+    data = mse.load_dataset("netherlands_synthetic")
+    res = mse.estimate(data, method="independence", n_boot=20, random_seed=1)
+    frame = data.to_frame()
+    complete = frame[list(data.covariates)].notna().all(axis=1)
+    for covariate in ("age", "form"):
+        table = res.breakdown(covariate)
+        assert pd.api.types.is_integer_dtype(table["observed"])
+        assert table["observed"].sum() == frame.loc[complete, "count"].sum()
+        assert table["allocated"].sum() == pytest.approx(frame.loc[~complete, "count"].sum())
+        known = frame[complete].groupby(covariate, observed=True)["count"].sum()
+        assert table.set_index(covariate)["observed"].to_dict() == known.to_dict()
+        assert (table["estimate"] >= table["observed"] + table["allocated"] - 1e-9).all()

@@ -339,7 +339,7 @@ def _formatted(table: pd.DataFrame) -> pd.DataFrame:
     """A table of people for the console: people as whole numbers with thousands separators, rates to 2 decimals."""
     shown = table.copy()
     for column in shown.columns:
-        if column in ("observed", "estimate", "lower", "upper", "population"):
+        if column in ("observed", "allocated", "estimate", "lower", "upper", "population"):
             shown[column] = [f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
         elif column.startswith("rate"):
             shown[column] = [f"{v:,.2f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]

@@ -819,9 +819,11 @@ class ProtectedEstimate:
         """The protected breakdown by each covariate, for a model with covariates (else nothing)."""
         if self.result.strata is None:
             return {}
-        covariates = [c for c in self.result.strata.columns if c not in ("observed", "estimate")]
         return {
-            "breakdowns": {name: json.loads(self.breakdown(name).to_json(orient="records")) for name in covariates}
+            "breakdowns": {
+                name: json.loads(self.breakdown(name).to_json(orient="records"))
+                for name in self.result.strata_covariates
+            }
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -847,10 +849,10 @@ class ProtectedEstimate:
             return table
         names = [covariates] if isinstance(covariates, str) else list(covariates)
         assert res.strata is not None  # breakdown() raised otherwise
-        every = [c for c in res.strata.columns if c not in ("observed", "estimate")]
-        status = self.policy.protect_breakdown(res.strata, every, names)
+        status = self.policy.protect_breakdown(res.strata, list(res.strata_covariates), names)
         decisions: list[str | None] = [_lookup(status, row, names) for _, row in table[names].iterrows()]
-        return self.policy.protect_table(table, withheld=decisions)
+        people = ("allocated", "estimate", "lower", "upper")  # EM's allocation is an estimate, not a count
+        return self.policy.protect_table(table, people=people, withheld=decisions)
 
 
 def _lookup(status: Mapping[Hashable, str | None], row: pd.Series, names: Sequence[str]) -> str | None:

@@ -521,8 +521,7 @@ def plot_breakdown(
     """
     if result.strata is None:
         raise ModelError(f"this {result.method!r} result holds no estimates by covariate; nothing to plot.")
-    names = [column for column in result.strata.columns if column not in ("observed", "estimate")]
-    by = names[0] if by is None else by
+    by = result.strata_covariates[0] if by is None else by
     table = result.breakdown(by, policy=policy) if policy is not None and policy.active else result.breakdown(by)
     ax = _axes(ax)
     positions = np.arange(len(table))

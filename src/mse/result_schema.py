@@ -222,6 +222,7 @@ def _strata(value: Any) -> None:
     if not isinstance(value["index"], list) or not isinstance(rows, list) or len(value["index"]) != len(rows):
         raise _Invalid("strata['index'] and strata['data'] must be lists of the same length")
     observed, estimate = columns.index("observed"), columns.index("estimate")
+    allocated = columns.index("allocated") if "allocated" in columns else None
     for i, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != len(columns):
             raise _Invalid(f"strata['data'][{i}] is not a row of {len(columns)} values")
@@ -232,6 +233,8 @@ def _strata(value: Any) -> None:
         if isinstance(count, bool) or not isinstance(count, (int, float)) or not 0 <= count <= MAX_COUNT:
             raise _Invalid(f"strata observed count in row {i} is {_shown(count)}; expected a number of people")
         _number_or_missing(row[estimate], f"strata estimate in row {i}")
+        if allocated is not None:
+            _number_or_missing(row[allocated], f"strata allocated people in row {i}")
 
 
 def _strata_draws(value: Any) -> None:

@@ -27,6 +27,10 @@ __all__ = ["Estimate", "ModelSearch", "load_result", "protect_counts", "provenan
 
 OK = "ok"
 
+#: The columns of :attr:`Estimate.strata` that are numbers of people, not covariates: people observed with
+#: every covariate value known, people with missing values allocated to the cell by EM, and the estimate.
+STRATA_NUMBERS: tuple[str, ...] = ("observed", "allocated", "estimate")
+
 
 def provenance(data: Any = None, random_seed: Any = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Metadata that makes a result reproducible: seed, versions, data hash, options."""
@@ -312,6 +316,13 @@ class Estimate:
         """Standard error of ``N`` where the method provides one, else ``nan``."""
         return float(self.details.get("se", math.nan))
 
+    @property
+    def strata_covariates(self) -> tuple[str, ...]:
+        """The covariates of :attr:`strata` (the columns that are not :data:`STRATA_NUMBERS`); empty without strata."""
+        if self.strata is None:
+            return ()
+        return tuple(c for c in self.strata.columns if c not in STRATA_NUMBERS)
+
     def with_updates(self, **changes: Any) -> Estimate:
         """A copy with some fields replaced (results are immutable)."""
         return replace(self, **changes)
@@ -342,10 +353,14 @@ class Estimate:
         Returns
         -------
         pandas.DataFrame
-            A column per covariate, then ``observed``, ``estimate``, ``lower``,
-            ``upper``. The estimates of the levels add up to the total; the
-            limits are percentiles of the same bootstrap or posterior replicates
-            summed over the cells of each level.
+            A column per covariate, then ``observed`` (people seen whose
+            covariate values are known: whole people), ``allocated`` (for a
+            model fitted with missing covariate values, the expected number
+            of people with missing values that EM places in the level),
+            ``estimate``, ``lower``, ``upper``. The estimates of the levels
+            add up to the total; the limits are percentiles of the same
+            bootstrap or posterior replicates summed over the cells of each
+            level.
 
         Raises
         ------
@@ -377,12 +392,12 @@ class Estimate:
                 f"this {self.method!r} result holds no estimates by covariate; fit a model with covariates "
                 "(data built with covariates=[...], and covariate terms in the model)."
             )
-        unknown = [n for n in names if n not in self.strata.columns or n in ("observed", "estimate")]
+        available = list(self.strata_covariates)
+        unknown = [n for n in names if n not in available]
         if unknown or not names:
-            available = [c for c in self.strata.columns if c not in ("observed", "estimate")]
             raise ModelError(f"cannot break down by {unknown or names}; the result has covariates {available}.")
         grouped = self.strata.groupby(names, observed=True, dropna=False, sort=True)
-        table = grouped[["observed", "estimate"]].sum().reset_index()
+        table = grouped[[c for c in STRATA_NUMBERS if c in self.strata.columns]].sum().reset_index()
         group_of_cell = grouped.ngroup().to_numpy()
         draws = self.details.get("strata_draws")
         if draws is not None:

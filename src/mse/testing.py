@@ -898,8 +898,7 @@ def check_loaded(result: Any) -> list[str]:
         views.append(("goodness_of_fit(result)", lambda: mse.goodness_of_fit(result)))
         views.append(("fit.coef_table()", lambda: result.fit.coef_table()))
     if result.strata is not None:
-        covariates = [c for c in result.strata.columns if c not in ("observed", "estimate")]
-        views.extend((f"breakdown({c!r})", lambda c=c: result.breakdown(c)) for c in covariates)
+        views.extend((f"breakdown({c!r})", lambda c=c: result.breakdown(c)) for c in result.strata_covariates)
     for name, view in views:
         try:
             with warnings.catch_warnings():

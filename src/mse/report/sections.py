@@ -287,8 +287,7 @@ def breakdown_section(result: Estimate, by: Sequence[str | Sequence[str]], polic
             "Breakdowns",
             paragraphs=("The model has no covariates, so there are no estimates by subgroup.",),
         )
-    covariates = [c for c in result.strata.columns if c not in ("observed", "estimate")]
-    wanted = list(by) or [covariates[0]]
+    wanted = list(by) or [result.strata_covariates[0]]
     tables, figures = [], []
     for wanted_names in wanted:
         names = [wanted_names] if isinstance(wanted_names, str) else list(wanted_names)
@@ -375,11 +374,7 @@ def diagnostics_section(result: Estimate, data: CaptureData | None, policy: Disc
 
 def assumptions_section(result: Estimate) -> Section:
     """What the estimate assumes, in words."""
-    covariates = (
-        tuple(c for c in result.strata.columns if c not in ("observed", "estimate"))
-        if result.strata is not None
-        else ()
-    )
+    covariates = result.strata_covariates
     return Section(
         "assumptions",
         "Assumptions",

@@ -69,9 +69,17 @@ class CovariateFit(ModelFit):
     em_iterations: int
 
     def strata(self) -> pd.DataFrame:
-        """One row per complete covariate cell: the covariates, ``observed`` and ``estimate``."""
+        """One row per complete covariate cell: the covariates, ``observed``, ``allocated`` and ``estimate``.
+
+        ``observed`` counts the people seen whose covariate values are all
+        known (whole people); ``allocated`` is the expected number of people
+        with missing values that EM places in the cell (0 without missing
+        values); ``estimate`` adds the cell's dark figure to both.
+        """
         frame = self.table.cells.copy()
-        frame["observed"] = self.observed_cells
+        known = self.table.cell_totals(self.table.counts)
+        frame["observed"] = np.rint(known).astype(np.int64)
+        frame["allocated"] = self.observed_cells - known
         frame["estimate"] = self.observed_cells + self.dark
         return frame
 
