@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("run control", ("mse.budget",)),
     ("model cores", ("mse.loglinear", "mse.information", "mse.simulate")),
     ("model families", ("mse.closed", "mse.bayes")),
-    ("front door", ("mse.api", "mse.auto")),
+    ("front door", ("mse.api", "mse.auto", "mse.methods")),
     ("diagnostics", ("mse.diagnostics",)),
     ("plotting", ("mse.plotting",)),
     ("reports", ("mse.report",)),
@@ -226,7 +226,7 @@ def test_model_families_do_not_import_each_other(family):
 
 def test_models_never_import_diagnostics_plotting_or_the_command_line():
     models = ("mse.loglinear", "mse.closed", "mse.bayes", "mse.information", "mse.simulate")
-    banned = ("mse.diagnostics", "mse.plotting", "mse.cli", "mse.api", "mse.auto")
+    banned = ("mse.diagnostics", "mse.plotting", "mse.cli", "mse.api", "mse.auto", "mse.methods")
     offending = [
         f"{a}:{line} imports {b}"
         for a, b, line in all_imports()

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import mse
-from mse import api
 from mse.api import METHODS
+from mse.methods import registry
 from mse.information import NO_INFORMATION, PRIOR_METHODS, information_problem
 from mse.results import Estimate
 from mse.testing import check_estimate
@@ -96,7 +96,7 @@ def _prior_sampler(data, *, level, interval, random_seed, **options):
 @pytest.mark.parametrize("method", sorted(PRIOR_METHODS))
 def test_bayesian_methods_keep_the_posterior_under_a_status(monkeypatch, method):
     monkeypatch.setitem(METHODS, method, "tests.test_information:_prior_sampler")
-    monkeypatch.setattr(api, "_is_installed", lambda target: True)
+    monkeypatch.setattr(registry, "_is_installed", lambda target: True)
     data = _table("two lists never overlap")
     result = mse.estimate(data, method)
     assert result.estimate == 77659.0

@@ -4,6 +4,7 @@ The public names are documented in the user guide; everything else is internal.
 PyMC and ArviZ are imported only by the Bayesian methods that need them.
 """
 
+from mse import methods
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset, load_truth
@@ -103,6 +104,7 @@ __all__ = [
     "load_result",
     "load_truth",
     "mcmc_diagnostics",
+    "methods",
     "overlap_diagnostics",
     "plot_breakdown",
     "plot_comparison",

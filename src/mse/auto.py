@@ -114,7 +114,8 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
     interval
         Overrides the rule's interval (for example ``"profile"`` for a quick look).
     **options
-        Passed to the chosen method (for example ``n_boot``).
+        Passed to the chosen method (for example ``n_boot``); see
+        :class:`mse.methods.Auto`.
 
     Returns
     -------
@@ -142,7 +143,7 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
     """
     import warnings
 
-    from mse.api import _resolve
+    from mse.methods.registry import method_class
 
     data = data.collapse_covariates()
     method, chosen, reason = choose_method(data)
@@ -156,8 +157,8 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
             EstimabilityWarning,
             stacklevel=3,
         )
-    result = _resolve(method)(
-        data, level=level, interval=run_interval, random_seed=random_seed, **{**chosen, **options}
+    result = method_class(method).from_options({**chosen, **options}).run(
+        data, level=level, interval=run_interval, random_seed=random_seed
     )
     details = dict(result.details)
     details["auto"] = {"method": method, "interval": result.interval_method, "reason": reason}
