@@ -37,10 +37,12 @@ def test_public_names():
 def test_import_does_not_load_pymc_or_arviz():
     code = (
         "import sys, time; t = time.perf_counter(); import mse; print(time.perf_counter() - t); "
-        "print(any(m.split('.')[0] in ('pymc', 'arviz', 'pytensor', 'matplotlib', 'numba') for m in sys.modules))"
+        "print(any(m.split('.')[0] in ('pymc', 'arviz', 'pytensor', 'matplotlib', 'numba') for m in sys.modules)); "
+        "print('mse.methods.bayes' in sys.modules and 'mse.methods.registry' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[1] == "False"
+    assert out[2] == "True"  # the method classes, the Bayesian ones included, are part of what was imported
 
 
 def test_unknown_method_is_a_model_error():

@@ -30,7 +30,8 @@ class RunCode(SphinxDirective):
         with contextlib.redirect_stdout(output), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                exec(compile(code, f"{source}:{line}", "exec"), namespace)
+                # dont_inherit: the example runs as a user's script would, without this module's __future__ imports
+                exec(compile(code, f"{source}:{line}", "exec", dont_inherit=True), namespace)
             except Exception:
                 message = traceback.format_exc(limit=-3)
                 return [self.state.document.reporter.error(f"run-code example failed:\n{message}", line=line)]

@@ -123,9 +123,15 @@ def estimate(
     )
 
 
+#: What :func:`compare` compares: names, method objects or ``(name, options)`` pairs, or a mapping from labels.
+Comparison = (
+    Sequence[str | Method | tuple[str, dict[str, Any]]] | Mapping[str, Method | tuple[str, dict[str, Any]]] | None
+)
+
+
 def compare(
     data: CaptureData,
-    methods: Sequence[str | tuple[str, dict[str, Any]]] | Mapping[str, tuple[str, dict[str, Any]]] | None = None,
+    methods: Comparison = None,
     *,
     level: float = 0.95,
     random_seed: int | None = None,
@@ -138,7 +144,9 @@ def compare(
     data
         The capture histories.
     methods
-        Method names, ``(name, options)`` pairs, or a mapping from a label to
+        Method names, method objects of :mod:`mse.methods`
+        (``Stepwise(max_order=3)``, labelled as they print), ``(name,
+        options)`` pairs, or a mapping from a label to a method object or
         ``(name, options)``. By default every available method that needs no
         further options and suits the number of lists.
     level
@@ -182,7 +190,7 @@ def compare(
             row = result.to_frame().iloc[0].to_dict()
         except MSEError as exc:
             row = {
-                "method": name,
+                "method": name if isinstance(name, str) else name.name,
                 "model": options.get("model", ""),
                 "estimate": math.nan,
                 "lower": math.nan,
@@ -235,8 +243,8 @@ DEFAULT_COMPARISON: tuple[tuple[str, int], ...] = (
 
 def _comparison_plan(
     data: CaptureData,
-    methods: Sequence[str | tuple[str, dict[str, Any]]] | Mapping[str, tuple[str, dict[str, Any]]] | None,
-) -> list[tuple[str, str, dict[str, Any]]]:
+    methods: Comparison,
+) -> list[tuple[str, str | Method, dict[str, Any]]]:
     if methods is None:
         available = set(available_methods())
         chosen = [
@@ -249,11 +257,16 @@ def _comparison_plan(
         ]
         return [(name, name, {}) for name in chosen]
     if isinstance(methods, Mapping):
-        return [(label, name, dict(options)) for label, (name, options) in methods.items()]
-    plan: list[tuple[str, str, dict[str, Any]]] = []
+        return [
+            (label, entry, {}) if isinstance(entry, Method) else (label, entry[0], dict(entry[1]))
+            for label, entry in methods.items()
+        ]
+    plan: list[tuple[str, str | Method, dict[str, Any]]] = []
     for entry in methods:
         if isinstance(entry, str):
             plan.append((entry, entry, {}))
+        elif isinstance(entry, Method):
+            plan.append((repr(entry), entry, {}))
         else:
             name, options = entry
             label = f"{name} {options}" if options else name

@@ -126,3 +126,21 @@ def test_importing_the_methods_imports_no_model_code():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_compare_and_studies_take_method_objects():
+    import pickle
+
+    from mse.benchmark import SerialExecutor, run
+    from mse.simulate import Scenario
+
+    data = mse.load_dataset("kosovo")
+    table = mse.compare(data, [mse.methods.Stepwise(max_order=3), "stepwise", ("bic", {"max_order": 2})])
+    assert list(table["label"]) == ["Stepwise(max_order=3)", "stepwise", "bic {'max_order': 2}"]
+    assert table["estimate"].iloc[0] == mse.estimate(data, "stepwise", max_order=3).estimate
+    method = mse.methods.LCMCR.from_options({"K": 3, "n_draws": 50})
+    assert pickle.loads(pickle.dumps(method)).options() == {"K": 3, "n_draws": 50}  # travels to workers
+    scenario = Scenario(2000, [0.3, 0.4, 0.5], name="independent")
+    by_object = run(scenario, [mse.methods.Mt()], 3, 1, SerialExecutor(), progress=False).results
+    by_name = run(scenario, ["Mt"], 3, 1, SerialExecutor(), progress=False).results
+    assert list(by_object["estimate"]) == list(by_name["estimate"]) and set(by_object["method"]) == {"Mt"}

@@ -35,6 +35,7 @@ import pandas as pd
 from mse.benchmark.executors import open_pool
 from mse.benchmark.metrics import summarise
 from mse.errors import ModelError
+from mse.methods.base import Method
 from mse.options import check_level, check_random_seed
 from mse.progress import ProgressBar
 from mse.simulate.generate import Truth, generate
@@ -66,18 +67,21 @@ _TEXT_COLUMNS = ["scenario", "method", "status", "model"]
 class MethodSpec:
     """One method of a study: a label for the tables, the estimator, and its options.
 
-    ``estimator`` is a method name for :func:`mse.estimate` or a function with
-    the estimator signature ``fn(data, *, level, interval, random_seed, **options)``
-    (module-level functions travel to worker processes; lambdas do not).
+    ``estimator`` is a method name for :func:`mse.estimate`, a method object
+    of :mod:`mse.methods` (``Stepwise(max_order=3)``, its options inside it),
+    or a function with the estimator signature
+    ``fn(data, *, level, interval, random_seed, **options)`` (module-level
+    functions travel to worker processes; lambdas do not).
 
     Parameters
     ----------
     label
         The method's name in the tables.
     estimator
-        A method name or an estimator function, as above.
+        A method name, a method object or an estimator function, as above.
     options
-        Keyword options passed to the estimator.
+        Keyword options passed to the estimator (for a method object, only
+        ``interval``).
 
     Examples
     --------
@@ -90,15 +94,14 @@ class MethodSpec:
     """
 
     label: str
-    estimator: str | Callable[..., Any]
+    estimator: str | Method | Callable[..., Any]
     options: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        target = (
-            self.estimator
-            if isinstance(self.estimator, str)
-            else (f"{getattr(self.estimator, '__module__', '?')}:{getattr(self.estimator, '__qualname__', '?')}")
-        )
+        if isinstance(self.estimator, (str, Method)):
+            target = str(self.estimator) if isinstance(self.estimator, str) else repr(self.estimator)
+        else:
+            target = f"{getattr(self.estimator, '__module__', '?')}:{getattr(self.estimator, '__qualname__', '?')}"
         return {"label": self.label, "estimator": target, "options": {k: repr(v) for k, v in self.options.items()}}
 
 
@@ -115,15 +118,17 @@ def _method_spec(label: str | None, estimator: Any, options: Any) -> MethodSpec:
             raise ModelError(f"unknown method {estimator!r}; choose one of {available_methods()} or pass a function.")
         name = label or estimator
         return MethodSpec(name, estimator, dict(options))
+    if isinstance(estimator, Method):
+        return MethodSpec(label or estimator.name, estimator, dict(options))
     if callable(estimator):
         name = label or str(getattr(estimator, "__name__", "method"))
         return MethodSpec(name, estimator, dict(options))
-    raise ModelError(f"a method must be a name or an estimator function, got {estimator!r}.")
+    raise ModelError(f"a method must be a name, a mse.methods object or an estimator function, got {estimator!r}.")
 
 
 def _normalise_methods(methods: Any) -> list[MethodSpec]:
     specs: list[MethodSpec] = []
-    if isinstance(methods, str) or callable(methods):
+    if isinstance(methods, (str, Method)) or callable(methods):
         methods = [methods]
     if isinstance(methods, Mapping):
         for label, value in methods.items():
@@ -233,7 +238,7 @@ def _fit(method: MethodSpec, data: Any, seed: int, level: float) -> dict[str, An
     with warnings.catch_warnings():
         # A study fits thousands of models; their warnings would drown the terminal. Status records failures.
         warnings.simplefilter("ignore")
-        if isinstance(method.estimator, str):
+        if isinstance(method.estimator, (str, Method)):
             import mse
 
             result = mse.estimate(data, method=method.estimator, level=level, random_seed=seed, **options)
@@ -464,7 +469,8 @@ def run(
     methods
         What to fit, each fit running as long as its options say (no time limit
         unless an option such as ``max_seconds`` sets one):
-        method names of :func:`mse.estimate` (``["bic", "Mt"]``),
+        method names of :func:`mse.estimate` (``["bic", "Mt"]``), method
+        objects of :mod:`mse.methods` (``[mse.methods.Stepwise(max_order=3)]``),
         ``(label, name, options)`` triples (``("bic_profile", "bic",
         {"interval": "profile"})``), or a dict label -> name, label -> (name,
         options) or label -> estimator function. A function must have the
@@ -531,9 +537,9 @@ def run(
     The numbers are the same as a serial run with the same seed. Tasks are
     chunks of ``chunk_size`` replicates; finished chunks stream back to this
     process and into ``output``, so a study interrupted by a lost job resumes
-    when run again. Method names registered at run time with
-    :func:`mse.api.register_method` exist only in this process: on a cluster,
-    pass estimator functions from an importable module instead.
+    when run again. A method of another package is found on the workers by
+    name when the package declares it under the ``mse.methods`` entry point
+    and is installed there (see :mod:`mse.methods.registry`).
 
     Examples
     --------

@@ -209,12 +209,12 @@ def _two_list_method(method: str, formula: str, example: str):
         method,
         _two_list_estimate,
         f"{formula} for two lists (see :mod:`mse.closed.two_list`).\n\n"
-        'Options: ``lists=("A", "B")`` to use two lists of a larger table (people on neither are then\n'
-        'unobserved). Intervals: ``"log_normal"`` (Chao 1987, default) or ``"wald"``. When the\n'
-        "estimate does not exist (no overlap for Lincoln–Petersen) the result is failed.\n\n"
+        'Intervals: ``"log_normal"`` (Chao 1987, default) or ``"wald"``. When the estimate does not\n'
+        "exist (no overlap for Lincoln–Petersen) the result is failed.\n\n"
         + _parameters_doc(
             '``"log_normal"`` (the default) or ``"wald"``.',
-            '``lists=("A", "B")``: the two lists to use; an unknown option raises :class:`mse.ModelError`.',
+            "``lists``, documented with :class:`mse.methods.Chapman`; an unknown option raises "
+            ":class:`mse.ModelError`.",
             "Accepted for the common signature; the estimate draws no random numbers.",
         )
         + "Examples\n"
@@ -248,11 +248,8 @@ def sample_coverage(
 ) -> Estimate:
     """Chao & Tsay's sample-coverage estimate for three or more lists.
 
-    Options: ``variant`` (``"high_coverage"`` default, ``"one_step"``,
-    ``"independence"``; see :mod:`mse.closed.sample_coverage`) and ``n_boot``
-    (bootstrap replicates for the standard error, default 200). The interval is
-    Chao's (1987) log-normal interval with the bootstrap standard error
-    (``interval="log_normal"``, the only choice).
+    The interval is Chao's (1987) log-normal interval with the bootstrap
+    standard error (``interval="log_normal"``, the only choice).
 
     Parameters
     ----------
@@ -266,7 +263,8 @@ def sample_coverage(
     random_seed : int, optional
         Seed of the bootstrap for the standard error.
     **options
-        ``variant`` and ``n_boot``, as above.
+        ``variant`` and ``n_boot``, documented with
+        :class:`mse.methods.SampleCoverage`.
 
     Returns
     -------

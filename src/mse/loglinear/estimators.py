@@ -82,9 +82,9 @@ interval
 random_seed
     Seed of the bootstrap intervals.""",
     "{options}": """**options
-    ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-    intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-    else raises :class:`mse.ModelError`.""",
+    The method's other options, documented with its class in
+    :mod:`mse.methods` (:class:`mse.methods.Stepwise` for ``stepwise``, ...);
+    anything else raises :class:`mse.ModelError`.""",
     "{returns}": """Returns
 -------
 Estimate
@@ -300,8 +300,7 @@ def loglinear(
     ----------
     {parameters}
     model
-        The model: a string of terms (``"A:B + B:C"``, ``"all two-way"``) or a
-        sequence of tuples of list names.
+        The model (see :class:`mse.methods.Loglinear`).
     {options}
 
     {returns}
@@ -449,10 +448,8 @@ def stepwise(
     Parameters
     ----------
     {parameters}
-    p_threshold
-        A term enters while its p-value is below this.
-    max_order
-        Highest order of the terms the search may add.
+    p_threshold, max_order
+        See :class:`mse.methods.Stepwise`.
     {options}
 
     {returns}
@@ -546,16 +543,9 @@ The {CRITERION}-best hierarchical model up to ``max_order`` (default 3 for up to
 Parameters
 ----------
 {parameters}
-max_order
-    Highest order of interaction searched.
-max_models
-    Most models fitted one by one; with more, the search is greedy (see
-    :func:`mse.loglinear.search.model_search.exhaustive_search`). Not for data with covariates.
-**options
-    ``extended_mle`` (see :func:`mse.loglinear.search.model_search.exhaustive_search`),
-    ``bias_correction``, ``heterogeneity_check``, and for the bootstrap
-    intervals ``n_boot``, ``progress``, ``n_top``, ``candidates``; anything
-    else raises :class:`mse.ModelError`.
+max_order, max_models
+    See :class:`mse.methods.{CRITERION}`.
+{options}
 
 {returns}
 
@@ -616,7 +606,7 @@ def bic_aic(
     ----------
     {parameters}
     max_order
-        Highest order of the terms the forward search may add (default 2, pairs).
+        See :class:`mse.methods.BICAIC`.
     {options}
 
     {returns}
@@ -684,16 +674,9 @@ def bic_average(
         (Silverman, Chan & Vincent 2024, with averaging in place of
         selection). ``"bca"`` refits every model in every resample (affordable
         up to four lists). ``"none"``: the point estimate only.
-    max_order
-        Highest order of interaction (default 3 for up to five lists, else 2).
-    max_models
-        At most this many models (default 100,000); beyond, no average is formed.
-    **options
-        ``n_boot`` (default 1000), ``n_top``, ``progress``;
-        ``heterogeneity_check=False`` skips the check of
-        :mod:`mse.loglinear.heterogeneity`, which otherwise tests the model
-        with the most weight and warns with
-        :class:`mse.HeterogeneityWarning` when it fires.
+    max_order, max_models, **options
+        The options of :class:`mse.methods.BICAverage`, where every option is
+        documented; anything else raises :class:`mse.ModelError`.
 
     Returns
     -------

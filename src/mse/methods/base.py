@@ -17,7 +17,6 @@ import math
 import time
 import warnings
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 from mse.budget import run_within_budget
@@ -77,9 +76,7 @@ class Method:
     )
     # Options handed to the estimator as given, unchecked here: the former names of renamed settings, or
     # every option of a method registered as a bare function (which checks its own). Set by from_options.
-    _unchecked: Mapping[str, Any] = dataclasses.field(
-        default_factory=lambda: MappingProxyType({}), init=False, repr=False, compare=False
-    )
+    _unchecked: dict[str, Any] = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not hasattr(type(self), "name"):
@@ -133,7 +130,7 @@ class Method:
             raise ModelError(f"method {cls.name!r} needs {', '.join(f'{name}=...' for name in missing)}.")
         method = cls(**{key: value for key, value in options.items() if key in fields})
         if passed_on:
-            object.__setattr__(method, "_unchecked", MappingProxyType(dict(passed_on)))
+            object.__setattr__(method, "_unchecked", passed_on)
         return method
 
     @classmethod

@@ -176,8 +176,9 @@ class DGA(Method):
         None,
         """
         Hyper-Dirichlet weight of each cell of the complete ``2**t`` table
-        (``None``: ``2**-t``). It changes which graphs are favoured and can
-        move the estimate a lot; report
+        (``None``: ``2**-t``); the marginal table of ``k`` lists then has
+        weight ``delta * 2**(t-k)`` per cell. It changes which graphs are
+        favoured and can move the estimate a lot; report
         :func:`~mse.bayes.graphical.sensitivity.prior_sensitivity`.
         """,
     )
@@ -191,10 +192,12 @@ class DGA(Method):
     prior_params: Mapping[str, float] | None = option(
         None,
         """
-        For ``"negative_binomial"``: ``{"a": shape, "b": scale}`` of the
-        gamma-Poisson mixture ``N ~ Poisson(lambda)``, ``lambda ~ Gamma(a,
-        scale=b)``, with mean ``a b``. Madigan & York's spina bifida prior is
-        ``{"a": 13.14, "b": 55.17}``.
+        For ``"negative_binomial"``: ``{"a": shape, "b": scale}``, the
+        gamma-Poisson mixture ``N ~ Poisson(lambda)``,
+        ``lambda ~ Gamma(shape=a, scale=b)``, that is
+        ``p(N) = Gamma(N + a) / (Gamma(a) N!) * b**N / (1 + b)**(N + a)``,
+        with mean ``a b`` and variance ``a b (1 + b)``. Madigan & York's
+        spina bifida prior is ``{"a": 13.14, "b": 55.17}`` (mean 725, sd 202).
         """,
     )
     max_n: int | None = option(None, "Truncate the prior at ``N <= max_n`` (and end the grid there); none by default.")
@@ -205,9 +208,11 @@ class DGA(Method):
     max_points: int = option(
         20_000,
         """
-        Most points at which the posterior density is computed exactly; nodes
-        are added where the posterior has mass until the median and limits
-        settle (see :func:`mse.bayes.graphical.fit_dga`).
+        Most points at which the posterior density is computed exactly
+        (nodes); between them it is interpolated, and nodes are added where
+        the posterior has mass until the median and limits move by at most
+        half a person or 0.01 %, or until every node interval there is one
+        person wide (the exact integer posterior).
         """,
     )
 

@@ -181,36 +181,10 @@ def dga(
     random_seed
         Seed for ``draws``, the only random output.
     **options
-        delta : float, default ``2**-t``
-            Hyper-Dirichlet weight of each cell of the complete table (the
-            marginal table of ``k`` lists then has weight ``delta * 2**(t-k)``
-            per cell). It changes which graphs are favoured and can move the
-            estimate a lot; report :func:`~mse.bayes.graphical.prior_sensitivity`.
-        prior : {"1/N", "uniform", "negative_binomial"}, default "1/N"
-            Prior on ``N``: proportional to ``1/N``; flat; or Madigan &
-            York's negative binomial (below). ``"inverse"`` is an alias of
-            ``"1/N"``.
-        prior_params : dict
-            For ``"negative_binomial"``: ``{"a": shape, "b": scale}``, the
-            gamma-Poisson mixture ``N ~ Poisson(lambda)``,
-            ``lambda ~ Gamma(shape=a, scale=b)``, that is
-            ``p(N) = Gamma(N + a) / (Gamma(a) N!) * b**N / (1 + b)**(N + a)``,
-            with mean ``a b`` and variance ``a b (1 + b)``. Madigan & York's
-            spina bifida prior is ``{"a": 13.14, "b": 55.17}`` (mean 725, sd 202).
-        max_n : int, optional
-            Truncate the prior at ``N <= max_n`` (and end the grid there). By
-            default the prior is not truncated.
-        draws : int, default 4000
-            Number of posterior draws of ``N`` returned in ``draws`` (named
-            as the draws of every sampler, :data:`mse.bayes.backend.SETTING_NAMES`;
-            the former name ``n_draws`` still works, with an
-            :class:`~mse.MSEDeprecationWarning`).
-        max_points : int, default 20000
-            Most points at which the posterior density is computed exactly
-            (nodes); between them it is interpolated, and nodes are added
-            where the posterior has mass until the median and limits move by
-            at most half a person or 0.01 %, or until every node interval
-            there is one person wide (the exact integer posterior).
+        The options of :class:`mse.methods.DGA`, where each is documented
+        with its default: ``delta``, ``prior``, ``prior_params``, ``max_n``,
+        ``draws`` (the former name ``n_draws`` still works, with an
+        :class:`~mse.MSEDeprecationWarning`) and ``max_points``.
 
     Returns
     -------

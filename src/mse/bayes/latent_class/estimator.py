@@ -306,43 +306,11 @@ def lcmcr(
         (only a time budget the user sets, ``max_seconds``, can make a run
         depend on the machine, and such a run says so).
     **options
-        ``K`` (10): number of latent classes of the truncated prior.
-        ``a_alpha``, ``b_alpha`` (0.25, 0.25): shape and rate of the gamma
-        prior on the stick-breaking concentration ``alpha``.
-        ``a_lambda``, ``b_lambda`` (1, 1): beta prior on every capture
-        probability. The prior on ``N`` is ``p(N) ~ 1/N``.
-        ``sampler`` ("hmc"): ``"hmc"``, or ``"gibbs"`` for the
-        data-augmentation Gibbs sampler of the paper with collapsed moves on
-        the unobserved people.
-        ``chains`` (16): chains of the posterior, run together (each with
-        ``n_temperatures - 1`` tempered companions under the HMC sampler).
-        ``tune`` (500 for HMC, 3000 for Gibbs): warm-up iterations per chain.
-        ``draws`` (None): draws kept per chain; ``None`` draws in blocks
-        until R-hat and ESS of ``N`` reach their thresholds (checked after
-        fixed numbers of draws), or until ``max_draws`` draws per chain
-        (100,000 for HMC, 200,000 for Gibbs).
-        ``n_chains``, ``n_burnin`` and ``n_draws``, the former names of
-        ``chains``, ``tune`` and ``draws``, still work but are deprecated
-        (an :class:`~mse.MSEDeprecationWarning`).
-        ``max_seconds`` (None): a time budget for an adaptive run, in seconds
-        including warm-up; none by default. A run that it cuts short has
-        ``details["stop_reason"] == "max_seconds"``, a status other than
-        ``"ok"`` that names ``max_seconds``, and a warning, even if ``N``
-        looked converged where it stopped: its length depended on the speed of
-        the machine.
-        ``thin`` (1): keep every ``thin``-th iteration.
-        ``n_leapfrog`` (48): mean number of leapfrog steps per HMC iteration
-        (each trajectory draws its length between half and one and a half
-        times this).
-        ``n_temperatures`` (4), ``max_temperature`` (4): parallel tempering
-        of the HMC chains; each of the ``chains`` chains of the posterior
-        exchanges states with companions whose likelihood is raised to powers
-        down to ``1 / max_temperature``, which carries them between modes of
-        the posterior (``n_temperatures=1`` switches tempering off).
-        ``n_threads`` (None): threads that run the HMC chains, one per
-        available core by default; the draws do not depend on it.
-        ``collapsed_steps`` (2): collapsed Metropolis moves per Gibbs
-        iteration (0 gives the plain Gibbs sampler).
+        The options of :class:`mse.methods.LCMCR`, where each is documented
+        with its default (``K``, the priors, ``sampler``, ``chains``,
+        ``tune``, ``draws``, ``max_draws``, ``max_seconds``, ...); the former
+        names ``n_chains``, ``n_burnin`` and ``n_draws`` still work, with an
+        :class:`~mse.MSEDeprecationWarning`.
 
     Returns
     -------

@@ -147,14 +147,10 @@ def bayes_loglinear(
     random_seed
         Seed of the sampler.
     **options
-        ``model`` (default ``"all two-way"``); ``prior``: ``"normal"`` (default) or ``"flat"``;
-        ``prior_sd`` (default 1) or ``prior_var``: scale of the normal prior on the interactions;
-        ``main_sd`` (default 100): prior scale of the intercept and main effects;
-        ``dark_figure``: ``"expected"`` (default, ``N = n + exp(intercept)``) or ``"sampled"`` (a Poisson draw of
-        the people on no list added to each draw);
-        ``draws`` (500), ``tune`` (500), ``chains`` (4), ``cores`` (1): NUTS settings, named as in
-        :data:`mse.bayes.backend.SETTING_NAMES` (``n_draws``, ``n_burnin`` and ``n_chains`` are taken as
-        deprecated aliases of the first three).
+        The options of :class:`mse.methods.BayesLoglinear`, where each is
+        documented with its default (``model``, the prior, ``dark_figure`` and
+        the NUTS settings; ``n_draws``, ``n_burnin`` and ``n_chains`` are
+        taken as deprecated aliases of ``draws``, ``tune`` and ``chains``).
 
     Returns
     -------
@@ -233,10 +229,8 @@ def bayesthresh(
     random_seed
         Seed; the two fits get independent streams derived from it.
     **options
-        ``threshold`` (default 2); ``model``: the candidate terms (default ``"all two-way"``); ``prior``
-        (``"normal"`` or ``"flat"``), ``prior_sd`` (default 1) or ``prior_var``, ``main_sd`` (100), ``dark_figure``
-        (``"expected"`` or ``"sampled"``, as in :func:`bayes_loglinear`); ``draws``
-        (500), ``tune`` (500), ``chains`` (4), ``cores`` (1).
+        The options of :class:`mse.methods.BayesThresh`: ``threshold`` and
+        those of :func:`bayes_loglinear`.
 
     Returns
     -------

@@ -11,20 +11,10 @@ bootstrap replicates per cell in ``details["strata_draws"]``, so that
 :meth:`mse.Estimate.breakdown` gives every level and combination of levels with
 intervals from the same replicates.
 
-Options
--------
-``covariates``
-    The covariates to model (default all of the data's; ``[]`` sums them out
-    and uses the models without covariates).
-``year_polynomial``
-    ``{"year": 2}``: code that covariate by an orthogonal polynomial of that degree
-    instead of a factor.
-``n_boot``, ``progress``
-    Bootstrap replicates (default 1000) and progress bar.
-``max_exhaustive_terms``
-    For ``bic``/``aic``: the largest number of candidate terms searched exhaustively (default 10).
-``max_order``
-    Accepted for compatibility; only two-factor terms are searched (``None`` or 2).
+Options: ``covariates``, ``year_polynomial``, ``n_boot``, ``progress``,
+``max_exhaustive_terms`` (``bic``, ``aic``, ``bic_aic``) and ``max_order``
+(``None`` or 2: only two-factor terms are searched), documented with the
+method classes of :mod:`mse.methods` (:class:`mse.methods.BIC`, ...).
 
 Size: a model with covariates is fitted on at most :data:`MAX_COVARIATE_CELLS`
 complete covariate cells (200 combinations of levels) and
@@ -142,7 +132,7 @@ def covariate_estimate(
     model
         The model for ``method="loglinear"``.
     options
-        See the module notes.
+        The method's options (see the module notes).
 
     Returns
     -------
