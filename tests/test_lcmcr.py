@@ -340,13 +340,13 @@ def _slow_machine(monkeypatch: pytest.MonkeyPatch, clock: object) -> None:
 
 def test_defaults_are_set_in_draws_not_seconds():
     from mse.bayes.latent_class.adaptive import RunBudget
-    from mse.bayes.latent_class.estimator import DEFAULTS, SAMPLER_DEFAULTS, lcmcr
+    from mse.bayes.latent_class.estimator import DEFAULTS, SAMPLER_DEFAULTS
 
     assert DEFAULTS["max_seconds"] is None and RunBudget().max_seconds is None
     for function in (sample_latent_class, sample_latent_class_hmc):
         assert inspect.signature(function).parameters["max_seconds"].default is None
-    # The documented budgets of draws are the ones in the code.
-    doc = " ".join(lcmcr.__doc__.split())
+    # The documented budgets of draws (with the method's options, in its class) are the ones in the code.
+    doc = " ".join(mse.methods.LCMCR.__doc__.split())
     assert f"({SAMPLER_DEFAULTS['hmc']['max_draws']:,} for HMC, {SAMPLER_DEFAULTS['gibbs']['max_draws']:,} for Gibbs)" in doc
 
 

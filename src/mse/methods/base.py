@@ -118,16 +118,17 @@ class Method:
         ...
         mse.errors.ModelError: unknown option(s) ['max_ordr'] for method 'stepwise'; valid options are [...].
         """
+        name = getattr(cls, "name", cls.__name__)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
         passed_on = {key: value for key, value in options.items() if key not in fields and cls._passes_on(key)}
-        reject_unknown_options(set(options) - set(passed_on), fields, cls.name)
+        reject_unknown_options(set(options) - set(passed_on), fields, name)
         missing = sorted(
             name
             for name, declared in fields.items()
             if name not in options and declared.default is dataclasses.MISSING
         )
         if missing:
-            raise ModelError(f"method {cls.name!r} needs {', '.join(f'{name}=...' for name in missing)}.")
+            raise ModelError(f"method {name!r} needs {', '.join(f'{field}=...' for field in missing)}.")
         method = cls(**{key: value for key, value in options.items() if key in fields})
         if passed_on:
             object.__setattr__(method, "_unchecked", passed_on)

@@ -102,7 +102,11 @@ class LCMCR(Method):
         """,
     )
     max_draws: int | None = option(
-        None, "The budget of draws per chain of an adaptive run (``None``: 100,000 for HMC, 200,000 for Gibbs)."
+        None,
+        """
+        The budget of draws per chain of an adaptive run; ``None`` for the
+        sampler's (100,000 for HMC, 200,000 for Gibbs).
+        """,
     )
     max_seconds: float | None = option(
         None,
