@@ -211,7 +211,7 @@ def test_sample_coverage_variants_are_its_estimators():
 
 
 def test_bootstrap_defaults_are_the_bootstraps():
-    from mse.loglinear.bootstrap import DEFAULT_N_TOP, bootstrap_interval
+    from mse.loglinear.intervals.bootstrap import DEFAULT_N_TOP, bootstrap_interval
 
     assert _defaults(mse.methods.Stepwise)["n_top"] == _defaults(mse.methods.BICAverage)["n_top"] == DEFAULT_N_TOP
     n_boot = inspect.signature(bootstrap_interval).parameters["n_boot"].default

@@ -229,7 +229,7 @@ class BayesLoglinearOptions(Sampler):
         "all two-way",
         """
         The model's interaction terms (``"A:B + B:C"``, ``"all two-way"``;
-        see :func:`mse.loglinear.terms.parse_model`); for ``BayesThresh`` the
+        see :func:`mse.loglinear.model.terms.parse_model`); for ``BayesThresh`` the
         candidate terms.
         """,
     )

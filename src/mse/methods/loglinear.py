@@ -2,7 +2,7 @@
 
 Every class names its estimator as a string, so importing this module imports
 no model code. Data with covariates go to the models on lists x covariates
-(:mod:`mse.loglinear.covariate_estimators`) unless ``covariates=[]`` sums the
+(:mod:`mse.loglinear.covariates.estimators`) unless ``covariates=[]`` sums the
 covariates out; options that only apply there say so.
 
 Intervals (``fit(..., interval=...)``): ``"profile"`` (the default),
@@ -62,7 +62,7 @@ class LoglinearOptions(Bootstrap):
         """
         Replace the maximum-likelihood estimate of ``N`` under the chosen
         model by the bias-reduced estimator of Rivest & Lévesque (2001)
-        (:mod:`mse.loglinear.bias`; Chapman's estimator for two lists), in
+        (:mod:`mse.loglinear.fit.bias`; Chapman's estimator for two lists), in
         the bootstrap replicates too; the model selection is unchanged. Not
         for models with covariates (pass ``covariates=[]``).
         """,
@@ -107,7 +107,7 @@ class CovariateSearch(CovariateModels):
         10,
         """
         With covariates: the most candidate terms searched exhaustively;
-        beyond, the search goes forward (see :mod:`mse.loglinear.covariate_search`).
+        beyond, the search goes forward (see :mod:`mse.loglinear.covariates.model_search`).
         """,
     )
 
@@ -178,7 +178,7 @@ class Stepwise(StepwiseSearch, LoglinearOptions, Method):
     The search starts from independence and adds, one at a time, the term
     whose observed overlap is least likely under the current model, while
     its Poisson tail probability is below ``p_threshold``
-    (:func:`mse.loglinear.search.stepwise_search`). The model is named by its
+    (:func:`mse.loglinear.search.model_search.stepwise_search`). The model is named by its
     terms in the order they entered; the bootstrap intervals repeat the
     search in every replicate. Covariates are summed out.
 
@@ -230,7 +230,7 @@ class CriterionSearch(LoglinearOptions, CovariateSearch, Method):
         None,
         """
         The most models fitted one by one (``None``: 100,000); with more the
-        search goes greedy (:func:`mse.loglinear.search.exhaustive_search`).
+        search goes greedy (:func:`mse.loglinear.search.model_search.exhaustive_search`).
         Not for data with covariates (see ``max_exhaustive_terms``).
         """,
     )
