@@ -50,9 +50,9 @@ class LCMCR(Method):
 
     References
     ----------
-    Dunson, D. B. and Xing, C. (2009). Nonparametric Bayes modeling of
-    multivariate categorical data. *Journal of the American Statistical
-    Association* 104(487), 1042-1051.
+    Geyer, C. J. (1991). Markov chain Monte Carlo maximum likelihood. In
+    *Computing Science and Statistics: Proceedings of the 23rd Symposium on the
+    Interface*, 156-163. (The parallel tempering of ``n_temperatures``.)
 
     Manrique-Vallier, D. (2016). Bayesian population size estimation using
     Dirichlet process mixtures. *Biometrics* 72(3), 1054-1063.

@@ -139,7 +139,8 @@ def parameters_section(cls: type) -> str:
     Parameters
     ----------
     cls
-        A dataclass.
+        A dataclass whose fields were declared with :func:`option` (those of
+        its bases included).
 
     Returns
     -------
