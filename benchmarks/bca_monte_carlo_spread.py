@@ -19,7 +19,7 @@ For each data set this script
 3. prints its 99 % two-sided band for each limit (95 % and 80 % intervals)
    and where SparseMSE's limits fall relative to ``mse``'s limits with seed 1234.
 
-The tolerances in ``tests/test_loglinear_bootstrap.py::R_BCA`` are the 99 %
+The tolerances in ``tests/loglinear/intervals/test_bootstrap.py::R_BCA`` are the 99 %
 bands printed here.
 
 Run: PYTHONPATH=src python benchmarks/bca_monte_carlo_spread.py [--seeds 20] [name ...]

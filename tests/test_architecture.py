@@ -250,3 +250,20 @@ def test_pymc_and_arviz_are_imported_lazily():
                 if name.split(".")[0] in ("pymc", "arviz", "pytensor"):
                     offending.append(f"{_module_name(path)}:{node.lineno} imports {name}")
     assert not offending
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def test_the_tests_mirror_the_package():
+    """Every folder of tests names a package (or module) of ``src/mse``, so a test sits where its code does."""
+    for folder in sorted(p for p in TESTS.rglob("*") if p.is_dir() and p.name not in ("__pycache__", "reference")):
+        relative = folder.relative_to(TESTS)
+        code = SRC / "mse" / relative
+        assert code.is_dir() or code.with_suffix(".py").is_file(), f"tests/{relative} has no src/mse/{relative}"
+
+
+def test_test_file_names_are_unique():
+    """pytest imports test files by their name (no __init__.py in the folders): two with one name would clash."""
+    names = [path.name for path in TESTS.rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted({name for name in names if names.count(name) > 1})

@@ -76,7 +76,7 @@ NOT_COMPARABLE = {
     ("MultipleSystemsEstimation", "bayesthresh"): "posterior quantiles from MCMC; test_bayes_loglinear.py",
 }
 # Of the rows of SparseMSE's bootstrap only the point estimate, the stepwise MLE, is compared here: the
-# BCa limits, bootstrap s.e. and median come from R's random stream, and test_loglinear_bootstrap.py
+# BCa limits, bootstrap s.e. and median come from R's random stream, and test_bootstrap.py
 # compares them within Monte Carlo error (and the jackknife acceleration to the digits R printed).
 BOOTSTRAP = "estimatepopulation(nboot="
 
@@ -477,7 +477,7 @@ def check_bic_choice(row: pd.Series, library: Library) -> list[Value]:
     """``estimate_population(zdat)`` when it chose BIC: the fit of the model it chose.
 
     The search over every hierarchical model takes seconds on five lists; that the library's
-    search chooses the same model is checked in test_loglinear_search.py.
+    search chooses the same model is checked in test_model_search.py.
     """
     result = library.estimate(row["dataset"], "loglinear", model=row["model_terms"], interval="none")
     return [
