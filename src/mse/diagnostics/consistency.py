@@ -184,9 +184,7 @@ def trajectory(
 
     References
     ----------
-    Binette, O. & Steorts, R. C. (2022). On the reliability of multiple systems
-    estimation for the quantification of modern slavery. *Journal of the Royal
-    Statistical Society A*, 185(2), 640-676.
+    Binette & Steorts (2022), as for :func:`internal_consistency`.
 
     Examples
     --------

@@ -94,10 +94,8 @@ def overlap_diagnostics(data: CaptureData, model: Any = "independence", *, level
 
     References
     ----------
-    Chan, L., Silverman, B. W. & Vincent, K. (2021). Multiple systems estimation
-    for sparse capture data: inferential challenges when there are
-    nonoverlapping lists. *Journal of the American Statistical Association*,
-    116(535), 1297-1306.
+    Chan, Silverman & Vincent (2021) on lists that never overlap, cited in
+    full in :func:`mse.auto.auto`.
 
     Examples
     --------

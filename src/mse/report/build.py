@@ -63,11 +63,12 @@ class Report:
         Returns
         -------
         Section
+            Its heading, paragraphs, tables and figures, as the page shows them.
 
         Raises
         ------
         KeyError
-            When the report has no such section.
+            When the report has no section with that id; the message lists the ids it has.
 
         Examples
         --------

@@ -250,8 +250,7 @@ def bayesthresh(
 
     References
     ----------
-    Silverman, B. W. (2020). Multiple-systems analysis for the quantification of modern slavery: classical and
-    Bayesian approaches. *Journal of the Royal Statistical Society A* 183(3), 691–736.
+    Silverman (2020), as for :func:`bayes_loglinear`.
 
     Examples
     --------
