@@ -101,8 +101,11 @@ def test_tables_keep_numbers_as_numbers_and_the_page_formats_them(kosovo):
 
 @pytest.mark.parametrize(
     ("value", "column", "shown"),
-    [(10401, "", "10,401"), (10401.4, "", "10,401"), (0.0044, "p_value", "0.0044"), (2.5e-36, "p_value", "2.5e-36"),
-     (float("nan"), "", "-"), (float("inf"), "", "unbounded"), (1.2345, "", "1.23"), ("<10", "", "<10")],
+    [(10401, "estimate", "10,401"), (10401.4, "upper", "10,401"), (2016, "year", "2016"), (2016, "first", "2016"),
+     (0.0044, "p_value", "0.0044"), (2.5e-36, "p_value", "2.5e-36"), (245.94, "aic", "245.9"),
+     (31.047, "rate", "31.05"),
+     (float("nan"), "estimate", "-"), (float("inf"), "upper", "unbounded"), (1.2345, "ratio", "1.23"),
+     (1.48, "estimate", "1.48"), ("<10", "observed", "<10"), (12, "df", "12")],
 )  # fmt: skip
 def test_display_of_a_value(value, column, shown):
     assert display_value(value, column) == shown
