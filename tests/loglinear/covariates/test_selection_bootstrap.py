@@ -13,7 +13,7 @@ import mse
 from mse.data.synthetic import generate_covariate_population
 from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.covariates.model_fit import fit_covariate_model
-from mse.loglinear.covariates.selection_bootstrap import resample_people, selection_bootstrap
+from mse.loglinear.covariates.reselection import resample_people, selection_bootstrap
 from mse.loglinear.model.design import Design
 from mse.loglinear.model.table import build_table
 

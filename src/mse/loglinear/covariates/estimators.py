@@ -25,8 +25,10 @@ grows with the cube of the parameters.
 Intervals: ``"parametric_bootstrap"`` (the default; percentile intervals for the
 total and every level, :mod:`mse.loglinear.covariates.breakdown`; the chosen model is
 held fixed), ``"bca"`` (the people are resampled and EM and the model search are
-repeated in every replicate, :mod:`mse.loglinear.covariates.selection_bootstrap`;
-BCa limits for the total, percentile limits for the levels), ``"wald"`` (total only,
+repeated in every replicate, :mod:`mse.loglinear.covariates.reselection`;
+BCa limits for the total, percentile limits for the levels), ``"profile"`` (total
+only, for a fixed model: ``independence`` or ``loglinear``;
+:mod:`mse.loglinear.covariates.profile`), ``"wald"`` (total only,
 log-normal from the delta method; not with missing covariate values) or ``"none"``.
 """
 
@@ -42,7 +44,8 @@ from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
 from mse.loglinear.covariates.model_search import covariate_search
-from mse.loglinear.covariates.selection_bootstrap import Procedure, selection_bootstrap
+from mse.loglinear.covariates.profile import covariate_profile_interval
+from mse.loglinear.covariates.reselection import Procedure, selection_bootstrap
 from mse.loglinear.intervals.likelihood import IntervalResult, wald_interval
 from mse.loglinear.intervals.reported import reported_estimate
 from mse.loglinear.model.design import Design
@@ -52,7 +55,7 @@ from mse.results import Estimate, ModelSearch
 
 __all__ = ["COVARIATE_INTERVALS", "covariate_estimate", "uses_covariates"]
 
-COVARIATE_INTERVALS = ("parametric_bootstrap", "bca", "wald", "none")
+COVARIATE_INTERVALS = ("parametric_bootstrap", "bca", "profile", "wald", "none")
 # heterogeneity_check is accepted and has no effect here: a model with covariates is how one answers it.
 _OPTIONS = {
     "covariates",
@@ -174,6 +177,12 @@ def covariate_estimate(
             f"interval {interval!r} is not available for log-linear models with covariates; choose one of "
             f"{COVARIATE_INTERVALS} (or sum the covariates out with covariates=[])."
         )
+    if interval == "profile" and method not in ("independence", "loglinear"):
+        raise ModelError(
+            f"interval='profile' is the interval of a fixed model, but method {method!r} chooses the model from "
+            "the data; use interval='bca', which repeats the search in every replicate, or pass the chosen "
+            "model as method='loglinear', model=... to ignore the choice."
+        )
     table = build_table(data, options.get("covariates"))
     _check_affordable(table)
     design = Design(table, polynomial=options.get("year_polynomial"))
@@ -260,6 +269,9 @@ def _finish(
                     EstimabilityWarning,
                     stacklevel=3,
                 )
+        elif interval == "profile":
+            limits = covariate_profile_interval(fit, level)
+            details.update(limits.details)
         elif interval == "bca":
             limits = _selection_bca(fit, procedure, level, random_seed, options, details)
     return reported_estimate(
