@@ -44,7 +44,7 @@ LEVELS = ("a", "b")
 
 
 def population(seed: int) -> mse.data.synthetic.SyntheticPopulation:
-    """About 1,300 people in each level, 55-60 % of them seen; list A catches level b more often."""
+    """About 900-1,000 people in each level, 56-58 % of them seen; list A catches level b more often."""
     return generate_covariate_population(
         ["A", "B", "C"],
         {"group": list(LEVELS)},
@@ -155,7 +155,7 @@ def main() -> None:
 {machine()}, {when}, {args.workers} workers, {elapsed / 60:.0f} minutes, load average {load[1]:.1f} over the
 last 5 minutes.
 
-Three lists and one covariate `group` (levels a and b, about 1,300 people in each, 55-60 % seen).
+Three lists and one covariate `group` (levels a and b, about 900-1,000 people in each, 56-58 % seen).
 List A's effect differs by level (0.25 on the log scale: an `A:group` term) and lists B and C are
 dependent (`B:C`, 0.3), so the BIC-then-AIC search (`method="bic_aic"`) finds one, both or neither.
 `fixed` is the parametric bootstrap of the chosen model (the default interval); `selection` is
