@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 
 import mse
-from mse.data.synthetic import generate_covariate_population
 from mse.errors import ModelError
-
-
-@pytest.fixture(scope="module")
-def spina():
-    return mse.load_dataset("spina_bifida_ethnicity")
 
 
 def test_main_effects_of_covariates_give_the_interval_of_the_lists_alone(spina):
@@ -20,9 +14,7 @@ def test_main_effects_of_covariates_give_the_interval_of_the_lists_alone(spina):
     lists_alone = mse.estimate(spina, method="independence", covariates=[], interval="profile")
     assert with_covariates.lower == pytest.approx(lists_alone.lower, rel=1e-6)
     assert with_covariates.upper == pytest.approx(lists_alone.upper, rel=1e-6)
-    assert with_covariates.details["profile_maximum"] == pytest.approx(
-        lists_alone.details["profile_maximum"], rel=1e-6
-    )
+    assert with_covariates.details["profile_maximum"] == pytest.approx(lists_alone.details["profile_maximum"], rel=1e-6)
 
 
 def test_a_list_by_covariate_model_has_an_interval_around_its_estimate(spina):
@@ -34,16 +26,8 @@ def test_a_list_by_covariate_model_has_an_interval_around_its_estimate(spina):
     assert res.lower == pytest.approx(wald.lower, rel=0.05) and res.upper == pytest.approx(wald.upper, rel=0.05)
 
 
-def test_missing_covariate_values_are_handled_by_em():
-    pop = generate_covariate_population(
-        ["A", "B", "C"],
-        {"group": ["a", "b"]},
-        lambda cell: 5.5,
-        lambda cell: [-1.0 if cell["group"] == "a" else 0.0, -1.0, -1.2],
-        missing=lambda history: {"group": 0.1 if history[0] else 0.4},
-        random_seed=5,
-    )
-    res = mse.estimate(pop.data, method="loglinear", model="A:group", interval="profile")
+def test_missing_covariate_values_are_handled_by_em(missing_group):
+    res = mse.estimate(missing_group, method="loglinear", model="A:group", interval="profile")
     assert res.details["n_partially_classified"] > 0
     assert res.lower < res.estimate < res.upper
     assert res.details["profile_maximum"] == pytest.approx(res.estimate, rel=0.01)

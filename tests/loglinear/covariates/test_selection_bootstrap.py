@@ -10,17 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mse
-from mse.data.synthetic import generate_covariate_population
 from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.covariates.model_fit import fit_covariate_model
 from mse.loglinear.covariates.reselection import resample_people, selection_bootstrap
 from mse.loglinear.model.design import Design
 from mse.loglinear.model.table import build_table
-
-
-@pytest.fixture(scope="module")
-def spina():
-    return mse.load_dataset("spina_bifida_ethnicity")
 
 
 def _bca(data, method="bic_aic", n_boot=20, seed=1, **options):
@@ -98,22 +92,14 @@ def test_failed_replicates_are_recorded_not_fatal(spina):
     assert limits["lower"] < fit.estimate < limits["upper"]
 
 
-def test_resampling_keeps_the_number_observed_and_the_partially_classified():
-    pop = generate_covariate_population(
-        ["A", "B", "C"],
-        {"group": ["a", "b"]},
-        lambda cell: 5.0,
-        lambda cell: [-1.0 if cell["group"] == "a" else 0.0, -1.0, -1.2],
-        missing=lambda history: {"group": 0.1 if history[0] else 0.4},
-        random_seed=4,
-    )
-    table = build_table(pop.data)
+def test_resampling_keeps_the_number_observed_and_the_partially_classified(missing_group):
+    table = build_table(missing_group)
     counts, partial = resample_people(table, 50, np.random.default_rng(0))
     assert np.all(counts.sum(axis=1) + partial.sum(axis=1) == table.n_observed)
     assert np.all(counts[:, table.counts == 0] == 0) and np.all(partial[:, table.partial_counts == 0] == 0)
     assert partial.sum() > 0
     # EM is redone in every replicate: the draws of the levels exist though values are missing
-    res = _bca(pop.data, n_boot=10)
+    res = _bca(missing_group, n_boot=10)
     assert res.details["n_partially_classified"] > 0
     assert np.isfinite(res.details["strata_draws"]).all()
     assert res.lower <= res.estimate <= res.upper
