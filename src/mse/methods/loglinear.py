@@ -7,8 +7,10 @@ covariates out; options that only apply there say so.
 
 Intervals (``fit(..., interval=...)``): ``"profile"`` (the default),
 ``"wald"``, ``"parametric_bootstrap"``, ``"bca"``, ``"bootstrap_top"`` or
-``"none"``; with covariates ``"parametric_bootstrap"`` (the default),
-``"wald"`` or ``"none"``. ``BICAverage`` has only ``"bootstrap_top"`` (the
+``"none"``; with covariates ``"parametric_bootstrap"`` (the default; the
+chosen model held fixed), ``"bca"`` (the people resampled and EM and the model
+search repeated in every replicate), ``"profile"`` (``Independence`` and
+``Loglinear`` only), ``"wald"`` or ``"none"``. ``BICAverage`` has only ``"bootstrap_top"`` (the
 default), ``"bca"`` and ``"none"``.
 """
 

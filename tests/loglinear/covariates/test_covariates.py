@@ -351,6 +351,8 @@ def test_errors_say_what_to_do():
     with pytest.raises(mse.ModelError, match="data have no covariates"):
         mse.estimate(spina.collapse_covariates(), method="bic", covariates=["eth"])
     with pytest.raises(mse.ModelError, match="not available for log-linear models with covariates"):
+        mse.estimate(spina, method="bic", interval="bootstrap_top")
+    with pytest.raises(mse.ModelError, match="interval of a fixed model"):
         mse.estimate(spina, method="bic", interval="profile")
     with pytest.raises(mse.ModelError, match="valid options"):
         mse.estimate(spina, method="bic", n_bootstrap=10)

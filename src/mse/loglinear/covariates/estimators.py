@@ -23,7 +23,12 @@ merge levels, since every level adds a parameter to every model and the cost
 grows with the cube of the parameters.
 
 Intervals: ``"parametric_bootstrap"`` (the default; percentile intervals for the
-total and every level, :mod:`mse.loglinear.covariates.breakdown`), ``"wald"`` (total only,
+total and every level, :mod:`mse.loglinear.covariates.breakdown`; the chosen model is
+held fixed), ``"bca"`` (the people are resampled and EM and the model search are
+repeated in every replicate, :mod:`mse.loglinear.covariates.reselection`;
+BCa limits for the total, percentile limits for the levels), ``"profile"`` (total
+only, for a fixed model: ``independence`` or ``loglinear``;
+:mod:`mse.loglinear.covariates.profile`), ``"wald"`` (total only,
 log-normal from the delta method; not with missing covariate values) or ``"none"``.
 """
 
@@ -39,16 +44,18 @@ from mse.data.capture import CaptureData
 from mse.errors import EstimabilityWarning, ModelError
 from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
 from mse.loglinear.covariates.model_search import covariate_search
+from mse.loglinear.covariates.profile import covariate_profile_interval
+from mse.loglinear.covariates.reselection import Procedure, selection_bootstrap
 from mse.loglinear.intervals.likelihood import IntervalResult, wald_interval
 from mse.loglinear.intervals.reported import reported_estimate
 from mse.loglinear.model.design import Design
-from mse.loglinear.model.table import build_table
+from mse.loglinear.model.table import CaptureTable, build_table
 from mse.loglinear.model.terms import parse_model
 from mse.results import Estimate, ModelSearch
 
 __all__ = ["COVARIATE_INTERVALS", "covariate_estimate", "uses_covariates"]
 
-COVARIATE_INTERVALS = ("parametric_bootstrap", "wald", "none")
+COVARIATE_INTERVALS = ("parametric_bootstrap", "bca", "profile", "wald", "none")
 # heterogeneity_check is accepted and has no effect here: a model with covariates is how one answers it.
 _OPTIONS = {
     "covariates",
@@ -170,6 +177,12 @@ def covariate_estimate(
             f"interval {interval!r} is not available for log-linear models with covariates; choose one of "
             f"{COVARIATE_INTERVALS} (or sum the covariates out with covariates=[])."
         )
+    if interval == "profile" and method not in ("independence", "loglinear"):
+        raise ModelError(
+            f"interval='profile' is the interval of a fixed model, but method {method!r} chooses the model from "
+            "the data; use interval='bca', which repeats the search in every replicate, or pass the chosen "
+            "model as method='loglinear', model=... to ignore the choice."
+        )
     table = build_table(data, options.get("covariates"))
     _check_affordable(table)
     design = Design(table, polynomial=options.get("year_polynomial"))
@@ -187,7 +200,25 @@ def covariate_estimate(
         fit = fit_covariate_model(table, design, chosen.terms, start_from=chosen)
     else:
         raise ModelError(f"method {method!r} does not model covariates; sum them out with covariates=[].")
-    return _finish(data, fit, method, level, interval, random_seed, search, options)
+    return _finish(
+        data, fit, method, level, interval, random_seed, search, options, _procedure(design, method, fit, options)
+    )
+
+
+def _procedure(design: Design, method: str, fit: CovariateFit, options: dict[str, Any]) -> Procedure:
+    """The estimator as a function of the table, for the bootstrap that repeats it in every replicate."""
+    if method in ("bic", "aic", "bic_aic"):
+        max_exhaustive_terms = options.get("max_exhaustive_terms", 10)
+
+        def search_again(table: CaptureTable) -> CovariateFit:
+            return covariate_search(table, design, method, max_exhaustive_terms=max_exhaustive_terms)[1]
+
+        return search_again
+
+    def refit(table: CaptureTable) -> CovariateFit:
+        return fit_covariate_model(table, design, fit.terms, start_from=fit, with_cov=False)
+
+    return refit
 
 
 def _finish(
@@ -199,6 +230,7 @@ def _finish(
     random_seed: int | None,
     search: ModelSearch | None,
     options: dict[str, Any],
+    procedure: Procedure,
 ) -> Estimate:
     details = fit.details()
     if search is not None:
@@ -237,6 +269,11 @@ def _finish(
                     EstimabilityWarning,
                     stacklevel=3,
                 )
+        elif interval == "profile":
+            limits = covariate_profile_interval(fit, level)
+            details.update(limits.details)
+        elif interval == "bca":
+            limits = _selection_bca(fit, procedure, level, random_seed, options, details)
     return reported_estimate(
         fit.estimate,
         limits,
@@ -249,6 +286,43 @@ def _finish(
         failure=None if fit.ok else fit.status,
         strata=fit.strata(),
     )
+
+
+def _selection_bca(
+    fit: CovariateFit,
+    procedure: Procedure,
+    level: float,
+    random_seed: int | None,
+    options: dict[str, Any],
+    details: dict[str, Any],
+) -> IntervalResult:
+    """BCa limits of the total from the bootstrap that repeats EM and the search; its draws go to ``details``."""
+    boot = selection_bootstrap(
+        fit.table,
+        procedure,
+        n_boot=int(options.get("n_boot", 1000)),
+        random_seed=random_seed,
+        progress=options.get("progress"),
+    )
+    limits = boot.limits(fit.estimate, level)
+    details["strata_draws"] = boot.strata_draws
+    details["n_boot"] = len(boot.totals)
+    details["n_failed"] = boot.n_failed
+    details["failure_reasons"] = boot.failure_reasons
+    details["resampling"] = "nonparametric: the observed people resampled; EM and the model search repeated"
+    details["selected_models"] = boot.models
+    details["model_frequencies"] = boot.model_frequencies()
+    details["percentile_limits"] = limits["percentile_limits"]
+    details["z0"] = limits["z0"]
+    details["acceleration"] = limits["acceleration"]
+    if boot.n_failed:
+        warnings.warn(
+            f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to select and fit a model and are "
+            "left out.",
+            EstimabilityWarning,
+            stacklevel=4,
+        )
+    return IntervalResult(float(limits["lower"]), float(limits["upper"]), str(limits["status"]), draws=boot.totals)
 
 
 def table_missing(fit: CovariateFit) -> bool:
