@@ -246,12 +246,8 @@ def selection_bootstrap(
         The estimator to repeat: takes a table and returns the fit of the model
         it selects (a search followed by a fit, or the fit of a fixed model).
         It should warm-start from the original fit where it can.
-    n_boot
-        Number of replicates.
-    random_seed
-        Seed; the same seed gives the same replicates.
-    progress
-        Progress bar (``None``: only for long runs in a terminal).
+    n_boot, random_seed, progress
+        As for :func:`mse.loglinear.covariates.breakdown.parametric_bootstrap`.
 
     Returns
     -------
