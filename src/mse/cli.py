@@ -291,7 +291,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             print(f"\nEstimated population by {key.replace(',', ' x ')} ({result.level:.0%} intervals):")
             print(_formatted(table).to_string(index=False))
             if population is not None and "rate" not in table:
-                print(f"  (no rates: {args.population} has no column for every one of {key.replace(',', ', ')})")
+                absent = [name for name in key.split(",") if name not in population.columns]
+                print(f"  (no rates: {args.population} has no {' or '.join(absent)} column)")
     return 0 if result.ok else 1
 
 
