@@ -566,6 +566,10 @@ def test_the_command_line_checker_catches_broken_contracts(monkeypatch):
     assert check_cli(["compare", "--json"], 0, "not json", "") == ["--json output is not JSON"]
     assert check_cli(["describe"], 1, "x", "")
     assert check_cli(["estimate"], 2, "", "mse: warning: w\nmse: error: e\n") == []
+    assert check_cli(["report", "--output", "r.html"], 0, "nothing said\n", "") == [
+        "mse report ended without saying which file it wrote"
+    ]
+    assert check_cli(["report", "--output", "r.html"], 1, "wrote r.html (10 bytes): Summary\n", "") == []
 
     def _raises(args):
         raise ValueError("a bug")

@@ -1139,7 +1139,9 @@ def cli_arguments(index: int, directory: Any, *, studies: bool = False) -> list[
     rng = np.random.default_rng([index, 7919])
     directory = Path(directory)
     seeds, bad_seeds = ["0", "7", "99999999999999999999"], ["-1", "abc", "1.5"]
-    command = _pick(rng, ["estimate"] * 5 + ["describe", "compare", "compare", "diagnose", "simulate", "datasets"])
+    command = _pick(
+        rng, ["estimate"] * 5 + ["describe", "compare", "compare", "diagnose", "simulate", "datasets", "report"]
+    )
     if command == "datasets":
         return ["datasets", *(["--json"] if rng.random() < 0.5 else [])]
     if command == "simulate":
@@ -1184,6 +1186,23 @@ def cli_arguments(index: int, directory: Any, *, studies: bool = False) -> list[
     if (kind == "records_yes" and rng.random() < 0.8) or rng.random() < 0.05:
         argv += ["--present", _value(rng, ["yes", "YES"], ["1", "x", ""])]
     levels, bad_levels = ["0.95", "0.8"], ["0", "1", "95", "abc", "nan", "-0.5"]
+    if command in ("estimate", "report") and rng.random() < 0.15:
+        argv += ["--by", _value(rng, ["sex"], ["Z", "A", "sex,sex", ""])]
+    if command == "estimate" and rng.random() < 0.1:
+        population = directory / f"population_{index}.csv"
+        good, bad = ["sex,population\nf,1000\nm,900\n"], ["sex,people\nf,1\n", "sex,population\nf,-3\n", ""]
+        population.write_text(_value(rng, good, bad), encoding="utf-8")
+        argv += ["--population", str(population)]
+    if command == "estimate" and rng.random() < 0.05:
+        argv += ["--save", str(directory / _value(rng, [f"saved_{index}.json"], ["no_such_dir/saved.json"]))]
+    if command == "report":
+        argv += ["--method", _value(rng, ["independence", "Mt", "chapman"], ["bogus"])]
+        argv += ["--output", str(directory / _value(rng, [f"report_{index}.html"], ["no_such_dir/report.html"]))]
+        if rng.random() < 0.2:
+            argv += ["--change", _value(rng, ["sex:f:m"], ["sex", "sex::m", "Z:1:2", "sex:f:nobody"])]
+        if rng.random() < 0.2:
+            argv += ["--suppress-below", _value(rng, ["5", "1"], ["x", "0"])]
+        return argv  # the report prints one line about the file it wrote, never JSON
     if command == "estimate":
         method = _value(rng, ["independence", "chapman", "Mt", "M0", "stepwise", "loglinear"], ["bogus", ""])
         argv += ["--method", method]
@@ -1240,6 +1259,9 @@ def check_cli(argv: Sequence[str], status: Any, out: str, err: str) -> list[str]
     import json
 
     problems = []
+    reported = argv and argv[0] == "report" and status in (0, 1) and not ("--help" in argv or "-h" in argv)
+    if reported and not out.startswith("wrote "):
+        problems.append("mse report ended without saying which file it wrote")
     if "Traceback" in err or "Traceback" in out:
         problems.append("a traceback was printed")
     lines = err.splitlines()
@@ -1265,7 +1287,9 @@ def check_cli(argv: Sequence[str], status: Any, out: str, err: str) -> list[str]
         elif argv and argv[0] == "estimate" and not asked_help and "status:           ok" not in out:
             problems.append("exit status 0 without status 'ok' in the summary")
     elif status == 1:
-        if not argv or argv[0] != "estimate":
+        if argv and argv[0] == "report":
+            pass  # the page is written and says why the estimate does not exist, as mse estimate's exit 1 does
+        elif not argv or argv[0] != "estimate":
             problems.append(f"exit status 1 from {argv[0] if argv else 'mse'}")
         elif asked_json:
             try:
