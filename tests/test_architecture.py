@@ -25,7 +25,10 @@ PACKAGE = SRC / "mse"
 # Lowest first. A module belongs to the first layer with a prefix that names it
 # or one of its parent packages (the longest matching prefix wins).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("mse._version", "mse._readonly", "mse.errors", "mse.options", "mse.progress")),
+    (
+        "foundation",
+        ("mse._version", "mse._readonly", "mse.errors", "mse.options", "mse.progress", "mse.bootstrap_limits"),
+    ),
     ("disclosure", ("mse.disclosure",)),
     ("data", ("mse.data",)),
     ("results contract", ("mse.results", "mse.result_schema")),

@@ -841,10 +841,10 @@ class ProtectedEstimate:
         payload["format"] = PUBLISHED_FORMAT
         Path(path).write_text(json.dumps(payload, indent=1, allow_nan=False), encoding="utf-8")
 
-    def breakdown(self, covariates: str | list[str] | tuple[str, ...]) -> pd.DataFrame:
+    def breakdown(self, covariates: str | list[str] | tuple[str, ...], *, limits: str | None = None) -> pd.DataFrame:
         """:meth:`mse.Estimate.breakdown` with primary and complementary suppression across all breakdowns."""
         res = self.result
-        table = res.breakdown(covariates)
+        table = res.breakdown(covariates, limits=limits)
         if not self.policy.active:
             return table
         names = [covariates] if isinstance(covariates, str) else list(covariates)

@@ -204,6 +204,19 @@ def _format_number(value: float) -> str:
     return f"{value:,.2f}"
 
 
+def _bca_by_level(
+    draws: np.ndarray, jackknife: np.ndarray, weights: np.ndarray, estimates: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """BCa limits of every level from its replicates and its jackknife (one column per level)."""
+    from mse.bootstrap_limits import bca_limits, jackknife_acceleration
+
+    lower, upper = np.full(len(estimates), np.nan), np.full(len(estimates), np.nan)
+    for k, estimate in enumerate(estimates):
+        acceleration = jackknife_acceleration(jackknife[:, k], weights)
+        lower[k], upper[k], _, _ = bca_limits(draws[:, k], float(estimate), acceleration, level)
+    return lower, upper
+
+
 @dataclass(frozen=True)
 class Estimate:
     """An estimate of the population size ``N`` (not the dark figure) with its interval.
@@ -335,6 +348,7 @@ class Estimate:
         suppress_below: int | None = None,
         round_to: int | None = None,
         policy: DisclosurePolicy | None = None,
+        limits: str | None = None,
     ) -> pd.DataFrame:
         """Estimated population by the levels of one covariate, or by combinations of several.
 
@@ -349,6 +363,13 @@ class Estimate:
             until no suppressed count can be worked out by subtraction.
         suppress_below, round_to
             Shorthands for ``policy=mse.DisclosurePolicy(suppress_below, round_to)``.
+        limits
+            ``"percentile"`` (default) or ``"bca"``: the bias-corrected and
+            accelerated limits of each level, for a result that holds the
+            jackknife of every covariate cell (``interval="bca"`` of a model
+            with covariates). Percentile limits are the default because they
+            covered better in the study of the covariate selection bootstrap
+            (``benchmarks/study_covariate_selection.py``).
 
         Returns
         -------
@@ -358,9 +379,9 @@ class Estimate:
             model fitted with missing covariate values, the expected number
             of people with missing values that EM places in the level),
             ``estimate``, ``lower``, ``upper``. The estimates of the levels
-            add up to the total; the limits are percentiles of the same
-            bootstrap or posterior replicates summed over the cells of each
-            level.
+            add up to the total; the limits come from the same bootstrap or
+            posterior replicates summed over the cells of each level
+            (see ``limits``).
 
         Raises
         ------
@@ -384,7 +405,7 @@ class Estimate:
 
         protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
         if protection.active:
-            return protection.protect(self).breakdown(covariates)
+            return protection.protect(self).breakdown(covariates, limits=limits)
 
         names = [covariates] if isinstance(covariates, str) else list(covariates)
         if self.strata is None:
@@ -400,13 +421,32 @@ class Estimate:
         table = grouped[[c for c in STRATA_NUMBERS if c in self.strata.columns]].sum().reset_index()
         group_of_cell = grouped.ngroup().to_numpy()
         draws = self.details.get("strata_draws")
+        jackknife = self.details.get("strata_jackknife")
+        chosen = "percentile" if limits is None else limits
+        if chosen not in ("bca", "percentile") or (chosen == "bca" and jackknife is None):
+            raise ModelError(
+                f"limits must be 'percentile'{' or ' + repr('bca') if jackknife is not None else ''} for this "
+                f"result, got {limits!r}; BCa limits by level need interval='bca' on a model with covariates."
+            )
         if draws is not None:
             indicator = np.zeros((len(group_of_cell), len(table)))
             indicator[np.arange(len(group_of_cell)), group_of_cell] = 1.0
             level_draws = np.asarray(draws, dtype=float) @ indicator
-            tail = 100.0 * (1.0 - self.level) / 2.0
-            table["lower"] = np.nanpercentile(level_draws, tail, axis=0)
-            table["upper"] = np.nanpercentile(level_draws, 100.0 - tail, axis=0)
+            if chosen == "bca":
+                table["lower"], table["upper"] = _bca_by_level(
+                    level_draws,
+                    np.asarray(jackknife, dtype=float) @ indicator,
+                    np.asarray(self.details["jackknife_weights"], dtype=float),
+                    table["estimate"].to_numpy(dtype=float),
+                    self.level,
+                )
+            else:
+                from mse.bootstrap_limits import percentile_limits
+
+                # an infinite replicate (a resample that cannot bound N) counts above every finite one
+                percentiles = [percentile_limits(level_draws[:, k], self.level) for k in range(len(table))]
+                table["lower"] = [lower for lower, _ in percentiles]
+                table["upper"] = [upper for _, upper in percentiles]
         else:
             table["lower"] = np.nan
             table["upper"] = np.nan
@@ -751,7 +791,8 @@ class Estimate:
 
         payload = self.to_dict()
         payload["draws"] = None if self.draws is None else _jsonable(self.draws.tolist())
-        payload["strata"] = None if self.strata is None else json.loads(self.strata.to_json(orient="split"))
+        # to_dict, not to_json: pandas' JSON writer keeps 10 significant digits, and a saved result must be exact
+        payload["strata"] = None if self.strata is None else _jsonable(self.strata.to_dict(orient="split"))
         strata_draws = self.details.get("strata_draws")
         payload["strata_draws"] = None if strata_draws is None else _jsonable(np.asarray(strata_draws).tolist())
         payload["frames"] = {k: encode_frame(v) for k, v in self.details.items() if isinstance(v, pd.DataFrame)}

@@ -125,3 +125,39 @@ def test_the_order_of_the_records_does_not_change_the_interval(order):
     first = _bca(data, method="independence", n_boot=10)
     second = _bca(permuted, method="independence", n_boot=10)
     assert (first.lower, first.upper) == pytest.approx((second.lower, second.upper), rel=1e-9)
+
+
+def test_levels_have_bca_limits_from_their_own_jackknife(spina_bca, tmp_path):
+    """``breakdown(limits="bca")`` corrects each level with its replicates and its leave-one-out estimates."""
+    from mse.bootstrap_limits import bca_limits, jackknife_acceleration
+
+    draws = np.asarray(spina_bca.details["strata_draws"])
+    jackknife = np.asarray(spina_bca.details["strata_jackknife"])
+    weights = np.asarray(spina_bca.details["jackknife_weights"])
+    assert jackknife.shape == (len(weights), 3)
+    by_level = spina_bca.breakdown("eth", limits="bca")
+    for k, row in by_level.iterrows():
+        expected = bca_limits(draws[:, k], row["estimate"], jackknife_acceleration(jackknife[:, k], weights), 0.95)
+        assert (row["lower"], row["upper"]) == pytest.approx(expected[:2], nan_ok=True)
+    percentile = spina_bca.breakdown("eth")  # the default: percentile limits, which covered better
+    assert percentile["upper"].iloc[1] == pytest.approx(np.quantile(draws[:, 1], 0.975))
+    path = tmp_path / "result.json"
+    spina_bca.save(path)
+    loaded = mse.load_result(path)
+    np.testing.assert_allclose(loaded.breakdown("eth", limits="bca")[["lower", "upper"]], by_level[["lower", "upper"]])
+
+
+def test_bca_limits_by_level_need_the_jackknife(spina):
+    fixed = mse.estimate(spina, method="independence", n_boot=20, random_seed=1)
+    with pytest.raises(ModelError, match="BCa limits by level need interval='bca'"):
+        fixed.breakdown("eth", limits="bca")
+
+
+def test_a_bca_limit_that_rests_on_runaway_resamples_is_not_reported(spina):
+    """One resample in a hundred selects a model whose estimate runs off to billions; BCa reaches for it."""
+    res = _bca(spina, n_boot=100, seed=1)
+    assert not res.ok
+    assert res.status.startswith("not reported") or res.status.startswith("BCa upper limit unstable")
+    assert "percentile" in res.status
+    lower, upper = res.details["percentile_limits"]
+    assert upper < 10 * res.estimate  # the percentile limits stay usable, and the status points to them

@@ -288,6 +288,10 @@ def _finish(
     )
 
 
+#: A BCa upper limit more than this many times the percentile upper limit rests on runaway replicates.
+UNSTABLE_BCA = 10.0
+
+
 def _selection_bca(
     fit: CovariateFit,
     procedure: Procedure,
@@ -306,6 +310,9 @@ def _selection_bca(
     )
     limits = boot.limits(fit.estimate, level)
     details["strata_draws"] = boot.strata_draws
+    # kept as plain lists so that a saved result keeps them: breakdowns take their BCa limits from them
+    details["strata_jackknife"] = boot.jackknife_cells.tolist()
+    details["jackknife_weights"] = boot.jackknife_weights.tolist()
     details["n_boot"] = len(boot.totals)
     details["n_failed"] = boot.n_failed
     details["failure_reasons"] = boot.failure_reasons
@@ -322,7 +329,18 @@ def _selection_bca(
             EstimabilityWarning,
             stacklevel=4,
         )
-    return IntervalResult(float(limits["lower"]), float(limits["upper"]), str(limits["status"]), draws=boot.totals)
+    status = str(limits["status"])
+    percentile_upper = limits["percentile_limits"][1]
+    if status == "ok" and limits["upper"] > UNSTABLE_BCA * percentile_upper:
+        # A resample can select a model whose estimate runs off (a dark figure of billions): the BCa
+        # correction then reaches for the most extreme replicates, and the limit describes them, not N.
+        status = (
+            f"BCa upper limit unstable: {limits['upper']:,.0f} against a percentile upper limit of "
+            f"{percentile_upper:,.0f}; some resamples select a model whose estimate runs off (see "
+            "details['selected_models']); report the percentile limits (details['percentile_limits']) or "
+            "raise n_boot"
+        )
+    return IntervalResult(float(limits["lower"]), float(limits["upper"]), status, draws=boot.totals)
 
 
 def table_missing(fit: CovariateFit) -> bool:

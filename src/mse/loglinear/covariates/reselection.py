@@ -28,8 +28,8 @@ jackknife: leaving out one person of a row or group gives the same table for
 every person in it, so the jackknife refits the whole procedure once per
 observed row or group and weights the result by its count, as
 :mod:`mse.loglinear.intervals.bootstrap` does for the table of the lists alone
-(whose :func:`~mse.loglinear.intervals.bootstrap.bca_limits` and
-:func:`~mse.loglinear.intervals.bootstrap.jackknife_acceleration` are used).
+(whose :func:`~mse.bootstrap_limits.bca_limits` and
+:func:`~mse.bootstrap_limits.jackknife_acceleration` are used).
 
 A replicate whose procedure fails (no fit converges, the selected model has no
 finite dark figure) is recorded as a row of ``nan`` with its reason; it is
@@ -65,10 +65,10 @@ from typing import Any
 
 import numpy as np
 
+from mse.bootstrap_limits import bca_limits, jackknife_acceleration, percentile_limits
 from mse.budget import checkpoint
 from mse.errors import EstimabilityError, ModelError
 from mse.loglinear.covariates.model_fit import CovariateFit
-from mse.loglinear.intervals.bootstrap import bca_limits, jackknife_acceleration, percentile_limits
 from mse.loglinear.model.table import CaptureTable
 from mse.options import check_random_seed
 from mse.progress import ProgressBar
@@ -98,9 +98,10 @@ class SelectionBootstrap:
         The model each replicate selected (``""`` where it failed).
     failure_reasons : dict
         Reason -> number of failed replicates.
-    jackknife_totals, jackknife_weights : ndarray
-        ``N`` with one person of each observed row or group left out, and the
-        count of that row or group.
+    jackknife_cells, jackknife_weights : ndarray
+        The estimate of every complete covariate cell with one person of each
+        observed row or group left out (one row each), and the count of that
+        row or group.
     """
 
     strata_draws: np.ndarray
@@ -108,7 +109,7 @@ class SelectionBootstrap:
     failed: np.ndarray
     models: list[str]
     failure_reasons: dict[str, int]
-    jackknife_totals: np.ndarray
+    jackknife_cells: np.ndarray
     jackknife_weights: np.ndarray
 
     @property
@@ -119,6 +120,11 @@ class SelectionBootstrap:
     def acceleration(self) -> float:
         """Efron's acceleration from the weighted jackknife."""
         return jackknife_acceleration(self.jackknife_totals, self.jackknife_weights)
+
+    @property
+    def jackknife_totals(self) -> np.ndarray:
+        """``N`` with one person of each observed row or group left out."""
+        return self.jackknife_cells.sum(axis=1)
 
     def limits(self, point_estimate: float, level: float) -> dict[str, Any]:
         """BCa and percentile limits of the total, with the bias correction and acceleration.
@@ -289,6 +295,6 @@ def selection_bootstrap(
         failed=failed,
         models=models,
         failure_reasons=dict(Counter(reason for reason in reasons if reason).most_common()),
-        jackknife_totals=jack_cells.sum(axis=1),
+        jackknife_cells=jack_cells,
         jackknife_weights=weights,
     )
