@@ -208,7 +208,7 @@ def _bca_by_level(
     draws: np.ndarray, jackknife: np.ndarray, weights: np.ndarray, estimates: np.ndarray, level: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """BCa limits of every level from its replicates and its jackknife (one column per level)."""
-    from mse.bootstrap_limits import bca_limits, jackknife_acceleration
+    from mse.bootstrap_limits import bca_limits, jackknife_acceleration  # SciPy, only when a breakdown needs it
 
     lower, upper = np.full(len(estimates), np.nan), np.full(len(estimates), np.nan)
     for k, estimate in enumerate(estimates):
@@ -407,19 +407,7 @@ class Estimate:
         if protection.active:
             return protection.protect(self).breakdown(covariates, limits=limits)
 
-        names = [covariates] if isinstance(covariates, str) else list(covariates)
-        if self.strata is None:
-            raise ModelError(
-                f"this {self.method!r} result holds no estimates by covariate; fit a model with covariates "
-                "(data built with covariates=[...], and covariate terms in the model)."
-            )
-        available = list(self.strata_covariates)
-        unknown = [n for n in names if n not in available]
-        if unknown or not names:
-            raise ModelError(f"cannot break down by {unknown or names}; the result has covariates {available}.")
-        grouped = self.strata.groupby(names, observed=True, dropna=False, sort=True)
-        table = grouped[[c for c in STRATA_NUMBERS if c in self.strata.columns]].sum().reset_index()
-        group_of_cell = grouped.ngroup().to_numpy()
+        table, indicator = self._levels([covariates] if isinstance(covariates, str) else list(covariates))
         draws = self.details.get("strata_draws")
         jackknife = self.details.get("strata_jackknife")
         chosen = "percentile" if limits is None else limits
@@ -429,8 +417,6 @@ class Estimate:
                 f"result, got {limits!r}; BCa limits by level need interval='bca' on a model with covariates."
             )
         if draws is not None:
-            indicator = np.zeros((len(group_of_cell), len(table)))
-            indicator[np.arange(len(group_of_cell)), group_of_cell] = 1.0
             level_draws = np.asarray(draws, dtype=float) @ indicator
             if chosen == "bca":
                 table["lower"], table["upper"] = _bca_by_level(
@@ -451,6 +437,39 @@ class Estimate:
             table["lower"] = np.nan
             table["upper"] = np.nan
         return table
+
+    def _levels(self, names: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The strata summed over the levels of ``names``, and the 0/1 matrix from cells to levels."""
+        from mse.errors import ModelError
+
+        if self.strata is None:
+            raise ModelError(
+                f"this {self.method!r} result holds no estimates by covariate; fit a model with covariates "
+                "(data built with covariates=[...], and covariate terms in the model)."
+            )
+        available = list(self.strata_covariates)
+        unknown = [n for n in names if n not in available]
+        if unknown or not names:
+            raise ModelError(f"cannot break down by {unknown or names}; the result has covariates {available}.")
+        grouped = self.strata.groupby(names, observed=True, dropna=False, sort=True)
+        table = grouped[[c for c in STRATA_NUMBERS if c in self.strata.columns]].sum().reset_index()
+        group_of_cell = grouped.ngroup().to_numpy()
+        indicator = np.zeros((len(group_of_cell), len(table)))
+        indicator[np.arange(len(group_of_cell)), group_of_cell] = 1.0
+        return table, indicator
+
+    def _level_replicates(self, covariate: str, what: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """The levels of ``covariate`` and their replicates (one column per level), for ``what`` needs an interval."""
+        from mse.errors import ModelError
+
+        table, indicator = self._levels([covariate])
+        draws = self.details.get("strata_draws")
+        if draws is None:
+            raise ModelError(
+                f"this {self.method!r} result holds no replicates of its estimates by {covariate!r}, so {what} "
+                "would have no interval; refit with a bootstrap interval (interval='parametric_bootstrap' or 'bca')."
+            )
+        return table, np.asarray(draws, dtype=float) @ indicator
 
     def contrast(
         self, covariate: str, first: Any, second: Any, *, policy: DisclosurePolicy | None = None
@@ -503,28 +522,16 @@ class Estimate:
         >>> float(change.loc["difference", "estimate"]), bool(change.loc["ratio", "lower"] > 1)
         (30.0, True)
         """
+        from mse.bootstrap_limits import percentile_limits
         from mse.errors import ModelError
 
-        table = self.breakdown(covariate)
-        draws = self.details.get("strata_draws")
-        if draws is None:
-            raise ModelError(
-                f"this {self.method!r} result holds no replicates of its estimates by {covariate!r}, so the change "
-                "between levels has no interval; refit with a bootstrap interval (interval='parametric_bootstrap' "
-                "or 'bca')."
-            )
+        table, by_level = self._level_replicates(covariate, "the change between levels")
         levels = table[covariate].tolist()
         for level in (first, second):
             if level not in levels:
                 raise ModelError(f"{level!r} is not a level of {covariate!r}; its levels are {levels}.")
-        strata = self.strata
-        assert strata is not None  # breakdown() above raised otherwise
-        groups = strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
-        level_draws = np.column_stack(
-            [np.asarray(draws, dtype=float)[:, groups == levels.index(level)].sum(axis=1) for level in (first, second)]
-        )
+        level_draws = by_level[:, [levels.index(first), levels.index(second)]]
         estimates = table.set_index(covariate).loc[[first, second], "estimate"].to_numpy(dtype=float)
-        tail = 100.0 * (1.0 - self.level) / 2.0
         with np.errstate(divide="ignore", invalid="ignore"):
             replicates = {
                 str(first): level_draws[:, 0],
@@ -535,7 +542,7 @@ class Estimate:
             points = [estimates[0], estimates[1], estimates[1] - estimates[0], estimates[1] / estimates[0]]
         rows = []
         for (quantity, values), point in zip(replicates.items(), points):
-            lower, upper = np.nanpercentile(values, [tail, 100.0 - tail])
+            lower, upper = percentile_limits(values, self.level)
             rows.append({"quantity": quantity, "estimate": float(point), "lower": float(lower), "upper": float(upper)})
         result = pd.DataFrame(rows)
         protection = resolve_policy(policy)
@@ -593,25 +600,13 @@ class Estimate:
         """
         from mse.errors import ModelError
 
-        table = self.breakdown(covariate)
-        draws = self.details.get("strata_draws")
-        if draws is None:
-            raise ModelError(
-                f"this {self.method!r} result holds no replicates of its estimates by {covariate!r}, so a trend would "
-                "have no interval; refit with a bootstrap interval."
-            )
+        table, level_draws = self._level_replicates(covariate, "a trend")
         levels = pd.to_numeric(table[covariate], errors="coerce").to_numpy(dtype=float)
         if np.isnan(levels).any() or len(levels) < 3:
             raise ModelError(
                 f"a trend needs at least three levels of {covariate!r} that are numbers (years); it has "
                 f"{table[covariate].tolist()}."
             )
-        strata = self.strata
-        assert strata is not None  # breakdown() above raised otherwise
-        groups = strata.groupby(covariate, observed=True, dropna=False, sort=True).ngroup().to_numpy()
-        indicator = np.zeros((len(groups), len(levels)))
-        indicator[np.arange(len(groups)), groups] = 1.0
-        level_draws = np.asarray(draws, dtype=float) @ indicator
         centred = levels - levels.mean()
 
         def slopes(estimates: np.ndarray) -> np.ndarray:
