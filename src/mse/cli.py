@@ -337,14 +337,10 @@ def _breakdown_table(
 
 
 def _formatted(table: pd.DataFrame) -> pd.DataFrame:
-    """A table of people for the console: people as whole numbers with thousands separators, rates to 2 decimals."""
-    shown = table.copy()
-    for column in shown.columns:
-        if column in ("observed", "allocated", "estimate", "lower", "upper", "population"):
-            shown[column] = [f"{v:,.0f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
-        elif column.startswith("rate"):
-            shown[column] = [f"{v:,.2f}" if isinstance(v, (int, float)) and v == v else v for v in shown[column]]
-    return shown
+    """A table for the console, every number printed by what its column holds (see :mod:`mse.report.display`)."""
+    from mse.report.display import display_value
+
+    return pd.DataFrame({column: [display_value(v, str(column)) for v in table[column]] for column in table.columns})
 
 
 def _change(text: str) -> tuple[str, Any, Any]:
@@ -543,8 +539,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
             )
         if consistency is not None:
             print(f"\nInternal consistency (each list as a population of known size; {method}):")
-            print(_formatted(consistency.rename(columns={"truth": "population"})).rename(
-                columns={"population": "truth"}).to_string(index=False))  # fmt: skip
+            print(_formatted(consistency).to_string(index=False))
         if leave_out is not None:
             print(f"\nSensitivity to leaving out each list ({method}):")
             print(_formatted(leave_out.drop(columns=["kind"])).to_string(index=False))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from report_fixtures import SECTIONS, yearly_population
 
 import mse
-from mse.report.build import display_value
+from mse.report.display import display_value
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,8 @@ def test_tables_keep_numbers_as_numbers_and_the_page_formats_them(kosovo):
      (0.0044, "p_value", "0.0044"), (2.5e-36, "p_value", "2.5e-36"), (245.94, "aic", "245.9"),
      (31.047, "rate", "31.05"),
      (float("nan"), "estimate", "-"), (float("inf"), "upper", "unbounded"), (1.2345, "ratio", "1.23"),
-     (1.48, "estimate", "1.48"), ("<10", "observed", "<10"), (12, "df", "12")],
+     (1.48, "estimate", "1.48"), ("<10", "observed", "<10"), (12, "df", "12"), (pd.NA, "covered", "-"),
+     (True, "covered", "yes"), (2049, "truth", "2,049")],
 )  # fmt: skip
 def test_display_of_a_value(value, column, shown):
     assert display_value(value, column) == shown

@@ -13,17 +13,16 @@ files (see :mod:`mse.disclosure`).
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from mse.data.capture import CaptureData
 from mse.disclosure import DisclosurePolicy
 from mse.report.assumptions import assumptions_for
+from mse.report.display import display_value
 from mse.results import Estimate
 
 if TYPE_CHECKING:
@@ -103,11 +102,11 @@ def summary_section(result: Estimate, policy: DisclosurePolicy) -> Section:
     """The headline: the estimate, its interval and what it rests on."""
     shown = policy.protect(result).to_frame().iloc[0] if policy.active else result.to_frame().iloc[0]
     if result.ok:
+        said = {name: display_value(shown[name], name) for name in ("estimate", "lower", "upper", "observed")}
         lead = (
-            f"Estimated population size: {_text(shown['estimate'])} "
-            f"({result.level:.0%} interval {_text(shown['lower'])} to {_text(shown['upper'])}, "
-            f"{result.interval_method or 'no'} interval), of whom {_text(shown['observed'])} were observed on at "
-            "least one list."
+            f"Estimated population size: {said['estimate']} ({result.level:.0%} interval {said['lower']} to "
+            f"{said['upper']}, {result.interval_method or 'no'} interval), of whom {said['observed']} were observed "
+            "on at least one list."
         )
     else:
         lead = f"No estimate is reported: {result.status}."
@@ -173,7 +172,8 @@ def data_section(data: CaptureData | None, policy: DisclosurePolicy) -> Section:
                 ),
             )
         )
-    text = f"{_text(shown[('n',)])} people were observed on {len(lists)} lists ({', '.join(lists)})" + (
+    observed = display_value(shown[("n",)], "people")
+    text = f"{observed} people were observed on {len(lists)} lists ({', '.join(lists)})" + (
         f", with covariates {', '.join(data.covariates)}." if data.covariates else "."
     )
     return Section("data", title, paragraphs=(text,), tables=tuple(tables))
@@ -406,10 +406,3 @@ def _terms(model: str) -> frozenset[str]:
     return frozenset(term.strip() for term in model.split("+"))
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        value = float(value)
-        if not math.isfinite(value):
-            return "not available" if math.isnan(value) else "unbounded"
-        return f"{value:,.0f}"
-    return "not available" if value is None else str(value)
