@@ -4,7 +4,7 @@ The public names are documented in the user guide; everything else is internal.
 PyMC and ArviZ are imported only by the Bayesian methods that need them.
 """
 
-from mse import methods
+from mse import methods, plotting
 from mse._version import __version__
 from mse.api import available_methods, compare, estimate
 from mse.data import CaptureData, dataset_info, list_datasets, load_dataset, load_truth
@@ -30,15 +30,17 @@ from mse.errors import (
     MSEWarning,
     MultimodalityWarning,
 )
+
+# Re-exported under their own names: the plots are listed once, in mse.plotting.__all__.
 from mse.plotting import (
-    plot_breakdown,
-    plot_comparison,
-    plot_internal_consistency,
-    plot_models,
-    plot_overlaps,
-    plot_posterior,
-    plot_residuals,
-    plot_sensitivity,
+    plot_breakdown as plot_breakdown,
+    plot_comparison as plot_comparison,
+    plot_internal_consistency as plot_internal_consistency,
+    plot_models as plot_models,
+    plot_overlaps as plot_overlaps,
+    plot_posterior as plot_posterior,
+    plot_residuals as plot_residuals,
+    plot_sensitivity as plot_sensitivity,
 )
 from mse.results import Estimate, ModelSearch, load_result, protect_counts
 
@@ -106,17 +108,10 @@ __all__ = [
     "mcmc_diagnostics",
     "methods",
     "overlap_diagnostics",
-    "plot_breakdown",
-    "plot_comparison",
-    "plot_internal_consistency",
-    "plot_models",
-    "plot_overlaps",
-    "plot_posterior",
-    "plot_residuals",
-    "plot_sensitivity",
     "protect_counts",
     "rates",
     "select_model",
     "sensitivity",
     "trajectory",
 ]
+__all__ += plotting.__all__

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mse.closed import sample_coverage as coverage_module
-from mse.closed import two_list
+from mse.closed import sample_coverage as coverage_module, two_list
 from mse.closed.designs import model_design
 from mse.closed.fit import behavioural_profile_interval, fit_closed_model
 from mse.data.capture import CaptureData

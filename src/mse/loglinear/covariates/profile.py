@@ -72,9 +72,9 @@ def covariate_profile_interval(fit: CovariateFit, level: float = 0.95) -> Interv
     --------
     >>> import mse
     >>> from mse.loglinear.covariates.model_fit import fit_covariate_model
-    >>> from mse.loglinear.model.design import Design
-    >>> from mse.loglinear.model.table import build_table
-    >>> table = build_table(mse.load_dataset("spina_bifida_ethnicity"))
+    >>> from mse.loglinear.model import Design, build_table
+    >>> data = mse.load_dataset("spina_bifida_ethnicity")  # three lists, one covariate
+    >>> table = build_table(data)
     >>> fit = fit_covariate_model(table, Design(table), frozenset())
     >>> result = covariate_profile_interval(fit)
     >>> bool(result.lower < fit.estimate < result.upper), result.status

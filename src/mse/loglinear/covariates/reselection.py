@@ -267,10 +267,8 @@ def selection_bootstrap(
     Examples
     --------
     >>> import mse
-    >>> from mse.loglinear.covariates.model_fit import fit_covariate_model
     >>> from mse.loglinear.covariates.model_search import covariate_search
-    >>> from mse.loglinear.model.design import Design
-    >>> from mse.loglinear.model.table import build_table
+    >>> from mse.loglinear.model import Design, build_table
     >>> table = build_table(mse.load_dataset("spina_bifida_ethnicity"))
     >>> design = Design(table)
     >>> def bic_search(replicate):
