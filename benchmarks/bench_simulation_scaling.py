@@ -50,6 +50,23 @@ def timed(methods, n_replicates: int, workers: int) -> tuple[float, pd.DataFrame
         return time.perf_counter() - start, result.results
 
 
+def quick() -> list[dict]:
+    """A small run for ``run_all.py --quick``: 40 replicates on 1 and on 2 worker processes."""
+    methods = [("independence", "independence", {"interval": "parametric_bootstrap", "n_boot": 2000})]
+    one, first = timed(methods, 40, 1)
+    two, second = timed(methods, 40, 2)
+    identical = first.drop(columns="seconds").equals(second.drop(columns="seconds"))
+    return [
+        {
+            "benchmark": "study runner, 1 vs 2 workers",
+            "size": "40 replicates",
+            "seconds": one + two,
+            "result": f"speed-up {one / two:.2f}x, identical: {identical}",
+            "target": "near-linear on 2 workers",
+        }
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicates", type=int, default=500)
