@@ -98,3 +98,15 @@ def test_a_bad_level_is_refused_by_every_front_door(level):
         mse.estimate(data, method="chapman", level=level)
     with pytest.raises(mse.ModelError, match="level"):
         mse.compare(data, methods=["chapman"], level=level)
+
+
+def test_the_distribution_name_is_not_the_unrelated_mse_on_the_package_index():
+    """``pip install mse`` installs someone else's project; ours is published under a free name, imported as mse."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "multiple-systems-estimation"
+    extras = project["optional-dependencies"]
+    runtime_extras = set(extras) - {"test", "docs", "all"}
+    assert extras["all"] == [f"multiple-systems-estimation[{','.join(sorted(runtime_extras))}]"]
