@@ -174,7 +174,11 @@ def _applies(part: str, size: int, operation: str) -> bool:
 
 
 def run_curves(parts: list[str], lists: list[int], levels: list[int], people: list[int]) -> list[dict[str, Any]]:
-    plan = {"lists": (lists, LIST_OPERATIONS), "levels": (levels, LEVEL_OPERATIONS), "people": (people, PEOPLE_OPERATIONS)}
+    plan = {
+        "lists": (lists, LIST_OPERATIONS),
+        "levels": (levels, LEVEL_OPERATIONS),
+        "people": (people, PEOPLE_OPERATIONS),
+    }
     rows = []
     for part in parts:
         sizes, operations = plan[part]

@@ -97,7 +97,9 @@ def table(rows: list[dict[str, Any]], versus: list[str]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the small run (the only mode; the full scripts run alone)")
+    parser.add_argument(
+        "--quick", action="store_true", help="the small run (the only mode; the full scripts run alone)"
+    )
     parser.add_argument("--only", nargs="*", default=None, help="script names to run, e.g. bench_dga")
     parser.add_argument("--tolerance", type=float, default=1.5, help="mark rows slower than this times the baseline")
     parser.add_argument("--timeout", type=float, default=60, help="seconds allowed to one script")

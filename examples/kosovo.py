@@ -55,10 +55,20 @@ methods = {
     "Bayesian thresholding": ("bayesthresh", {}),
 }
 table = mse.compare(data, methods, random_seed=1999)
-print(table[["label", "model", "estimate", "lower", "upper", "seconds"]].round(1).to_string(index=False))
+people = ["estimate", "lower", "upper"]  # counts of people: whole numbers
+shown = table[["label", "model", *people, "seconds"]].round({"seconds": 1})
+print(shown.astype({column: "Int64" for column in people}).to_string(index=False))
 
 # How much does the hyper-Dirichlet parameter delta move the dga estimate?
-print("\n", prior_sensitivity(data, deltas=[1 / 256, 1 / 64, 1 / 16, 1 / 4, 1]).round(0).to_string(index=False))
+sensitivity = prior_sensitivity(data, deltas=[1 / 256, 1 / 64, 1 / 16, 1 / 4, 1])
+sensitivity = sensitivity.round({"posterior_mean": 0, "top_probability": 3})
+counts = ["estimate", "lower", "upper", "posterior_mean"]
+print(
+    "\n",
+    sensitivity.astype({column: "Int64" for column in counts}).to_string(
+        index=False, formatters={"delta": lambda d: f"1/{round(1 / d)}" if d < 1 else f"{d:g}"}
+    ),
+)
 
 figure, ax = plt.subplots(figsize=(8, 4.5))
 mse.plot_comparison(table, ax=ax)

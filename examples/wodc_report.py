@@ -64,7 +64,15 @@ pd.DataFrame({"year": list(RESIDENTS), "population": list(RESIDENTS.values())}).
 )
 print(f"{len(people):,} linked records of {len(AGENCIES)} agencies written to {records}\n")
 
-data_arguments = ["--csv", str(records), "--records", "--lists", ",".join(AGENCIES), "--covariates", ",".join(COVARIATES)]
+data_arguments = [
+    "--csv",
+    str(records),
+    "--records",
+    "--lists",
+    ",".join(AGENCIES),
+    "--covariates",
+    ",".join(COVARIATES),
+]
 model_arguments = ["--method", "bic_aic", "--n-boot", str(arguments.n_boot), "--seed", "2017"]
 publication = ["--suppress-below", "10", "--round-to", "5"]
 

@@ -98,7 +98,7 @@ def choose_method(data: CaptureData) -> tuple[str, dict[str, Any], str]:
         )
     raise ModelError(
         f"method='auto' handles at most {MAX_AUTO_LISTS} lists, the data have {t}; merge related lists with "
-        "data.merge_lists([...], into=...) or choose a method explicitly."
+        "data.merge_lists([...]) or choose a method explicitly."
     )
 
 

@@ -152,6 +152,18 @@ class TestOperations:
         merged = mse.load_dataset("uk2013").merge_lists(["PF", "NCA"], into="PFNCA")
         assert merged == mse.load_dataset("uk2013_5")
 
+    def test_a_merged_list_is_named_from_its_parts(self):
+        merged = mse.load_dataset("uk2013").merge_lists(["PF", "NCA"])
+        assert merged.lists == ("LA", "NG", "PF/NCA", "GO", "GP")
+        # The name works in a model string, and the model reads back with it.
+        res = mse.estimate(merged, method="loglinear", model="LA:PF/NCA", interval="wald")
+        assert "LA:PF/NCA" in res.model
+
+    @pytest.mark.parametrize("into", ["PF+NCA", "PF:NCA", " PF"])
+    def test_a_merged_name_that_model_strings_cannot_hold_is_refused(self, into):
+        with pytest.raises(mse.DataError, match="rename|model strings"):
+            mse.load_dataset("uk2013").merge_lists(["PF", "NCA"], into=into)
+
     def test_dropping_gp_from_uk2013_5(self):
         dropped = mse.load_dataset("uk2013_5").drop_lists(["GP"])
         assert dropped.n_observed == 2428

@@ -69,6 +69,13 @@ def test_trajectory_ends_with_the_full_estimate():
     assert table["estimate"].iloc[0] == pytest.approx(n1 * n2 / m, rel=1e-6)
 
 
+def test_sensitivity_names_a_merged_list_from_its_parts():
+    table = mse.sensitivity(mse.load_dataset("uk2013"), method="independence", leave_out=False, merges=[["PF", "NCA"]])
+    merged = table[table["kind"] == "merge"].iloc[0]
+    assert merged["variation"] == "merge PF/NCA"
+    assert "PF/NCA" in merged["lists"]
+
+
 def test_sensitivity_table():
     data = mse.load_dataset("uk2013")
     table = mse.sensitivity(data, method="independence", merges={"PFNCA": ["PF", "NCA"]})

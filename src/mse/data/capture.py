@@ -29,10 +29,13 @@ from mse.errors import DataError, DataWarning, people
 if TYPE_CHECKING:
     from mse.disclosure import DisclosurePolicy
 
-__all__ = ["MAX_DENSE_LISTS", "CaptureData"]
+__all__ = ["MAX_DENSE_LISTS", "MERGED_NAME_SEPARATOR", "CaptureData"]
 
 #: The largest number of lists for which a dense table of all ``2**t`` cells is built.
 MAX_DENSE_LISTS = 24
+
+#: Joins the names of merged lists into the merged list's default name ("PF/NCA": on PF or NCA).
+MERGED_NAME_SEPARATOR = "/"
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -503,19 +506,36 @@ class CaptureData:
         return pd.DataFrame(rows, columns=[*columns, "overlap"])
 
     # ------------------------------------------------------------------ operations
-    def merge_lists(self, names: Sequence[str], into: str) -> CaptureData:
+    def merge_lists(self, names: Sequence[str], into: str | None = None) -> CaptureData:
         """Merge several lists into one: a person is on the new list if on any of them.
 
         The merged list takes the position of the first merged list.
 
+        Parameters
+        ----------
+        names
+            Two or more of the lists.
+        into
+            The merged list's name; by default the names joined by ``"/"``
+            (``"PF/NCA"``: on PF or NCA). ``":"`` and ``"+"`` are not allowed,
+            as model strings use them.
+
+        Returns
+        -------
+        CaptureData
+            A new table; this one is unchanged.
+
         Examples
         --------
         >>> import mse
-        >>> uk = mse.load_dataset("uk2013").merge_lists(["PF", "NCA"], into="PFNCA")
+        >>> uk = mse.load_dataset("uk2013").merge_lists(["PF", "NCA"])
         >>> uk.lists
-        ('LA', 'NG', 'PFNCA', 'GO', 'GP')
+        ('LA', 'NG', 'PF/NCA', 'GO', 'GP')
         """
         names = list(names)
+        if into is None:
+            into = MERGED_NAME_SEPARATOR.join(map(str, names))
+        check_column_names([into], "merged list")
         self._check_known_lists(names, "merge")
         if len(names) < 2:
             raise DataError(f"merge_lists needs at least two lists, got {names}.")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from mse.data.capture import CaptureData
+from mse.data.capture import MERGED_NAME_SEPARATOR, CaptureData
 from mse.diagnostics._rerun import no_estimate, rerun
 from mse.errors import DataError, MSEError
 
@@ -50,7 +50,8 @@ def sensitivity(
         leave the table). Needs at least three lists.
     merges
         Groups of lists to merge, each giving one row; a mapping gives the
-        merged list's name as key (default name: the names joined).
+        merged list's name as key (default name: the names joined by "/", as by
+        :meth:`mse.CaptureData.merge_lists`).
     max_orders
         Values of the ``max_order`` option to try, one row each (for model
         search methods).
@@ -76,9 +77,10 @@ def sensitivity(
             raise DataError("leaving a list out needs at least three lists; pass leave_out=False.")
         for name in data.lists:
             variations.append((f"without {name}", "leave_out", data, {"drop": name}))
-    merge_items = merges.items() if isinstance(merges, Mapping) else (("".join(g), g) for g in merges)
+    merge_items = merges.items() if isinstance(merges, Mapping) else ((None, g) for g in merges)
     for into, group in merge_items:
-        variations.append((f"merge {'+'.join(group)}", "merge", data, {"merge": (list(group), into)}))
+        label = f"merge {MERGED_NAME_SEPARATOR.join(group)}"
+        variations.append((label, "merge", data, {"merge": (list(group), into)}))
     for order in max_orders:
         variations.append((f"max_order={order}", "max_order", data, {"max_order": int(order)}))
 

@@ -52,7 +52,7 @@ def _check_data(data: CaptureData) -> CaptureData:
         raise ModelError(
             f"dga averages over every decomposable graph, which is feasible for at most {MAX_LISTS} lists "
             f"(617,675 graphs); these data have {data.n_lists} lists. Merge related lists first, for example "
-            "data.merge_lists(['A', 'B'], into='AB'), or drop lists with data.drop_lists([...])."
+            "data.merge_lists(['A', 'B']), or drop lists with data.drop_lists([...])."
         )
     if data.n_lists < 2:
         raise ModelError("dga needs at least two lists.")
