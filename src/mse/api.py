@@ -145,9 +145,10 @@ def compare(
         The capture histories.
     methods
         Method names, method objects of :mod:`mse.methods`
-        (``Stepwise(max_order=3)``, labelled as they print), ``(name,
-        options)`` pairs, or a mapping from a label to a method object or
-        ``(name, options)``. By default every available method that needs no
+        (``Stepwise(max_order=3)``), ``(name, options)`` pairs, or a mapping
+        from a label to a method object or ``(name, options)``. Without a
+        mapping, each row is labelled with the method and its options in words
+        (:func:`mse.methods.labels.describe_method`). By default every available method that needs no
         further options and suits the number of lists.
     level
         Nominal coverage of the intervals.
@@ -255,20 +256,35 @@ def _comparison_plan(
             and not (name == "chapman" and data.n_lists != 2)
             and not (name == "dga" and data.n_lists > 7)
         ]
-        return [(name, name, {}) for name in chosen]
+        from mse.methods.labels import describe_method
+
+        return [(describe_method(name), name, {}) for name in chosen]
     if isinstance(methods, Mapping):
         return [
             (label, entry, {}) if isinstance(entry, Method) else (label, entry[0], dict(entry[1]))
             for label, entry in methods.items()
         ]
+    from mse.methods.labels import describe_method
+
     plan: list[tuple[str, str | Method, dict[str, Any]]] = []
     for entry in methods:
         if isinstance(entry, str):
-            plan.append((entry, entry, {}))
+            plan.append((describe_method(entry), entry, {}))
         elif isinstance(entry, Method):
-            plan.append((repr(entry), entry, {}))
+            plan.append((entry.label(), entry, {}))
         else:
             name, options = entry
-            label = f"{name} {options}" if options else name
-            plan.append((label, name, dict(options)))
-    return plan
+            plan.append((describe_method(name, options), name, dict(options)))
+    return _distinct_labels(plan)
+
+
+def _distinct_labels(
+    plan: list[tuple[str, str | Method, dict[str, Any]]],
+) -> list[tuple[str, str | Method, dict[str, Any]]]:
+    """Number repeated labels ("stepwise (2)"), so every row of the comparison and every plot label is its own."""
+    seen: dict[str, int] = {}
+    out = []
+    for label, name, options in plan:
+        seen[label] = seen.get(label, 0) + 1
+        out.append((label if seen[label] == 1 else f"{label} ({seen[label]})", name, options))
+    return out

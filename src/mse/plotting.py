@@ -109,7 +109,11 @@ def plot_overlaps(
     ax.set_xlim(-0.6, len(counts) - 0.4)
     title = title_n if isinstance(title_n, str) else f"{title_n:,}"
     ax.set_title(f"{title} people on {data.n_lists} lists")
-    matrix = ax.inset_axes((0.0, -0.06 - 0.06 * data.n_lists, 1.0, 0.06 * data.n_lists), sharex=ax)
+    # The matrix takes the lower part of the Axes' own box (more of it with more lists), so it stays
+    # inside the figure and a layout engine sees it.
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+    matrix = make_axes_locatable(ax).append_axes("bottom", size=f"{10 * data.n_lists}%", pad=0.08, sharex=ax)
     for row in range(data.n_lists):
         on = np.array([history[row] == "1" for history in counts.index])
         matrix.scatter(positions[~on], np.full((~on).sum(), row), color="0.85", s=25)
@@ -328,9 +332,35 @@ def plot_residuals(
     ax.set_xlabel("fitted count")
     ax.set_ylabel(f"{kind} residual")
     worst = cells.reindex(cells[column].abs().sort_values(ascending=False).index).head(3)
-    for _, row in worst.iterrows():
-        ax.annotate(str(row["history"]), (row["fitted"], row[column]), fontsize="x-small")
+    labels = [
+        ax.annotate(
+            str(row["history"]),
+            (row["fitted"], row[column]),
+            xytext=(4, 2),
+            textcoords="offset points",
+            fontsize="x-small",
+        )
+        for _, row in worst.iterrows()
+    ]
+    _keep_apart(ax, labels)
     return ax
+
+
+def _keep_apart(ax: Axes, labels: list[Any]) -> None:
+    """Move annotations down, one line at a time, until no two overlap (points close together share a spot)."""
+    figure = ax.get_figure()
+    if figure is None or len(labels) < 2:
+        return
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    placed: list[Any] = []
+    for label in labels:
+        for _ in range(20):
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            x, y = label.xyann
+            label.xyann = (x, y - box.height * 72.0 / figure.dpi - 1.0)
+        placed.append(label.get_window_extent(renderer))
 
 
 def _interval_plot(ax: Axes, labels: list[str], table: pd.DataFrame) -> None:
@@ -349,10 +379,18 @@ def _interval_plot(ax: Axes, labels: list[str], table: pd.DataFrame) -> None:
         capsize=3,
     )
     ax.scatter(estimate[finite & ~has_interval], positions[finite & ~has_interval], color="0.2")
-    for position in positions[~finite]:
-        ax.annotate("no estimate", (0.02, position), xycoords=("axes fraction", "data"), fontsize="small", va="center")
-    ax.set_yticks(positions, labels=labels)
+    # Said in the row's label rather than inside the axes, where it could cover a truth marker or a line.
+    shown = [label if ok else f"{label} (no estimate)" for label, ok in zip(labels, finite, strict=True)]
+    ax.set_yticks(positions, labels=shown)
     ax.invert_yaxis()
+
+
+def _level_title(table: pd.DataFrame) -> str:
+    """'95 % intervals' from a table's ``level`` column, or '' when it has none (or several)."""
+    if "level" not in table.columns:
+        return ""
+    levels = pd.to_numeric(table["level"], errors="coerce").dropna().unique()
+    return f"{100 * levels[0]:g} % intervals" if len(levels) == 1 else ""
 
 
 def plot_internal_consistency(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -435,6 +473,8 @@ def plot_sensitivity(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     if math.isfinite(baseline):
         ax.axvline(baseline, color="C3", lw=1, ls=":")
     ax.set_xlabel("estimated N")
+    intervals = _level_title(table)
+    ax.set_title("Sensitivity to the lists" + (f", {intervals}" if intervals else ""))
     return ax
 
 
@@ -481,6 +521,8 @@ def plot_comparison(table: pd.DataFrame, *, ax: Axes | None = None, policy: Disc
         ax.axvline(float(observed.iloc[0]), color="0.6", ls="--", lw=1, label="observed")
         ax.legend(loc="best", fontsize="small")
     ax.set_xlabel("estimated N")
+    intervals = _level_title(table)
+    ax.set_title("Estimates by method" + (f", {intervals}" if intervals else ""))
     return ax
 
 

@@ -136,7 +136,11 @@ def test_compare_and_studies_take_method_objects():
 
     data = mse.load_dataset("kosovo")
     table = mse.compare(data, [mse.methods.Stepwise(max_order=3), "stepwise", ("bic", {"max_order": 2})])
-    assert list(table["label"]) == ["Stepwise(max_order=3)", "stepwise", "bic {'max_order': 2}"]
+    assert list(table["label"]) == [
+        "stepwise (Chan et al.), up to three-way terms",
+        "stepwise (Chan et al.)",
+        "BIC-best model, pairs only",
+    ]
     assert table["estimate"].iloc[0] == mse.estimate(data, "stepwise", max_order=3).estimate
     method = mse.methods.LCMCR.from_options({"K": 3, "n_draws": 50})
     assert pickle.loads(pickle.dumps(method)).options() == {"K": 3, "n_draws": 50}  # travels to workers

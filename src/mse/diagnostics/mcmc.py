@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from mse.bayes import backend
@@ -109,7 +110,13 @@ def plot_trace(result: Estimate, var_names: list[str] | None = None, **kwargs: A
     with foreign_calls():
         # What ArviZ and matplotlib say while drawing (its API plans, a density of a constant chain) is about
         # the picture, not the result; convergence is reported by the estimate and mcmc_diagnostics.
-        return az.plot_trace(_idata(result), var_names=var_names or ["N"], **kwargs)
+        axes = az.plot_trace(_idata(result), var_names=var_names or ["N"], **kwargs)
+    from matplotlib.ticker import MaxNLocator
+
+    # A discrete N gets one histogram bar, and from ArviZ one tick label, per value: keep a few.
+    for ax in np.ravel(axes):
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    return axes
 
 
 def plot_rank(result: Estimate, var_names: list[str] | None = None, ax: Axes | None = None, **kwargs: Any) -> Any:

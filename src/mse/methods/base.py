@@ -134,6 +134,24 @@ class Method:
             object.__setattr__(method, "_unchecked", passed_on)
         return method
 
+    def label(self) -> str:
+        """The method and the options it was given, in words, for tables and plots.
+
+        Returns
+        -------
+        str
+            See :func:`mse.methods.labels.describe_method`.
+
+        Examples
+        --------
+        >>> from mse.methods import Stepwise
+        >>> Stepwise(max_order=3, n_boot=2000).label()
+        'stepwise (Chan et al.), up to three-way terms, 2,000 resamples'
+        """
+        from mse.methods.labels import describe_method
+
+        return describe_method(self.name, {**self.options(), **self._unchecked})
+
     @classmethod
     def _passes_on(cls, option_name: str) -> bool:
         """Whether an option that is not a field goes to the estimator unchecked (a former name)."""
