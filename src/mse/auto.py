@@ -37,7 +37,7 @@ from __future__ import annotations
 from typing import Any
 
 from mse.data.capture import CaptureData
-from mse.errors import EstimabilityWarning, ModelError
+from mse.errors import EstimabilityWarning, ModelError, warn
 from mse.results import Estimate
 
 __all__ = ["MAX_AUTO_LISTS", "STEPWISE_MAX_ORDER", "THREE_WAY_MAX_LISTS", "auto", "choose_method"]
@@ -141,8 +141,6 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
     >>> res.details["auto"]["method"]  # doctest: +SKIP
     'stepwise'
     """
-    import warnings
-
     from mse.methods.registry import method_class
 
     data = data.collapse_covariates()
@@ -152,13 +150,14 @@ def auto(data: CaptureData, *, level: float, interval: str | None, random_seed: 
     run_interval = chosen.pop("interval", None)
     if method == "chapman":
         options.pop("heterogeneity_check", None)  # two lists hold no evidence of heterogeneity to check
-        warnings.warn(
+        warn(
             "with two lists the estimate assumes the lists are independent; the data cannot check this.",
             EstimabilityWarning,
-            stacklevel=3,
         )
-    result = method_class(method).from_options({**chosen, **options}).run(
-        data, level=level, interval=run_interval, random_seed=random_seed
+    result = (
+        method_class(method)
+        .from_options({**chosen, **options})
+        .run(data, level=level, interval=run_interval, random_seed=random_seed)
     )
     details = dict(result.details)
     details["auto"] = {"method": method, "interval": result.interval_method, "reason": reason}

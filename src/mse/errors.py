@@ -8,6 +8,11 @@ what generic numerical code expects for bad input.
 
 from __future__ import annotations
 
+import os
+import sys
+import types
+import warnings
+
 __all__ = [
     "ConvergenceWarning",
     "DataError",
@@ -224,3 +229,53 @@ def people(count: int) -> str:
     ('1 person', '0 people', '4,400 people')
     """
     return f"{int(count):,} {'person' if int(count) == 1 else 'people'}"
+
+
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first line outside :mod:`mse`: the user's own.
+
+    A fixed ``stacklevel`` counts frames, and the path from :func:`mse.estimate`
+    to the code that finds a problem differs from method to method, so a fixed
+    number points into the library as often as not. This walks the stack
+    instead (the approach of pandas' ``find_stack_level``).
+
+    Returns
+    -------
+    int
+        For :func:`warnings.warn` called by the function that calls this one.
+
+    Examples
+    --------
+    >>> user_stacklevel() >= 1
+    True
+    """
+    frame: types.FrameType | None = sys._getframe(1)  # the function that will call warnings.warn: its stacklevel 1
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIRECTORY + os.sep):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the user's line that led to it (see :func:`user_stacklevel`).
+
+    Parameters
+    ----------
+    message
+        What happened and what to do about it.
+    category
+        One of the library's warning classes.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True, action="always") as caught:
+    ...     warn("check the draws", ConvergenceWarning)
+    >>> caught[0].category.__name__
+    'ConvergenceWarning'
+    """
+    warnings.warn(message, category, stacklevel=user_stacklevel())

@@ -9,7 +9,6 @@ people who have it. Only observed histories are stored, never a dense
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,7 @@ from mse.data.validation import (
     coerce_binary,
     coerce_counts,
 )
-from mse.errors import DataError, DataWarning, people
+from mse.errors import DataError, DataWarning, people, warn
 
 if TYPE_CHECKING:
     from mse.disclosure import DisclosurePolicy
@@ -335,9 +334,7 @@ class CaptureData:
                     "list); that cell is the unknown being estimated and cannot be observed. Remove those rows, or "
                     "pass drop_unobserved=True to drop them with a warning."
                 )
-            warnings.warn(
-                f"dropped {people(n_people)} on no list (drop_unobserved=True).", DataWarning, stacklevel=3
-            )
+            warn(f"dropped {people(n_people)} on no list (drop_unobserved=True).", DataWarning)
         keep = (histories.sum(axis=1) > 0) & (counts > 0)
         histories, counts = histories[keep], counts[keep]
         covariate_values = covariate_values.loc[keep].reset_index(drop=True)
@@ -347,11 +344,7 @@ class CaptureData:
         totals = (histories.astype(np.int64) * counts[:, None]).sum(axis=0)
         empty = [name for name, total in zip(lists, totals) if total == 0]
         if empty:
-            warnings.warn(
-                f"nobody is on list(s) {empty}; they carry no information. Consider drop_lists({empty}).",
-                DataWarning,
-                stacklevel=3,
-            )
+            warn(f"nobody is on list(s) {empty}; they carry no information. Consider drop_lists({empty}).", DataWarning)
         return cls(histories, counts, lists, covariate_values, _validated=True)
 
     # ------------------------------------------------------------------ accessors
@@ -631,11 +624,10 @@ class CaptureData:
         missing = column.isna().to_numpy()
         if missing.any():
             n_missing = int(np.asarray(self._counts)[missing].sum())
-            warnings.warn(
+            warn(
                 f"{people(n_missing)} {'has' if n_missing == 1 else 'have'} no value of {covariate!r} and "
                 f"{'is' if n_missing == 1 else 'are'} in no stratum.",
                 DataWarning,
-                stacklevel=2,
             )
         rest = [c for c in self._covariates if c != covariate]
         parts: dict[Any, CaptureData] = {}

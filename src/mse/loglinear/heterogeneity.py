@@ -242,13 +242,11 @@ def record_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, 
     >>> details["heterogeneity"]["verdict"], caught[0].category.__name__
     ('heterogeneity', 'HeterogeneityWarning')
     """
-    import warnings
-
-    from mse.errors import HeterogeneityWarning
+    from mse.errors import HeterogeneityWarning, warn
 
     if not fit.ok:
         return
     check = heterogeneity_check(fit)
     details["heterogeneity"] = check.to_dict()
     if check.fired:
-        warnings.warn(check.message(model_name), HeterogeneityWarning, stacklevel=stacklevel + 1)
+        warn(check.message(model_name), HeterogeneityWarning)

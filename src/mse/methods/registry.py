@@ -30,12 +30,11 @@ import functools
 import importlib
 import importlib.metadata
 import importlib.util
-import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from mse.data.capture import CaptureData
-from mse.errors import ModelError, MSEWarning
+from mse.errors import ModelError, MSEWarning, warn
 from mse.methods.base import Method
 from mse.methods.fields import specification
 from mse.results import Estimate
@@ -280,7 +279,7 @@ def available_methods() -> list[str]:
         try:
             _load(entry)
         except ModelError as exc:
-            warnings.warn(f"{exc}; method {name!r} is left out.", MSEWarning, stacklevel=2)
+            warn(f"{exc}; method {name!r} is left out.", MSEWarning)
             continue
         names.append(name)
     return names

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +24,7 @@ from mse.bayes.graphical.marginal import subset_statistics
 from mse.bayes.graphical.posterior import MAX_TAIL_MASS, GridPosterior, grid_posterior, make_prior
 from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
-from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
+from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning, warn
 from mse.results import Estimate
 
 __all__ = ["DEFAULT_DRAWS", "MAX_OBSERVED", "dga", "fit_dga"]
@@ -311,14 +310,14 @@ def dga(
     status = "ok"
     if len(modes) > 1:
         messages.append(describe_modes("dga", modes))
-        warnings.warn(messages[-1], MultimodalityWarning, stacklevel=2)
+        warn(messages[-1], MultimodalityWarning)
     if not posterior.resolved:
         status = (
             f"the grid of N was not refined enough to settle the median and limits: {posterior.n_nodes} nodes "
             "reached the limit set by max_points; rerun with a larger max_points"
         )
         messages.append(f"dga: {status}.")
-        warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
+        warn(messages[-1], ConvergenceWarning)
     details.update(
         graphs=table,
         posterior_mean=posterior.mean,

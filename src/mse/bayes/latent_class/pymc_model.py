@@ -21,14 +21,13 @@ PyMC is imported inside the functions only.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Unpack
 
 import numpy as np
 
 from mse.bayes.backend import foreign_calls, import_pymc, import_pytensor_tensor
 from mse.bayes.latent_class.prior import LatentClassPrior, LatentClassPriorOptions
-from mse.errors import ConvergenceWarning
+from mse.errors import ConvergenceWarning, warn
 
 __all__ = ["build_model", "sample_pymc"]
 
@@ -145,9 +144,7 @@ def sample_pymc(
         idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed, **sample_kwargs)
     note = caught.describe("NUTS sampling of the latent-class model")
     if note is not None:
-        warnings.warn(
-            f"{note}; check the draws (divergences, R-hat) before using them.", ConvergenceWarning, stacklevel=2
-        )
+        warn(f"{note}; check the draws (divergences, R-hat) before using them.", ConvergenceWarning)
     rng = np.random.default_rng(None if random_seed is None else np.random.SeedSequence([random_seed, 1]))
     p0 = idata.posterior["p0"].values
     n = int(counts.sum())

@@ -35,13 +35,12 @@ log-normal from the delta method; not with missing covariate values) or ``"none"
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
 from mse.data.capture import CaptureData
-from mse.errors import EstimabilityWarning, ModelError
+from mse.errors import EstimabilityWarning, ModelError, warn
 from mse.loglinear.covariates.model_fit import CovariateFit, fit_covariate_model
 from mse.loglinear.covariates.model_search import covariate_search
 from mse.loglinear.covariates.profile import covariate_profile_interval
@@ -243,11 +242,10 @@ def _finish(
     limits = None
     if fit.ok:
         if fit.boundary:
-            warnings.warn(
+            warn(
                 f"model {fit.model!r}: some coefficients diverge (sampling zeros in the lists x covariates table); "
                 "the fitted values of the cells involved go to 0.",
                 EstimabilityWarning,
-                stacklevel=3,
             )
         if interval == "wald":
             wald = wald_interval(fit, level)
@@ -264,10 +262,9 @@ def _finish(
             details["n_boot"] = len(boot.totals)
             details["n_failed"] = boot.n_failed
             if boot.n_failed:
-                warnings.warn(
+                warn(
                     f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to refit and are left out.",
                     EstimabilityWarning,
-                    stacklevel=3,
                 )
         elif interval == "profile":
             limits = covariate_profile_interval(fit, level)
@@ -323,11 +320,10 @@ def _selection_bca(
     details["z0"] = limits["z0"]
     details["acceleration"] = limits["acceleration"]
     if boot.n_failed:
-        warnings.warn(
+        warn(
             f"{boot.n_failed} of {len(boot.totals)} bootstrap replicates failed to select and fit a model and are "
             "left out.",
             EstimabilityWarning,
-            stacklevel=4,
         )
     status = str(limits["status"])
     percentile_upper = limits["percentile_limits"][1]
