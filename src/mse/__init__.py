@@ -43,6 +43,7 @@ from mse.plotting import (
     plot_sensitivity as plot_sensitivity,
 )
 from mse.results import Estimate, ModelSearch, load_result, protect_counts
+from mse.settings import get_option, option_context, set_options
 
 # Public names whose modules pull in heavier parts of SciPy, and the simulation and
 # benchmarking subpackages, are imported on first use so that `import mse` stays fast.
@@ -99,6 +100,7 @@ __all__ = [
     "compare",
     "dataset_info",
     "estimate",
+    "get_option",
     "goodness_of_fit",
     "internal_consistency",
     "list_datasets",
@@ -107,11 +109,13 @@ __all__ = [
     "load_truth",
     "mcmc_diagnostics",
     "methods",
+    "option_context",
     "overlap_diagnostics",
     "protect_counts",
     "rates",
     "select_model",
     "sensitivity",
+    "set_options",
     "trajectory",
 ]
 __all__ += plotting.__all__

@@ -37,7 +37,7 @@ from mse.benchmark.metrics import summarise
 from mse.errors import ModelError
 from mse.methods.base import Method
 from mse.options import check_level, check_random_seed
-from mse.progress import ProgressBar
+from mse.progress_bars import ProgressBar
 from mse.simulate.generate import Truth, generate
 from mse.simulate.scenario import Scenario
 

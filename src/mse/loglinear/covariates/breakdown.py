@@ -38,7 +38,7 @@ from mse.loglinear.covariates.em import e_step, fit_em
 from mse.loglinear.covariates.model_fit import CovariateFit
 from mse.loglinear.fit.irls import MAX_ETA, DesignInformation
 from mse.options import check_random_seed
-from mse.progress import ProgressBar
+from mse.progress_bars import ProgressBar
 
 __all__ = ["BootstrapDraws", "parametric_bootstrap"]
 

@@ -71,7 +71,7 @@ from mse.errors import EstimabilityError, ModelError
 from mse.loglinear.covariates.model_fit import CovariateFit
 from mse.loglinear.model.table import CaptureTable
 from mse.options import check_random_seed
-from mse.progress import ProgressBar
+from mse.progress_bars import ProgressBar
 
 __all__ = ["SelectionBootstrap", "resample_people", "selection_bootstrap"]
 

@@ -85,7 +85,7 @@ from mse.loglinear.search.reselection import (
     select_batch,
 )
 from mse.options import check_level, check_random_seed
-from mse.progress import ProgressBar
+from mse.progress_bars import ProgressBar
 
 __all__ = [
     "CHUNK_SIZE",
