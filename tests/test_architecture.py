@@ -27,7 +27,15 @@ PACKAGE = SRC / "mse"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "foundation",
-        ("mse._version", "mse._readonly", "mse.errors", "mse.options", "mse.progress", "mse.bootstrap_limits"),
+        (
+            "mse._version",
+            "mse._readonly",
+            "mse._deferred",
+            "mse.errors",
+            "mse.options",
+            "mse.progress",
+            "mse.bootstrap_limits",
+        ),
     ),
     ("disclosure", ("mse.disclosure",)),
     ("data", ("mse.data",)),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse._deferred import DeferredField, raw
 from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse._version import __version__
 from mse.disclosure import DisclosurePolicy, resolve_policy
@@ -289,7 +290,9 @@ class Estimate:
     status: str = OK
     warnings: tuple[str, ...] = ()
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
-    idata: Any = field(default=None, repr=False, compare=False)
+    # The posterior may be given as an mse._deferred.Deferred recipe, packed into ArviZ's
+    # InferenceData when first read (importing ArviZ alone takes longer than some samplers).
+    idata: Any = field(default=DeferredField(), repr=False, compare=False)
     details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     metadata: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     strata: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -338,6 +341,8 @@ class Estimate:
 
     def with_updates(self, **changes: Any) -> Estimate:
         """A copy with some fields replaced (results are immutable)."""
+        if "idata" not in changes:
+            changes["idata"] = raw(self, "idata")  # a posterior not yet built stays unbuilt in the copy
         return replace(self, **changes)
 
     # ------------------------------------------------------------------ views
