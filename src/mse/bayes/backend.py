@@ -293,20 +293,19 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _normal_scores(n: int) -> np.ndarray:
-    """Blom's normal scores ``Phi^-1((k - 3/8) / (n + 1/4))`` of the ranks ``k = 1..n``."""
+    """Blom's normal scores ``Phi^-1((r - 3/8) / (n + 1/4))`` of the ranks ``r = 1, 1.5, 2, ..., n``.
+
+    Average ranks of ties are always whole or half numbers (the mean of consecutive integers), so one
+    table per number of draws serves every call; repeated draws (rejected moves) make ties common.
+    """
     inverse = statistics.NormalDist().inv_cdf
-    return np.array([inverse((k - 0.375) / (n + 0.25)) for k in range(1, n + 1)])
+    return np.array([inverse((k / 2 - 0.375) / (n + 0.25)) for k in range(2, 2 * n + 1)])
 
 
 def _z_scale(values: np.ndarray) -> np.ndarray:
     """Rank-normalised values (Vehtari et al. 2021, eq. 14): normal scores of the average ranks."""
     ranks = _average_ranks(values)
-    n = values.size
-    whole = ranks == np.floor(ranks)
-    if whole.all():
-        return _normal_scores(n)[ranks.astype(np.int64) - 1]
-    inverse = statistics.NormalDist().inv_cdf
-    return np.vectorize(lambda r: inverse((r - 0.375) / (n + 0.25)), otypes=[float])(ranks)
+    return _normal_scores(values.size)[(2 * ranks).astype(np.int64) - 2]
 
 
 def _split(draws: np.ndarray) -> np.ndarray:

@@ -94,7 +94,7 @@ def test_result_fields_and_inference_data(kosovo_thresh: mse.Estimate) -> None:
     res = kosovo_thresh
     assert res.ok and res.method == "bayesthresh" and res.interval_method == "posterior"
     assert res.model == "EXH:ABA + EXH:OSCE + EXH:HRW + ABA:OSCE + OSCE:HRW"
-    assert res.draws is not None and res.draws.shape == (4 * 500,)
+    assert res.draws is not None and res.draws.shape == (4 * 1000,)
     assert res.estimate == pytest.approx(np.median(res.draws))
     assert res.lower == pytest.approx(np.percentile(res.draws, 2.5))
     assert res.observed < res.lower < res.estimate < res.upper

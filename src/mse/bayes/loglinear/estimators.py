@@ -72,7 +72,7 @@ def _prior(options: dict[str, Any]) -> Prior:
 
 def _sampler_settings(options: dict[str, Any]) -> dict[str, Any]:
     return {
-        "draws": options.get("draws", 500),
+        "draws": options.get("draws", 1000),
         "tune": options.get("tune", 500),
         "chains": options.get("chains", 4),
         "cores": options.get("cores", 1),

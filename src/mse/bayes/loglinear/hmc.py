@@ -45,6 +45,8 @@ __all__ = ["TARGET_ACCEPT", "TRAJECTORY", "sample_hmc"]
 TARGET_ACCEPT = 0.8
 #: Mean integration time in whitened coordinates: a quarter period of a standard normal.
 TRAJECTORY = math.pi / 2
+#: Relative spread of the integration time around :data:`TRAJECTORY` (uniform).
+SPREAD = 0.2
 #: Most leapfrog steps per transition (a tiny step on a badly scaled posterior stops here, as NUTS's depth limit).
 MAX_STEPS = 1024
 #: Kept draws between two looks at the time budget (``max_seconds``).
@@ -127,6 +129,7 @@ class _Chains:
             jitter,
             log_u,
             TRAJECTORY,
+            SPREAD,
             MAX_STEPS,
             adapt,
             TARGET_ACCEPT,

@@ -84,6 +84,7 @@ def hmc_segment(
     jitter,
     log_u,
     trajectory,
+    spread,
     max_steps,
     adapt,
     target_accept,
@@ -108,10 +109,11 @@ def hmc_segment(
     momenta, jitter, log_u
         ``(chains, n, p)`` standard normals, ``(chains, n)`` uniforms on (0, 1) and
         ``(chains, n)`` logs of uniforms, one set per transition.
-    trajectory
-        Mean integration time; transition ``t`` takes ``ceil((0.5 + jitter) * trajectory / step)``
-        leapfrog steps, at most ``max_steps``, so its length is uniform on ``(trajectory / 2, 3 trajectory / 2)``
-        (a random length keeps the chain from locking onto a period of the dynamics; Neal 2011, 5.4.2.2).
+    trajectory, spread
+        Mean integration time and its relative spread: transition ``t`` takes
+        ``ceil((1 - spread + 2 spread jitter) * trajectory / step)`` leapfrog steps, at most ``max_steps``, so
+        its length is uniform on ``trajectory * (1 - spread, 1 + spread)`` (a random length keeps the chain from
+        locking onto a period of the dynamics; Neal 2011, 5.4.2.2).
     adapt
         Tune the step size by dual averaging towards ``target_accept``.
     log_step
@@ -133,7 +135,7 @@ def hmc_segment(
         lp = _logp_grad(z[ch], A, c, y, P, b, grad)
         for t in range(n):
             step = math.exp(log_step[ch])
-            n_steps = math.ceil((0.5 + jitter[ch, t]) * trajectory / step)
+            n_steps = math.ceil((1.0 - spread + 2.0 * spread * jitter[ch, t]) * trajectory / step)
             n_steps = max(1, min(n_steps, max_steps))
             kinetic0 = 0.0
             for k in range(p):

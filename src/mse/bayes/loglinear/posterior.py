@@ -285,7 +285,7 @@ class LoglinearPosterior:
     >>> from mse.bayes.loglinear import fit_posterior
     >>> post = fit_posterior(mse.load_dataset("kosovo"), "EXH:ABA", random_seed=1)  # doctest: +SKIP
     >>> post.population.shape  # chains, draws  # doctest: +SKIP
-    (4, 500)
+    (4, 1000)
     """
 
     lists: tuple[str, ...]
@@ -405,7 +405,7 @@ def fit_posterior(
     model: ModelSpec = "all two-way",
     prior: Prior | None = None,
     *,
-    draws: int = 500,
+    draws: int = 1000,
     tune: int = 500,
     chains: int = 4,
     cores: int = 1,
