@@ -246,7 +246,10 @@ class Estimate:
         Bootstrap or posterior draws of ``N`` (a read-only array).
     idata : arviz.InferenceData or None
         The posterior for Bayesian methods. It is ArviZ's own object, kept as
-        the sampler returned it; copy it before changing it.
+        the sampler returned it; copy it before changing it. Methods whose
+        sampling takes less than importing ArviZ (``"bayes_loglinear"``,
+        ``"bayesthresh"``) give a recipe (:class:`mse._deferred.Deferred`),
+        and the object is built, once, the first time ``idata`` is read.
     details : mapping
         Method-specific quantities (deviance, df, AIC, BIC, standard error,
         failed replicates, graph probabilities, ...). Read-only: arrays in it
