@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import warnings
 from statistics import NormalDist
 
@@ -110,6 +111,9 @@ def test_unknown_sampler_is_a_model_error():
 def test_idata_is_built_when_read_and_saved_with_the_result(tmp_path):
     res = bayes_loglinear(mse.load_dataset("kosovo"), model="EXH:ABA", random_seed=2)
     copy = res.with_updates(status=res.status)
+    # results travel to worker processes before anyone reads idata: the recipe must pickle
+    shipped = pickle.loads(pickle.dumps(res))
+    assert shipped.idata.posterior["N"].equals(res.idata.posterior["N"])
     posterior = res.idata.posterior
     np.testing.assert_allclose(posterior["N"].values.ravel(), res.draws)
     assert {"acceptance_rate", "step_size", "n_steps", "diverging"} <= set(res.idata.sample_stats.data_vars)

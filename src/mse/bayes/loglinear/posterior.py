@@ -530,7 +530,12 @@ def fit_posterior(
         population=population,
         observed=data.n_observed,
         prior=prior,
-        idata=Deferred(functools.partial(_inference_data, names, coef, population, stats, data, prior)),
+        # plain values only in the recipe: results are pickled to worker processes before it is built
+        idata=Deferred(
+            functools.partial(
+                _inference_data, names, coef, population, stats, lists, data.dense_counts()[1:], prior.describe()
+            )
+        ),
         infinite_terms=dropped,
         rhat=rhat,
         ess_bulk=ess_bulk,
@@ -552,17 +557,18 @@ def _inference_data(
     coef: np.ndarray,
     population: np.ndarray,
     stats: dict[str, np.ndarray],
-    data: CaptureData,
-    prior: Prior,
+    lists: tuple[str, ...],
+    counts: np.ndarray,
+    prior: dict[str, Any],
 ) -> Any:
     posterior = {"N": population, **{name: coef[..., k] for k, name in enumerate(names)}}
-    t = data.n_lists
+    t = len(lists)
     histories = [format(code, f"0{t}b") for code in range(1, 1 << t)]
     return backend.inference_data(
         posterior=posterior,
         sample_stats=stats,
-        observed_data={"counts": data.dense_counts()[1:]},
+        observed_data={"counts": counts},
         coords={"history": histories},
         dims={"counts": ["history"]},
-        attrs={"lists": list(data.lists), **{k: str(v) for k, v in prior.describe().items()}},
+        attrs={"lists": list(lists), **{k: str(v) for k, v in prior.items()}},
     )
