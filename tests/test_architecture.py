@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "mse._version",
             "mse._readonly",
+            "mse._deferred",
             "mse.errors",
             "mse.options",
             "mse.settings",

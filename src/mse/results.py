@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse._deferred import DeferredField, raw
 from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse._version import __version__
 from mse.disclosure import DisclosurePolicy, resolve_policy
@@ -245,7 +246,10 @@ class Estimate:
         Bootstrap or posterior draws of ``N`` (a read-only array).
     idata : arviz.InferenceData or None
         The posterior for Bayesian methods. It is ArviZ's own object, kept as
-        the sampler returned it; copy it before changing it.
+        the sampler returned it; copy it before changing it. Methods whose
+        sampling takes less than importing ArviZ (``"bayes_loglinear"``,
+        ``"bayesthresh"``) give a recipe (:class:`mse._deferred.Deferred`),
+        and the object is built, once, the first time ``idata`` is read.
     details : mapping
         Method-specific quantities (deviance, df, AIC, BIC, standard error,
         failed replicates, graph probabilities, ...). Read-only: arrays in it
@@ -289,7 +293,9 @@ class Estimate:
     status: str = OK
     warnings: tuple[str, ...] = ()
     draws: np.ndarray | None = field(default=None, repr=False, compare=False)
-    idata: Any = field(default=None, repr=False, compare=False)
+    # The posterior may be given as an mse._deferred.Deferred recipe, packed into ArviZ's
+    # InferenceData when first read (importing ArviZ alone takes longer than some samplers).
+    idata: Any = field(default=DeferredField(), repr=False, compare=False)
     details: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     metadata: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     strata: pd.DataFrame | None = field(default=None, repr=False, compare=False)
@@ -338,6 +344,8 @@ class Estimate:
 
     def with_updates(self, **changes: Any) -> Estimate:
         """A copy with some fields replaced (results are immutable)."""
+        if "idata" not in changes:
+            changes["idata"] = raw(self, "idata")  # a posterior not yet built stays unbuilt in the copy
         return replace(self, **changes)
 
     # ------------------------------------------------------------------ views

@@ -202,3 +202,34 @@ def test_bayes_loglinear_takes_the_former_names_as_aliases():
         mse.estimate(mse.load_dataset("kosovo"), method="bayes_loglinear", n_draws=0)
     with pytest.raises(mse.ModelError, match="not both"):
         mse.estimate(mse.load_dataset("kosovo"), method="bayesthresh", n_chains=2, chains=2)
+
+
+@pytest.mark.parametrize(
+    "draws",
+    [
+        np.random.default_rng(0).normal(size=(4, 500)),
+        np.random.default_rng(1).poisson(3, size=(4, 500)).astype(float),  # many ties
+        np.cumsum(np.random.default_rng(2).normal(size=(4, 301)), axis=1),  # not converged, odd length
+        np.random.default_rng(3).normal(size=(4, 500)) + np.arange(4)[:, None] * 0.3,  # chains apart
+        np.random.default_rng(4).normal(size=(1, 200)),  # one chain: no R-hat
+        np.random.default_rng(5).normal(size=(2, 5)),
+        np.ones((4, 50)),  # chains that never move
+    ],
+)
+def test_convergence_of_draws_equals_arviz(draws):
+    from mse.bayes.backend import convergence_of_draws, import_arviz
+
+    az = import_arviz()
+    ours = convergence_of_draws(draws)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rhat = float(az.rhat(draws)) if draws.shape[0] > 1 else math.nan
+        expected = (rhat, float(az.ess(draws, method="bulk")), float(az.ess(draws, method="tail")))
+    np.testing.assert_allclose(ours, expected, rtol=1e-9, equal_nan=True)
+
+
+def test_convergence_of_draws_of_too_few_or_non_finite_draws_is_nan():
+    from mse.bayes.backend import convergence_of_draws
+
+    assert all(math.isnan(v) for v in convergence_of_draws(np.zeros((2, 3))))
+    assert all(math.isnan(v) for v in convergence_of_draws(np.array([[1.0, np.nan, 2.0, 3.0, 4.0]] * 2)))

@@ -1,10 +1,12 @@
-"""Bayesian log-linear models fitted with PyMC, and Silverman's (2020) Bayesian thresholding.
+"""Bayesian log-linear models and Silverman's (2020) Bayesian thresholding.
 
 :func:`bayes_loglinear` and :func:`bayesthresh` are the estimators behind
 ``mse.estimate(data, method="bayes_loglinear")`` and ``method="bayesthresh"``;
 :func:`fit_posterior` is the sampler they share, and
 :func:`prior_sensitivity_loglinear` refits over a range of prior variances.
-PyMC and ArviZ are imported only when a model is fitted.
+The posterior is sampled by compiled Hamiltonian Monte Carlo
+(:mod:`mse.bayes.loglinear.hmc`), or by PyMC's NUTS with ``sampler="pymc"``;
+PyMC is imported only then, and ArviZ only when a result's ``idata`` is read.
 """
 
 from mse.bayes.loglinear.estimators import bayes_loglinear, bayesthresh

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mse._deferred import raw
 from mse.bayes.backend import sampler_options
 from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
@@ -39,6 +40,7 @@ _COMMON_OPTIONS = (
     "tune",
     "chains",
     "cores",
+    "sampler",
 )
 _THRESH_OPTIONS = (*_COMMON_OPTIONS, "threshold")
 #: Posterior quantiles of ``N`` kept in ``details`` (those the R reference reports).
@@ -70,11 +72,12 @@ def _prior(options: dict[str, Any]) -> Prior:
 
 def _sampler_settings(options: dict[str, Any]) -> dict[str, Any]:
     return {
-        "draws": options.get("draws", 500),
+        "draws": options.get("draws", 1000),
         "tune": options.get("tune", 500),
         "chains": options.get("chains", 4),
         "cores": options.get("cores", 1),
         "dark_figure": options.get("dark_figure", "expected"),
+        "sampler": options.get("sampler", "hmc"),
     }
 
 
@@ -117,7 +120,7 @@ def _estimate_from(posterior: LoglinearPosterior, *, method: str, level: float, 
         else "not converged: " + "; ".join(posterior.convergence_problems()),
         warnings=tuple(messages),
         draws=draws,
-        idata=posterior.idata,
+        idata=raw(posterior, "idata"),  # packed for ArviZ when first read
         details=details,
     )
 
@@ -132,9 +135,10 @@ def bayes_loglinear(
 ) -> Estimate:
     """Population size from the posterior of one Bayesian log-linear model.
 
-    NUTS samples the model's coefficients, whitened at the posterior mode (see
-    :func:`~mse.bayes.loglinear.fit_posterior`); each draw of ``N`` is the
-    number observed plus the expected (or a sampled) number of people on no list.
+    Hamiltonian Monte Carlo samples the model's coefficients, whitened at the
+    posterior mode (see :func:`~mse.bayes.loglinear.fit_posterior`; PyMC's
+    NUTS with ``sampler="pymc"``); each draw of ``N`` is the number observed
+    plus the expected (or a sampled) number of people on no list.
 
     Parameters
     ----------
@@ -148,8 +152,8 @@ def bayes_loglinear(
         Seed of the sampler.
     **options
         The options of :class:`mse.methods.BayesLoglinear`, where each is
-        documented with its default (``model``, the prior, ``dark_figure`` and
-        the NUTS settings; ``n_draws``, ``n_burnin`` and ``n_chains`` are
+        documented with its default (``model``, the prior, ``dark_figure``,
+        ``sampler`` and its settings; ``n_draws``, ``n_burnin`` and ``n_chains`` are
         taken as deprecated aliases of ``draws``, ``tune`` and ``chains``).
 
     Returns
@@ -171,7 +175,7 @@ def bayes_loglinear(
     -----
     ConvergenceWarning
         When R-hat of ``N`` exceeds 1.01, its effective sample size is below 400 (the shared rule,
-        :data:`mse.bayes.backend.CONVERGENCE`), or NUTS diverged.
+        :data:`mse.bayes.backend.CONVERGENCE`), or the sampler diverged.
     MultimodalityWarning
         When the draws of ``N`` fall in separated modes; the message names each one and its share.
 

@@ -1,4 +1,4 @@
-"""The posterior of a hierarchical log-linear model, sampled with NUTS in PyMC.
+"""The posterior of a hierarchical log-linear model, sampled by HMC (or by NUTS in PyMC).
 
 Model
 -----
@@ -51,10 +51,25 @@ no one is on is dropped with its cells under either prior.
 Sampling
 --------
 The posterior mode ``m`` and the Hessian ``H`` of the negative log posterior
-at ``m`` are found by Newton's method, and NUTS samples ``z`` in
+at ``m`` are found by Newton's method, and the sampler draws ``z`` in
 ``beta = m + L z`` with ``L L' = H^{-1}``. The map is linear, so its Jacobian
 is constant and the posterior is exact; in ``z`` it is close to a standard
-normal, so NUTS takes large steps and gives nearly independent draws.
+normal, so large steps give nearly independent draws. Two samplers use it:
+
+``sampler="hmc"`` (the default)
+    Hamiltonian Monte Carlo with compiled transitions
+    (:mod:`mse.bayes.loglinear.hmc`): the step size is tuned, and the
+    coordinates re-whitened by the covariance of the warm-up draws, during
+    ``tune``; the kept draws come from one fixed kernel. No PyMC, no
+    compilation at run time (numba's machine code is cached on disk).
+``sampler="pymc"``
+    PyMC's NUTS on the same coordinates, the formulation the fast sampler is
+    checked against (``tests/bayes/loglinear``); it compiles a PyTensor graph
+    on first use in a process.
+
+Both report R-hat and effective sample sizes of ``N`` computed by
+:func:`mse.bayes.backend.convergence_of_draws`; the ArviZ ``InferenceData``
+of a posterior is built the first time ``idata`` is read.
 
 References
 ----------
@@ -67,10 +82,14 @@ for sparse capture data: inferential challenges when there are nonoverlapping
 lists. *JASA* 116(535), 1297–1306.
 
 Hoffman, M. D. & Gelman, A. (2014). The No-U-Turn sampler. *JMLR* 15, 1593–1623.
+
+Neal, R. M. (2011). MCMC using Hamiltonian dynamics. In *Handbook of Markov
+Chain Monte Carlo*, ch. 5. Chapman & Hall/CRC.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -79,15 +98,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mse._deferred import Deferred, DeferredField
 from mse.bayes import backend
 from mse.bayes.backend import (
     ForeignWarnings,
-    convergence_of_n,
+    convergence_of_draws,
     foreign_calls,
-    import_arviz,
     import_pymc,
     import_pytensor_tensor,
 )
+from mse.bayes.loglinear.hmc import sample_hmc
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
 from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
@@ -95,7 +115,7 @@ from mse.loglinear.fit.existence import model_estimability
 from mse.loglinear.model.design import Design, extended_masks
 from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
 
-__all__ = ["MAIN_EFFECT_SD", "LoglinearPosterior", "Prior", "fit_posterior", "posterior_mode"]
+__all__ = ["MAIN_EFFECT_SD", "SAMPLERS", "LoglinearPosterior", "Prior", "fit_posterior", "posterior_mode"]
 
 #: Prior standard deviation of the intercept and main effects (precision 1e-4).
 MAIN_EFFECT_SD = 100.0
@@ -106,6 +126,8 @@ ESS_LIMIT = backend.CONVERGENCE.min_ess
 
 _PRIOR_KINDS = ("normal", "flat")
 _DARK_FIGURES = ("expected", "sampled")
+#: The samplers of :func:`fit_posterior`: compiled HMC (the default) and PyMC's NUTS (the reference).
+SAMPLERS = ("hmc", "pymc")
 
 
 @dataclass(frozen=True)
@@ -239,7 +261,8 @@ class LoglinearPosterior:
     observed : int
     prior : Prior
     idata : arviz.InferenceData
-        ``posterior`` holds ``N`` and one variable per coefficient, named as in ``names``.
+        ``posterior`` holds ``N`` and one variable per coefficient, named as in ``names``; built (and ArviZ
+        imported) when first read.
     infinite_terms : tuple of str
         Terms fitted at minus infinity (flat prior, lists that never overlap) or of a list no one is on.
     rhat, ess_bulk, ess_tail : float
@@ -248,10 +271,11 @@ class LoglinearPosterior:
     mode : dict
         Posterior mode of each coefficient.
     sampler : dict
-        The NUTS settings and seed.
+        The sampler (``"hmc"`` or ``"pymc"``), its settings and seed.
     sampler_problems : tuple of str
-        What the warnings PyMC and PyTensor raised while sampling mean (non-finite values of the log
-        density, ...), in the library's words; each counts as a convergence problem.
+        What went wrong numerically while sampling (for PyMC, what the warnings it and PyTensor raised
+        mean: non-finite values of the log density, ...), in the library's words; each counts as a
+        convergence problem.
 
     Examples
     --------
@@ -261,7 +285,7 @@ class LoglinearPosterior:
     >>> from mse.bayes.loglinear import fit_posterior
     >>> post = fit_posterior(mse.load_dataset("kosovo"), "EXH:ABA", random_seed=1)  # doctest: +SKIP
     >>> post.population.shape  # chains, draws  # doctest: +SKIP
-    (4, 500)
+    (4, 1000)
     """
 
     lists: tuple[str, ...]
@@ -272,7 +296,6 @@ class LoglinearPosterior:
     population: np.ndarray = field(repr=False)
     observed: int
     prior: Prior
-    idata: Any = field(repr=False)
     infinite_terms: tuple[str, ...]
     rhat: float
     ess_bulk: float
@@ -281,6 +304,7 @@ class LoglinearPosterior:
     mode: dict[str, float] = field(repr=False)
     sampler: dict[str, Any] = field(default_factory=dict, repr=False)
     sampler_problems: tuple[str, ...] = ()
+    idata: Any = field(default=DeferredField(), repr=False, compare=False)
 
     def coefficient_table(self) -> pd.DataFrame:
         """Posterior mean, standard deviation and their ratio for every coefficient."""
@@ -313,7 +337,7 @@ class LoglinearPosterior:
         return problems
 
 
-def _sample_whitened(
+def _sample_pymc(
     X: np.ndarray,
     y: np.ndarray,
     mode: np.ndarray,
@@ -381,12 +405,13 @@ def fit_posterior(
     model: ModelSpec = "all two-way",
     prior: Prior | None = None,
     *,
-    draws: int = 500,
+    draws: int = 1000,
     tune: int = 500,
     chains: int = 4,
     cores: int = 1,
     random_seed: int | None = None,
     dark_figure: str = "expected",
+    sampler: str = "hmc",
 ) -> LoglinearPosterior:
     """Sample the posterior of a hierarchical log-linear model and of the population size.
 
@@ -400,11 +425,16 @@ def fit_posterior(
     prior
         A :class:`Prior`; default ``N(0, 1)`` on interactions, ``N(0, 100**2)`` on the rest.
     draws, tune, chains, cores
-        NUTS settings: kept draws and tuning steps per chain, number of chains, processes.
+        Kept draws and warm-up (tuning) iterations per chain, number of chains, and the processes PyMC
+        samples the chains on (``sampler="pymc"`` only: the default sampler runs the chains one after
+        another, in a fraction of a second).
     random_seed
         Seed of the sampler; ``None`` draws one from the operating system (recorded in ``sampler``).
     dark_figure
         ``"expected"`` (``N = n + exp(beta_0)``, the default) or ``"sampled"`` (``N = n + Poisson(exp(beta_0))``).
+    sampler
+        ``"hmc"`` (compiled Hamiltonian Monte Carlo, the default) or ``"pymc"`` (PyMC's NUTS, the
+        reference it is tested against); both sample the same posterior (module docstring).
 
     Returns
     -------
@@ -413,7 +443,7 @@ def fit_posterior(
     Raises
     ------
     ModelError
-        For a malformed model or sampler settings.
+        For a malformed model, sampler or sampler settings.
     EstimabilityError
         With the flat prior, when the maximum-likelihood estimate does not exist or the model is not identifiable
         (the posterior is then improper).
@@ -421,7 +451,7 @@ def fit_posterior(
     Warns
     -----
     ConvergenceWarning
-        When R-hat of ``N`` exceeds 1.01, its effective sample size is below 400, or NUTS diverged.
+        When R-hat of ``N`` exceeds 1.01, its effective sample size is below 400, or the sampler diverged.
 
     Examples
     --------
@@ -432,6 +462,8 @@ def fit_posterior(
     prior = prior or Prior()
     if dark_figure not in _DARK_FIGURES:
         raise ModelError(f"dark_figure must be one of {list(_DARK_FIGURES)}, got {dark_figure!r}.")
+    if sampler not in SAMPLERS:
+        raise ModelError(f"sampler must be one of {list(SAMPLERS)}, got {sampler!r}.")
     for name, value, minimum in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1), ("cores", cores, 1)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise ModelError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
@@ -464,26 +496,30 @@ def fit_posterior(
         ) from None
     sampler_seeds = np.random.SeedSequence(random_seed)
     seed = int(sampler_seeds.generate_state(1)[0])
-    coef, stats, caught = _sample_whitened(
-        X,
-        y,
-        mode,
-        root,
-        precision,
-        draws=int(draws),
-        tune=int(tune),
-        chains=int(chains),
-        cores=int(cores),
-        random_seed=seed,
-    )
+    settings = {"draws": int(draws), "tune": int(tune), "chains": int(chains)}
+    model_name = format_model(terms, lists)
+    problems: list[str] = []
+    if sampler == "pymc":
+        coef, stats, caught = _sample_pymc(X, y, mode, root, precision, cores=int(cores), random_seed=seed, **settings)
+        note = caught.describe(f"NUTS sampling of model {model_name!r}")
+        if note is not None:
+            problems.append(note)
+    else:
+        coef, stats = sample_hmc(X, y, mode, root, precision, random_seed=seed, **settings)
+        # The log density overflowed somewhere on a trajectory: the move is rejected (and counted as
+        # divergent), but it says the posterior is badly scaled, as PyTensor's warnings did.
+        overflows = int(stats.pop("nonfinite").sum())
+        if overflows:
+            problems.append(
+                f"HMC sampling of model {model_name!r} met floating-point trouble (overflow or invalid values "
+                f"of the log density in {overflows} transition{'s' if overflows > 1 else ''}): the posterior "
+                f"may be improper or badly scaled"
+            )
     expected_dark = np.exp(coef[..., 0])
     if dark_figure == "sampled":
         expected_dark = np.random.default_rng(sampler_seeds.spawn(1)[0]).poisson(expected_dark).astype(float)
     population = data.n_observed + expected_dark
-    idata = _inference_data(names, coef, population, stats, data, prior)
-    rhat, ess_bulk, ess_tail = convergence_of_n(idata)
-    model_name = format_model(terms, lists)
-    sampling_note = caught.describe(f"NUTS sampling of model {model_name!r}")
+    rhat, ess_bulk, ess_tail = convergence_of_draws(population)
     divergences = int(np.asarray(stats.get("diverging", np.zeros(1))).sum())
     posterior = LoglinearPosterior(
         lists=lists,
@@ -494,21 +530,20 @@ def fit_posterior(
         population=population,
         observed=data.n_observed,
         prior=prior,
-        idata=idata,
+        # plain values only in the recipe: results are pickled to worker processes before it is built
+        idata=Deferred(
+            functools.partial(
+                _inference_data, names, coef, population, stats, lists, data.dense_counts()[1:], prior.describe()
+            )
+        ),
         infinite_terms=dropped,
         rhat=rhat,
         ess_bulk=ess_bulk,
         ess_tail=ess_tail,
         divergences=divergences,
         mode=dict(zip(names, map(float, mode))),
-        sampler={
-            "draws": int(draws),
-            "tune": int(tune),
-            "chains": int(chains),
-            "seed": seed,
-            "dark_figure": dark_figure,
-        },
-        sampler_problems=() if sampling_note is None else (sampling_note,),
+        sampler={"sampler": sampler, **settings, "seed": seed, "dark_figure": dark_figure},
+        sampler_problems=tuple(problems),
     )
     for problem in posterior.convergence_problems():
         if chains == 1 and problem.startswith("R-hat"):
@@ -522,20 +557,18 @@ def _inference_data(
     coef: np.ndarray,
     population: np.ndarray,
     stats: dict[str, np.ndarray],
-    data: CaptureData,
-    prior: Prior,
+    lists: tuple[str, ...],
+    counts: np.ndarray,
+    prior: dict[str, Any],
 ) -> Any:
-    az = import_arviz()
     posterior = {"N": population, **{name: coef[..., k] for k, name in enumerate(names)}}
-    t = data.n_lists
+    t = len(lists)
     histories = [format(code, f"0{t}b") for code in range(1, 1 << t)]
-    with foreign_calls():
-        # Packing arrays whose shapes are built here: anything ArviZ says concerns its own API.
-        return az.from_dict(
-            posterior=posterior,
-            sample_stats=stats,
-            observed_data={"counts": data.dense_counts()[1:]},
-            coords={"history": histories},
-            dims={"counts": ["history"]},
-            attrs={"lists": list(data.lists), **{k: str(v) for k, v in prior.describe().items()}},
-        )
+    return backend.inference_data(
+        posterior=posterior,
+        sample_stats=stats,
+        observed_data={"counts": counts},
+        coords={"history": histories},
+        dims={"counts": ["history"]},
+        attrs={"lists": list(lists), **{k: str(v) for k, v in prior.items()}},
+    )
