@@ -57,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "n_leapfrog": 48,
     "n_temperatures": 4,
     "max_temperature": 4.0,
+    "tempered_leapfrog": None,
     "n_threads": None,
     "collapsed_steps": 2,
 }
@@ -99,6 +100,11 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     for name in ("K", "chains", "thin", "max_draws", "n_leapfrog", "n_temperatures"):
         if not _is_count(settings[name], 1):
             raise ModelError(f"{name_of(name)} must be a positive integer, got {settings[name]!r}.")
+    if settings["tempered_leapfrog"] is not None and not _is_count(settings["tempered_leapfrog"], 1):
+        raise ModelError(
+            "tempered_leapfrog must be a positive integer (or None for a quarter of n_leapfrog), "
+            f"got {settings['tempered_leapfrog']!r}."
+        )
     if settings["n_threads"] is not None and not _is_count(settings["n_threads"], 1):
         raise ModelError(
             f"n_threads must be a positive integer (or None for one per core), got {settings['n_threads']!r}."
@@ -144,6 +150,7 @@ def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -
             n_leapfrog=settings["n_leapfrog"],
             n_temperatures=settings["n_temperatures"],
             max_temperature=settings["max_temperature"],
+            tempered_leapfrog=settings["tempered_leapfrog"],
             n_threads=settings["n_threads"],
             random_seed=random_seed,
             **common,

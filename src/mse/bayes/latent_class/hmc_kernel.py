@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["history_sets", "hmc_transitions"]
+__all__ = ["evaluate", "history_sets", "hmc_transitions"]
 
 
 #: Sum over a history's lists of |logit lambda| up to which class weights are formed as products
@@ -202,6 +202,21 @@ def history_sets(histories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def evaluate(q, logp, grad, loglik, beta, rows, x_sets, x_len, counts, J, K, a_alpha, b_alpha, a_lambda, b_lambda):
+    """Tempered log posterior, gradient and log-likelihood of the chains ``rows``, in place.
+
+    Used after parallel-tempering exchanges, which move states to another temperature.
+    """
+    H = counts.shape[0]
+    n = counts.sum()
+    work = np.empty((2 * J + 4) * K + H * K)
+    for r in rows:
+        logp[r], loglik[r] = _logp_grad_one(
+            q[r], grad[r], beta[r], x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work
+        )
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def hmc_transitions(
     q,
     logp,
@@ -214,6 +229,7 @@ def hmc_transitions(
     inv_mass,
     log_uniform,
     accept_prob,
+    order,
     first,
     last,
     x_sets,
@@ -226,7 +242,7 @@ def hmc_transitions(
     a_lambda,
     b_lambda,
 ):
-    """One HMC transition of chains ``first`` to ``last - 1``, in place.
+    """One HMC transition of chains ``order[first:last]``, in place.
 
     Chain ``c`` targets the posterior tempered by ``beta[c]`` (the likelihood
     to that power). It runs ``n_steps[c]`` leapfrog steps of size ``step[c]``
@@ -245,7 +261,8 @@ def hmc_transitions(
     new_q = np.empty(D)
     new_grad = np.empty(D)
     p = np.empty(D)
-    for c in range(first, last):
+    for position in range(first, last):
+        c = order[position]
         new_q[:] = q[c]
         new_grad[:] = grad[c]
         p[:] = momenta[c]
