@@ -146,8 +146,8 @@ class LatentClassHMC:
         if executor is None or n_threads <= 1:
             run(0, C)
             return accept_prob
-        bounds = np.linspace(0, C, n_threads + 1).astype(int)
-        futures = [executor.submit(run, int(first), int(last)) for first, last in itertools.pairwise(bounds)]
+        bounds = [C * i // n_threads for i in range(n_threads + 1)]
+        futures = [executor.submit(run, first, last) for first, last in itertools.pairwise(bounds)]
         for future in futures:
             future.result()
         return accept_prob
@@ -418,8 +418,8 @@ class HMCChains:
         upper = lower + R  # the same replicas at beta_{t+1}
         log_ratio = (self.beta[lower] - self.beta[upper]) * (self.loglik[upper] - self.loglik[lower])
         accept = np.log(self.rng.random(lower.size)) < np.where(np.isfinite(log_ratio), log_ratio, -np.inf)
-        np.add.at(self.exchanges_accepted, np.repeat(pairs, R), accept)
-        np.add.at(self.exchanges_proposed, np.repeat(pairs, R), 1.0)
+        self.exchanges_accepted[pairs] += accept.reshape(pairs.size, R).sum(axis=1)
+        self.exchanges_proposed[pairs] += R
         if not accept.any():
             return
         a, b = lower[accept], upper[accept]
