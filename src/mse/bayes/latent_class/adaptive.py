@@ -97,6 +97,9 @@ def past(deadline: float | None) -> bool:
 #: Most records held before they are summarised (bounds the memory of a long run of fixed length).
 _RECORDS_PER_SUMMARY = 1000
 
+#: Most draws per chain asked of a sampler's ``block`` at once; fixed, so that the draws do not depend on a budget.
+_BLOCK_DRAWS = 50
+
 
 def _diagnostics(N: np.ndarray) -> tuple[float, float]:
     # Only the numbers decide; a NaN (chains that never move) counts as not converged.
@@ -110,13 +113,14 @@ def _stack_records(records: Sequence[Any]) -> Record:
 
 
 def run_chains(
-    advance: Callable[[], None],
+    advance: Callable[[], object],
     record: Callable[[], Any],
     n_observed: int,
     budget: RunBudget,
     thin: int,
     started: float,
     summarise: Callable[[Sequence[Any]], Record] = _stack_records,
+    block: Callable[[int], Sequence[Any]] | None = None,
 ) -> RunOutcome:
     """Call ``advance`` (one iteration of every chain) and ``record`` until the budget says stop.
 
@@ -131,6 +135,10 @@ def run_chains(
         Turns the records of the iterations since the last check into ``(n0, p0, alpha,
         n_classes)``, each ``(chains, iterations)``, in one call (a sampler can then compute
         them for many iterations at once).
+    block : callable or None
+        ``block(m)`` runs ``m * thin`` iterations and returns the ``m`` records of the kept ones;
+        when given, it is used in place of ``advance`` and ``record``, with ``m`` at most
+        :data:`_BLOCK_DRAWS` (1 under a time budget, whose clock is read between blocks).
     n_observed : int
         ``n``, so that ``N = n + n0``.
     budget : RunBudget
@@ -162,6 +170,20 @@ def run_chains(
 
     def take(n: int, until: float | None) -> int:
         done = 0
+        if block is not None:
+            # Under a time budget the clock is read after every draw, so that the run stops at the first
+            # draw past it; without one, blocks of a fixed size (the clock is not read).
+            size = 1 if until is not None else _BLOCK_DRAWS
+            while done < n:
+                records = block(min(size, n - done))
+                pending.extend(records)
+                done += len(records)
+                if len(pending) >= _RECORDS_PER_SUMMARY:
+                    flush()
+                if past(until):
+                    break
+            flush()
+            return done
         for _ in range(n):
             for _ in range(thin):
                 advance()

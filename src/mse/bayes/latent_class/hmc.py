@@ -53,6 +53,9 @@ _TARGET_ACCEPT = 0.8
 #: Log-density gap below the median of the chains beyond which a chain is restarted during warm-up.
 _STRANDED_GAP = 8.0
 
+#: Most iterations run in one call of the compiled sampler (the clock of a time budget is read between calls).
+_BLOCK = 50
+
 #: Smallest value of ``1 - p0`` in the negative-binomial draw of ``n0``.
 _MIN_CAPTURE_PROBABILITY = 1e-12
 
@@ -285,6 +288,7 @@ class _DualAveraging:
         self.log_step_bar = np.zeros_like(step)
         self.h_bar = np.zeros_like(step)
         self.t = 0
+        # The compiled runs (HMCChains.run) update these arrays in place, as update() does.
 
     def update(self, accept_prob: np.ndarray) -> np.ndarray:
         self.t += 1
@@ -378,77 +382,114 @@ class HMCChains:
         """Rows of the chains at temperature ``t`` (0 is the posterior)."""
         return slice(t * self.R, (t + 1) * self.R)
 
-    def iterate(self) -> np.ndarray:
-        """One HMC transition of every chain, then the exchanges; returns the acceptance probabilities."""
+    def run(
+        self, n: int, adapter: _DualAveraging | None = None, n_kept: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` iterations of every chain: an HMC transition, then the exchanges between temperatures.
+
+        The random numbers of all ``n`` iterations are drawn first, in one fixed order, and the
+        replicas (every temperature of one chain) are run by the threads in compiled code
+        (:func:`mse.bayes.latent_class.hmc_kernel.run_replicas`), each thread a contiguous group of
+        replicas; the draws depend on the seed and on the lengths of the runs only. With an
+        ``adapter`` the step sizes are adapted after every transition. Returns the acceptance
+        probabilities ``(n, C)`` and the positions and log densities after each iteration of the
+        first ``n_kept`` rows, ``(n, n_kept, D)`` and ``(n, n_kept)``.
+        """
         rng = self.rng
-        momenta = rng.standard_normal(self.q.shape) / np.sqrt(self.inv_mass)
+        C, D = self.q.shape
+        z = rng.standard_normal((n, C, D))
         # Jittered step sizes (Neal 2011, section 5.4.2.2) avoid periodic trajectories.
-        step = self.step * rng.uniform(0.6, 1.2, size=self.C)
-        # So are trajectory lengths, drawn around ``n_leapfrog``.
-        n_steps = rng.integers(self.min_steps, self.max_steps + 1)
-        log_uniform = np.log(rng.random(self.C))
-        accept_prob = self.model.transitions(
+        jitter = rng.uniform(0.6, 1.2, size=(n, C))
+        # So are trajectory lengths, drawn around each chain's mean.
+        n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=(n, C))
+        log_u = np.log(rng.random((n, C)))
+        log_u_exchange = np.log(rng.random((n, C)))
+        accept_prob = np.empty((n, C))
+        exchanged = np.zeros((n, C), dtype=np.bool_)
+        kept = np.empty((n, n_kept, D))
+        kept_logp = np.empty((n, n_kept))
+        if adapter is None:
+            zeros = np.zeros(C)
+            adaptation = (False, 0.0, zeros, zeros, zeros, zeros, _TARGET_ACCEPT)
+        else:
+            adaptation = (
+                True,
+                float(adapter.t),
+                adapter.mu,
+                adapter.log_step,
+                adapter.log_step_bar,
+                adapter.h_bar,
+                _TARGET_ACCEPT,
+            )
+        kernel = self.model._compiled()
+        arguments = (
             (self.q, self.logp, self.grad, self.loglik),
             self.beta,
-            momenta,
-            step,
-            n_steps,
             self.inv_mass,
-            log_uniform,
-            self.executor,
-            self.n_threads,
-            self.order,
+            self.step,
+            (z, jitter, n_steps, log_u, log_u_exchange),
+            self.exchange_parity,
+            self.R,
         )
-        if self.T > 1:
-            self.exchange()
-        return accept_prob
+        data = (*self.model._data[:2], self.model.counts, self.model.J, self.model.K, self.model._priors)
 
-    def exchange(self) -> None:
-        """Metropolis exchanges of states between neighbouring temperatures of every replica.
+        def replicas(first: int, last: int) -> None:
+            kernel.run_replicas(*arguments, first, last, adaptation, accept_prob, exchanged, kept, kept_logp, *data)
 
-        Swapping the states ``x`` (at ``beta_t``) and ``y`` (at ``beta_{t+1}``) is accepted with
-        probability ``min(1, exp((beta_t - beta_{t+1}) (loglik(y) - loglik(x))))``: the priors cancel.
-        """
-        R = self.R
-        pairs = np.arange(self.exchange_parity, self.T - 1, 2)
-        self.exchange_parity = 1 - self.exchange_parity
-        if pairs.size == 0:
-            return
-        lower = (pairs[:, None] * R + np.arange(R)).ravel()  # rows at beta_t
-        upper = lower + R  # the same replicas at beta_{t+1}
-        log_ratio = (self.beta[lower] - self.beta[upper]) * (self.loglik[upper] - self.loglik[lower])
-        accept = np.log(self.rng.random(lower.size)) < np.where(np.isfinite(log_ratio), log_ratio, -np.inf)
-        self.exchanges_accepted[pairs] += accept.reshape(pairs.size, R).sum(axis=1)
-        self.exchanges_proposed[pairs] += R
-        if not accept.any():
-            return
-        a, b = lower[accept], upper[accept]
-        self.q[a], self.q[b] = self.q[b], self.q[a].copy()
-        self.model.evaluate((self.q, self.logp, self.grad, self.loglik), self.beta, np.concatenate([a, b]))
+        threads = min(self.n_threads, self.R)
+        if self.executor is None or threads <= 1:
+            replicas(0, self.R)
+        else:
+            bounds = [self.R * i // threads for i in range(threads + 1)]
+            futures = [self.executor.submit(replicas, first, last) for first, last in itertools.pairwise(bounds)]
+            for future in futures:
+                future.result()
+        if adapter is not None:
+            adapter.t += n
+        # Exchange statistics: iteration i proposed the pairs of parity (exchange_parity + i) mod 2.
+        for offset in (0, 1):
+            pairs = np.arange((self.exchange_parity + offset) % 2, self.T - 1, 2)
+            iterations = exchanged[offset::2]
+            if pairs.size == 0 or iterations.shape[0] == 0:
+                continue
+            lower = iterations.reshape(iterations.shape[0], self.T, self.R)[:, pairs]
+            self.exchanges_accepted[pairs] += lower.sum(axis=(0, 2))
+            self.exchanges_proposed[pairs] += iterations.shape[0] * self.R
+        self.exchange_parity = (self.exchange_parity + n) % 2
+        return accept_prob, kept, kept_logp
+
+    def iterate(self) -> np.ndarray:
+        """One HMC transition of every chain, then the exchanges; returns the acceptance probabilities."""
+        return self.run(1)[0][0]
 
     def warmup(self, n_warmup: int, deadline: float | None = None) -> int:
         """Adapt the step sizes and the (diagonal) mass matrices; the warm-up draws are discarded.
 
         Warm-up stops early once ``time.perf_counter()`` passes ``deadline``, the time budget a user
-        asked for; with ``None`` (no budget) the clock is not read and warm-up always runs its
-        ``n_warmup`` iterations. Returns the number of iterations run.
+        asked for (read after every block of at most :data:`_BLOCK` iterations); with ``None`` (no
+        budget) the clock is not read and warm-up always runs its ``n_warmup`` iterations. Returns
+        the number of iterations run.
         """
-        it = 0
-        ends = set(_adaptation_windows(n_warmup))
+        ends = _adaptation_windows(n_warmup)
         window: list[np.ndarray] = []
         window_logp: list[np.ndarray] = []
         # Warm-up trajectories are half as long: adaptation needs many transitions more than long ones.
         full_lengths = self.min_steps, self.max_steps
         self.min_steps, self.max_steps = np.maximum(1, self.min_steps // 2), np.maximum(1, self.max_steps // 2)
-        for it in range(1, n_warmup + 1):
-            accept_prob = self.iterate()
-            self.step = self.adapter.update(accept_prob)
-            if it > 75 and ends:
-                window.append(self.q.copy())
-                window_logp.append(self.logp.copy())
+        # Blocks end where the mass matrix is re-estimated, where collecting its draws begins (after
+        # iteration 75) and every _BLOCK iterations, at the same iterations whatever the budget.
+        stops = sorted({*range(_BLOCK, n_warmup, _BLOCK), *ends, *([75] if ends else []), n_warmup})
+        it = 0
+        for stop in stops:
+            collect = bool(ends) and it >= 75
+            _, kept, kept_logp = self.run(stop - it, self.adapter, self.C if collect else 0)
+            it = stop
+            if collect:
+                window.append(kept)
+                window_logp.append(kept_logp)
             if it in ends:
-                draws = np.stack(window)  # (n, C, D)
-                mean_logp = np.mean(window_logp, axis=0)
+                draws = np.concatenate(window)  # (n, C, D)
+                mean_logp = np.concatenate(window_logp).mean(axis=0)
                 for t in range(self.T):
                     rows = self.level(t)
                     self._adapt_mass(draws[:, rows], rows)
@@ -498,13 +539,18 @@ class HMCChains:
             array[stranded] = array[donors]
         self.restarted += int(stranded.size)
 
-    def iterate_and_count(self) -> None:
-        """One transition after warm-up, counting the acceptance and divergences of the cold chains."""
-        accept_prob = self.iterate()[: self.R]
-        self.accept_sum += float(accept_prob.sum())
-        self.accept_count += self.R
+    def draw(self, n: int) -> np.ndarray:
+        """``n`` iterations after warm-up; returns the positions of the cold chains after each ``(n, R, D)``.
+
+        Counts the acceptance and the divergences of the cold chains.
+        """
+        accept_prob, kept, _ = self.run(n, n_kept=self.R)
+        cold = accept_prob[:, : self.R]
+        self.accept_sum += float(cold.sum())
+        self.accept_count += cold.size
         # Acceptance probability 0: the trajectory diverged (energy error beyond floating point).
-        self.divergent += int((accept_prob == 0.0).sum())
+        self.divergent += int((cold == 0.0).sum())
+        return kept
 
 
 @accepts_former_setting_names
@@ -606,8 +652,9 @@ def sample_latent_class_hmc(
     ensemble = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature, tempered_leapfrog)
     occupancy_counts = model.counts.astype(np.int64)
 
-    def record() -> np.ndarray:
-        return ensemble.q[:n_chains].copy()
+    def block(m: int) -> list[np.ndarray]:
+        # The positions of the cold chains at every thin-th iteration of m * thin.
+        return list(ensemble.draw(m * thin)[thin - 1 :: thin])
 
     def summarise(states: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         # For the positions of the cold chains at many iterations at once: n0 | pi, lambda ~
@@ -628,7 +675,16 @@ def sample_latent_class_hmc(
     with ThreadPoolExecutor(threads) as executor:
         ensemble.executor = executor
         warmup_iterations = ensemble.warmup(n_burnin, deadline(started, max_seconds) if n_draws is None else None)
-        outcome = run_chains(ensemble.iterate_and_count, record, int(model.n), budget, thin, started, summarise)
+        outcome = run_chains(
+            ensemble.iterate,
+            lambda: ensemble.q[:n_chains].copy(),
+            int(model.n),
+            budget,
+            thin,
+            started,
+            summarise,
+            block=block,
+        )
     return LatentClassDraws.from_run(
         outcome,
         int(model.n),
