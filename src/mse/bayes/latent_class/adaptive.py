@@ -2,7 +2,7 @@
 
 Draws are taken in blocks; after each block the rank-normalised split R-hat
 and the bulk effective sample size of ``N`` (Vehtari et al. 2021, computed
-in numpy by :mod:`mse.bayes.diagnostics`, the same numbers as ArviZ's) are
+in numpy by :mod:`mse.bayes.convergence`, the same numbers as ArviZ's) are
 checked against their targets. Blocks grow with the run (a quarter
 of the draws so far), so the checks cost little next to the sampling.
 
@@ -24,7 +24,7 @@ import numpy as np
 
 from mse.bayes import backend
 from mse.bayes.backend import ConvergenceRule
-from mse.bayes.diagnostics import ess_bulk, rhat_rank
+from mse.bayes.convergence import ess_bulk, rhat_rank
 
 __all__ = ["RunBudget", "RunOutcome", "deadline", "past", "run_chains"]
 

@@ -23,13 +23,10 @@ from typing import Any
 import numpy as np
 
 from mse.bayes import backend
-from mse.bayes.backend import (
-    DEPRECATED_SETTING_NAMES,
-    convergence_of_n,
-    foreign_calls,
-    import_arviz,
-    sampler_options,
-)
+from mse.bayes.backend import DEPRECATED_SETTING_NAMES, foreign_calls, import_arviz, sampler_options
+from mse.bayes.convergence import ess_bulk as bulk_ess
+from mse.bayes.convergence import ess_tail as tail_ess
+from mse.bayes.convergence import rhat_rank
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.latent_class.prior import LatentClassPrior
@@ -395,7 +392,10 @@ def lcmcr(
 
     draws = _run(data, settings, random_seed)
     idata = to_inference_data(draws, settings)
-    rhat, ess_bulk, ess_tail = convergence_of_n(idata)
+    # The numbers of mse.bayes.backend.convergence_of_n(idata), computed on the draws without ArviZ.
+    values = draws.N.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rhat, ess_bulk, ess_tail = rhat_rank(values), bulk_ess(values), tail_ess(values)
     pooled = draws.N.ravel().astype(float)
     tail = (1.0 - level) / 2.0
     lower, median, upper = np.quantile(pooled, [tail, 0.5, 1.0 - tail])

@@ -1,4 +1,4 @@
-"""The numpy R-hat and bulk ESS against ArviZ's, on chains of every kind the samplers produce."""
+"""The numpy R-hat, bulk and tail ESS against ArviZ's, on chains of every kind the samplers produce."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mse.bayes.backend import import_arviz
-from mse.bayes.diagnostics import ess_bulk, rhat_rank
+from mse.bayes.convergence import ess_bulk, ess_tail, rhat_rank
 
 
 def _chains(kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -37,8 +37,10 @@ def test_rhat_and_bulk_ess_equal_arviz(kind):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             expected_rhat, expected_ess = float(az.rhat(draws)), float(az.ess(draws, method="bulk"))
+            expected_tail = float(az.ess(draws, method="tail"))
         assert rhat_rank(draws) == pytest.approx(expected_rhat, rel=1e-10, abs=1e-10)
         assert ess_bulk(draws) == pytest.approx(expected_ess, rel=1e-10, abs=1e-10)
+        assert ess_tail(draws) == pytest.approx(expected_tail, rel=1e-10, abs=1e-10, nan_ok=True)
 
 
 def test_degenerate_chains_as_arviz():
@@ -51,3 +53,4 @@ def test_degenerate_chains_as_arviz():
         for draws in (constant, apart, short):
             np.testing.assert_equal(rhat_rank(draws), float(az.rhat(draws)))
             np.testing.assert_equal(ess_bulk(draws), float(az.ess(draws, method="bulk")))
+            np.testing.assert_equal(ess_tail(draws), float(az.ess(draws, method="tail")))

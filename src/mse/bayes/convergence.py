@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import fft, special, stats
+from scipy.stats import mstats
 
-__all__ = ["ess_bulk", "rhat_rank"]
+__all__ = ["ess_bulk", "ess_tail", "rhat_rank"]
 
 
 def _split_chains(draws: np.ndarray) -> np.ndarray:
@@ -155,3 +156,38 @@ def ess_bulk(draws: np.ndarray) -> float:
     if _invalid(draws, min_chains=1):
         return float("nan")
     return _ess(_z_scale(_split_chains(draws)))
+
+
+def ess_tail(draws: np.ndarray) -> float:
+    """Tail effective sample size: the smaller of those of the indicators of the 5 % and 95 % quantiles.
+
+    Parameters
+    ----------
+    draws : numpy.ndarray
+        ``(chains, draws)``; at least four draws, else NaN.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
+    (2021). Rank-normalization, folding, and localization: an improved R-hat
+    for assessing convergence of MCMC. *Bayesian Analysis* 16(2), 667-718.
+
+    Examples
+    --------
+    >>> draws = np.random.default_rng(1).normal(size=(4, 500))
+    >>> bool(1000 < ess_tail(draws) < 3000)
+    True
+    """
+    draws = np.asarray(draws, dtype=float)
+    if _invalid(draws, min_chains=1):
+        return float("nan")
+    sizes = []
+    for prob in (0.05, 0.95):
+        # The quantile as ArviZ takes it (R's type 7, through scipy's mquantiles).
+        (quantile,) = mstats.mquantiles(draws, prob, alphap=1, betap=1)
+        sizes.append(_ess(_split_chains(draws <= quantile).astype(float)))
+    return min(sizes)
