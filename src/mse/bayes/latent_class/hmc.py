@@ -155,16 +155,6 @@ class LatentClassHMC:
             future.result()
         return accept_prob
 
-    def evaluate(
-        self, state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], beta: np.ndarray, rows: np.ndarray
-    ) -> None:
-        """Recompute the tempered log density, gradient and log-likelihood of the chains ``rows`` of ``state``.
-
-        The same numbers as :meth:`tempered`, from the compiled density.
-        """
-        kernel = self._compiled()
-        kernel.evaluate(*state, beta, rows.astype(np.int64), *self._data, *self._priors)
-
     def unpack(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         C = q.shape[0]
         JK = self.J * self.K
@@ -277,7 +267,7 @@ class LatentClassHMC:
 
 
 class _DualAveraging:
-    """Per-chain step-size adaptation of Hoffman and Gelman (2014)."""
+    """The state of the per-chain step-size adaptation of Hoffman and Gelman (2014)."""
 
     def __init__(self, step: np.ndarray) -> None:
         self.restart(step)
@@ -288,17 +278,8 @@ class _DualAveraging:
         self.log_step_bar = np.zeros_like(step)
         self.h_bar = np.zeros_like(step)
         self.t = 0
-        # The compiled runs (HMCChains.run) update these arrays in place, as update() does.
-
-    def update(self, accept_prob: np.ndarray) -> np.ndarray:
-        self.t += 1
-        t = self.t
-        eta = 1.0 / (t + 10.0)
-        self.h_bar = (1.0 - eta) * self.h_bar + eta * (_TARGET_ACCEPT - accept_prob)
-        self.log_step = self.mu - np.sqrt(t) / 0.05 * self.h_bar
-        weight = t**-0.75
-        self.log_step_bar = weight * self.log_step + (1.0 - weight) * self.log_step_bar
-        return np.exp(self.log_step)
+        # The updates after every transition are made in compiled code, on these arrays in place
+        # (mse.bayes.latent_class.hmc_kernel.run_replicas, called by HMCChains.run).
 
     def final(self) -> np.ndarray:
         return np.exp(self.log_step_bar)
@@ -329,8 +310,9 @@ class HMCChains:
     cold chains, the first ``n_chains`` rows) has ``T - 1`` companions that target the posterior
     with the likelihood raised to powers ``beta`` between 1 and ``1 / max_temperature``
     (geometric spacing); their trajectories are ``tempered_leapfrog`` leapfrog steps long on
-    average (``None``: a quarter of ``n_leapfrog``). After every transition, neighbouring temperatures of one replica
-    exchange their states by a Metropolis step (parallel tempering; Geyer 1991), alternating
+    average (``None``: a quarter of ``n_leapfrog``). After every transition, neighbouring
+    temperatures of one replica exchange their states by a Metropolis step (parallel tempering;
+    Geyer 1991), alternating
     between the even and the odd pairs (Syed et al. 2022). The flatter tempered posteriors cross
     between modes that the posterior itself separates, and the exchanges carry those crossings
     down to the cold chains, whose draws are the only ones kept.
@@ -363,9 +345,6 @@ class HMCChains:
         self.q = model.initial_positions(self.C, rng)
         self.logp, self.grad, self.loglik = model.tempered(self.q, self.beta)
         self.n_threads = n_threads
-        # Chains are handed to the threads replica by replica (every temperature of a replica together),
-        # so that the threads get equal work however the trajectory lengths differ between temperatures.
-        self.order = np.arange(self.C).reshape(n_temperatures, n_chains).T.ravel()
         self.executor: ThreadPoolExecutor | None = None
         self.inv_mass = np.ones_like(self.q)
         self.step = np.full(self.C, 0.05)

@@ -4,8 +4,10 @@ The HMC sampler of :mod:`mse.bayes.latent_class.hmc` spends nearly all its
 time evaluating the log posterior of ``(logit lambda, logit V, log alpha)``
 and its gradient, on arrays as small as 15 histories x 10 classes. In numpy
 each evaluation is some forty array operations whose call overhead dwarfs the
-arithmetic, so this module compiles the evaluation and whole leapfrog
-trajectories with numba and runs the chains in parallel threads.
+arithmetic, so this module compiles the evaluation, whole leapfrog
+trajectories and, in :func:`run_replicas`, blocks of iterations of the
+parallel-tempered chains (transitions, step-size adaptation and exchanges),
+which the sampler runs in parallel threads, a group of replicas each.
 
 Every random number (momenta, step-size jitter, the acceptance uniforms) is
 drawn by the caller from its ``numpy.random.Generator`` and passed in, so the
@@ -21,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["evaluate", "history_sets", "hmc_transitions", "run_replicas"]
+__all__ = ["history_sets", "hmc_transitions", "run_replicas"]
 
 
 #: Sum over a history's lists of |logit lambda| up to which class weights are formed as products
@@ -199,21 +201,6 @@ def history_sets(histories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         on = np.flatnonzero(row)
         sets[h, : on.size] = on
     return sets, lengths
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def evaluate(q, logp, grad, loglik, beta, rows, x_sets, x_len, counts, J, K, a_alpha, b_alpha, a_lambda, b_lambda):
-    """Tempered log posterior, gradient and log-likelihood of the chains ``rows``, in place.
-
-    Used after parallel-tempering exchanges, which move states to another temperature.
-    """
-    H = counts.shape[0]
-    n = counts.sum()
-    work = np.empty((2 * J + 4) * K + H * K)
-    for r in rows:
-        logp[r], loglik[r] = _logp_grad_one(
-            q[r], grad[r], beta[r], x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work
-        )
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
