@@ -136,6 +136,14 @@ class LCMCR(Method):
         """,
     )
     max_temperature: float = option(4.0, "The highest temperature of the tempering, above 1.")
+    tempered_leapfrog: int | None = option(
+        None,
+        """
+        Mean number of leapfrog steps of the tempered companions' trajectories
+        (``None``: a quarter of ``n_leapfrog``); they need only move far
+        enough between exchanges to carry the chains between modes.
+        """,
+    )
     n_threads: int | None = option(
         None, "Threads that run the HMC chains (``None``: one per available core); the draws do not depend on it."
     )

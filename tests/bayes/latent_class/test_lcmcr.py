@@ -287,6 +287,8 @@ def test_adaptive_run_out_of_budget_says_which_option_to_raise(sampler):
         ({"max_seconds": 0}, "max_seconds"),
         ({"max_draws": 0}, "max_draws"),
         ({"n_threads": 0}, "n_threads"),
+        ({"tempered_leapfrog": 0}, "tempered_leapfrog"),
+        ({"tempered_leapfrog": 2.5}, "tempered_leapfrog"),
     ],
 )
 def test_bad_options_raise_model_error(kwargs, match):

@@ -1,8 +1,9 @@
 """Run many chains until ``N`` has converged, or until a budget of draws (or seconds, if asked for) is spent.
 
 Draws are taken in blocks; after each block the rank-normalised split R-hat
-and the bulk effective sample size of ``N`` (Vehtari et al. 2021, computed by
-ArviZ) are checked against their targets. Blocks grow with the run (a quarter
+and the bulk effective sample size of ``N`` (Vehtari et al. 2021, computed
+in numpy by :mod:`mse.bayes.convergence`, the same numbers as ArviZ's) are
+checked against their targets. Blocks grow with the run (a quarter
 of the draws so far), so the checks cost little next to the sampling.
 
 The checks fall at fixed numbers of draws, so without a time budget the run,
@@ -15,13 +16,15 @@ only ever the user's choice, and a run it cuts short says so in its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from mse.bayes import backend
-from mse.bayes.backend import ConvergenceRule, foreign_calls, import_arviz
+from mse.bayes.backend import ConvergenceRule
+from mse.bayes.convergence import ess_bulk, rhat_rank
 
 __all__ = ["RunBudget", "RunOutcome", "deadline", "past", "run_chains"]
 
@@ -91,21 +94,33 @@ def past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
 
 
+#: Most records held before they are summarised (bounds the memory of a long run of fixed length).
+_RECORDS_PER_SUMMARY = 1000
+
+#: Most draws per chain asked of a sampler's ``block`` at once; fixed, so that the draws do not depend on a budget.
+_BLOCK_DRAWS = 50
+
+
 def _diagnostics(N: np.ndarray) -> tuple[float, float]:
-    az = import_arviz()
-    with foreign_calls():
-        # Only the numbers decide; a NaN (chains that never move) counts as not converged.
-        values = N.astype(float)
-        return float(az.rhat(values)), float(az.ess(values, method="bulk"))
+    # Only the numbers decide; a NaN (chains that never move) counts as not converged.
+    values = N.astype(float)
+    return rhat_rank(values), ess_bulk(values)
+
+
+def _stack_records(records: Sequence[Any]) -> Record:
+    n0, p0, alpha, n_classes = (np.stack(values, axis=1) for values in zip(*records))
+    return n0, p0, alpha, n_classes
 
 
 def run_chains(
-    advance: Callable[[], None],
-    record: Callable[[], Record],
+    advance: Callable[[], object],
+    record: Callable[[], Any],
     n_observed: int,
     budget: RunBudget,
     thin: int,
     started: float,
+    summarise: Callable[[Sequence[Any]], Record] = _stack_records,
+    block: Callable[[int], Sequence[Any]] | None = None,
 ) -> RunOutcome:
     """Call ``advance`` (one iteration of every chain) and ``record`` until the budget says stop.
 
@@ -114,7 +129,16 @@ def run_chains(
     advance : callable
         Moves every chain by one iteration.
     record : callable
-        Returns ``(n0, p0, alpha, n_classes)`` of every chain at the current state.
+        Returns what is kept of every chain's current state: by default ``(n0, p0, alpha,
+        n_classes)``, or anything that ``summarise`` turns into them.
+    summarise : callable
+        Turns the records of the iterations since the last check into ``(n0, p0, alpha,
+        n_classes)``, each ``(chains, iterations)``, in one call (a sampler can then compute
+        them for many iterations at once).
+    block : callable or None
+        ``block(m)`` runs ``m * thin`` iterations and returns the ``m`` records of the kept ones;
+        when given, it is used in place of ``advance`` and ``record``, with ``m`` at most
+        :data:`_BLOCK_DRAWS` (1 under a time budget, whose clock is read between blocks).
     n_observed : int
         ``n``, so that ``N = n + n0``.
     budget : RunBudget
@@ -136,16 +160,40 @@ def run_chains(
     drawn = 0
     checks = 0
 
+    pending: list[Any] = []
+
+    def flush() -> None:
+        if pending:
+            for store, values in zip(blocks, summarise(pending)):
+                store.append(values)
+            pending.clear()
+
     def take(n: int, until: float | None) -> int:
         done = 0
+        if block is not None:
+            # Under a time budget the clock is read after every draw, so that the run stops at the first
+            # draw past it; without one, blocks of a fixed size (the clock is not read).
+            size = 1 if until is not None else _BLOCK_DRAWS
+            while done < n:
+                records = block(min(size, n - done))
+                pending.extend(records)
+                done += len(records)
+                if len(pending) >= _RECORDS_PER_SUMMARY:
+                    flush()
+                if past(until):
+                    break
+            flush()
+            return done
         for _ in range(n):
             for _ in range(thin):
                 advance()
-            for store, value in zip(blocks, record()):
-                store.append(value)
+            pending.append(record())
             done += 1
+            if len(pending) == _RECORDS_PER_SUMMARY:
+                flush()
             if past(until):
                 break
+        flush()
         return done
 
     if budget.draws is not None:
@@ -159,7 +207,7 @@ def run_chains(
         while True:
             drawn += take(target - drawn, until)
             cut_short = drawn < target
-            n0 = np.stack(blocks[0], axis=1)
+            n0 = np.concatenate(blocks[0], axis=1)
             rhat, ess = _diagnostics(n0 + n_observed)
             checks += 1
             if not cut_short and rule.converged(rhat, ess):
@@ -171,5 +219,5 @@ def run_chains(
             if drawn >= budget.max_draws:
                 break
             target = min(budget.max_draws, drawn + max(100, drawn // 4))
-    n0, p0, alpha, n_classes = (np.stack(store, axis=1) for store in blocks)
+    n0, p0, alpha, n_classes = (np.concatenate(store, axis=1) for store in blocks)
     return RunOutcome(n0=n0, p0=p0, alpha=alpha, n_classes=n_classes, stop_reason=reason, checks=checks)

@@ -23,13 +23,10 @@ from typing import Any
 import numpy as np
 
 from mse.bayes import backend
-from mse.bayes.backend import (
-    DEPRECATED_SETTING_NAMES,
-    convergence_of_n,
-    foreign_calls,
-    import_arviz,
-    sampler_options,
-)
+from mse.bayes.backend import DEPRECATED_SETTING_NAMES, foreign_calls, import_arviz, sampler_options
+from mse.bayes.convergence import ess_bulk as bulk_ess
+from mse.bayes.convergence import ess_tail as tail_ess
+from mse.bayes.convergence import rhat_rank
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.latent_class.prior import LatentClassPrior
@@ -57,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "n_leapfrog": 48,
     "n_temperatures": 4,
     "max_temperature": 4.0,
+    "tempered_leapfrog": None,
     "n_threads": None,
     "collapsed_steps": 2,
 }
@@ -99,6 +97,11 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     for name in ("K", "chains", "thin", "max_draws", "n_leapfrog", "n_temperatures"):
         if not _is_count(settings[name], 1):
             raise ModelError(f"{name_of(name)} must be a positive integer, got {settings[name]!r}.")
+    if settings["tempered_leapfrog"] is not None and not _is_count(settings["tempered_leapfrog"], 1):
+        raise ModelError(
+            "tempered_leapfrog must be a positive integer (or None for a quarter of n_leapfrog), "
+            f"got {settings['tempered_leapfrog']!r}."
+        )
     if settings["n_threads"] is not None and not _is_count(settings["n_threads"], 1):
         raise ModelError(
             f"n_threads must be a positive integer (or None for one per core), got {settings['n_threads']!r}."
@@ -144,6 +147,7 @@ def _run(data: CaptureData, settings: dict[str, Any], random_seed: int | None) -
             n_leapfrog=settings["n_leapfrog"],
             n_temperatures=settings["n_temperatures"],
             max_temperature=settings["max_temperature"],
+            tempered_leapfrog=settings["tempered_leapfrog"],
             n_threads=settings["n_threads"],
             random_seed=random_seed,
             **common,
@@ -388,7 +392,10 @@ def lcmcr(
 
     draws = _run(data, settings, random_seed)
     idata = to_inference_data(draws, settings)
-    rhat, ess_bulk, ess_tail = convergence_of_n(idata)
+    # The numbers of mse.bayes.backend.convergence_of_n(idata), computed on the draws without ArviZ.
+    values = draws.N.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rhat, ess_bulk, ess_tail = rhat_rank(values), bulk_ess(values), tail_ess(values)
     pooled = draws.N.ravel().astype(float)
     tail = (1.0 - level) / 2.0
     lower, median, upper = np.quantile(pooled, [tail, 0.5, 1.0 - tail])

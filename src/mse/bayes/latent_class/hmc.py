@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Unpack
 
@@ -51,6 +52,9 @@ _TARGET_ACCEPT = 0.8
 
 #: Log-density gap below the median of the chains beyond which a chain is restarted during warm-up.
 _STRANDED_GAP = 8.0
+
+#: Most iterations run in one call of the compiled sampler (the clock of a time budget is read between calls).
+_BLOCK = 50
 
 #: Smallest value of ``1 - p0`` in the negative-binomial draw of ``n0``.
 _MIN_CAPTURE_PROBABILITY = 1e-12
@@ -120,20 +124,24 @@ class LatentClassHMC:
         log_uniform: np.ndarray,
         executor: ThreadPoolExecutor | None = None,
         n_threads: int = 1,
+        order: np.ndarray | None = None,
     ) -> np.ndarray:
         """One HMC transition of every chain, updating ``state = (q, logp, grad, loglik)`` in place.
 
         Chain ``c`` targets the posterior tempered by ``beta[c]``.
 
-        The chains are split into ``n_threads`` contiguous groups run by ``executor``; every
-        random number is an argument, so the result does not depend on the split. Returns the
-        acceptance probabilities. See :func:`mse.bayes.latent_class.hmc_kernel.hmc_transitions`.
+        The chains, taken in ``order`` (by default ``0, 1, ...``), are split into ``n_threads``
+        contiguous groups run by ``executor``; every random number is an argument, so the result
+        does not depend on the split. Returns the acceptance probabilities. See
+        :func:`mse.bayes.latent_class.hmc_kernel.hmc_transitions`.
         """
         kernel = self._compiled()
         q, logp, grad, loglik = state
         C = q.shape[0]
         accept_prob = np.empty(C)
-        arrays = (q, logp, grad, loglik, beta, momenta, step, n_steps, inv_mass, log_uniform, accept_prob)
+        if order is None:
+            order = np.arange(C)
+        arrays = (q, logp, grad, loglik, beta, momenta, step, n_steps, inv_mass, log_uniform, accept_prob, order)
 
         def run(first: int, last: int) -> None:
             kernel.hmc_transitions(*arrays, first, last, *self._data, *self._priors)
@@ -141,8 +149,8 @@ class LatentClassHMC:
         if executor is None or n_threads <= 1:
             run(0, C)
             return accept_prob
-        bounds = np.linspace(0, C, n_threads + 1).astype(int)
-        futures = [executor.submit(run, int(first), int(last)) for first, last in itertools.pairwise(bounds)]
+        bounds = [C * i // n_threads for i in range(n_threads + 1)]
+        futures = [executor.submit(run, first, last) for first, last in itertools.pairwise(bounds)]
         for future in futures:
             future.result()
         return accept_prob
@@ -259,7 +267,7 @@ class LatentClassHMC:
 
 
 class _DualAveraging:
-    """Per-chain step-size adaptation of Hoffman and Gelman (2014)."""
+    """The state of the per-chain step-size adaptation of Hoffman and Gelman (2014)."""
 
     def __init__(self, step: np.ndarray) -> None:
         self.restart(step)
@@ -270,16 +278,8 @@ class _DualAveraging:
         self.log_step_bar = np.zeros_like(step)
         self.h_bar = np.zeros_like(step)
         self.t = 0
-
-    def update(self, accept_prob: np.ndarray) -> np.ndarray:
-        self.t += 1
-        t = self.t
-        eta = 1.0 / (t + 10.0)
-        self.h_bar = (1.0 - eta) * self.h_bar + eta * (_TARGET_ACCEPT - accept_prob)
-        self.log_step = self.mu - np.sqrt(t) / 0.05 * self.h_bar
-        weight = t**-0.75
-        self.log_step_bar = weight * self.log_step + (1.0 - weight) * self.log_step_bar
-        return np.exp(self.log_step)
+        # The updates after every transition are made in compiled code, on these arrays in place
+        # (mse.bayes.latent_class.hmc_kernel.run_replicas, called by HMCChains.run).
 
     def final(self) -> np.ndarray:
         return np.exp(self.log_step_bar)
@@ -309,8 +309,10 @@ class HMCChains:
     With ``n_temperatures`` ``T > 1`` each of the ``n_chains`` chains of the posterior (the
     cold chains, the first ``n_chains`` rows) has ``T - 1`` companions that target the posterior
     with the likelihood raised to powers ``beta`` between 1 and ``1 / max_temperature``
-    (geometric spacing). After every transition, neighbouring temperatures of one replica
-    exchange their states by a Metropolis step (parallel tempering; Geyer 1991), alternating
+    (geometric spacing); their trajectories are ``tempered_leapfrog`` leapfrog steps long on
+    average (``None``: a quarter of ``n_leapfrog``). After every transition, neighbouring
+    temperatures of one replica exchange their states by a Metropolis step (parallel tempering;
+    Geyer 1991), alternating
     between the even and the odd pairs (Syed et al. 2022). The flatter tempered posteriors cross
     between modes that the posterior itself separates, and the exchanges carry those crossings
     down to the cold chains, whose draws are the only ones kept.
@@ -325,6 +327,7 @@ class HMCChains:
         n_threads: int = 1,
         n_temperatures: int = 1,
         max_temperature: float = 4.0,
+        tempered_leapfrog: int | None = None,
     ) -> None:
         self.model = model
         self.rng = rng
@@ -333,7 +336,12 @@ class HMCChains:
         self.C = n_chains * n_temperatures
         ladder = max_temperature ** -(np.arange(n_temperatures) / max(n_temperatures - 1, 1))
         self.beta = np.repeat(ladder, n_chains)
-        self.min_steps, self.max_steps = max(1, (n_leapfrog + 1) // 2), (3 * n_leapfrog) // 2
+        # Trajectory lengths are drawn per chain between half and 1.5 times its mean: ``n_leapfrog`` for
+        # the posterior, ``tempered_leapfrog`` for the companions.
+        companion = max(1, n_leapfrog // 4) if tempered_leapfrog is None else tempered_leapfrog
+        means = np.where(np.arange(self.C) < n_chains, n_leapfrog, companion)
+        self.min_steps, self.max_steps = np.maximum(1, (means + 1) // 2), (3 * means) // 2
+        self.tempered_leapfrog = companion
         self.q = model.initial_positions(self.C, rng)
         self.logp, self.grad, self.loglik = model.tempered(self.q, self.beta)
         self.n_threads = n_threads
@@ -353,78 +361,114 @@ class HMCChains:
         """Rows of the chains at temperature ``t`` (0 is the posterior)."""
         return slice(t * self.R, (t + 1) * self.R)
 
-    def iterate(self) -> np.ndarray:
-        """One HMC transition of every chain, then the exchanges; returns the acceptance probabilities."""
+    def run(
+        self, n: int, adapter: _DualAveraging | None = None, n_kept: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``n`` iterations of every chain: an HMC transition, then the exchanges between temperatures.
+
+        The random numbers of all ``n`` iterations are drawn first, in one fixed order, and the
+        replicas (every temperature of one chain) are run by the threads in compiled code
+        (:func:`mse.bayes.latent_class.hmc_kernel.run_replicas`), each thread a contiguous group of
+        replicas; the draws depend on the seed and on the lengths of the runs only. With an
+        ``adapter`` the step sizes are adapted after every transition. Returns the acceptance
+        probabilities ``(n, C)`` and the positions and log densities after each iteration of the
+        first ``n_kept`` rows, ``(n, n_kept, D)`` and ``(n, n_kept)``.
+        """
         rng = self.rng
-        momenta = rng.standard_normal(self.q.shape) / np.sqrt(self.inv_mass)
+        C, D = self.q.shape
+        z = rng.standard_normal((n, C, D))
         # Jittered step sizes (Neal 2011, section 5.4.2.2) avoid periodic trajectories.
-        step = self.step * rng.uniform(0.6, 1.2, size=self.C)
-        # So are trajectory lengths, drawn around ``n_leapfrog``.
-        n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=self.C)
-        log_uniform = np.log(rng.random(self.C))
-        accept_prob = self.model.transitions(
+        jitter = rng.uniform(0.6, 1.2, size=(n, C))
+        # So are trajectory lengths, drawn around each chain's mean.
+        n_steps = rng.integers(self.min_steps, self.max_steps + 1, size=(n, C))
+        log_u = np.log(rng.random((n, C)))
+        log_u_exchange = np.log(rng.random((n, C)))
+        accept_prob = np.empty((n, C))
+        exchanged = np.zeros((n, C), dtype=np.bool_)
+        kept = np.empty((n, n_kept, D))
+        kept_logp = np.empty((n, n_kept))
+        if adapter is None:
+            zeros = np.zeros(C)
+            adaptation = (False, 0.0, zeros, zeros, zeros, zeros, _TARGET_ACCEPT)
+        else:
+            adaptation = (
+                True,
+                float(adapter.t),
+                adapter.mu,
+                adapter.log_step,
+                adapter.log_step_bar,
+                adapter.h_bar,
+                _TARGET_ACCEPT,
+            )
+        kernel = self.model._compiled()
+        arguments = (
             (self.q, self.logp, self.grad, self.loglik),
             self.beta,
-            momenta,
-            step,
-            n_steps,
             self.inv_mass,
-            log_uniform,
-            self.executor,
-            self.n_threads,
+            self.step,
+            (z, jitter, n_steps, log_u, log_u_exchange),
+            self.exchange_parity,
+            self.R,
         )
-        if self.T > 1:
-            self.exchange()
-        return accept_prob
+        data = (*self.model._data[:2], self.model.counts, self.model.J, self.model.K, self.model._priors)
 
-    def exchange(self) -> None:
-        """Metropolis exchanges of states between neighbouring temperatures of every replica.
+        def replicas(first: int, last: int) -> None:
+            kernel.run_replicas(*arguments, first, last, adaptation, accept_prob, exchanged, kept, kept_logp, *data)
 
-        Swapping the states ``x`` (at ``beta_t``) and ``y`` (at ``beta_{t+1}``) is accepted with
-        probability ``min(1, exp((beta_t - beta_{t+1}) (loglik(y) - loglik(x))))``: the priors cancel.
-        """
-        R = self.R
-        pairs = np.arange(self.exchange_parity, self.T - 1, 2)
-        self.exchange_parity = 1 - self.exchange_parity
-        if pairs.size == 0:
-            return
-        lower = (pairs[:, None] * R + np.arange(R)).ravel()  # rows at beta_t
-        upper = lower + R  # the same replicas at beta_{t+1}
-        log_ratio = (self.beta[lower] - self.beta[upper]) * (self.loglik[upper] - self.loglik[lower])
-        accept = np.log(self.rng.random(lower.size)) < np.where(np.isfinite(log_ratio), log_ratio, -np.inf)
-        np.add.at(self.exchanges_accepted, np.repeat(pairs, R), accept)
-        np.add.at(self.exchanges_proposed, np.repeat(pairs, R), 1.0)
-        if not accept.any():
-            return
-        a, b = lower[accept], upper[accept]
-        self.q[a], self.q[b] = self.q[b], self.q[a].copy()
-        moved = np.concatenate([a, b])
-        logp, grad, loglik = self.model.tempered(self.q[moved], self.beta[moved])
-        self.logp[moved], self.grad[moved], self.loglik[moved] = logp, grad, loglik
+        threads = min(self.n_threads, self.R)
+        if self.executor is None or threads <= 1:
+            replicas(0, self.R)
+        else:
+            bounds = [self.R * i // threads for i in range(threads + 1)]
+            futures = [self.executor.submit(replicas, first, last) for first, last in itertools.pairwise(bounds)]
+            for future in futures:
+                future.result()
+        if adapter is not None:
+            adapter.t += n
+        # Exchange statistics: iteration i proposed the pairs of parity (exchange_parity + i) mod 2.
+        for offset in (0, 1):
+            pairs = np.arange((self.exchange_parity + offset) % 2, self.T - 1, 2)
+            iterations = exchanged[offset::2]
+            if pairs.size == 0 or iterations.shape[0] == 0:
+                continue
+            lower = iterations.reshape(iterations.shape[0], self.T, self.R)[:, pairs]
+            self.exchanges_accepted[pairs] += lower.sum(axis=(0, 2))
+            self.exchanges_proposed[pairs] += iterations.shape[0] * self.R
+        self.exchange_parity = (self.exchange_parity + n) % 2
+        return accept_prob, kept, kept_logp
+
+    def iterate(self) -> np.ndarray:
+        """One HMC transition of every chain, then the exchanges; returns the acceptance probabilities."""
+        return self.run(1)[0][0]
 
     def warmup(self, n_warmup: int, deadline: float | None = None) -> int:
         """Adapt the step sizes and the (diagonal) mass matrices; the warm-up draws are discarded.
 
         Warm-up stops early once ``time.perf_counter()`` passes ``deadline``, the time budget a user
-        asked for; with ``None`` (no budget) the clock is not read and warm-up always runs its
-        ``n_warmup`` iterations. Returns the number of iterations run.
+        asked for (read after every block of at most :data:`_BLOCK` iterations); with ``None`` (no
+        budget) the clock is not read and warm-up always runs its ``n_warmup`` iterations. Returns
+        the number of iterations run.
         """
-        it = 0
-        ends = set(_adaptation_windows(n_warmup))
+        ends = _adaptation_windows(n_warmup)
         window: list[np.ndarray] = []
         window_logp: list[np.ndarray] = []
         # Warm-up trajectories are half as long: adaptation needs many transitions more than long ones.
         full_lengths = self.min_steps, self.max_steps
-        self.min_steps, self.max_steps = max(1, self.min_steps // 2), max(1, self.max_steps // 2)
-        for it in range(1, n_warmup + 1):
-            accept_prob = self.iterate()
-            self.step = self.adapter.update(accept_prob)
-            if it > 75 and ends:
-                window.append(self.q.copy())
-                window_logp.append(self.logp.copy())
+        self.min_steps, self.max_steps = np.maximum(1, self.min_steps // 2), np.maximum(1, self.max_steps // 2)
+        # Blocks end where the mass matrix is re-estimated, where collecting its draws begins (after
+        # iteration 75) and every _BLOCK iterations, at the same iterations whatever the budget.
+        stops = sorted({*range(_BLOCK, n_warmup, _BLOCK), *ends, *([75] if ends else []), n_warmup})
+        it = 0
+        for stop in stops:
+            collect = bool(ends) and it >= 75
+            _, kept, kept_logp = self.run(stop - it, self.adapter, self.C if collect else 0)
+            it = stop
+            if collect:
+                window.append(kept)
+                window_logp.append(kept_logp)
             if it in ends:
-                draws = np.stack(window)  # (n, C, D)
-                mean_logp = np.mean(window_logp, axis=0)
+                draws = np.concatenate(window)  # (n, C, D)
+                mean_logp = np.concatenate(window_logp).mean(axis=0)
                 for t in range(self.T):
                     rows = self.level(t)
                     self._adapt_mass(draws[:, rows], rows)
@@ -474,13 +518,18 @@ class HMCChains:
             array[stranded] = array[donors]
         self.restarted += int(stranded.size)
 
-    def iterate_and_count(self) -> None:
-        """One transition after warm-up, counting the acceptance and divergences of the cold chains."""
-        accept_prob = self.iterate()[: self.R]
-        self.accept_sum += float(accept_prob.sum())
-        self.accept_count += self.R
+    def draw(self, n: int) -> np.ndarray:
+        """``n`` iterations after warm-up; returns the positions of the cold chains after each ``(n, R, D)``.
+
+        Counts the acceptance and the divergences of the cold chains.
+        """
+        accept_prob, kept, _ = self.run(n, n_kept=self.R)
+        cold = accept_prob[:, : self.R]
+        self.accept_sum += float(cold.sum())
+        self.accept_count += cold.size
         # Acceptance probability 0: the trajectory diverged (energy error beyond floating point).
-        self.divergent += int((accept_prob == 0.0).sum())
+        self.divergent += int((cold == 0.0).sum())
+        return kept
 
 
 @accepts_former_setting_names
@@ -497,6 +546,7 @@ def sample_latent_class_hmc(
     n_leapfrog: int = 48,
     n_temperatures: int = 1,
     max_temperature: float = 4.0,
+    tempered_leapfrog: int | None = None,
     n_threads: int | None = None,
     random_seed: int | np.random.SeedSequence | None = None,
     **prior: Unpack[LatentClassPriorOptions],
@@ -527,6 +577,12 @@ def sample_latent_class_hmc(
         at temperatures up to ``max_temperature`` (geometric spacing) with
         which it exchanges states; ``1`` (no tempering) by default. See
         :class:`HMCChains`.
+    tempered_leapfrog : int or None
+        Mean number of leapfrog steps of the tempered companions' trajectories
+        (``None``: a quarter of ``n_leapfrog``). Their flatter posteriors are
+        crossed in fewer steps, and they only need to move far enough between
+        exchanges to carry the cold chains between modes, so shorter
+        trajectories cut the cost of an iteration by more than half.
     n_threads : int or None
         Threads that run the chains (``None``: one per available core, at most
         one per chain). The draws do not depend on it.
@@ -572,25 +628,42 @@ def sample_latent_class_hmc(
     model = LatentClassHMC(histories, counts, **prior)
     threads = available_cores() if n_threads is None else n_threads
     threads = max(1, min(threads, n_chains * n_temperatures))
-    ensemble = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature)
+    ensemble = HMCChains(model, n_chains, n_leapfrog, rng, threads, n_temperatures, max_temperature, tempered_leapfrog)
     occupancy_counts = model.counts.astype(np.int64)
 
-    def record() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        # n0 | pi, lambda ~ NegativeBinomial(n, 1 - p0); the allocation of everybody (observed
-        # and not) is drawn too, only to count the occupied classes.
-        cold = ensemble.q[:n_chains]
+    def block(m: int) -> list[np.ndarray]:
+        # The positions of the cold chains at every thin-th iteration of m * thin.
+        return list(ensemble.draw(m * thin)[thin - 1 :: thin])
+
+    def summarise(states: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # For the positions of the cold chains at many iterations at once: n0 | pi, lambda ~
+        # NegativeBinomial(n, 1 - p0); the allocation of everybody (observed and not) is drawn
+        # too, only to count the occupied classes.
+        cold = np.concatenate(states)  # iteration by iteration, the chains of each
         log_pi, log_lam, log_1mlam = model.log_weights(cold)
         log_p0, u = _logsumexp_last(log_pi + log_1mlam.sum(axis=1))
         n0 = rng.negative_binomial(int(model.n), np.clip(-np.expm1(log_p0), _MIN_CAPTURE_PROBABILITY, 1.0))
         _, w = _logsumexp_last(model.x @ log_lam + model.not_x @ log_1mlam + log_pi[:, None, :])
         occupied = rng.multinomial(occupancy_counts, w).sum(axis=1) + rng.multinomial(n0, u)
-        return n0, np.exp(log_p0), np.exp(cold[:, -1]), (occupied > 0).sum(axis=1)
+        shape = (len(states), n_chains)
+        return tuple(  # type: ignore[return-value]
+            value.reshape(shape).T for value in (n0, np.exp(log_p0), np.exp(cold[:, -1]), (occupied > 0).sum(axis=1))
+        )
 
     budget = RunBudget(draws=n_draws, max_draws=max_draws, max_seconds=max_seconds)
     with ThreadPoolExecutor(threads) as executor:
         ensemble.executor = executor
         warmup_iterations = ensemble.warmup(n_burnin, deadline(started, max_seconds) if n_draws is None else None)
-        outcome = run_chains(ensemble.iterate_and_count, record, int(model.n), budget, thin, started)
+        outcome = run_chains(
+            ensemble.iterate,
+            lambda: ensemble.q[:n_chains].copy(),
+            int(model.n),
+            budget,
+            thin,
+            started,
+            summarise,
+            block=block,
+        )
     return LatentClassDraws.from_run(
         outcome,
         int(model.n),
@@ -605,6 +678,7 @@ def sample_latent_class_hmc(
         n_threads=threads,
         n_temperatures=n_temperatures,
         max_temperature=max_temperature,
+        tempered_leapfrog=int(ensemble.tempered_leapfrog),
         exchange_rates=(ensemble.exchanges_accepted / np.maximum(ensemble.exchanges_proposed, 1)).round(3).tolist(),
         divergent=ensemble.divergent,
         restarted_in_warmup=ensemble.restarted,

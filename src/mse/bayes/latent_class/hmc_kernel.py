@@ -4,8 +4,10 @@ The HMC sampler of :mod:`mse.bayes.latent_class.hmc` spends nearly all its
 time evaluating the log posterior of ``(logit lambda, logit V, log alpha)``
 and its gradient, on arrays as small as 15 histories x 10 classes. In numpy
 each evaluation is some forty array operations whose call overhead dwarfs the
-arithmetic, so this module compiles the evaluation and whole leapfrog
-trajectories with numba and runs the chains in parallel threads.
+arithmetic, so this module compiles the evaluation, whole leapfrog
+trajectories and, in :func:`run_replicas`, blocks of iterations of the
+parallel-tempered chains (transitions, step-size adaptation and exchanges),
+which the sampler runs in parallel threads, a group of replicas each.
 
 Every random number (momenta, step-size jitter, the acceptance uniforms) is
 drawn by the caller from its ``numpy.random.Generator`` and passed in, so the
@@ -21,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["history_sets", "hmc_transitions"]
+__all__ = ["history_sets", "hmc_transitions", "run_replicas"]
 
 
 #: Sum over a history's lists of |logit lambda| up to which class weights are formed as products
@@ -202,6 +204,46 @@ def history_sets(histories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _transition(c, p, eps, n_steps, log_u, q, logp, grad, loglik, beta, inv_mass, new_q, new_grad, data, priors, work):
+    """One HMC transition of chain ``c`` from momentum ``p`` (overwritten); returns the acceptance probability."""
+    x_sets, x_len, counts, n, J, K = data
+    a_alpha, b_alpha, a_lambda, b_lambda = priors
+    D = q.shape[1]
+    new_q[:] = q[c]
+    new_grad[:] = grad[c]
+    kinetic = 0.0
+    for d in range(D):
+        kinetic += 0.5 * p[d] * p[d] * inv_mass[c, d]
+    new_logp = logp[c]
+    new_loglik = loglik[c]
+    for d in range(D):
+        p[d] += 0.5 * eps * new_grad[d]
+    for i in range(n_steps):
+        for d in range(D):
+            new_q[d] += eps * inv_mass[c, d] * p[d]
+        new_logp, new_loglik = _logp_grad_one(
+            new_q, new_grad, beta[c], x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work
+        )
+        if not math.isfinite(new_logp):
+            break
+        scale = eps if i < n_steps - 1 else 0.5 * eps
+        for d in range(D):
+            p[d] += scale * new_grad[d]
+    new_kinetic = 0.0
+    for d in range(D):
+        new_kinetic += 0.5 * p[d] * p[d] * inv_mass[c, d]
+    log_accept = new_logp - new_kinetic - logp[c] + kinetic
+    if not math.isfinite(log_accept):
+        log_accept = -np.inf
+    if log_u < log_accept:
+        q[c] = new_q
+        logp[c] = new_logp
+        loglik[c] = new_loglik
+        grad[c] = new_grad
+    return math.exp(min(log_accept, 0.0))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def hmc_transitions(
     q,
     logp,
@@ -214,6 +256,7 @@ def hmc_transitions(
     inv_mass,
     log_uniform,
     accept_prob,
+    order,
     first,
     last,
     x_sets,
@@ -226,7 +269,7 @@ def hmc_transitions(
     a_lambda,
     b_lambda,
 ):
-    """One HMC transition of chains ``first`` to ``last - 1``, in place.
+    """One HMC transition of chains ``order[first:last]``, in place.
 
     Chain ``c`` targets the posterior tempered by ``beta[c]`` (the likelihood
     to that power). It runs ``n_steps[c]`` leapfrog steps of size ``step[c]``
@@ -240,43 +283,155 @@ def hmc_transitions(
     """
     D = q.shape[1]
     H = counts.shape[0]
-    n = counts.sum()
+    data = (x_sets, x_len, counts, counts.sum(), J, K)
+    priors = (a_alpha, b_alpha, a_lambda, b_lambda)
     work = np.empty((2 * J + 4) * K + H * K)
     new_q = np.empty(D)
     new_grad = np.empty(D)
     p = np.empty(D)
-    for c in range(first, last):
-        new_q[:] = q[c]
-        new_grad[:] = grad[c]
+    for position in range(first, last):
+        c = order[position]
         p[:] = momenta[c]
-        eps = step[c]
-        kinetic = 0.0
-        for d in range(D):
-            kinetic += 0.5 * p[d] * p[d] * inv_mass[c, d]
-        new_logp = logp[c]
-        new_loglik = loglik[c]
-        for d in range(D):
-            p[d] += 0.5 * eps * new_grad[d]
-        for i in range(n_steps[c]):
-            for d in range(D):
-                new_q[d] += eps * inv_mass[c, d] * p[d]
-            new_logp, new_loglik = _logp_grad_one(
-                new_q, new_grad, beta[c], x_sets, x_len, counts, n, J, K, a_alpha, b_alpha, a_lambda, b_lambda, work
-            )
-            if not math.isfinite(new_logp):
-                break
-            scale = eps if i < n_steps[c] - 1 else 0.5 * eps
-            for d in range(D):
-                p[d] += scale * new_grad[d]
-        new_kinetic = 0.0
-        for d in range(D):
-            new_kinetic += 0.5 * p[d] * p[d] * inv_mass[c, d]
-        log_accept = new_logp - new_kinetic - logp[c] + kinetic
-        if not math.isfinite(log_accept):
-            log_accept = -np.inf
-        accept_prob[c] = math.exp(min(log_accept, 0.0))
-        if log_uniform[c] < log_accept:
-            q[c] = new_q
-            logp[c] = new_logp
-            loglik[c] = new_loglik
-            grad[c] = new_grad
+        accept_prob[c] = _transition(
+            c,
+            p,
+            step[c],
+            n_steps[c],
+            log_uniform[c],
+            q,
+            logp,
+            grad,
+            loglik,
+            beta,
+            inv_mass,
+            new_q,
+            new_grad,
+            data,
+            priors,
+            work,
+        )
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run_replicas(
+    state,
+    beta,
+    inv_mass,
+    step,
+    randoms,
+    parity,
+    n_replicas,
+    first,
+    last,
+    adaptation,
+    accept_prob,
+    exchanged,
+    kept,
+    kept_logp,
+    x_sets,
+    x_len,
+    counts,
+    J,
+    K,
+    priors,
+):
+    """Iterations of parallel-tempered HMC for the replicas ``first`` to ``last - 1``, in place.
+
+    Row ``t * n_replicas + r`` of the state arrays ``state = (q, logp, grad, loglik)`` is
+    replica ``r`` at temperature ``t`` (likelihood power ``beta``). Iteration ``i`` moves every
+    temperature of a replica by one HMC transition (as :func:`hmc_transitions`, the momentum
+    ``z[i, c] / sqrt(inv_mass[c])``, step ``step[c] * jitter[i, c]``, ``n_steps[i, c]`` leapfrog
+    steps, accepted when ``log_u[i, c]`` is below the change in the Hamiltonian), then proposes
+    exchanges between neighbouring temperatures ``(t, t + 1)`` for ``t = parity + i (mod 2),
+    parity + i + 2, ...``, accepted when ``log_u_exchange[i, lower row]`` is below
+    ``(beta_t - beta_{t+1}) (loglik_{t+1} - loglik_t)`` (``exchanged[i, lower row]`` records
+    it). ``randoms = (z, jitter, n_steps, log_u, log_u_exchange)``, drawn by the caller, so the
+    replicas are independent of one another and the split into threads does not matter.
+
+    ``adaptation = (on, t0, mu, log_step, log_step_bar, h_bar, target)``: when ``on``, the step
+    size of every chain is adapted after each transition by dual averaging (Hoffman and Gelman
+    2014; ``t0`` updates done since its restart), and ``step`` holds the current step sizes.
+    ``accept_prob[i, c]`` is set; the state of rows ``c < kept.shape[1]`` after iteration ``i``
+    is copied to ``kept[i, c]`` and ``kept_logp[i, c]``.
+    """
+    q, logp, grad, loglik = state
+    z, jitter, n_steps, log_u, log_u_exchange = randoms
+    adapt, t0, mu, log_step, log_step_bar, h_bar, target = adaptation
+    a_alpha, b_alpha, a_lambda, b_lambda = priors
+    C, D = q.shape
+    T = C // n_replicas
+    H = counts.shape[0]
+    n = counts.sum()
+    data = (x_sets, x_len, counts, n, J, K)
+    work = np.empty((2 * J + 4) * K + H * K)
+    new_q = np.empty(D)
+    new_grad = np.empty(D)
+    p = np.empty(D)
+    n_kept = kept.shape[1]
+    for r in range(first, last):
+        for i in range(z.shape[0]):
+            for t in range(T):
+                c = t * n_replicas + r
+                for d in range(D):
+                    p[d] = z[i, c, d] / math.sqrt(inv_mass[c, d])
+                prob = _transition(
+                    c,
+                    p,
+                    step[c] * jitter[i, c],
+                    n_steps[i, c],
+                    log_u[i, c],
+                    q,
+                    logp,
+                    grad,
+                    loglik,
+                    beta,
+                    inv_mass,
+                    new_q,
+                    new_grad,
+                    data,
+                    priors,
+                    work,
+                )
+                accept_prob[i, c] = prob
+                if adapt:
+                    u = t0 + i + 1.0
+                    weight = 1.0 / (u + 10.0)
+                    h_bar[c] = (1.0 - weight) * h_bar[c] + weight * (target - prob)
+                    log_step[c] = mu[c] - math.sqrt(u) / 0.05 * h_bar[c]
+                    smoothing = u**-0.75
+                    log_step_bar[c] = smoothing * log_step[c] + (1.0 - smoothing) * log_step_bar[c]
+                    step[c] = math.exp(log_step[c])
+            for t in range((parity + i) % 2, T - 1, 2):
+                lower = t * n_replicas + r
+                upper = lower + n_replicas
+                log_ratio = (beta[lower] - beta[upper]) * (loglik[upper] - loglik[lower])
+                if not math.isfinite(log_ratio):
+                    log_ratio = -np.inf
+                if log_u_exchange[i, lower] < log_ratio:
+                    exchanged[i, lower] = True
+                    for d in range(D):
+                        swap = q[lower, d]
+                        q[lower, d] = q[upper, d]
+                        q[upper, d] = swap
+                    for c in (lower, upper):
+                        logp[c], loglik[c] = _logp_grad_one(
+                            q[c],
+                            grad[c],
+                            beta[c],
+                            x_sets,
+                            x_len,
+                            counts,
+                            n,
+                            J,
+                            K,
+                            a_alpha,
+                            b_alpha,
+                            a_lambda,
+                            b_lambda,
+                            work,
+                        )
+            for t in range(T):
+                c = t * n_replicas + r
+                if c < n_kept:
+                    kept[i, c] = q[c]
+                    kept_logp[i, c] = logp[c]
