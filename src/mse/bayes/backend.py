@@ -44,7 +44,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import statistics
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -278,100 +277,13 @@ def convergence_of_n(idata: Any) -> tuple[float, float, float]:
     return rhat, ess_bulk, ess_tail
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of the flattened ``values``, ties given their average rank."""
-    flat = values.ravel()
-    order = np.argsort(flat, kind="mergesort")
-    ordered = flat[order]
-    new_group = np.r_[True, ordered[1:] != ordered[:-1]]
-    starts = np.r_[np.flatnonzero(new_group), flat.size]
-    average = 0.5 * (starts[:-1] + 1 + starts[1:])
-    ranks = np.empty(flat.size)
-    ranks[order] = average[np.cumsum(new_group) - 1]
-    return ranks.reshape(values.shape)
-
-
-@functools.lru_cache(maxsize=16)
-def _normal_scores(n: int) -> np.ndarray:
-    """Blom's normal scores ``Phi^-1((r - 3/8) / (n + 1/4))`` of the ranks ``r = 1, 1.5, 2, ..., n``.
-
-    Average ranks of ties are always whole or half numbers (the mean of consecutive integers), so one
-    table per number of draws serves every call; repeated draws (rejected moves) make ties common.
-    """
-    inverse = statistics.NormalDist().inv_cdf
-    return np.array([inverse((k / 2 - 0.375) / (n + 0.25)) for k in range(2, 2 * n + 1)])
-
-
-def _z_scale(values: np.ndarray) -> np.ndarray:
-    """Rank-normalised values (Vehtari et al. 2021, eq. 14): normal scores of the average ranks."""
-    ranks = _average_ranks(values)
-    return _normal_scores(values.size)[(2 * ranks).astype(np.int64) - 2]
-
-
-def _split(draws: np.ndarray) -> np.ndarray:
-    """Each chain cut into its first and last halves (the middle draw of an odd length is left out)."""
-    half = draws.shape[1] // 2
-    return np.concatenate([draws[:, :half], draws[:, draws.shape[1] - half :]])
-
-
-def _potential_scale_reduction(draws: np.ndarray) -> float:
-    n = draws.shape[1]
-    between = n * np.var(draws.mean(axis=1), ddof=1)
-    within = np.mean(np.var(draws, axis=1, ddof=1))
-    return float(np.sqrt((between / within + n - 1) / n))
-
-
-def _effective_size(draws: np.ndarray) -> float:
-    """Effective sample size of ``draws`` (chains, n) by Geyer's initial monotone sequence (Vehtari et al. 2021)."""
-    draws = np.asarray(draws, dtype=float)
-    if draws.max() - draws.min() < np.finfo(float).resolution:
-        return float(draws.size)
-    chains, n = draws.shape
-    centred = draws - draws.mean(axis=1, keepdims=True)
-    size = 2 * n
-    spectrum = np.fft.rfft(centred, n=size, axis=1)
-    autocov = np.fft.irfft(spectrum * np.conjugate(spectrum), n=size, axis=1)[:, :n] / n
-    mean_autocov = autocov.mean(axis=0)
-    within = mean_autocov[0] * n / (n - 1.0)
-    var_plus = within * (n - 1.0) / n
-    if chains > 1:
-        var_plus += np.var(draws.mean(axis=1), ddof=1)
-    rho = np.zeros(n)
-    rho[0] = even = 1.0
-    rho[1] = odd = 1.0 - (within - mean_autocov[1]) / var_plus
-    # initial positive sequence: sums of adjacent pairs of autocorrelations while they are positive
-    t = 1
-    while t < n - 3 and even + odd > 0.0:
-        even = 1.0 - (within - mean_autocov[t + 1]) / var_plus
-        odd = 1.0 - (within - mean_autocov[t + 2]) / var_plus
-        if even + odd >= 0:
-            rho[t + 1], rho[t + 2] = even, odd
-        t += 2
-    last = t - 2
-    if even > 0:
-        rho[last + 1] = even
-    # initial monotone sequence: the pair sums may not increase
-    t = 1
-    while t <= last - 2:
-        if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t]:
-            rho[t + 1] = rho[t + 2] = (rho[t - 1] + rho[t]) / 2.0
-        t += 2
-    total = chains * n
-    tau = -1.0 + 2.0 * np.sum(rho[: last + 1]) + np.sum(rho[last + 1 : last + 2])
-    tau = max(tau, 1.0 / np.log10(total))
-    return math.nan if np.isnan(rho).any() else float(total / tau)
-
-
 def convergence_of_draws(draws: Any) -> tuple[float, float, float]:
     """Rank-normalised split R-hat, bulk and tail effective sample sizes of draws shaped (chains, draws).
 
     The numbers :func:`convergence_of_n` takes from ArviZ, computed with numpy
-    alone from the equations of Vehtari et al. (2021): R-hat is the larger of
-    the split R-hats of the rank-normalised draws and of their folded
-    distances from the median; the bulk effective size is that of the
-    rank-normalised split chains; the tail effective size the smaller of
-    those of the indicators of the 5 % and 95 % quantiles. The tests check
-    that they agree with ArviZ.
+    alone by :mod:`mse.bayes.convergence` (Vehtari et al. 2021), which the
+    samplers also use for their checks; the tests check that they agree with
+    ArviZ.
 
     Parameters
     ----------
@@ -392,21 +304,12 @@ def convergence_of_draws(draws: Any) -> tuple[float, float, float]:
     >>> CONVERGENCE.converged(rhat, ess_bulk)
     True
     """
+    from mse.bayes.convergence import ess_bulk, ess_tail, rhat_rank
+
     draws = np.atleast_2d(np.asarray(draws, dtype=float))
-    chains, n = draws.shape
-    if n < 4 or not np.all(np.isfinite(draws)):
+    if draws.shape[1] < 4 or not np.all(np.isfinite(draws)):
         return math.nan, math.nan, math.nan
-    split = _split(draws)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # chains that never move give 0 / 0 here: NaN, which the convergence rule counts as not converged
-        bulk = _z_scale(split)
-        rhat = math.nan
-        if chains > 1:
-            folded = _z_scale(np.abs(split - np.median(split)))
-            rhat = max(_potential_scale_reduction(bulk), _potential_scale_reduction(folded))
-        ess_bulk = _effective_size(bulk)
-        ess_tail = min(_effective_size(_split(draws <= np.quantile(draws, p))) for p in (0.05, 0.95))
-    return rhat, ess_bulk, ess_tail
+    return rhat_rank(draws), ess_bulk(draws), ess_tail(draws)
 
 
 def inference_data(**groups: Any) -> Any:
