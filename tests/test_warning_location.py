@@ -40,6 +40,12 @@ CASES = {
         mse.load_dataset("uk2013").drop_lists(["LA", "NG", "GO", "GP"])
     ),
     "MultimodalityWarning from dga": lambda: mse.estimate(mse.load_dataset("netherlands_5"), method="dga"),
+    "ConvergenceWarning from the latent-class sampler": lambda: mse.estimate(
+        mse.load_dataset("kosovo"), method="lcmcr", draws=20, max_draws=20, random_seed=1
+    ),
+    "MSEDeprecationWarning from a former option name": lambda: mse.estimate(
+        mse.load_dataset("kosovo"), method="bayesthresh", n_draws=200, random_seed=1
+    ),
 }
 
 

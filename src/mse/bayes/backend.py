@@ -54,7 +54,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from mse.errors import ModelError, MSEDeprecationWarning, MSEWarning
+from mse.errors import ModelError, MSEDeprecationWarning, MSEWarning, warn
 
 __all__ = [
     "CONVERGENCE",
@@ -337,7 +337,7 @@ SETTING_NAMES = ("draws", "tune", "chains")
 DEPRECATED_SETTING_NAMES = {"n_draws": "draws", "n_burnin": "tune", "n_chains": "chains"}
 
 
-def sampler_options(options: Mapping[str, Any], method: str, *, stacklevel: int = 3) -> dict[str, Any]:
+def sampler_options(options: Mapping[str, Any], method: str) -> dict[str, Any]:
     """``options`` with the deprecated names of the shared sampler settings replaced by the current ones.
 
     Parameters
@@ -345,9 +345,8 @@ def sampler_options(options: Mapping[str, Any], method: str, *, stacklevel: int 
     options
         Options as the caller gave them.
     method
-        Name used in messages (``"lcmcr"``).
-    stacklevel
-        Passed to :func:`warnings.warn`.
+        Name used in messages (``"lcmcr"``). The warnings point at the user's
+        line (:func:`mse.errors.warn`).
 
     Returns
     -------
@@ -375,12 +374,10 @@ def sampler_options(options: Mapping[str, Any], method: str, *, stacklevel: int 
             continue
         if new in renamed:
             raise ModelError(f"{method}: give {new}= or its deprecated name {old}=, not both.")
-        warnings.warn(
+        warn(
             f"{method}: the option {old}= is deprecated and will be removed; use {new}= (the same setting, "
             f"named as in PyMC).",
-            MSEDeprecationWarning,
-            stacklevel=stacklevel,
-        )
+            MSEDeprecationWarning)
         renamed[new] = renamed.pop(old)
     return renamed
 
@@ -397,7 +394,7 @@ def accepts_former_setting_names(function: Callable[_P, _R]) -> Callable[_P, _R]
 
     @functools.wraps(function)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        renamed = sampler_options(kwargs, function.__name__, stacklevel=4)
+        renamed = sampler_options(kwargs, function.__name__)
         return function(*args, **renamed)  # type: ignore[arg-type]
 
     return wrapper

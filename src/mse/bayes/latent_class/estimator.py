@@ -17,22 +17,19 @@ the user asks for one; a run it cuts short is not ``"ok"``, and its status,
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
 from mse.bayes import backend
 from mse.bayes.backend import DEPRECATED_SETTING_NAMES, foreign_calls, import_arviz, sampler_options
-from mse.bayes.convergence import ess_bulk as bulk_ess
-from mse.bayes.convergence import ess_tail as tail_ess
-from mse.bayes.convergence import rhat_rank
+from mse.bayes.convergence import ess_bulk as bulk_ess, ess_tail as tail_ess, rhat_rank
 from mse.bayes.latent_class.gibbs import LatentClassDraws, sample_latent_class
 from mse.bayes.latent_class.hmc import sample_latent_class_hmc
 from mse.bayes.latent_class.prior import LatentClassPrior
 from mse.bayes.modes import Mode, describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
-from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning
+from mse.errors import ConvergenceWarning, DataError, ModelError, MultimodalityWarning, warn
 from mse.options import check_max_seconds
 from mse.results import Estimate
 
@@ -84,7 +81,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     def name_of(setting: str) -> str:
         return given.get(setting, setting)
 
-    options = sampler_options(options, "lcmcr", stacklevel=5)
+    options = sampler_options(options, "lcmcr")
     unknown = sorted(set(options) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown option(s) {unknown} for method 'lcmcr'; valid options are {sorted(DEFAULTS)}.")
@@ -421,12 +418,12 @@ def lcmcr(
         if converged:
             messages.append(_cut_short_message(draws, settings, rhat, ess_bulk))
     for message in messages:
-        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        warn(message, ConvergenceWarning)
 
     modes = find_modes(pooled, n_effective=ess_bulk)
     if len(modes) > 1:
         message = _modes_message(modes, draws.N)
-        warnings.warn(message, MultimodalityWarning, stacklevel=2)
+        warn(message, MultimodalityWarning)
         messages.append(message)
 
     return Estimate(

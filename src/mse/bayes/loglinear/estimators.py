@@ -12,7 +12,6 @@ of lists that never overlap are described in :mod:`mse.bayes.loglinear.posterior
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ from mse._deferred import raw
 from mse.bayes.backend import sampler_options
 from mse.bayes.modes import describe_modes, find_modes, modes_frame
 from mse.data.capture import CaptureData
-from mse.errors import EstimabilityError, ModelError, MultimodalityWarning
+from mse.errors import EstimabilityError, ModelError, MultimodalityWarning, warn
 from mse.loglinear.model.terms import format_model, hierarchical_closure, parse_model
 from mse.results import Estimate
 
@@ -89,7 +88,7 @@ def _estimate_from(posterior: LoglinearPosterior, *, method: str, level: float, 
     messages = [f"{posterior.model}: {p}" for p in posterior.convergence_problems()]
     if len(modes) > 1:
         messages.append(describe_modes(method, modes, of="draws"))
-        warnings.warn(messages[-1], MultimodalityWarning, stacklevel=3)
+        warn(messages[-1], MultimodalityWarning)
     details = {
         "se": float(draws.std(ddof=1)),
         "mean": float(draws.mean()),

@@ -91,7 +91,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +109,7 @@ from mse.bayes.backend import (
 from mse.bayes.loglinear.hmc import sample_hmc
 from mse.budget import checkpoint
 from mse.data.capture import CaptureData
-from mse.errors import ConvergenceWarning, EstimabilityError, ModelError
+from mse.errors import ConvergenceWarning, EstimabilityError, ModelError, warn
 from mse.loglinear.fit.existence import model_estimability
 from mse.loglinear.model.design import Design, extended_masks
 from mse.loglinear.model.terms import ModelSpec, Term, format_model, parse_model
@@ -548,7 +547,7 @@ def fit_posterior(
     for problem in posterior.convergence_problems():
         if chains == 1 and problem.startswith("R-hat"):
             continue
-        warnings.warn(f"model {posterior.model!r}: {problem}.", ConvergenceWarning, stacklevel=2)
+        warn(f"model {posterior.model!r}: {problem}.", ConvergenceWarning)
     return posterior
 
 
