@@ -25,6 +25,7 @@ import numpy as np
 from mse.bayes import backend
 from mse.bayes.backend import ConvergenceRule
 from mse.bayes.convergence import ess_bulk, rhat_rank
+from mse.progress_bars import ProgressBar
 
 __all__ = ["RunBudget", "RunOutcome", "deadline", "past", "run_chains"]
 
@@ -121,6 +122,7 @@ def run_chains(
     started: float,
     summarise: Callable[[Sequence[Any]], Record] = _stack_records,
     block: Callable[[int], Sequence[Any]] | None = None,
+    label: str = "latent-class draws per chain",
 ) -> RunOutcome:
     """Call ``advance`` (one iteration of every chain) and ``record`` until the budget says stop.
 
@@ -148,6 +150,11 @@ def run_chains(
     started : float
         ``time.perf_counter()`` at the start of the run (warm-up included);
         used only with a time budget.
+    label : str
+        What the progress bar counts (see :mod:`mse.progress_bars`: drawn
+        where someone watches a run of more than a few seconds, or as
+        :func:`mse.set_options` says); after every convergence check it shows
+        R-hat and the effective sample size of ``N``.
 
     Returns
     -------
@@ -157,8 +164,6 @@ def run_chains(
         stopped after a number of draws that depends on the machine.
     """
     blocks: list[list[np.ndarray]] = [[], [], [], []]
-    drawn = 0
-    checks = 0
 
     pending: list[Any] = []
 
@@ -196,28 +201,45 @@ def run_chains(
         flush()
         return done
 
-    if budget.draws is not None:
-        drawn = take(budget.draws, None)
-        reason = "fixed"
-    else:
-        until = deadline(started, budget.max_seconds)
-        target = min(budget.min_draws, budget.max_draws)
-        reason = "max_draws"
-        rule = budget.rule
-        while True:
-            drawn += take(target - drawn, until)
-            cut_short = drawn < target
-            n0 = np.concatenate(blocks[0], axis=1)
-            rhat, ess = _diagnostics(n0 + n_observed)
-            checks += 1
-            if not cut_short and rule.converged(rhat, ess):
-                reason = "converged"
-                break
-            if cut_short or past(until):
-                reason = "max_seconds"
-                break
-            if drawn >= budget.max_draws:
-                break
-            target = min(budget.max_draws, drawn + max(100, drawn // 4))
+    with ProgressBar(budget.draws, label=label) as bar:
+        _, reason, checks = _run(take, bar, blocks, budget, n_observed, started)
     n0, p0, alpha, n_classes = (np.concatenate(store, axis=1) for store in blocks)
     return RunOutcome(n0=n0, p0=p0, alpha=alpha, n_classes=n_classes, stop_reason=reason, checks=checks)
+
+
+def _run(
+    take: Callable[[int, float | None], int],
+    bar: ProgressBar,
+    blocks: list[list[np.ndarray]],
+    budget: RunBudget,
+    n_observed: int,
+    started: float,
+) -> tuple[int, str, int]:
+    """Draw until the budget says stop: the draws per chain, why it stopped and the number of checks."""
+    drawn = checks = 0
+    if budget.draws is not None:
+        drawn = take(budget.draws, None)
+        bar.update(drawn)
+        return drawn, "fixed", checks
+    until = deadline(started, budget.max_seconds)
+    target = min(budget.min_draws, budget.max_draws)
+    reason = "max_draws"
+    rule = budget.rule
+    while True:
+        taken = take(target - drawn, until)
+        drawn += taken
+        cut_short = drawn < target
+        n0 = np.concatenate(blocks[0], axis=1)
+        rhat, ess = _diagnostics(n0 + n_observed)
+        checks += 1
+        bar.update(taken, note=f"R-hat of N {rhat:.3f}, ESS {ess:,.0f}")
+        if not cut_short and rule.converged(rhat, ess):
+            reason = "converged"
+            break
+        if cut_short or past(until):
+            reason = "max_seconds"
+            break
+        if drawn >= budget.max_draws:
+            break
+        target = min(budget.max_draws, drawn + max(100, drawn // 4))
+    return drawn, reason, checks
