@@ -107,7 +107,9 @@ def evaluate_models(
     counts = np.broadcast_to(counts, (batch, counts.shape[1]))
     n_observed = counts.sum(axis=1)
     columns, cells = extended_masks(design, column_masks, counts)
-    fits = fit_poisson(design.matrix, counts, column_mask=columns, cell_mask=cells, chunk_size=chunk_size)
+    fits = fit_poisson(
+        design.matrix, counts, column_mask=columns, cell_mask=cells, chunk_size=chunk_size, full_cov=False
+    )
     estimate, se = population_from_fits(fits, n_observed)
     n_params = column_masks.sum(axis=1)
     aic, bic, aicc = information_criteria(fits.loglik, n_params, n_observed)
@@ -149,6 +151,7 @@ def evaluate_models(
                         column_mask=face_columns[chosen],
                         cell_mask=face_cells[chosen],
                         chunk_size=chunk_size,
+                        full_cov=False,
                     )
                     estimate, se, log_dark_se = estimate.copy(), se.copy(), log_dark_se.copy()
                     deviance, loglik, fitted = deviance.copy(), loglik.copy(), fitted.copy()

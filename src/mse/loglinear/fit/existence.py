@@ -437,7 +437,10 @@ def identifiable_batch(
     so that every model is solved in one batch. The design holds 0s and 1s on
     at most ``2**t - 1`` rows, so a rank deficiency shows as an eigenvalue at
     rounding level (about 1e-14 of the largest), far below the smallest
-    non-zero one (about 0.2 on the six-list designs).
+    non-zero one (about 0.2 on the six-list designs). Models fitted on the
+    same cells are first checked together, through the union of their columns
+    (a model inside a full-rank union has full rank), so a model search needs
+    about one eigenvalue problem per cell pattern.
 
     Parameters
     ----------
@@ -455,7 +458,7 @@ def identifiable_batch(
     columns = np.atleast_2d(np.asarray(columns, dtype=bool))
     cells = np.atleast_2d(np.asarray(cells, dtype=bool))
     matrix = design.matrix
-    n, p = matrix.shape
+    p = matrix.shape[1]
     if len(columns) <= _COMPACT_MODELS:
         # a few models (a stepwise candidate): the Gram matrix of the kept columns only, which on a
         # wide design (three-way terms of eight lists: 93 columns) is far smaller than the padded one
@@ -465,6 +468,26 @@ def identifiable_batch(
             eigenvalues = np.linalg.eigvalsh(kept_design.T @ kept_design)
             out[m] = eigenvalues.size > 0 and eigenvalues[0] > _RANK_TOLERANCE * eigenvalues[-1]
         return out
+    # Models on the same cells first share one check: the union of their columns. A model whose
+    # columns are a subset of an identifiable set on the same cells is identifiable too (its Gram
+    # matrix is a principal submatrix of the larger one, so by interlacing its smallest eigenvalue
+    # is no smaller and its largest no larger). Only the models of a failed union are checked alone.
+    packed = np.packbits(cells, axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _keys, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    group = group.ravel()
+    union = np.zeros((len(first), p), dtype=bool)
+    np.logical_or.at(union, group, columns)
+    out = _full_rank(matrix, union, cells[first], chunk_size)[group]
+    alone = np.flatnonzero(~out)
+    if alone.size:
+        out[alone] = _full_rank(matrix, columns[alone], cells[alone], chunk_size)
+    return out
+
+
+def _full_rank(matrix: np.ndarray, columns: np.ndarray, cells: np.ndarray, chunk_size: int) -> np.ndarray:
+    """Whether ``matrix[cells][:, columns]`` has full column rank, row by row of the masks, in batches."""
+    n, p = matrix.shape
     outer = (matrix[:, :, None] * matrix[:, None, :]).reshape(n, p * p)
     diagonal = np.arange(p)
     out = np.empty(len(columns), dtype=bool)
