@@ -345,7 +345,8 @@ def fit_poisson(
     y_b = np.broadcast_to(y, (batch, n)) if y.ndim == 1 else y
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
-    off = _as_batch(offset, np.zeros(n), batch).astype(float)
+    # no offset (every model search) is not an array of zeros: it saves an addition per Newton step
+    off = None if offset is None else _as_batch(offset, np.zeros(n), batch).astype(float)
     start_b = None if start is None else _as_batch(np.asarray(start, dtype=float), np.zeros(p), batch)
     outer, pair_product = _distinct_products(design)
     # Models of similar size are solved together, so each chunk's linear systems are only as
@@ -367,7 +368,7 @@ def fit_poisson(
             np.where(chunk_cells, rows(y_b, s), 0.0),
             rows(columns, s),
             chunk_cells,
-            rows(off, s),
+            None if off is None else rows(off, s),
             None if start_b is None else rows(start_b, s),
             max_iter=max_iter,
             tol=tol,
@@ -534,7 +535,7 @@ def _fit_chunk(
     y_b: np.ndarray,
     columns: np.ndarray,
     cells: np.ndarray,
-    off: np.ndarray,
+    off: np.ndarray | None,
     start: np.ndarray | None,
     *,
     max_iter: int,
@@ -549,7 +550,7 @@ def _fit_chunk(
         # Weighted least squares on log(y + 1/2) with weights y + 1/2: the first IRLS step from the
         # usual GLM starting point, which saves Newton iterations.
         weight = np.where(cells, y_b + 0.5, 0.0)
-        z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
+        z = np.where(cells, np.log(y_b + 0.5) if off is None else np.log(y_b + 0.5) - off, 0.0)
         gram = slots.information(weight, outer)
         gram += 1e-10 * np.eye(gram.shape[-1])
         packed_start, _ = _solve(gram, slots.pack((weight * z) @ design))
@@ -576,7 +577,7 @@ def _fit_chunk(
     # A fit that overflowed has a non-finite information matrix, on which LAPACK fails for the
     # whole batch: decompose only the finite ones; the others come out as nan, flagged as boundary.
     finite = np.all(np.isfinite(information), axis=(1, 2))
-    safe = np.where(finite[:, None, None], information, np.eye(information.shape[-1]))
+    safe = information if finite.all() else np.where(finite[:, None, None], information, np.eye(information.shape[-1]))
     with np.errstate(all="ignore"):
         try:
             inverse = np.linalg.inv(safe)
@@ -589,8 +590,9 @@ def _fit_chunk(
                 eigenvalues = np.full(safe.shape[:2], np.nan)
             condition = np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0])
             inverse = np.linalg.pinv(safe)
-        condition = np.where(finite, condition, np.nan)
-        inverse = np.where(finite[:, None, None], inverse, np.nan)
+        if not finite.all():
+            condition = np.where(finite, condition, np.nan)
+            inverse = np.where(finite[:, None, None], inverse, np.nan)
     if full_cov:
         cov = np.where(columns[:, :, None] & columns[:, None, :], slots.unpack_matrix(inverse), np.nan)
     else:
