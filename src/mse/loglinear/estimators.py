@@ -52,7 +52,7 @@ __all__ = ["aic", "bic", "bic_aic", "bic_average", "independence", "loglinear", 
 
 INTERVALS = ("profile", "wald", "parametric_bootstrap", "bca", "bootstrap_top", "none")
 BOOTSTRAP_INTERVALS = ("parametric_bootstrap", "bca", "bootstrap_top")
-_BOOTSTRAP_OPTIONS = {"n_boot", "progress", "n_top", "candidates"}
+_BOOTSTRAP_OPTIONS = {"n_boot", "progress", "n_top", "candidates", "n_workers", "executor"}
 _CHECK_OPTIONS = {"heterogeneity_check"}
 
 
@@ -278,6 +278,8 @@ def _bootstrap(
         n_boot=options.get("n_boot", 1000),
         random_seed=random_seed,
         progress=options.get("progress"),
+        n_workers=options.get("n_workers"),
+        executor=options.get("executor"),
     )
     details.update(boot.details)
     details["n_failed"] = boot.n_failed
@@ -702,11 +704,12 @@ def bic_average(
     """
     from mse.loglinear.intervals.bootstrap import check_reselection_affordable
 
-    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check"}
+    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check", "n_workers", "executor"}
     if unknown:
         raise ModelError(
             f"unknown option(s) {sorted(unknown)} for method 'bic_average'; valid options: "
-            "['heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'progress']."
+            "['executor', 'heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'n_workers', "
+            "'progress']."
         )
     interval = "bootstrap_top" if interval is None else interval
     if interval not in AVERAGE_INTERVALS:
