@@ -65,7 +65,7 @@ from mse.errors import ModelError
 from mse.loglinear.fit.batch import OK, BatchFits, evaluate_models
 from mse.loglinear.fit.existence import exists_batch, identifiable_batch, no_model_can_exist
 from mse.loglinear.model.design import Design, extended_masks
-from mse.loglinear.model.terms import Term, Terms, all_k_way, format_model, k_way_terms
+from mse.loglinear.model.terms import Term, Terms, all_k_way, format_model, format_models, k_way_terms
 from mse.options import reject_unknown_options
 from mse.results import ModelSearch
 
@@ -137,10 +137,12 @@ def enumerate_models(n_lists: int, max_order: int, limit: int = MAX_MODELS) -> l
     return models
 
 
-def _table(models: Sequence[Terms], lists: Sequence[str], fits: BatchFits) -> pd.DataFrame:
+def _table(
+    models: Sequence[Terms], lists: Sequence[str], fits: BatchFits, names: Sequence[str] | None = None
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "model": [format_model(m, lists) for m in models],
+            "model": [format_model(m, lists) for m in models] if names is None else list(names),
             "n_params": fits.n_params.astype(int),
             "deviance": fits.deviance,
             "df": fits.df.astype(int),
@@ -213,7 +215,8 @@ def exhaustive_search(
     fits = evaluate_models(design, masks, _counts(data))
     if not extended_mle:
         fits = exclude_infinite(fits, masks)
-    table = _table(models, data.lists, fits).sort_values(criterion, kind="stable").reset_index(drop=True)
+    names = format_models(masks[:, design.n_base :], design.terms, data.lists)
+    table = _table(models, data.lists, fits, names).sort_values(criterion, kind="stable").reset_index(drop=True)
     details = {
         "search": "exhaustive",
         "max_order": order,
