@@ -107,7 +107,9 @@ def _runs(values: list[float]) -> str:
 
 def quick() -> list[dict]:
     """One exhaustive two-way search of uk2013 and one BIC estimate over all orders of uk2013_5."""
-    walls, _cpus, best = search_seconds("uk2013", 2, 1)
+    started = time.perf_counter()
+    best = mse.select_model(mse.load_dataset("uk2013"), method="bic", max_order=2).best
+    search = time.perf_counter() - started
     data = mse.load_dataset("uk2013_5")
     mse.estimate(data, method="bic")
     started = time.perf_counter()
@@ -117,7 +119,7 @@ def quick() -> list[dict]:
         {
             "benchmark": "exhaustive BIC search, two-way terms, uk2013",
             "size": "6 lists, 32,768 models",
-            "seconds": walls[0],
+            "seconds": search,
             "result": best,
             "target": "< 2 s on one core",
         },
