@@ -11,6 +11,15 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --top      # also: BIC over all models + bootstrap_top
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --default  # also: stepwise up to three-way terms + BCa
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --average  # also: bic_average + bootstrap_top
+    PYTHONPATH=src python benchmarks/bench_bootstrap.py --workers  # also: 1 vs 2 worker processes
+
+``--workers`` times stepwise + BCa with ``--workers-n-boot`` replicates (default
+10,000, so that starting processes does not dominate) on one worker process
+and on two (``bootstrap_interval(..., executor=...)``, the processes started
+before timing), checks that the intervals are identical, and reports the busy
+fraction: the seconds the workers spent evaluating chunks of replicates,
+divided by workers x wall time. Run it with ``OPENBLAS_NUM_THREADS=1`` so that
+each process uses one core.
 
 ``--fixed`` times the same bootstrap with the fixed stepwise model (no
 selection), which isolates the cost of resampling, refitting and the
@@ -23,8 +32,10 @@ as too costly).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import platform
+import statistics
 import time
 
 import numpy as np
@@ -71,6 +82,111 @@ def _time(
     )
 
 
+def _timed_call(fn, *args):
+    started, cpu = time.perf_counter(), time.process_time()
+    value = fn(*args)
+    return value, time.perf_counter() - started, time.process_time() - cpu
+
+
+class TimedProcessPool(concurrent.futures.Executor):
+    """A process pool that adds up the seconds its tasks spend working (for the busy fraction)."""
+
+    def __init__(self, n_workers: int) -> None:
+        self.n_workers = n_workers
+        self.pool = concurrent.futures.ProcessPoolExecutor(max_workers=n_workers)
+        self.busy = 0.0
+        self.cpu = 0.0
+        # start every worker before anything is timed
+        list(self.pool.map(abs, range(4 * n_workers)))
+
+    def submit(self, fn, /, *args, **kwargs):
+        inner = self.pool.submit(_timed_call, fn, *args)
+        outer: concurrent.futures.Future = concurrent.futures.Future()
+
+        def relay(done: concurrent.futures.Future) -> None:
+            try:
+                value, seconds, cpu = done.result()
+            except BaseException as exc:  # handed on to whoever waits for the outer future
+                outer.set_exception(exc)
+                return
+            self.busy += seconds
+            self.cpu += cpu
+            outer.set_result(value)
+
+        inner.add_done_callback(relay)
+        return outer
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def worker_rows(n_boot: int, seed: int, repeats: int) -> list[dict]:
+    """Stepwise + BCa on uk2013 with ``n_boot`` replicates on 1 and 2 worker processes: wall, busy, speed-up."""
+    data = mse.load_dataset("uk2013")
+    observed = data.dense_counts()[1:]
+    point = float(select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
+    arguments = dict(kind="bca", method="stepwise", options={}, point_estimate=point, n_boot=n_boot, random_seed=seed)
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    busy: dict[int, list[float]] = {1: [], 2: []}
+    cpu: dict[int, list[float]] = {1: [], 2: []}
+    limits = {}
+    for _ in range(repeats):
+        for workers in (1, 2):
+            with TimedProcessPool(workers) as pool:
+                started = time.perf_counter()
+                result = bootstrap_interval(data, executor=pool, progress=False, **arguments)
+                wall = time.perf_counter() - started
+            walls[workers].append(wall)
+            busy[workers].append(pool.busy / (workers * wall))
+            cpu[workers].append(pool.cpu / (workers * wall))
+            limits[workers] = (result.lower, result.upper, result.draws)
+    identical = limits[1][:2] == limits[2][:2] and np.array_equal(limits[1][2], limits[2][2], equal_nan=True)
+    one, two = statistics.median(walls[1]), statistics.median(walls[2])
+    return [
+        {
+            "benchmark": f"stepwise + BCa, uk2013, {workers} worker process{'es' if workers > 1 else ''}",
+            "size": f"{n_boot:,} replicates",
+            "seconds": statistics.median(walls[workers]),
+            "result": (
+                f"runs {', '.join(f'{w:.1f}' for w in walls[workers])} s; busy fraction "
+                f"{statistics.median(busy[workers]):.2f} (on a core: {statistics.median(cpu[workers]):.2f}); "
+                f"speed-up {one / statistics.median(walls[workers]):.2f}x; "
+                f"identical on 1 and 2 workers: {identical}"
+            ),
+            "target": "near-linear speed-up on 2 workers" if workers == 2 else "",
+        }
+        for workers in (1, 2)
+    ] + [{"benchmark": "speed-up", "size": "", "seconds": two, "result": f"{one / two:.2f}x", "target": ""}]
+
+
+def quick() -> list[dict]:
+    """Stepwise + BCa on uk2013 with 1,000 replicates (the issue's size), in this process, once."""
+    data = mse.load_dataset("uk2013")
+    started = time.perf_counter()
+    observed = data.dense_counts()[1:]
+    point = float(select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
+    result = bootstrap_interval(
+        data,
+        kind="bca",
+        method="stepwise",
+        options={},
+        point_estimate=point,
+        n_boot=1000,
+        random_seed=1234,
+        progress=False,
+    )
+    seconds = time.perf_counter() - started
+    return [
+        {
+            "benchmark": "stepwise + BCa, uk2013",
+            "size": "1,000 replicates",
+            "seconds": seconds,
+            "result": f"{point:,.0f} [{result.lower:,.0f}, {result.upper:,.0f}]",
+            "target": "< 5 s on one core",
+        }
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-boot", type=int, default=1000)
@@ -85,6 +201,9 @@ def main() -> None:
     parser.add_argument(
         "--average", action="store_true", help="also time the BIC average over all two-way models + bootstrap_top"
     )
+    parser.add_argument("--workers", action="store_true", help="also time 1 vs 2 worker processes")
+    parser.add_argument("--workers-n-boot", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions of the --workers runs")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
 
@@ -128,6 +247,9 @@ def main() -> None:
             progress,
             kind="bootstrap_top",
         )
+    if args.workers:
+        for row in worker_rows(args.workers_n_boot, args.seed, args.repeats):
+            print(f"{row['benchmark']}: {row['size']}, median {row['seconds']:.1f} s; {row['result']}")
     if args.average:
         start = time.perf_counter()
         result = mse.estimate(

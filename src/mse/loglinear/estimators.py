@@ -29,7 +29,6 @@ it does not capture (:mod:`mse.loglinear.heterogeneity`): the outcome goes to
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -37,7 +36,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from mse.data.capture import CaptureData
-from mse.errors import EstimabilityWarning, ModelError
+from mse.errors import EstimabilityWarning, ModelError, warn
 from mse.loglinear.covariates.estimators import covariate_estimate, uses_covariates
 from mse.loglinear.fit.bias import bias_corrected_fit
 from mse.loglinear.fit.model_fit import LoglinearFit, fit_model
@@ -52,7 +51,7 @@ __all__ = ["aic", "bic", "bic_aic", "bic_average", "independence", "loglinear", 
 
 INTERVALS = ("profile", "wald", "parametric_bootstrap", "bca", "bootstrap_top", "none")
 BOOTSTRAP_INTERVALS = ("parametric_bootstrap", "bca", "bootstrap_top")
-_BOOTSTRAP_OPTIONS = {"n_boot", "progress", "n_top", "candidates"}
+_BOOTSTRAP_OPTIONS = {"n_boot", "progress", "n_top", "candidates", "n_workers", "executor"}
 _CHECK_OPTIONS = {"heterogeneity_check"}
 
 
@@ -143,7 +142,7 @@ def _extended_mle_warnings(fit: LoglinearFit, model_name: str) -> list[str]:
 
 def _check_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, Any], options: dict[str, Any]) -> None:
     if options.get("heterogeneity_check", True):
-        record_heterogeneity(fit, model_name, details, stacklevel=4)
+        record_heterogeneity(fit, model_name, details)
 
 
 def _bias_correction(options: dict[str, Any]) -> bool:
@@ -195,13 +194,13 @@ def _finish(
     limits = None
     if fit.ok:
         for message in _extended_mle_warnings(fit, model_name):
-            warnings.warn(message, EstimabilityWarning, stacklevel=3)
+            warn(message, EstimabilityWarning)
         _check_heterogeneity(fit, model_name, details, options)
         if interval == "profile":
             limits = profile_interval(fit, level=level)
             details.update(limits.details)
             if limits.status != "ok":  # an infinite upper limit is not an "ok" interval
-                warnings.warn(limits.status, EstimabilityWarning, stacklevel=3)
+                warn(limits.status, EstimabilityWarning)
         elif interval == "wald":
             wald = wald_interval(fit, level)
             limits = IntervalResult(wald.lower, wald.upper)
@@ -278,6 +277,8 @@ def _bootstrap(
         n_boot=options.get("n_boot", 1000),
         random_seed=random_seed,
         progress=options.get("progress"),
+        n_workers=options.get("n_workers"),
+        executor=options.get("executor"),
     )
     details.update(boot.details)
     details["n_failed"] = boot.n_failed
@@ -702,11 +703,12 @@ def bic_average(
     """
     from mse.loglinear.intervals.bootstrap import check_reselection_affordable
 
-    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check"}
+    unknown = set(options) - {"n_boot", "n_top", "progress", "heterogeneity_check", "n_workers", "executor"}
     if unknown:
         raise ModelError(
             f"unknown option(s) {sorted(unknown)} for method 'bic_average'; valid options: "
-            "['heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'progress']."
+            "['executor', 'heterogeneity_check', 'max_models', 'max_order', 'n_boot', 'n_top', 'n_workers', "
+            "'progress']."
         )
     interval = "bootstrap_top" if interval is None else interval
     if interval not in AVERAGE_INTERVALS:
@@ -783,4 +785,4 @@ def bic_average(
 
 def _check_heaviest_model(data: CaptureData, model: str, details: dict[str, Any]) -> None:
     """The heterogeneity check of the model with the most weight: a warning and ``details["heterogeneity"]``."""
-    record_heterogeneity(fit_model(data, model), model, details, stacklevel=3)
+    record_heterogeneity(fit_model(data, model), model, details)

@@ -212,7 +212,7 @@ def heterogeneity_check(fit: LoglinearFit, *, alpha: float = ALPHA) -> Heterogen
     return _not_testable(alpha)
 
 
-def record_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, Any], *, stacklevel: int = 2) -> None:
+def record_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, Any]) -> None:
     """Run :func:`heterogeneity_check` on ``fit``, store it in ``details["heterogeneity"]`` and warn when it fires.
 
     A warning and a details entry, not a status: the estimate is the model's
@@ -227,8 +227,6 @@ def record_heterogeneity(fit: LoglinearFit, model_name: str, details: dict[str, 
         The model as the warning should name it.
     details
         The result's details, updated in place.
-    stacklevel
-        Passed to :func:`warnings.warn`, counted from the caller.
 
     Examples
     --------

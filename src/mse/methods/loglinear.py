@@ -46,6 +46,24 @@ class Bootstrap:
         take more than a few seconds.
         """,
     )
+    n_workers: int | None = option(
+        None,
+        """
+        Spread the replicates of a bootstrap interval over this many local
+        worker processes (``None``: this process). The replicates are drawn
+        from ``random_seed`` before any is evaluated, so the interval is the
+        same on any number of workers. Worth it when the bootstrap takes more
+        than a few seconds. Not for models with covariates.
+        """,
+    )
+    executor: Any = option(
+        None,
+        """
+        Or run the replicates on this ``concurrent.futures.Executor`` or
+        ``dask.distributed.Client`` (it is left open). Not for models with
+        covariates.
+        """,
+    )
 
 
 @specification

@@ -519,3 +519,39 @@ def test_bootstrap_of_small_sparse_tables_never_crashes(cells: list[int], method
         assert res.status != "ok"
     if res.upper == math.inf:
         assert res.status != "ok"
+
+
+def test_replicates_spread_over_workers_give_the_same_interval() -> None:
+    """The replicates are drawn in the calling process, and the chunks are the same on any executor."""
+    import concurrent.futures
+
+    data = mse.load_dataset("kosovo")
+    arguments = dict(kind="bca", method="stepwise", options={}, point_estimate=14341.7, n_boot=600, random_seed=3)
+    here = bootstrap_interval(data, **arguments)
+    processes = bootstrap_interval(data, **arguments, n_workers=2)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        threads = bootstrap_interval(data, **arguments, executor=pool)
+    for other in (processes, threads):
+        np.testing.assert_array_equal(other.draws, here.draws)
+        assert (other.lower, other.upper, other.status) == (here.lower, here.upper, here.status)
+        assert other.details["acceleration"] == here.details["acceleration"]
+        assert other.details["model_frequencies"] == here.details["model_frequencies"]
+
+
+def test_workers_and_executor_are_checked() -> None:
+    data = mse.load_dataset("korea")
+    arguments = dict(kind="parametric_bootstrap", method="independence", options={}, point_estimate=142.0, n_boot=50)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ModelError, match="n_workers"):
+            bootstrap_interval(data, **arguments, n_workers=bad)
+    with pytest.raises(ModelError, match="executor"):
+        bootstrap_interval(data, **arguments, executor=object())
+    one = bootstrap_interval(data, **arguments, random_seed=1, n_workers=1)
+    assert one.lower == bootstrap_interval(data, **arguments, random_seed=1).lower
+
+
+def test_estimate_passes_workers_to_the_bootstrap() -> None:
+    data = mse.load_dataset("kosovo")
+    here = mse.estimate(data, method="stepwise", interval="bca", n_boot=300, random_seed=2)
+    spread = mse.estimate(data, method="stepwise", interval="bca", n_boot=300, random_seed=2, n_workers=2)
+    assert (spread.lower, spread.upper) == (here.lower, here.upper)

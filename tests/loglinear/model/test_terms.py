@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 import mse
-from mse.loglinear.model.terms import all_k_way, format_model, generating_terms, is_hierarchical, parse_model
+from mse.loglinear.model.design import Design
+from mse.loglinear.model.terms import (
+    all_k_way,
+    format_model,
+    format_models,
+    generating_terms,
+    is_hierarchical,
+    parse_model,
+)
 from mse.loglinear.search.model_search import enumerate_models
 
 LISTS = ["LA", "NG", "PF", "GO"]
@@ -92,3 +100,12 @@ def test_unreadable_term_is_a_model_error_with_and_without_covariates():
     for covariates in ((), ("sex",)):
         with pytest.raises(mse.ModelError, match="cannot read model term"):
             parse_model([("LA", "NG"), 3], LISTS, covariates=covariates)
+
+
+@pytest.mark.parametrize(("n_lists", "max_order"), [(3, 2), (4, 2), (4, 3), (5, 2), (5, 3), (5, 4), (6, 2)])
+def test_format_models_names_every_model_as_format_model_does(n_lists, max_order):
+    lists = [f"L{i}" for i in range(n_lists)]
+    design = Design(n_lists, all_k_way(n_lists, max_order))
+    models = enumerate_models(n_lists, max_order)
+    masks = design.column_masks(models)[:, design.n_base :]
+    assert format_models(masks, design.terms, lists) == [format_model(m, lists) for m in models]

@@ -194,3 +194,15 @@ def test_batch_column_order_is_dense_counts_order():
     single = select_batch(data.dense_counts()[1:][None], data.lists, "independence")
     assert single.estimate[0] == pytest.approx(7394.5867, rel=1e-6)  # Rcapture closedp.t Mt
     assert re.fullmatch("independence", single.model[0])
+
+
+@pytest.mark.parametrize(("n_lists", "max_order"), [(2, 1), (3, 2), (4, 2), (4, 3), (5, 2), (5, 3), (5, 4), (6, 2)])
+def test_masks_built_as_arrays_are_the_enumerated_models_in_order(n_lists, max_order):
+    from mse.loglinear.model.design import Design
+    from mse.loglinear.model.terms import all_k_way
+    from mse.loglinear.search.model_search import enumerate_masks, enumerate_models
+
+    design = Design(n_lists, all_k_way(n_lists, max_order) if max_order >= 2 else frozenset())
+    expected = design.column_masks(enumerate_models(n_lists, max_order))
+    np.testing.assert_array_equal(enumerate_masks(design, max_order), expected)
+    assert enumerate_masks(design, max_order, limit=len(expected) - 1) is None or len(expected) == 1

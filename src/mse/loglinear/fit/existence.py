@@ -427,6 +427,21 @@ def facial_batch(
 _COMPACT_MODELS = 8
 
 
+def _kept_rank(matrix: np.ndarray, used: np.ndarray, kept: np.ndarray) -> bool:
+    """Whether ``matrix[kept][:, used]`` has full column rank (eigenvalues of its Gram matrix)."""
+    kept_design = matrix[np.ix_(kept, used)]
+    eigenvalues = np.linalg.eigvalsh(kept_design.T @ kept_design)
+    return bool(eigenvalues.size > 0 and eigenvalues[0] > _RANK_TOLERANCE * eigenvalues[-1])
+
+
+@lru_cache(maxsize=200_000)
+def _cached_kept_rank(n_lists: int, terms: tuple[Term, ...], used: bytes, kept: bytes) -> bool:
+    """:func:`_kept_rank` on the design of ``n_lists`` lists and ``terms``, remembered by pattern."""
+    return _kept_rank(
+        _design(n_lists, terms).matrix, np.frombuffer(used, dtype=bool), np.frombuffer(kept, dtype=bool)
+    )
+
+
 def identifiable_batch(
     design: Design, columns: np.ndarray, cells: np.ndarray, *, chunk_size: int = 4096
 ) -> np.ndarray:
@@ -437,7 +452,10 @@ def identifiable_batch(
     so that every model is solved in one batch. The design holds 0s and 1s on
     at most ``2**t - 1`` rows, so a rank deficiency shows as an eigenvalue at
     rounding level (about 1e-14 of the largest), far below the smallest
-    non-zero one (about 0.2 on the six-list designs).
+    non-zero one (about 0.2 on the six-list designs). Models fitted on the
+    same cells are first checked together, through the union of their columns
+    (a model inside a full-rank union has full rank), so a model search needs
+    about one eigenvalue problem per cell pattern.
 
     Parameters
     ----------
@@ -455,16 +473,39 @@ def identifiable_batch(
     columns = np.atleast_2d(np.asarray(columns, dtype=bool))
     cells = np.atleast_2d(np.asarray(cells, dtype=bool))
     matrix = design.matrix
-    n, p = matrix.shape
+    p = matrix.shape[1]
     if len(columns) <= _COMPACT_MODELS:
         # a few models (a stepwise candidate): the Gram matrix of the kept columns only, which on a
         # wide design (three-way terms of eight lists: 93 columns) is far smaller than the padded one
-        out = np.empty(len(columns), dtype=bool)
-        for m, (used, kept) in enumerate(zip(columns, cells)):
-            kept_design = matrix[np.ix_(kept, used)]
-            eigenvalues = np.linalg.eigvalsh(kept_design.T @ kept_design)
-            out[m] = eigenvalues.size > 0 and eigenvalues[0] > _RANK_TOLERANCE * eigenvalues[-1]
-        return out
+        # (a stepwise search meets the same few patterns in replicate after replicate: remembered on a
+        # design of lists only, which its number of lists and terms determine)
+        if design.table is None:
+            terms = tuple(design.terms)
+            return np.array(
+                [_cached_kept_rank(design.n_lists, terms, u.tobytes(), k.tobytes()) for u, k in zip(columns, cells)],
+                dtype=bool,
+            )
+        return np.array([_kept_rank(matrix, used, kept) for used, kept in zip(columns, cells)], dtype=bool)
+    # Models on the same cells first share one check: the union of their columns. A model whose
+    # columns are a subset of an identifiable set on the same cells is identifiable too (its Gram
+    # matrix is a principal submatrix of the larger one, so by interlacing its smallest eigenvalue
+    # is no smaller and its largest no larger). Only the models of a failed union are checked alone.
+    packed = np.packbits(cells, axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _keys, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    group = group.ravel()
+    union = np.zeros((len(first), p), dtype=bool)
+    np.logical_or.at(union, group, columns)
+    out = _full_rank(matrix, union, cells[first], chunk_size)[group]
+    alone = np.flatnonzero(~out)
+    if alone.size:
+        out[alone] = _full_rank(matrix, columns[alone], cells[alone], chunk_size)
+    return out
+
+
+def _full_rank(matrix: np.ndarray, columns: np.ndarray, cells: np.ndarray, chunk_size: int) -> np.ndarray:
+    """Whether ``matrix[cells][:, columns]`` has full column rank, row by row of the masks, in batches."""
+    n, p = matrix.shape
     outer = (matrix[:, :, None] * matrix[:, None, :]).reshape(n, p * p)
     diagonal = np.arange(p)
     out = np.empty(len(columns), dtype=bool)

@@ -61,7 +61,9 @@ class PoissonFits:
     coef : ndarray, shape (M, p)
         Coefficients; ``nan`` for columns a model does not use.
     cov : ndarray, shape (M, p, p)
-        Inverse observed information (``nan`` outside a model's columns).
+        Inverse observed information (``nan`` outside a model's columns); shape
+        ``(M, 1, 1)``, the variance of the coefficient of column 0 only, from
+        ``fit_poisson(..., full_cov=False)``.
     fitted : ndarray, shape (M, n)
         Fitted means; 0 for cells a model does not fit.
     deviance : ndarray, shape (M,)
@@ -265,6 +267,7 @@ def fit_poisson(
     tol: float = 1e-9,
     boundary_coef: float = 25.0,
     chunk_size: int = 4096,
+    full_cov: bool = True,
 ) -> PoissonFits:
     """Fit Poisson log-linear models ``log E[y] = offset + design @ coef`` by maximum likelihood.
 
@@ -293,6 +296,11 @@ def fit_poisson(
         converged, as R's ``glm`` does, and is reported with ``boundary=True``.
     chunk_size
         Models solved together; bounds memory for very large batches.
+    full_cov
+        Return each model's whole inverse information; with ``False``, ``cov``
+        has shape ``(M, 1, 1)`` and holds the variance of the coefficient of
+        column 0 only (what a population estimate needs), which saves building
+        a ``(M, p, p)`` array for a model search.
 
     Returns
     -------
@@ -302,8 +310,9 @@ def fit_poisson(
     -----
     Newton–Raphson for the canonical Poisson link, with step halving
     (McCullagh & Nelder 1989, §2.5). The information matrices of a chunk come
-    from one matrix product, ``mu @ outer``, with ``outer`` the cell-wise
-    products of pairs of design columns (upper triangle only). Each model's columns are then packed into
+    from one matrix product, ``mu @ outer``, with ``outer`` the distinct cell-wise
+    products of pairs of design columns (on a log-linear design most pairs
+    share theirs, see :func:`_distinct_products`). Each model's columns are then packed into
     ``k x k`` systems, ``k`` the largest model of the chunk, with an identity
     block for the slots a model leaves unused, and the whole chunk is solved by
     one batched linear solve. Models are sorted by size before chunking, so the
@@ -336,12 +345,10 @@ def fit_poisson(
     y_b = np.broadcast_to(y, (batch, n)) if y.ndim == 1 else y
     columns = _as_batch(column_mask, np.ones(p, dtype=bool), batch).astype(bool)
     cells = _as_batch(cell_mask, np.ones(n, dtype=bool), batch).astype(bool)
-    off = _as_batch(offset, np.zeros(n), batch).astype(float)
+    # no offset (every model search) is not an array of zeros: it saves an addition per Newton step
+    off = None if offset is None else _as_batch(offset, np.zeros(n), batch).astype(float)
     start_b = None if start is None else _as_batch(np.asarray(start, dtype=float), np.zeros(p), batch)
-    # Cell-wise products of pairs of design columns (upper triangle, the information is
-    # symmetric): the information matrices of a whole chunk are one product mu @ outer.
-    upper_rows, upper_cols = np.triu_indices(p)
-    outer = design[:, upper_rows] * design[:, upper_cols]
+    outer, pair_product = _distinct_products(design)
     # Models of similar size are solved together, so each chunk's linear systems are only as
     # large as its largest model (the cost of a solve grows with the cube of its size).
     sizes = columns.sum(axis=1)
@@ -357,14 +364,16 @@ def fit_poisson(
         part = _fit_chunk(
             design,
             outer,
+            pair_product,
             np.where(chunk_cells, rows(y_b, s), 0.0),
             rows(columns, s),
             chunk_cells,
-            rows(off, s),
+            None if off is None else rows(off, s),
             None if start_b is None else rows(start_b, s),
             max_iter=max_iter,
             tol=tol,
             boundary_coef=boundary_coef,
+            full_cov=full_cov,
         )
         if batch <= chunk_size:
             return part
@@ -391,50 +400,91 @@ def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray,
     return step, failed
 
 
+def _distinct_products(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cell-wise products of pairs of design columns, and where each pair's product is.
+
+    Entry ``(i, j)`` of ``X' diag(mu) X`` is ``mu @ (x_i * x_j)``, so the
+    information matrices of a whole batch come from one matrix product
+    ``mu @ outer``. On a log-linear design many pairs share a product (the
+    product of two terms' indicators is the indicator of the cells holding the
+    union of their lists: 57 distinct products among the 253 pairs of the
+    two-way design of six lists), so ``outer`` keeps each product once, which
+    makes that matrix product several times cheaper. A last column of zeros
+    serves the pairs that a packed system leaves empty.
+
+    Returns
+    -------
+    outer : ndarray, shape (n, u + 1)
+        The ``u`` distinct products, then zeros.
+    pair_product : ndarray of int, shape (p, p)
+        The column of ``outer`` holding the product of design columns ``i`` and ``j``.
+    """
+    n, p = design.shape
+    upper_rows, upper_cols = np.triu_indices(p)
+    products = design[:, upper_rows] * design[:, upper_cols]
+    distinct, position = np.unique(products, axis=1, return_inverse=True)
+    pair_product = np.zeros((p, p), dtype=np.intp)
+    pair_product[upper_rows, upper_cols] = pair_product[upper_cols, upper_rows] = position.ravel()
+    return np.hstack([distinct, np.zeros((n, 1))]), pair_product
+
+
 class _Slots:
     """Each model's columns packed to the front of ``k`` slots, ``k`` the largest model of the chunk.
 
     Slots past a model's own columns hold distinct columns it does not use; they
     get an identity block, so the packed ``k x k`` systems of the whole chunk are
     solved in one batched call and are no larger than the largest model.
+
+    Every gather and scatter goes through flat indices into the raveled arrays,
+    computed once per chunk: a one-dimensional ``take`` is several times faster
+    than the row-wise fancy indexing of ``take_along_axis``, and the Newton loop
+    repeats them at every iteration.
     """
 
-    def __init__(self, columns: np.ndarray) -> None:
-        p = columns.shape[1]
+    def __init__(self, columns: np.ndarray, pair_product: np.ndarray) -> None:
+        batch, p = columns.shape
         k = int(columns.sum(axis=1).max())
-        self.p = p
+        self.p, self.k = p, k
         self.index = np.argsort(~columns, axis=1, kind="stable")[:, :k]
-        self.used = np.take_along_axis(columns, self.index, axis=1)
-        # position of column pair (i, j) in the upper-triangle products of fit_poisson
-        triangle = np.zeros((p, p), dtype=np.intp)
-        upper_rows, upper_cols = np.triu_indices(p)
-        triangle[upper_rows, upper_cols] = triangle[upper_cols, upper_rows] = np.arange(len(upper_rows))
-        self.flat = triangle[self.index[:, :, None], self.index[:, None, :]].reshape(len(columns), k * k)
-        self.pair = self.used[:, :, None] & self.used[:, None, :]
+        self.unused = ~np.take_along_axis(columns, self.index, axis=1)
+        # the product of columns (i, j) is column pair_product[i, j] of ``mu @ outer``; the one after
+        # the last of them is identically 0 and stands for every pair with an unused slot
+        self.width = int(pair_product.max()) + 2
+        gather = pair_product[self.index[:, :, None], self.index[:, None, :]]
+        gather[self.unused[:, :, None] | self.unused[:, None, :]] = self.width - 1
+        self.gather = gather.reshape(batch, k * k)
+        self._gather_all = self.gather + (np.arange(batch) * self.width)[:, None]
+        self._index_all = self.index + (np.arange(batch) * p)[:, None]
 
-    def take(self, rows: np.ndarray) -> _Slots:
-        part = object.__new__(_Slots)
-        part.p = self.p
-        part.index, part.used = self.index[rows], self.used[rows]
-        part.flat, part.pair = self.flat[rows], self.pair[rows]
-        return part
+    def _flat(self, local: np.ndarray, every: np.ndarray, stride: int, rows: np.ndarray | None) -> np.ndarray:
+        if rows is None:
+            return every
+        flat = local[rows]
+        flat += (np.arange(len(rows)) * stride)[:, None]
+        return flat
 
-    def information(self, mu: np.ndarray, outer: np.ndarray) -> np.ndarray:
-        """Packed ``X' diag(mu) X`` of each model, identity on the unused slots."""
-        k = self.index.shape[1]
-        packed = np.take_along_axis(mu @ outer, self.flat, axis=1).reshape(len(mu), k, k)
-        packed *= self.pair
+    def information(self, mu: np.ndarray, outer: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Packed ``X' diag(mu) X`` of the models ``rows`` (all when None), identity on the unused slots.
+
+        ``outer`` holds the distinct products of pairs of design columns (:func:`_distinct_products`).
+        """
+        k = self.k
+        products = mu @ outer
+        flat = self._flat(self.gather, self._gather_all, self.width, rows)
+        packed = products.ravel().take(flat).reshape(len(mu), k, k)
         diagonal = np.arange(k)
-        packed[:, diagonal, diagonal] += ~self.used
+        packed[:, diagonal, diagonal] += self.unused if rows is None else self.unused[rows]
         return packed
 
-    def pack(self, vector: np.ndarray) -> np.ndarray:
-        return np.take_along_axis(vector, self.index, axis=1)
+    def pack(self, vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        flat = self._flat(self.index, self._index_all, self.p, rows)
+        return vector.ravel().take(flat)
 
-    def unpack(self, packed: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(packed), self.p))
-        np.put_along_axis(out, self.index, packed, axis=1)
-        return out
+    def unpack(self, packed: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        flat = self._flat(self.index, self._index_all, self.p, rows)
+        out = np.zeros(len(packed) * self.p)
+        out[flat.ravel()] = packed.ravel()
+        return out.reshape(len(packed), self.p)
 
     def unpack_matrix(self, packed: np.ndarray) -> np.ndarray:
         positions = (self.index[:, :, None] * self.p + self.index[:, None, :]).reshape(len(packed), -1)
@@ -451,37 +501,64 @@ def _solve(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
         return _solve_each(information, score)
 
 
+#: Condition number above which a fit's information matrix counts as nearly singular.
+MAX_CONDITION = 1e12
+
+
+def _condition(information: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """2-norm condition numbers of symmetric matrices, exact only where it matters.
+
+    ``||A||_F ||A^-1||_F`` bounds the 2-norm condition number from above and,
+    divided by the size ``k``, from below. Only the matrices whose bounds do not
+    settle which side of :data:`MAX_CONDITION` they are on (with a factor 2 to
+    spare for rounding) get their eigenvalues, which cost ten times a solve;
+    the others get the upper bound, which is on the same side.
+    """
+    k = information.shape[-1]
+    bound = np.sqrt(np.einsum("bij,bij->b", information, information) * np.einsum("bij,bij->b", inverse, inverse))
+    unsure = ~(bound < 0.5 * MAX_CONDITION) & ~(bound > 2.0 * k * MAX_CONDITION)
+    if not unsure.any():
+        return bound
+    condition = bound.copy()
+    try:
+        eigenvalues = np.linalg.eigvalsh(information[unsure])
+        condition[unsure] = np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0])
+    except np.linalg.LinAlgError:
+        condition[unsure] = np.nan
+    return condition
+
+
 def _fit_chunk(
     design: np.ndarray,
     outer: np.ndarray,
+    pair_product: np.ndarray,
     y_b: np.ndarray,
     columns: np.ndarray,
     cells: np.ndarray,
-    off: np.ndarray,
+    off: np.ndarray | None,
     start: np.ndarray | None,
     *,
     max_iter: int,
     tol: float,
     boundary_coef: float,
+    full_cov: bool,
 ) -> PoissonFits:
-    pair = columns[:, :, None] & columns[:, None, :]
-    slots = _Slots(columns)
+    slots = _Slots(columns, pair_product)
     if start is not None:
         coef = np.where(columns, start, 0.0)
     else:
         # Weighted least squares on log(y + 1/2) with weights y + 1/2: the first IRLS step from the
         # usual GLM starting point, which saves Newton iterations.
         weight = np.where(cells, y_b + 0.5, 0.0)
-        z = np.where(cells, np.log(y_b + 0.5) - off, 0.0)
+        z = np.where(cells, np.log(y_b + 0.5) if off is None else np.log(y_b + 0.5) - off, 0.0)
         gram = slots.information(weight, outer)
         gram += 1e-10 * np.eye(gram.shape[-1])
         packed_start, _ = _solve(gram, slots.pack((weight * z) @ design))
         coef = slots.unpack(packed_start) * columns
 
     def direction(active: np.ndarray | None, mu: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        a_slots = slots if active is None else slots.take(active)
-        packed_step, failed = _solve(a_slots.information(mu, outer), a_slots.pack(score))
-        return a_slots.unpack(packed_step) * (columns if active is None else columns[active]), failed
+        packed_step, failed = _solve(slots.information(mu, outer, active), slots.pack(score, active))
+        return slots.unpack(packed_step, active) * (columns if active is None else columns[active]), failed
 
     path = newton_iterations(
         design,
@@ -500,19 +577,27 @@ def _fit_chunk(
     # A fit that overflowed has a non-finite information matrix, on which LAPACK fails for the
     # whole batch: decompose only the finite ones; the others come out as nan, flagged as boundary.
     finite = np.all(np.isfinite(information), axis=(1, 2))
-    safe = np.where(finite[:, None, None], information, np.eye(information.shape[-1]))
+    safe = information if finite.all() else np.where(finite[:, None, None], information, np.eye(information.shape[-1]))
     with np.errstate(all="ignore"):
         try:
-            eigenvalues = np.linalg.eigvalsh(safe)
-        except np.linalg.LinAlgError:
-            eigenvalues = np.full(safe.shape[:2], np.nan)
-        condition = np.where(finite, np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0]), np.nan)
-        try:
             inverse = np.linalg.inv(safe)
+            condition = _condition(safe, inverse)
         except np.linalg.LinAlgError:
+            # an exactly singular matrix in the chunk: eigenvalues of all, and the pseudo-inverse
+            try:
+                eigenvalues = np.linalg.eigvalsh(safe)
+            except np.linalg.LinAlgError:
+                eigenvalues = np.full(safe.shape[:2], np.nan)
+            condition = np.abs(eigenvalues[:, -1]) / np.abs(eigenvalues[:, 0])
             inverse = np.linalg.pinv(safe)
-        inverse = np.where(finite[:, None, None], inverse, np.nan)
-    cov = np.where(pair, slots.unpack_matrix(inverse), np.nan)
+        if not finite.all():
+            condition = np.where(finite, condition, np.nan)
+            inverse = np.where(finite[:, None, None], inverse, np.nan)
+    if full_cov:
+        cov = np.where(columns[:, :, None] & columns[:, None, :], slots.unpack_matrix(inverse), np.nan)
+    else:
+        # column 0 is packed into slot 0 whenever the model uses it
+        cov = np.where(columns[:, 0], inverse[:, 0, 0], np.nan)[:, None, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.where(y_b > 0, y_b * np.log(np.where(y_b > 0, y_b, 1.0) / np.where(mu > 0, mu, 1.0)), 0.0)
         deviance = 2.0 * np.where(cells, log_ratio - (y_b - mu), 0.0).sum(axis=1)
@@ -522,7 +607,7 @@ def _fit_chunk(
         (np.max(np.abs(np.where(columns, coef, 0.0)), axis=1) > boundary_coef)
         | singular
         | ~np.isfinite(condition)
-        | (condition > 1e12)
+        | (condition > MAX_CONDITION)
     )
     return PoissonFits(
         coef=coef_out,

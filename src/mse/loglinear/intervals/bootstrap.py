@@ -61,6 +61,7 @@ Computing* 34, 44.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -216,53 +217,104 @@ def _enumerate(lists: Sequence[str], max_order: int | None) -> list[Terms]:
 Evaluator = Callable[[np.ndarray], tuple[np.ndarray, Sequence[str], np.ndarray]]
 
 
-def _select_evaluator(lists: Sequence[str], method: str, options: dict[str, Any]) -> Evaluator:
+# The evaluators are classes rather than closures so that they can be sent to worker processes.
+@dataclass(frozen=True)
+class _Selection:
     """Repeat ``method`` (with ``options``) on a block of count vectors."""
 
-    def evaluate(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        selection = select_batch(counts, lists, method, **options)
+    lists: tuple[str, ...]
+    method: str
+    options: dict[str, Any]
+
+    def __call__(self, counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
+        selection = select_batch(counts, self.lists, self.method, **self.options)
         return (
             np.asarray(selection.estimate, dtype=float),
             tuple(selection.model),
             np.asarray(selection.status, dtype=object),
         )
 
-    return evaluate
+
+@dataclass(frozen=True)
+class _TopModels:
+    """Refit ``models`` to a block of count vectors; keep each row's BIC-best fit, or average by BIC weight."""
+
+    lists: tuple[str, ...]
+    models: tuple[Terms, ...]
+    bias_correction: bool = False
+    average: bool = False
+
+    def __call__(self, counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
+        if self.average:
+            selection = averaged_models_batch(counts, self.lists, self.models)
+        else:
+            selection = best_models_batch(counts, self.lists, self.models, "bic", bias_correction=self.bias_correction)
+        return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
+
+
+def _select_evaluator(lists: Sequence[str], method: str, options: dict[str, Any]) -> Evaluator:
+    """Repeat ``method`` (with ``options``) on a block of count vectors."""
+    return _Selection(tuple(lists), method, dict(options))
 
 
 def _top_models_evaluator(
     lists: Sequence[str], models: Sequence[Terms], bias_correction: bool = False, *, average: bool = False
 ) -> Evaluator:
     """Refit ``models`` to a block of count vectors; keep each row's BIC-best fit, or average by BIC weight."""
+    return _TopModels(tuple(lists), tuple(models), bool(bias_correction), average)
 
-    def evaluate(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        selection = best_models_batch(counts, lists, models, "bic", bias_correction=bias_correction)
-        return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
 
-    def evaluate_average(counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        selection = averaged_models_batch(counts, lists, models)
-        return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
+def _open_executor(executor: Any, n_workers: int | None) -> tuple[Any, bool]:
+    """Where the chunks of replicates run: ``(executor or None for this process, whether it is ours to close)``.
 
-    return evaluate_average if average else evaluate
+    Raises
+    ------
+    ModelError
+        For an ``executor`` without ``submit`` or an ``n_workers`` that is not a positive integer.
+    """
+    if executor is not None:
+        if not callable(getattr(executor, "submit", None)):
+            raise ModelError(
+                "executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
+                f"got {type(executor).__name__}."
+            )
+        return executor, False
+    if n_workers is None:
+        return None, False
+    if isinstance(n_workers, bool) or not isinstance(n_workers, (int, np.integer)) or n_workers < 1:
+        raise ModelError(f"n_workers must be a positive integer or None, got {n_workers!r}.")
+    if n_workers == 1:
+        return None, False
+    return concurrent.futures.ProcessPoolExecutor(max_workers=int(n_workers)), True
 
 
 def _run_replicates(
-    counts: np.ndarray, evaluate: Evaluator, progress: bool | None, label: str
+    counts: np.ndarray, evaluate: Evaluator, progress: bool | None, label: str, executor: Any = None
 ) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Evaluate every row of ``counts`` in chunks, driving the progress bar."""
+    """Evaluate every row of ``counts`` in chunks of :data:`CHUNK_SIZE`, here or on ``executor``.
+
+    The chunks are the same whatever runs them, and every replicate was drawn
+    before, so the result does not depend on the executor or its number of workers.
+    """
     n = counts.shape[0]
     estimates = np.full(n, math.nan)
     models: list[str] = [""] * n
     statuses = np.empty(n, dtype=object)
+    blocks = [slice(start, min(start + CHUNK_SIZE, n)) for start in range(0, n, CHUNK_SIZE)]
+    futures = [] if executor is None else [executor.submit(evaluate, counts[block]) for block in blocks]
     with ProgressBar(n, label=label, enabled=progress, min_seconds=_PROGRESS_SECONDS) as bar:
-        for start in range(0, n, CHUNK_SIZE):
-            block = slice(start, min(start + CHUNK_SIZE, n))
-            checkpoint(f"{label} (replicate {start:,} of {n:,})")
-            values, names, status = evaluate(counts[block])
-            estimates[block] = values
-            models[block] = list(names)
-            statuses[block] = status
-            bar.update(block.stop - block.start)
+        try:
+            for k, block in enumerate(blocks):
+                checkpoint(f"{label} (replicate {block.start:,} of {n:,})")
+                values, names, status = evaluate(counts[block]) if executor is None else futures[k].result()
+                estimates[block] = values
+                models[block] = list(names)
+                statuses[block] = status
+                bar.update(block.stop - block.start)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
     return estimates, models, statuses
 
 
@@ -368,6 +420,7 @@ def _parametric(
     rng: np.random.Generator,
     progress: bool | None,
     details: dict[str, Any],
+    executor: Any = None,
 ) -> BootstrapResult:
     if "model" in options and options["model"] is not None:
         model = options["model"]
@@ -399,7 +452,7 @@ def _parametric(
     details["fitted_estimate"] = n_hat
     details["multinomial_size"] = size
     evaluate = _select_evaluator(table.lists, "loglinear", {"model": model_name})
-    draws, models, statuses = _run_replicates(tables, evaluate, progress, "parametric bootstrap")
+    draws, models, statuses = _run_replicates(tables, evaluate, progress, "parametric bootstrap", executor)
     draws, failed = _replicate_draws(tables, draws, statuses, details)
     n_failed, status = _summarise(draws, statuses, models, details, failed)
     lower, upper = percentile_limits(draws, level)
@@ -418,15 +471,18 @@ def _resampled_bca(
     progress: bool | None,
     label: str,
     details: dict[str, Any],
+    executor: Any = None,
 ) -> BootstrapResult:
     tables = _nonparametric_counts(observed, n_boot, rng)
     details["resampling"] = "nonparametric: multinomial resampling of the n observed people"
-    draws, models, statuses = _run_replicates(tables, evaluate, progress, label)
+    jack_tables, cells = _jackknife_counts(observed)
+    # the jackknife goes to the executor first, so that it runs beside the replicates
+    jackknife = None if executor is None else executor.submit(evaluate, jack_tables)
+    draws, models, statuses = _run_replicates(tables, evaluate, progress, label, executor)
     draws, failed = _replicate_draws(tables, draws, statuses, details)
     n_failed, status = _summarise(draws, statuses, models, details, failed)
 
-    jack_tables, cells = _jackknife_counts(observed)
-    jack_estimates, _, jack_statuses = evaluate(jack_tables)
+    jack_estimates, _, jack_statuses = evaluate(jack_tables) if jackknife is None else jackknife.result()
     jack_estimates = np.where(
         _failed_mask(jack_estimates, np.asarray(jack_statuses, dtype=object)), math.nan, jack_estimates
     )
@@ -525,6 +581,8 @@ def bootstrap_interval(
     n_boot: int = 1000,
     random_seed: int | None = None,
     progress: bool | None = None,
+    n_workers: int | None = None,
+    executor: Any = None,
 ) -> BootstrapResult:
     """A bootstrap interval for the population size from a log-linear estimator.
 
@@ -560,6 +618,16 @@ def bootstrap_interval(
         ``False`` never shows a progress bar, ``True`` always does (on
         standard error); ``None`` shows one when standard error is a terminal
         and the run is expected to take more than a few seconds.
+    n_workers
+        Spread the chunks of replicates (and the jackknife) over this many
+        local worker processes, started for the call and closed after it;
+        ``None`` or 1 evaluates them in this process.
+    executor
+        Or run them on this ``concurrent.futures.Executor`` or
+        ``dask.distributed.Client`` (left open; ``n_workers`` is then ignored).
+        Every replicate is drawn here from ``random_seed`` before any is
+        evaluated, and the chunks are the same on any executor, so the result
+        does not depend on where or on how many workers it ran.
 
     Returns
     -------
@@ -616,7 +684,10 @@ def bootstrap_interval(
 
     Replicates are generated for all ``n_boot`` at once (so the draws do not
     depend on the chunk size) and evaluated in chunks of
-    :data:`CHUNK_SIZE`.
+    :data:`CHUNK_SIZE`, one task per chunk on ``executor`` or the
+    ``n_workers`` processes. Worker processes pay off when the replicates
+    take more than a few seconds (a start costs about a second): many
+    replicates, an exhaustive re-selection, ``"bootstrap_top"``.
 
     *Cost.* Every selection rule is vectorised over replicates
     (:func:`mse.loglinear.search.reselection.select_batch`). Stepwise and
@@ -675,15 +746,42 @@ def bootstrap_interval(
             details,
         )
 
+    if kind == "bca" and method in ("aic", "bic", "bic_average"):
+        check_reselection_affordable(lists, method, options, n_boot, int(np.count_nonzero(observed)))
+    pool, owned = _open_executor(executor, n_workers)
+    try:
+        return _bootstrap_kind(
+            kind, table, observed, method, options, point_estimate, level, n_boot, rng, progress, details, pool
+        )
+    finally:
+        if owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _bootstrap_kind(
+    kind: str,
+    table: CaptureData,
+    observed: np.ndarray,
+    method: str,
+    options: dict[str, Any],
+    point_estimate: float,
+    level: float,
+    n_boot: int,
+    rng: np.random.Generator,
+    progress: bool | None,
+    details: dict[str, Any],
+    executor: Any,
+) -> BootstrapResult:
+    lists = table.lists
     if kind == "parametric_bootstrap":
-        return _parametric(table, observed, method, options, point_estimate, level, n_boot, rng, progress, details)
+        return _parametric(
+            table, observed, method, options, point_estimate, level, n_boot, rng, progress, details, executor
+        )
 
     if kind == "bca":
-        if method in ("aic", "bic", "bic_average"):
-            check_reselection_affordable(lists, method, options, n_boot, int(np.count_nonzero(observed)))
         evaluate = _select_evaluator(lists, method, options)
         return _resampled_bca(
-            observed, evaluate, point_estimate, level, n_boot, rng, progress, "BCa bootstrap", details
+            observed, evaluate, point_estimate, level, n_boot, rng, progress, "BCa bootstrap", details, executor
         )
 
     n_top = options.pop("n_top", DEFAULT_N_TOP)
@@ -705,5 +803,5 @@ def bootstrap_interval(
         lists, ranked, bool(options.get("bias_correction", False)), average=method == "bic_average"
     )
     return _resampled_bca(
-        observed, evaluate, point_estimate, level, n_boot, rng, progress, "top-model bootstrap", details
+        observed, evaluate, point_estimate, level, n_boot, rng, progress, "top-model bootstrap", details, executor
     )

@@ -25,8 +25,10 @@ alone is a model with no covariates (the factors are then the lists).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import combinations
+from itertools import combinations, compress
 from math import comb
+
+import numpy as np
 
 from mse.errors import ModelError
 
@@ -37,6 +39,7 @@ __all__ = [
     "all_k_way",
     "format_covariate_model",
     "format_model",
+    "format_models",
     "generating_terms",
     "hierarchical_closure",
     "is_hierarchical",
@@ -124,6 +127,59 @@ def format_model(terms: Iterable[Term], lists: Sequence[str]) -> str:
         if order < t and order <= 4 and len(terms) == size and terms == all_k_way(t, order) and len(maximal) > 1:
             return f"all {word}-way"
     return " + ".join(":".join(lists[i] for i in term) for term in maximal)
+
+
+def format_models(present: np.ndarray, terms: Sequence[Term], lists: Sequence[str]) -> list[str]:
+    """:func:`format_model` of many models at once, each given as a row of booleans over ``terms``.
+
+    A model search names tens of thousands of models; finding their
+    generating classes by one matrix product instead of model by model makes
+    that cheap.
+
+    Parameters
+    ----------
+    present
+        ``(M, len(terms))``: which of ``terms`` each model has (hierarchical models).
+    terms
+        The candidate terms.
+    lists
+        The list names.
+
+    Returns
+    -------
+    list of str
+        The same strings as ``format_model`` gives for each model.
+
+    Examples
+    --------
+    >>> terms = [(0, 1), (0, 2), (1, 2), (0, 1, 2)]
+    >>> format_models([[True, True, True, True], [True, False, False, False]], terms, "ABC")
+    ['A:B:C', 'A:B']
+    """
+    present = np.atleast_2d(np.asarray(present, dtype=bool))
+    position = sorted(range(len(terms)), key=lambda j: (len(terms[j]), tuple(terms[j])))
+    ordered = [tuple(terms[j]) for j in position]
+    present = present[:, position]
+    t = len(lists)
+    # inside[i, j]: term j strictly contains term i, so term i is not in the generating class
+    inside = np.array(
+        [[len(u) > len(v) and set(v) <= set(u) for u in ordered] for v in ordered], dtype=np.int64
+    ).reshape(len(ordered), len(ordered))
+    maximal = present & ((present.astype(np.int64) @ inside.T) == 0)
+    names = [":".join(lists[i] for i in term) for term in ordered]
+    out = [" + ".join(compress(names, row)) if any(row) else "independence" for row in maximal.tolist()]
+    n_maximal = maximal.sum(axis=1)
+    known = set(ordered)
+    for order, word in _ORDER_WORDS.items():
+        if not (order < t and order <= 4):
+            continue
+        target = all_k_way(t, order)
+        if not target <= known:
+            continue
+        every = (present == np.array([term in target for term in ordered])).all(axis=1) & (n_maximal > 1)
+        for m in np.flatnonzero(every):
+            out[m] = f"all {word}-way"
+    return out
 
 
 def _split_term(text: str) -> list[str]:

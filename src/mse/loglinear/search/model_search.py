@@ -65,7 +65,7 @@ from mse.errors import ModelError
 from mse.loglinear.fit.batch import OK, BatchFits, evaluate_models
 from mse.loglinear.fit.existence import exists_batch, identifiable_batch, no_model_can_exist
 from mse.loglinear.model.design import Design, extended_masks
-from mse.loglinear.model.terms import Term, Terms, all_k_way, format_model, k_way_terms
+from mse.loglinear.model.terms import Term, Terms, all_k_way, format_model, format_models, k_way_terms
 from mse.options import reject_unknown_options
 from mse.results import ModelSearch
 
@@ -75,6 +75,7 @@ __all__ = [
     "check_p_threshold",
     "check_stepwise_order",
     "default_max_order",
+    "enumerate_masks",
     "enumerate_models",
     "exclude_infinite",
     "exhaustive_search",
@@ -137,10 +138,50 @@ def enumerate_models(n_lists: int, max_order: int, limit: int = MAX_MODELS) -> l
     return models
 
 
-def _table(models: Sequence[Terms], lists: Sequence[str], fits: BatchFits) -> pd.DataFrame:
+def enumerate_masks(design: Design, max_order: int, limit: int = MAX_MODELS) -> np.ndarray | None:
+    """The column masks of :func:`enumerate_models` on ``design``, in the same order, built as arrays.
+
+    ``design`` must hold every term up to ``max_order``. Returns ``None``
+    beyond ``limit`` models, as :func:`enumerate_models` does. Building the
+    masks directly saves a set of terms and a dictionary look-up per term of
+    each of the (up to 100,000) models of an exhaustive search.
+
+    Examples
+    --------
+    >>> from mse.loglinear.model.terms import all_k_way
+    >>> enumerate_masks(Design(4, all_k_way(4, 3)), 3).shape  # 113 models, 15 columns
+    (113, 15)
+    """
+    t = design.n_lists
+    masks = np.zeros((1, design.n_columns), dtype=bool)
+    masks[:, : design.n_base] = True
+    for order in range(2, max_order + 1):
+        terms = k_way_terms(t, order)
+        columns = np.array([design.index[term] for term in terms], dtype=np.intp)
+        allowed: np.ndarray = np.ones((len(masks), len(terms)), dtype=bool)
+        if order > 2:
+            subs = np.array([[design.index[sub] for sub in combinations(term, order - 1)] for term in terms])
+            allowed = np.asarray(masks[:, subs].all(axis=2))
+        if int(np.sum(2 ** allowed.sum(axis=1).astype(np.int64))) > limit:
+            return None
+        grown = []
+        for parent, allow in zip(masks, allowed):
+            which = columns[allow]
+            # child i has term j of ``which`` when bit j of i is set: the order of enumerate_models
+            bits = (np.arange(1 << len(which))[:, None] >> np.arange(len(which))) & 1
+            children = np.repeat(parent[None, :], len(bits), axis=0)
+            children[:, which] = bits.astype(bool)
+            grown.append(children)
+        masks = np.concatenate(grown)
+    return masks
+
+
+def _table(
+    models: Sequence[Terms], lists: Sequence[str], fits: BatchFits, names: Sequence[str] | None = None
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "model": [format_model(m, lists) for m in models],
+            "model": [format_model(m, lists) for m in models] if names is None else list(names),
             "n_params": fits.n_params.astype(int),
             "deviance": fits.deviance,
             "df": fits.df.astype(int),
@@ -199,25 +240,26 @@ def exhaustive_search(
     data = data.collapse_covariates()
     t = data.n_lists
     order = check_max_order(max_order, t)
-    models = enumerate_models(t, order, max_models)
-    if models is None:
+    design = Design(t, all_k_way(t, order) if order >= 2 else frozenset())
+    masks = enumerate_masks(design, order, max_models)
+    if masks is None:
         search = greedy_search(data, criterion=criterion, max_order=order)
         details = {**search.details, "search": f"greedy (more than {max_models:,} models up to order {order})"}
         return ModelSearch(search.table, search.best, "exhaustive", criterion, details=details)
     hopeless = no_model_can_exist(_counts(data), data.lists, order)
     if hopeless is not None:
         # every candidate would fail for the same reason: fit only the smallest to show it
-        models = [frozenset()]
-    design = Design(t, all_k_way(t, order) if order >= 2 and hopeless is None else frozenset())
-    masks = design.column_masks(models)
+        design = Design(t, frozenset())
+        masks = design.column_masks([frozenset()])
     fits = evaluate_models(design, masks, _counts(data))
     if not extended_mle:
         fits = exclude_infinite(fits, masks)
-    table = _table(models, data.lists, fits).sort_values(criterion, kind="stable").reset_index(drop=True)
+    names = format_models(masks[:, design.n_base :], design.terms, data.lists)
+    table = _table([], data.lists, fits, names).sort_values(criterion, kind="stable").reset_index(drop=True)
     details = {
         "search": "exhaustive",
         "max_order": order,
-        "n_models": len(models),
+        "n_models": len(masks),
         "n_failed": int((~fits.ok).sum()),
         "extended_mle": extended_mle,
     }
