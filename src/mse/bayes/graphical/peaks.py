@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
 from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
+from mse.budget import checkpoint
 
 if TYPE_CHECKING:
     from mse.bayes.graphical.posterior import PriorOnN
@@ -40,6 +41,9 @@ __all__ = ["GraphPeaks", "graph_peaks"]
 #: Stop bisecting once the tangents at the bracket's ends bound the peak to within this many log units.
 PEAK_LOG_TOLERANCE = 0.5
 _MAX_BISECTIONS = 60
+
+#: What a run cut short by its time budget was doing.
+_STAGE = "locating the peak of each decomposable graph's posterior of N"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ def graph_peaks(
     dark
         The coarse grid of dark figures, increasing.
     """
+    from mse.bayes.graphical.kernels import first_turns
+
     n_graphs = coefficients.shape[0]
     location = np.full(n_graphs, np.nan)
     log_mass = np.full(n_graphs, -np.inf)
@@ -109,12 +115,18 @@ def graph_peaks(
     lower = np.full(n_graphs, -1, dtype=np.int64)
     block = max(1, block_entries // dark.size)
     for start in range(0, n_graphs, block):
-        stop = min(start + block, n_graphs)
-        slope = np.asarray(coefficients[start:stop] @ slope_table) + common
-        # The first grid interval over which the slope turns from rising to falling.
-        turns = (slope[:, :-1] > 0) & (slope[:, 1:] <= 0)
-        has_turn = turns.any(axis=1)
-        lower[start:stop] = np.where(has_turn, np.argmax(turns, axis=1), -1)
+        checkpoint(_STAGE)
+        # The first grid interval over which each graph's slope turns from rising to falling.
+        first_turns(
+            coefficients.indptr,
+            coefficients.indices,
+            coefficients.data,
+            start,
+            min(start + block, n_graphs),
+            slope_table,
+            common,
+            lower,
+        )
     active = np.flatnonzero(lower >= 0)
     if active.size == 0:
         return GraphPeaks(location, log_mass)
