@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["chordal_rows", "concatenate_pieces", "first_turns", "log_density_block"]
+__all__ = ["chordal_rows", "concatenate_pieces", "first_turns", "log_density_block", "values_at"]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -80,6 +80,18 @@ def first_turns(indptr, indices, data, start, stop, table, common, lower):  # pr
                 lower[r] = j
                 break
             previous = following
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def values_at(indptr, indices, data, rows, table, column, out):  # pragma: no cover
+    """``out[i] = coefficients[rows[i]] @ table[:, column[i]]``: each graph at its own grid point."""
+    for i in range(rows.size):
+        row = rows[i]
+        point = column[i]
+        total = 0.0
+        for k in range(indptr[row], indptr[row + 1]):
+            total += data[k] * table[indices[k], point]
+        out[i] = total
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -289,18 +289,7 @@ def _log_density(coefficients: sp.csr_matrix, stats: SubsetStatistics, prior: Pr
         checkpoint(_STAGE)
         joint, weights, row_max, column_max = buffers.views(stop - start)
         column_max.fill(-np.inf)
-        log_density_block(
-            coefficients.indptr,
-            coefficients.indices,
-            coefficients.data,
-            start,
-            stop,
-            terms,
-            zero,
-            joint,
-            row_max,
-            column_max,
-        )
+        log_density_block(*_csr(coefficients), start, stop, terms, zero, joint, row_max, column_max)
         # Each column scaled by its own largest value: no graph that matters underflows.
         np.subtract(joint, column_max, out=weights)
         np.exp(weights, out=weights)
@@ -334,6 +323,10 @@ class _ColumnSum:
     def log(self) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return self.scale + np.log(self.total)
+
+
+def _csr(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return matrix.indptr, matrix.indices, matrix.data
 
 
 class _Buffers:
@@ -455,18 +448,7 @@ def _evaluate(
     for start, stop in buffers.blocks(n_graphs):
         checkpoint(_STAGE)
         joint, weights, row_max, column_max = buffers.views(stop - start)
-        log_density_block(
-            coefficients.indptr,
-            coefficients.indices,
-            coefficients.data,
-            start,
-            stop,
-            terms,
-            common,
-            joint,
-            row_max,
-            column_max,
-        )
+        log_density_block(*_csr(coefficients), start, stop, terms, common, joint, row_max, column_max)
         np.subtract(joint, row_max[:, None], out=weights)
         np.exp(weights, out=weights)
         row_sum = weights.sum(axis=1)
@@ -567,7 +549,8 @@ def grid_posterior(
     peaks = graph_peaks(coefficients, stats, prior, dark)
     score = np.maximum(coarse.graph_log_mass, peaks.log_mass)
     keep = np.flatnonzero(score >= score.max() - PRUNE_LOG_MASS)
-    kept = coefficients[keep]
+    # Taking rows copies the matrix: not worth it when every graph is kept.
+    kept = coefficients if keep.size == coefficients.shape[0] else coefficients[keep]
     # The coarse totals may have missed such peaks: express the tail mass against the larger total.
     tail_mass *= math.exp(min(total - logsumexp(score), 0.0))
 
