@@ -199,3 +199,43 @@ def test_grid_posterior_equals_the_previous_formulation(name: str, options: dict
     np.testing.assert_allclose(fast.graph_log_mass, previous.graph_log_mass, rtol=0, atol=1e-12)
     np.testing.assert_allclose(fast.graph_mean, previous.graph_mean, rtol=1e-13)
     assert fast.tail_mass == pytest.approx(previous.tail_mass, rel=1e-10, abs=1e-300)
+
+
+@pytest.mark.parametrize("t", [1, 3, 5, 6])
+def test_graph_terms_equal_joining_the_cliques_one_graph_at_a_time(t: int) -> None:
+    graphs = decomposable_graphs(t)
+    before = [getattr(graphs.coefficients, name).copy() for name in ("indptr", "indices", "data")]
+    names = ["A", "Bé", "C:x", "D", "E", "F"][:t]
+    rows = np.random.default_rng(t).permutation(graphs.n_graphs)[:500]
+    rank = graphs._mask_order()
+    expected = []
+    for g in rows:
+        start, stop = graphs.coefficients.indptr[g], graphs.coefficients.indptr[g + 1]
+        cliques = [
+            int(m)
+            for m, v in zip(graphs.coefficients.indices[start:stop], graphs.coefficients.data[start:stop])
+            if v > 0 and bin(int(m)).count("1") >= 2
+        ]
+        labels = [":".join(names[i] for i in range(t) if m >> i & 1) for m in sorted(cliques, key=lambda m: rank[m])]
+        expected.append(" + ".join(labels) or "independence")
+    assert graphs.all_terms(names, rows) == expected
+    # A label with a newline cannot be split from one text; it takes the one-graph-at-a-time path.
+    with_newline = ["A\nz", *names[1:]]
+    assert graphs.all_terms(with_newline, rows) == [term.replace("A", "A\nz") for term in expected]
+    # Listing terms leaves the graphs as they were.
+    for array, name in zip(before, ("indptr", "indices", "data")):
+        assert np.array_equal(getattr(graphs.coefficients, name), array)
+
+
+def test_the_posterior_does_not_depend_on_the_number_of_threads(monkeypatch) -> None:
+    data = mse.load_dataset("uk2013")
+    codes = np.asarray(data.histories, dtype=np.int64) @ (1 << np.arange(data.n_lists))
+    stats = subset_statistics(codes, data.counts, data.n_lists, 2.0**-data.n_lists)
+    coefficients = decomposable_graphs(data.n_lists).coefficients
+    found = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(posterior, "N_THREADS", threads)
+        found.append(grid_posterior(coefficients, stats, make_prior("1/N", None)))
+    for other in found[1:]:
+        for name in ("population", "probability", "graph_log_mass", "graph_mean"):
+            assert np.array_equal(getattr(other, name), getattr(found[0], name))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -101,22 +101,33 @@ class DecomposableGraphs:
         """:meth:`terms` for many graphs at once (all of them by default)."""
         t = self.n_lists
         rows = np.arange(self.n_graphs) if rows is None else np.asarray(rows, dtype=np.int64)
-        # Cliques in the order of their tuples of list positions: rank the columns, then sort each row.
-        block = self.coefficients[rows]
-        ranked = sp.csr_matrix((block.data, self._mask_order()[block.indices], block.indptr), shape=block.shape)
-        ranked.sort_indices()
-        mask = np.argsort(self._mask_order())[ranked.indices]
-        graph = np.repeat(np.arange(rows.size), np.diff(ranked.indptr))
-        sizes = np.array([bin(m).count("1") for m in range(1 << t)])
-        interaction = (ranked.data > 0) & (sizes[mask] >= 2)
-        graph, mask = graph[interaction], mask[interaction]
+        start, masks = self._interaction_cliques
         labels = [":".join(names[i] for i in range(t) if m >> i & 1) for m in range(1 << t)]
-        bounds = np.searchsorted(graph, np.arange(rows.size + 1))
         if any("\n" in label for label in labels):
-            masks = mask.tolist()
-            terms = [" + ".join(labels[m] for m in masks[bounds[k] : bounds[k + 1]]) for k in range(rows.size)]
+            listed = masks.tolist()
+            terms = [" + ".join(labels[m] for m in listed[start[k] : start[k + 1]]) for k in rows.tolist()]
             return [term or "independence" for term in terms]
-        return _joined_terms(labels, mask, np.diff(bounds))
+        return _joined_terms(labels, start, masks, rows)
+
+    @cached_property
+    def _interaction_cliques(self) -> tuple[np.ndarray, np.ndarray]:
+        """The cliques of two or more lists of every graph, in the order of their tuples of list positions.
+
+        As CSR arrays: graph ``g``'s cliques are ``masks[start[g] : start[g + 1]]``. Computed once per
+        enumeration, so that tables of graph terms cost only the joining of their labels.
+        """
+        order = self._mask_order()
+        matrix = self.coefficients
+        # Rank the columns, sort each row, and map the ranks back to masks (sorting works in place: copies).
+        ranked = sp.csr_matrix((matrix.data.copy(), order[matrix.indices], matrix.indptr.copy()), shape=matrix.shape)
+        ranked.sort_indices()
+        masks = np.argsort(order)[ranked.indices]
+        sizes = np.array([bin(m).count("1") for m in range(1 << self.n_lists)])
+        interaction = (ranked.data > 0) & (sizes[masks] >= 2)
+        owner = np.repeat(np.arange(self.n_graphs), np.diff(ranked.indptr))
+        counts = np.bincount(owner[interaction], minlength=self.n_graphs)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return start, masks[interaction].astype(np.int64)
 
     def index_of(self, cliques: list[tuple[int, ...]]) -> int:
         """The row of the graph whose edges are those of the given cliques (tuples of list positions)."""
@@ -130,30 +141,20 @@ class DecomposableGraphs:
         return int(found[0])
 
 
-def _joined_terms(labels: list[str], masks: np.ndarray, counts: np.ndarray) -> list[str]:
-    """``" + ".join`` of each graph's cliques (``counts[k]`` consecutive entries of ``masks``), or ``"independence"``.
+def _joined_terms(labels: list[str], start: np.ndarray, masks: np.ndarray, rows: np.ndarray) -> list[str]:
+    """``" + ".join`` of the labels of each graph's cliques (``masks[start[g] : start[g + 1]]``), or ``"independence"``.
 
     Joining strings one graph at a time takes seconds for the 600,000 graphs on seven lists. Here the
-    text of every graph, one per line, is assembled as a single byte array by index arithmetic and
+    text of every graph, one per line, is assembled as a single byte array by a compiled loop and
     split once; no label may contain a newline.
     """
-    from mse.bayes.graphical.kernels import concatenate_pieces
+    from mse.bayes.graphical.kernels import joined_lines
 
-    separator, newline, independence = len(labels), len(labels) + 1, len(labels) + 2
-    pieces_text = [label.encode() for label in labels] + [b" + ", b"\n", b"independence"]
-    piece_length = np.array([len(piece) for piece in pieces_text], dtype=np.int64)
-    piece_offset = np.concatenate([[0], np.cumsum(piece_length)[:-1]])
-    pool = np.frombuffer(b"".join(pieces_text), dtype=np.uint8)
-    # Graph k with c cliques is 2c pieces (label, " + ", label, ..., label, newline), or "independence"
-    # and a newline when it has none.
-    per_graph = 2 * np.maximum(counts, 1)
-    first = np.concatenate([[0], np.cumsum(per_graph)[:-1]])
-    pieces = np.full(int(per_graph.sum()), separator, dtype=np.int64)
-    rank = np.arange(masks.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    pieces[np.repeat(first, counts) + 2 * rank] = masks
-    pieces[first + per_graph - 1] = newline
-    pieces[first[counts == 0]] = independence
-    text = concatenate_pieces(pool, piece_offset, piece_length, pieces)
+    pieces = [label.encode() for label in labels] + [b" + ", b"independence"]
+    length = np.array([len(piece) for piece in pieces], dtype=np.int64)
+    offset = np.concatenate([[0], np.cumsum(length)[:-1]])
+    pool = np.frombuffer(b"".join(pieces), dtype=np.uint8)
+    text = joined_lines(pool, offset, length, start, masks, rows)
     return text.tobytes().decode().split("\n")[:-1]
 
 

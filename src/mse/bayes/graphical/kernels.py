@@ -24,7 +24,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["chordal_rows", "concatenate_pieces", "first_turns", "log_density_block", "values_at"]
+__all__ = [
+    "chordal_rows",
+    "first_turns",
+    "joined_lines",
+    "log_density_block",
+    "row_sums",
+    "shifted_rows",
+    "values_at",
+]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -53,6 +61,62 @@ def log_density_block(indptr, indices, data, start, stop, table, common, out, ro
             if value > column_max[j]:
                 column_max[j] = value
         row_max[r - start] = largest
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def shifted_rows(indptr, indices, data, start, stop, table, common, out, row_max, shifted):  # pragma: no cover
+    """As :func:`log_density_block` without column maxima, and also ``shifted = out - row_max`` row by row.
+
+    Each row is shifted while it is still in the processor's first-level cache.
+    """
+    width = table.shape[1]
+    for r in range(start, stop):
+        row = out[r - start]
+        for j in range(width):
+            row[j] = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            coefficient = data[k]
+            term = table[indices[k]]
+            for j in range(width):
+                row[j] += coefficient * term[j]
+        largest = -np.inf
+        for j in range(width):
+            value = row[j] + common[j]
+            row[j] = value
+            if value > largest:
+                largest = value
+        row_max[r - start] = largest
+        below = shifted[r - start]
+        for j in range(width):
+            below[j] = row[j] - largest
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "nsz"})
+def row_sums(weights, row_max, population, row_sum, row_dot, column_total):  # pragma: no cover
+    """Per row the sum of ``weights`` and its dot product with ``population``; per column the sum over rows
+    of ``weights * exp(row_max - max(row_max))``, returning ``max(row_max)``.
+
+    The order of the additions is left to the compiler (so that they run in vector registers): the
+    sums agree with any other order to a few units in the last place.
+    """
+    size, width = weights.shape
+    block_max = -np.inf
+    for i in range(size):
+        block_max = max(block_max, row_max[i])
+    for j in range(width):
+        column_total[j] = 0.0
+    for i in range(size):
+        row = weights[i]
+        scale = np.exp(row_max[i] - block_max)
+        total = 0.0
+        dot = 0.0
+        for j in range(width):
+            total += row[j]
+            dot += row[j] * population[j]
+            column_total[j] += scale * row[j]
+        row_sum[i] = total
+        row_dot[i] = dot
+    return block_max
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -198,16 +262,39 @@ def _grow(array, size):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True)
-def concatenate_pieces(pool, offset, length, pieces):  # pragma: no cover
-    """The bytes ``pool[offset[p] : offset[p] + length[p]]`` of every piece ``p`` in ``pieces``, one after another."""
+def joined_lines(pool, offset, length, start, masks, rows):  # pragma: no cover
+    """The lines ``label + " + " + label ...`` of graphs ``rows``, as bytes, each ending in a newline.
+
+    Piece ``p`` is ``pool[offset[p] : offset[p] + length[p]]``: the label of subset mask ``p``, then
+    (after the ``2**t`` labels) the separator and the word for a graph without cliques.
+    """
+    separator = offset.size - 2
+    empty = offset.size - 1
     total = 0
-    for p in pieces:
-        total += length[p]
+    for g in rows:
+        count = start[g + 1] - start[g]
+        if count == 0:
+            total += length[empty] + 1
+        else:
+            for k in range(start[g], start[g + 1]):
+                total += length[masks[k]]
+            total += (count - 1) * length[separator] + 1
     text = np.empty(total, dtype=np.uint8)
     position = 0
-    for p in pieces:
-        start = offset[p]
-        for i in range(length[p]):
-            text[position + i] = pool[start + i]
-        position += length[p]
+    for g in rows:
+        if start[g + 1] == start[g]:
+            position = _put(text, position, pool, offset[empty], length[empty])
+        for k in range(start[g], start[g + 1]):
+            if k > start[g]:
+                position = _put(text, position, pool, offset[separator], length[separator])
+            position = _put(text, position, pool, offset[masks[k]], length[masks[k]])
+        text[position] = 10  # newline
+        position += 1
     return text
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _put(text, position, pool, begin, size):  # pragma: no cover
+    for i in range(size):
+        text[position + i] = pool[begin + i]
+    return position + size

@@ -48,7 +48,10 @@ of a closed population. *Biometrika* 84(1), 19-31.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+import queue
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +87,9 @@ FILL_SPACING = 1e-5
 
 #: Graphs are evaluated in blocks of about this many (graph, dark figure) entries: 1 MB of doubles.
 BLOCK_ENTRIES = 1 << 17
+
+#: Threads that evaluate blocks of graphs at the same time (the results do not depend on it).
+N_THREADS = min(os.cpu_count() or 1, 4)
 
 #: What a run cut short by its time budget was doing.
 _STAGE = "computing the posterior of N over decomposable graphs"
@@ -283,17 +289,20 @@ def _log_density(coefficients: sp.csr_matrix, stats: SubsetStatistics, prior: Pr
     terms = subset_log_terms(stats, dark)
     common = gammaln(population + 1) - gammaln(dark + 1) + prior.log_density(population)
     zero = np.zeros(dark.size)
-    buffers = _Buffers(dark.size)
-    total = _ColumnSum(dark.size)
-    for start, stop in buffers.blocks(coefficients.shape[0]):
-        checkpoint(_STAGE)
-        joint, weights, row_max, column_max = buffers.views(stop - start)
-        column_max.fill(-np.inf)
-        log_density_block(*_csr(coefficients), start, stop, terms, zero, joint, row_max, column_max)
+    csr = _csr(coefficients)
+
+    def block(start: int, stop: int, buffers: _Buffers) -> tuple[np.ndarray, np.ndarray]:
+        joint, weights, row_max, _ = buffers.views(stop - start)
+        column_max = np.full(dark.size, -np.inf)
+        log_density_block(*csr, start, stop, terms, zero, joint, row_max, column_max)
         # Each column scaled by its own largest value: no graph that matters underflows.
         np.subtract(joint, column_max, out=weights)
         np.exp(weights, out=weights)
-        total.add(column_max, weights.sum(axis=0))
+        return column_max, weights.sum(axis=0)
+
+    total = _ColumnSum(dark.size)
+    for scale, column_total in _over_blocks(coefficients.shape[0], dark.size, block):
+        total.add(scale, column_total)
     return total.log() + common
 
 
@@ -337,17 +346,68 @@ class _Buffers:
     """
 
     def __init__(self, width: int, entries: int = BLOCK_ENTRIES) -> None:
-        self.rows = max(1, entries // max(width, 1))
+        self.rows = _block_rows(width, entries)
         self.joint = np.empty((self.rows, width))
         self.weights = np.empty((self.rows, width))
         self.row_max = np.empty(self.rows)
-        self.column_max = np.empty(width)
-
-    def blocks(self, n_graphs: int) -> list[tuple[int, int]]:
-        return [(start, min(start + self.rows, n_graphs)) for start in range(0, n_graphs, self.rows)]
+        self.row_sum = np.empty(self.rows)
+        self.row_dot = np.empty(self.rows)
 
     def views(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self.joint[:size], self.weights[:size], self.row_max[:size], self.column_max
+        return self.joint[:size], self.weights[:size], self.row_max[:size], self.row_sum[:size]
+
+
+def _block_rows(width: int, entries: int = BLOCK_ENTRIES) -> int:
+    return max(1, entries // max(width, 1))
+
+
+#: One pool of threads per size asked for, started on first use and kept for the process.
+_EXECUTORS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _over_blocks(n_graphs: int, width: int, work: Callable[[int, int, _Buffers], Any]) -> list[Any]:
+    """``work(start, stop, buffers)`` for every block of graphs, the results in the order of the blocks.
+
+    With :data:`N_THREADS` above one and enough blocks, blocks run in that many threads (the compiled
+    loops and numpy's array operations release the interpreter lock). Each block's result depends only
+    on its graphs, and the caller combines them in block order, so nothing depends on the number of
+    threads.
+    """
+    rows = _block_rows(width)
+    bounds = [(start, min(start + rows, n_graphs)) for start in range(0, n_graphs, rows)]
+    threads = min(N_THREADS, len(bounds) // 4)
+    if threads <= 1:
+        buffers = _Buffers(width)
+        results = []
+        for start, stop in bounds:
+            checkpoint(_STAGE)
+            results.append(work(start, stop, buffers))
+        return results
+    if threads not in _EXECUTORS:
+        _EXECUTORS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mse-dga")
+    executor = _EXECUTORS[threads]
+    free: queue.SimpleQueue[_Buffers] = queue.SimpleQueue()
+    for _ in range(threads):
+        free.put(_Buffers(width))
+
+    def task(start: int, stop: int) -> Any:
+        buffers = free.get()
+        try:
+            return work(start, stop, buffers)
+        finally:
+            free.put(buffers)
+
+    futures = [executor.submit(task, start, stop) for start, stop in bounds]
+    try:
+        results = []
+        for future in futures:
+            # The time budget belongs to this thread's context, so it is checked here, between blocks.
+            checkpoint(_STAGE)
+            results.append(future.result())
+        return results
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _add_nodes(
@@ -430,7 +490,7 @@ def _evaluate(
     dark: np.ndarray,
 ) -> _Pass:
     """Sum the joint posterior over graphs (per cell) and over cells (per graph), in blocks of graphs."""
-    from mse.bayes.graphical.kernels import log_density_block
+    from mse.bayes.graphical.kernels import row_sums, shifted_rows
 
     n = stats.n_observed
     population = n + dark
@@ -440,31 +500,33 @@ def _evaluate(
     density = gammaln(population + 1) - gammaln(dark + 1) + prior.log_density(population)
     common = density + np.log(width)
     n_graphs = coefficients.shape[0]
-    log_marginal = _ColumnSum(dark.size)
     graph_log_mass = np.empty(n_graphs)
     graph_mean = np.empty(n_graphs)
     last_column = np.empty(n_graphs)
-    buffers = _Buffers(dark.size)
-    for start, stop in buffers.blocks(n_graphs):
-        checkpoint(_STAGE)
-        joint, weights, row_max, column_max = buffers.views(stop - start)
-        log_density_block(*_csr(coefficients), start, stop, terms, common, joint, row_max, column_max)
-        np.subtract(joint, row_max[:, None], out=weights)
+    csr = _csr(coefficients)
+
+    def block(start: int, stop: int, buffers: _Buffers) -> tuple[np.ndarray, np.ndarray]:
+        joint, weights, row_max, row_sum = buffers.views(stop - start)
+        row_dot = buffers.row_dot[: stop - start]
+        column_total = np.empty(dark.size)
+        shifted_rows(*csr, start, stop, terms, common, joint, row_max, weights)
         np.exp(weights, out=weights)
-        row_sum = weights.sum(axis=1)
-        graph_log_mass[start:stop] = row_max + np.log(row_sum)
-        graph_mean[start:stop] = (weights @ population) / row_sum
-        last_column[start:stop] = joint[:, -1] - common[-1] + density[-1]
         # Columns reuse the row-scaled weights: a graph more than ~700 log units below the block's best
         # underflows here, and its share of any cell is then below exp(-700) of the total anyway.
-        block_max = row_max.max()
-        column_total = np.exp(row_max - block_max) @ weights
+        block_max = row_sums(weights, row_max, population, row_sum, row_dot, column_total)
+        graph_log_mass[start:stop] = row_max + np.log(row_sum)
+        graph_mean[start:stop] = row_dot / row_sum
+        last_column[start:stop] = joint[:, -1] - common[-1] + density[-1]
         column_scale = np.full(dark.size, block_max)
         # Where every graph of the block underflowed at some point (far out in a tail), sum in logs instead.
         lost = column_total == 0.0
         if lost.any():
             column_scale[lost] = logsumexp(joint[:, lost], axis=0)
             column_total[lost] = 1.0
+        return column_scale, column_total
+
+    log_marginal = _ColumnSum(dark.size)
+    for column_scale, column_total in _over_blocks(n_graphs, dark.size, block):
         log_marginal.add(column_scale, column_total)
     return _Pass(log_marginal.log(), graph_log_mass, graph_mean, last_column)
 
