@@ -166,7 +166,7 @@ def decomposable_graphs(n_lists: int) -> DecomposableGraphs:
     (OEIS A058862). The result is cached in memory for the process and, from
     six lists, on disk for later processes (see
     :mod:`mse.bayes.graphical.graph_cache`; ``MSE_CACHE_DIR=off`` turns that
-    off): seven lists take about a second to enumerate, a fifth of that to load.
+    off): seven lists take about a second to enumerate, a tenth of that to load.
 
     Parameters
     ----------
