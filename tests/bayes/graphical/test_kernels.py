@@ -239,3 +239,20 @@ def test_the_posterior_does_not_depend_on_the_number_of_threads(monkeypatch) -> 
     for other in found[1:]:
         for name in ("population", "probability", "graph_log_mass", "graph_mean"):
             assert np.array_equal(getattr(other, name), getattr(found[0], name))
+
+
+def test_a_forked_process_gets_its_own_threads() -> None:
+    # A child forked after the parent started its pool inherits the pool object but not its threads;
+    # the child must start its own rather than wait forever.
+    import multiprocessing
+
+    data = mse.load_dataset("uk2013")
+    expected = mse.estimate(data, method="dga", random_seed=1).estimate
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        found = pool.apply_async(_estimate_uk2013).get(timeout=300)
+    assert found == expected
+
+
+def _estimate_uk2013() -> float:
+    return mse.estimate(mse.load_dataset("uk2013"), method="dga", random_seed=1).estimate

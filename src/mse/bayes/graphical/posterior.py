@@ -361,8 +361,9 @@ def _block_rows(width: int, entries: int = BLOCK_ENTRIES) -> int:
     return max(1, entries // max(width, 1))
 
 
-#: One pool of threads per size asked for, started on first use and kept for the process.
-_EXECUTORS: dict[int, ThreadPoolExecutor] = {}
+#: One pool of threads per process and size asked for, started on first use. Keyed by the process id
+#: too: a process forked from one that had a pool inherits the pool but not its threads.
+_EXECUTORS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _over_blocks(n_graphs: int, width: int, work: Callable[[int, int, _Buffers], Any]) -> list[Any]:
@@ -383,9 +384,10 @@ def _over_blocks(n_graphs: int, width: int, work: Callable[[int, int, _Buffers],
             checkpoint(_STAGE)
             results.append(work(start, stop, buffers))
         return results
-    if threads not in _EXECUTORS:
-        _EXECUTORS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mse-dga")
-    executor = _EXECUTORS[threads]
+    key = (os.getpid(), threads)
+    if key not in _EXECUTORS:
+        _EXECUTORS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mse-dga")
+    executor = _EXECUTORS[key]
     free: queue.SimpleQueue[_Buffers] = queue.SimpleQueue()
     for _ in range(threads):
         free.put(_Buffers(width))
