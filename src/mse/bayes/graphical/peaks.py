@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
 from mse.bayes.graphical.marginal import SubsetStatistics, subset_log_terms
+from mse.budget import checkpoint
 
 if TYPE_CHECKING:
     from mse.bayes.graphical.posterior import PriorOnN
@@ -40,6 +41,9 @@ __all__ = ["GraphPeaks", "graph_peaks"]
 #: Stop bisecting once the tangents at the bracket's ends bound the peak to within this many log units.
 PEAK_LOG_TOLERANCE = 0.5
 _MAX_BISECTIONS = 60
+
+#: What a run cut short by its time budget was doing.
+_STAGE = "locating the peak of each decomposable graph's posterior of N"
 
 
 @dataclass(frozen=True)
@@ -71,19 +75,12 @@ def _slope_terms(stats: SubsetStatistics, dark: np.ndarray) -> np.ndarray:
     return slopes
 
 
-def _per_graph(coefficients: sp.csr_matrix, table: np.ndarray, column: np.ndarray) -> np.ndarray:
-    """``coefficients[g] @ table[:, column[g]]`` for every graph ``g``."""
-    rows = np.repeat(np.arange(coefficients.shape[0]), np.diff(coefficients.indptr))
-    products = coefficients.data * table[coefficients.indices, column[rows]]
-    return np.bincount(rows, weights=products, minlength=coefficients.shape[0])
-
-
 def graph_peaks(
     coefficients: sp.csr_matrix,
     stats: SubsetStatistics,
     prior: PriorOnN,
     dark: np.ndarray,
-    block_entries: int = 4_000_000,
+    block_entries: int = 1 << 17,
 ) -> GraphPeaks:
     """Locate every graph's interior peak of the log density of ``n0`` and bound the mass around it.
 
@@ -98,6 +95,8 @@ def graph_peaks(
     dark
         The coarse grid of dark figures, increasing.
     """
+    from mse.bayes.graphical.kernels import first_turns, values_at
+
     n_graphs = coefficients.shape[0]
     location = np.full(n_graphs, np.nan)
     log_mass = np.full(n_graphs, -np.inf)
@@ -106,26 +105,30 @@ def graph_peaks(
     common_log_density, common_slope = _common_terms(stats.n_observed, prior)
     slope_table = _slope_terms(stats, dark)
     common = common_slope(dark)
+    csr = (coefficients.indptr, coefficients.indices, coefficients.data)
     lower = np.full(n_graphs, -1, dtype=np.int64)
     block = max(1, block_entries // dark.size)
     for start in range(0, n_graphs, block):
-        stop = min(start + block, n_graphs)
-        slope = np.asarray(coefficients[start:stop] @ slope_table) + common
-        # The first grid interval over which the slope turns from rising to falling.
-        turns = (slope[:, :-1] > 0) & (slope[:, 1:] <= 0)
-        has_turn = turns.any(axis=1)
-        lower[start:stop] = np.where(has_turn, np.argmax(turns, axis=1), -1)
+        checkpoint(_STAGE)
+        # The first grid interval over which each graph's slope turns from rising to falling.
+        first_turns(*csr, start, min(start + block, n_graphs), slope_table, common, lower)
     active = np.flatnonzero(lower >= 0)
     if active.size == 0:
         return GraphPeaks(location, log_mass)
-    sub = coefficients[active]
+
+    def per_graph(table: np.ndarray, column: np.ndarray) -> np.ndarray:
+        """``coefficients[g] @ table[:, column[g]]`` for every active graph ``g``."""
+        out = np.empty(active.size)
+        values_at(*csr, active, table, column, out)
+        return out
+
     left = dark[lower[active]]
     right = dark[lower[active] + 1]
 
     def evaluate(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         unique, column = np.unique(points, return_inverse=True)
-        value = _per_graph(sub, subset_log_terms(stats, unique), column) + common_log_density(points)
-        slope = _per_graph(sub, _slope_terms(stats, unique), column) + common_slope(points)
+        value = per_graph(subset_log_terms(stats, unique), column) + common_log_density(points)
+        slope = per_graph(_slope_terms(stats, unique), column) + common_slope(points)
         return value, slope
 
     left_value, left_slope = evaluate(left)
