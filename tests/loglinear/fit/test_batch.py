@@ -147,3 +147,33 @@ def test_identifiability_through_the_union_of_columns_equals_model_by_model():
     alone = [identifiable_batch(design, columns[m], cells[m])[0] for m in range(len(masks))]
     np.testing.assert_array_equal(together, alone)
     assert not together.all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables_and_models())
+def test_information_from_each_models_columns_equals_the_shared_products(case):
+    """Past OUTER_LIMIT (many lists) each model's information comes from its own columns: the same fits."""
+    import mse.loglinear.fit.irls as irls
+
+    design, masks, counts = case
+    shared = evaluate_models(design, masks, counts, extended=True)
+    saved = irls.OUTER_LIMIT
+    irls.OUTER_LIMIT = 0  # every design is then "too large" for the shared products
+    try:
+        by_model = evaluate_models(design, masks, counts, extended=True)
+    finally:
+        irls.OUTER_LIMIT = saved
+    np.testing.assert_array_equal(shared.status, by_model.status)
+    ok = shared.status == OK
+    np.testing.assert_allclose(by_model.estimate[ok], shared.estimate[ok], rtol=1e-9)
+    np.testing.assert_allclose(by_model.se[ok], shared.se[ok], rtol=1e-7)
+    np.testing.assert_allclose(by_model.deviance[ok], shared.deviance[ok], rtol=1e-9, atol=1e-7)
+
+
+def test_the_distinct_products_of_a_design_are_found_once_and_cannot_be_changed():
+    design = Design(4, all_k_way(4, 2)).matrix
+    first = _distinct_products(design)
+    again = _distinct_products(design.copy())
+    assert first[0] is again[0] and first[1] is again[1]
+    with pytest.raises(ValueError):
+        first[0][0, 0] = 5.0

@@ -26,6 +26,7 @@ They differ only in how a Newton direction is solved and in the starting point.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -348,7 +349,10 @@ def fit_poisson(
     # no offset (every model search) is not an array of zeros: it saves an addition per Newton step
     off = None if offset is None else _as_batch(offset, np.zeros(n), batch).astype(float)
     start_b = None if start is None else _as_batch(np.asarray(start, dtype=float), np.zeros(p), batch)
-    outer, pair_product = _distinct_products(design)
+    # Products of pairs of columns take rows * columns**2 / 2 doubles: past OUTER_LIMIT (many lists) each
+    # model's information is formed from its own columns instead (None), which grows with its size only.
+    pairs = p * (p + 1) // 2
+    outer, pair_product = _distinct_products(design) if n * pairs <= OUTER_LIMIT else (None, None)
     # Models of similar size are solved together, so each chunk's linear systems are only as
     # large as its largest model (the cost of a solve grows with the cube of its size).
     sizes = columns.sum(axis=1)
@@ -401,6 +405,29 @@ def _solve_each(information: np.ndarray, score: np.ndarray) -> tuple[np.ndarray,
 
 
 def _distinct_products(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_find_distinct_products`, kept for the last few designs.
+
+    A profile interval fits one design dozens of times, and a stepwise search
+    fits the same candidate design at every step; finding the distinct
+    products sorts ``rows x columns**2 / 2`` numbers, which on ten or more
+    lists costs more than the fits.
+    """
+    key = (design.shape, hashlib.blake2b(np.ascontiguousarray(design).tobytes(), digest_size=16).digest())
+    found = _PRODUCTS_CACHE.get(key)
+    if found is None:
+        found = _find_distinct_products(design)
+        for array in found:
+            array.setflags(write=False)  # shared by every later fit of the design
+        if len(_PRODUCTS_CACHE) >= 8:
+            _PRODUCTS_CACHE.pop(next(iter(_PRODUCTS_CACHE)))
+        _PRODUCTS_CACHE[key] = found
+    return found
+
+
+_PRODUCTS_CACHE: dict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _find_distinct_products(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct cell-wise products of pairs of design columns, and where each pair's product is.
 
     Entry ``(i, j)`` of ``X' diag(mu) X`` is ``mu @ (x_i * x_j)``, so the
@@ -441,12 +468,16 @@ class _Slots:
     repeats them at every iteration.
     """
 
-    def __init__(self, columns: np.ndarray, pair_product: np.ndarray) -> None:
+    def __init__(self, columns: np.ndarray, pair_product: np.ndarray | None, design: np.ndarray) -> None:
         batch, p = columns.shape
         k = int(columns.sum(axis=1).max())
         self.p, self.k = p, k
+        self.design = design
         self.index = np.argsort(~columns, axis=1, kind="stable")[:, :k]
         self.unused = ~np.take_along_axis(columns, self.index, axis=1)
+        self._index_all = self.index + (np.arange(batch) * p)[:, None]
+        if pair_product is None:
+            return
         # the product of columns (i, j) is column pair_product[i, j] of ``mu @ outer``; the one after
         # the last of them is identically 0 and stands for every pair with an unused slot
         self.width = int(pair_product.max()) + 2
@@ -454,7 +485,6 @@ class _Slots:
         gather[self.unused[:, :, None] | self.unused[:, None, :]] = self.width - 1
         self.gather = gather.reshape(batch, k * k)
         self._gather_all = self.gather + (np.arange(batch) * self.width)[:, None]
-        self._index_all = self.index + (np.arange(batch) * p)[:, None]
 
     def _flat(self, local: np.ndarray, every: np.ndarray, stride: int, rows: np.ndarray | None) -> np.ndarray:
         if rows is None:
@@ -463,17 +493,34 @@ class _Slots:
         flat += (np.arange(len(rows)) * stride)[:, None]
         return flat
 
-    def information(self, mu: np.ndarray, outer: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    def information(self, mu: np.ndarray, outer: np.ndarray | None, rows: np.ndarray | None = None) -> np.ndarray:
         """Packed ``X' diag(mu) X`` of the models ``rows`` (all when None), identity on the unused slots.
 
-        ``outer`` holds the distinct products of pairs of design columns (:func:`_distinct_products`).
+        ``outer`` holds the distinct products of pairs of design columns (:func:`_distinct_products`), or is
+        None when they would not fit in memory: each model's matrix is then formed from its own columns.
         """
         k = self.k
+        if outer is None:
+            return self._information_by_model(mu, rows)
         products = mu @ outer
         flat = self._flat(self.gather, self._gather_all, self.width, rows)
         packed = products.ravel().take(flat).reshape(len(mu), k, k)
         diagonal = np.arange(k)
         packed[:, diagonal, diagonal] += self.unused if rows is None else self.unused[rows]
+        return packed
+
+    def _information_by_model(self, mu: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        index = self.index if rows is None else self.index[rows]
+        unused = self.unused if rows is None else self.unused[rows]
+        packed = np.empty((len(mu), self.k, self.k))
+        for m in range(len(mu)):
+            # W'W with W = sqrt(mu) X_m, the model's own columns (a symmetric rank-k update); unused slots
+            # are zero columns, given an identity block below as in the products path
+            weighted = self.design[:, index[m]] * np.sqrt(mu[m])[:, None]
+            weighted[:, unused[m]] = 0.0
+            packed[m] = weighted.T @ weighted
+        diagonal = np.arange(self.k)
+        packed[:, diagonal, diagonal] += unused
         return packed
 
     def pack(self, vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -530,8 +577,8 @@ def _condition(information: np.ndarray, inverse: np.ndarray) -> np.ndarray:
 
 def _fit_chunk(
     design: np.ndarray,
-    outer: np.ndarray,
-    pair_product: np.ndarray,
+    outer: np.ndarray | None,
+    pair_product: np.ndarray | None,
     y_b: np.ndarray,
     columns: np.ndarray,
     cells: np.ndarray,
@@ -543,7 +590,7 @@ def _fit_chunk(
     boundary_coef: float,
     full_cov: bool,
 ) -> PoissonFits:
-    slots = _Slots(columns, pair_product)
+    slots = _Slots(columns, pair_product, design)
     if start is not None:
         coef = np.where(columns, start, 0.0)
     else:
