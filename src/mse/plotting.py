@@ -351,16 +351,15 @@ def _keep_apart(ax: Axes, labels: list[Any]) -> None:
     figure = ax.get_figure()
     if figure is None or len(labels) < 2:
         return
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     placed: list[Any] = []
     for label in labels:
         for _ in range(20):
-            box = label.get_window_extent(renderer)
+            box = label.get_window_extent()
             if not any(box.overlaps(other) for other in placed):
                 break
             x, y = label.xyann
             label.xyann = (x, y - box.height * 72.0 / figure.dpi - 1.0)
-        placed.append(label.get_window_extent(renderer))
+        placed.append(label.get_window_extent())
 
 
 def _interval_plot(ax: Axes, labels: list[str], table: pd.DataFrame) -> None:

@@ -62,6 +62,11 @@ def set_options(**options: Any) -> None:
     ModelError
         For an unknown setting or a value it cannot take.
 
+    See Also
+    --------
+    option_context : settings for one block of code only.
+    get_option : the current value.
+
     Examples
     --------
     >>> import mse

@@ -1,11 +1,18 @@
-"""Rank-normalised split R-hat and bulk effective sample size of one quantity, in numpy.
+"""Rank-normalised split R-hat and bulk and tail effective sample sizes of one quantity, in numpy.
 
 The same numbers as ArviZ's ``rhat(method="rank")`` and ``ess(method="bulk")``
+and ``ess(method="tail")``
 (Vehtari et al. 2021), computed on a plain ``(chains, draws)`` array. A sampler
 that checks convergence every few hundred draws calls these on the draws so
 far; going through ArviZ, each check wraps the array in ``xarray`` objects
 and costs several milliseconds, most of it outside the arithmetic. The tests
-compare both functions with ArviZ.
+compare these functions with ArviZ.
+
+References
+----------
+Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
+(2021). Rank-normalization, folding, and localization: an improved R-hat
+for assessing convergence of MCMC. *Bayesian Analysis* 16(2), 667-718.
 """
 
 from __future__ import annotations
@@ -55,9 +62,7 @@ def rhat_rank(draws: np.ndarray) -> float:
 
     References
     ----------
-    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
-    (2021). Rank-normalization, folding, and localization: an improved R-hat
-    for assessing convergence of MCMC. *Bayesian Analysis* 16(2), 667-718.
+    Vehtari et al. (2021), in the references of this module.
 
     Examples
     --------
@@ -139,12 +144,12 @@ def ess_bulk(draws: np.ndarray) -> float:
     Returns
     -------
     float
+        How many independent draws would pin down the centre of the
+        distribution (its median and the quantiles near it) as well.
 
     References
     ----------
-    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
-    (2021). Rank-normalization, folding, and localization: an improved R-hat
-    for assessing convergence of MCMC. *Bayesian Analysis* 16(2), 667-718.
+    Vehtari et al. (2021), the bulk effective sample size; in the references of this module.
 
     Examples
     --------
@@ -164,17 +169,17 @@ def ess_tail(draws: np.ndarray) -> float:
     Parameters
     ----------
     draws : numpy.ndarray
-        ``(chains, draws)``; at least four draws, else NaN.
+        As for :func:`ess_bulk`.
 
     Returns
     -------
     float
+        How many independent draws would pin down the 5 % and 95 % quantiles
+        (the ends of a 90 % interval) as well.
 
     References
     ----------
-    Vehtari, A., Gelman, A., Simpson, D., Carpenter, B. and Bürkner, P.-C.
-    (2021). Rank-normalization, folding, and localization: an improved R-hat
-    for assessing convergence of MCMC. *Bayesian Analysis* 16(2), 667-718.
+    Vehtari et al. (2021), the tail effective sample size; in the references of this module.
 
     Examples
     --------

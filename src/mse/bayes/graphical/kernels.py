@@ -35,6 +35,29 @@ __all__ = [
 ]
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _density_row(indptr, indices, data, r, table, common, row):  # pragma: no cover
+    """Row ``r`` of ``coefficients @ table + common`` into ``row`` (terms added in storage order); its maximum.
+
+    Log densities and their slopes on the grid are both rows of this form.
+    """
+    width = table.shape[1]
+    for j in range(width):
+        row[j] = 0.0
+    for k in range(indptr[r], indptr[r + 1]):
+        coefficient = data[k]
+        term = table[indices[k]]
+        for j in range(width):
+            row[j] += coefficient * term[j]
+    largest = -np.inf
+    for j in range(width):
+        value = row[j] + common[j]
+        row[j] = value
+        if value > largest:
+            largest = value
+    return largest
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def log_density_block(indptr, indices, data, start, stop, table, common, out, row_max, column_max):  # pragma: no cover
     """Rows ``start:stop`` of ``coefficients @ table + common`` into ``out``, with their maxima.
@@ -45,22 +68,10 @@ def log_density_block(indptr, indices, data, start, stop, table, common, out, ro
     width = table.shape[1]
     for r in range(start, stop):
         row = out[r - start]
+        row_max[r - start] = _density_row(indptr, indices, data, r, table, common, row)
         for j in range(width):
-            row[j] = 0.0
-        for k in range(indptr[r], indptr[r + 1]):
-            coefficient = data[k]
-            term = table[indices[k]]
-            for j in range(width):
-                row[j] += coefficient * term[j]
-        largest = -np.inf
-        for j in range(width):
-            value = row[j] + common[j]
-            row[j] = value
-            if value > largest:
-                largest = value
-            if value > column_max[j]:
-                column_max[j] = value
-        row_max[r - start] = largest
+            if row[j] > column_max[j]:
+                column_max[j] = row[j]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -72,19 +83,7 @@ def shifted_rows(indptr, indices, data, start, stop, table, common, out, row_max
     width = table.shape[1]
     for r in range(start, stop):
         row = out[r - start]
-        for j in range(width):
-            row[j] = 0.0
-        for k in range(indptr[r], indptr[r + 1]):
-            coefficient = data[k]
-            term = table[indices[k]]
-            for j in range(width):
-                row[j] += coefficient * term[j]
-        largest = -np.inf
-        for j in range(width):
-            value = row[j] + common[j]
-            row[j] = value
-            if value > largest:
-                largest = value
+        largest = _density_row(indptr, indices, data, r, table, common, row)
         row_max[r - start] = largest
         below = shifted[r - start]
         for j in range(width):
@@ -129,17 +128,11 @@ def first_turns(indptr, indices, data, start, stop, table, common, lower):  # pr
     width = table.shape[1]
     slope = np.empty(width)
     for r in range(start, stop):
-        for j in range(width):
-            slope[j] = 0.0
-        for k in range(indptr[r], indptr[r + 1]):
-            coefficient = data[k]
-            term = table[indices[k]]
-            for j in range(width):
-                slope[j] += coefficient * term[j]
+        _density_row(indptr, indices, data, r, table, common, slope)
         lower[r] = -1
-        previous = slope[0] + common[0]
+        previous = slope[0]
         for j in range(width - 1):
-            following = slope[j + 1] + common[j + 1]
+            following = slope[j + 1]
             if previous > 0 and following <= 0:
                 lower[r] = j
                 break

@@ -409,19 +409,23 @@ def _with_failure(status: str, limit_status: str, upper: float, details: dict[st
 
 
 # ---------------------------------------------------------------------------- the three kinds
-def _parametric(
-    table: CaptureData,
-    observed: np.ndarray,
-    method: str,
-    options: dict[str, Any],
-    point_estimate: float,
-    level: float,
-    n_boot: int,
-    rng: np.random.Generator,
-    progress: bool | None,
-    details: dict[str, Any],
-    executor: Any = None,
-) -> BootstrapResult:
+@dataclass(frozen=True)
+class _Run:
+    """What every kind of bootstrap works from: the table, the estimate, the size of the run and where it runs."""
+
+    table: CaptureData
+    observed: np.ndarray
+    point_estimate: float
+    level: float
+    n_boot: int
+    rng: np.random.Generator
+    progress: bool | None
+    details: dict[str, Any]
+    executor: Any
+
+
+def _parametric(run: _Run, method: str, options: dict[str, Any]) -> BootstrapResult:
+    table, observed, n_boot, details = run.table, run.observed, run.n_boot, run.details
     if "model" in options and options["model"] is not None:
         model = options["model"]
     elif method == "independence":
@@ -447,38 +451,28 @@ def _parametric(
     probabilities = np.concatenate([[unobserved], fitted]) / n_hat
     probabilities = np.clip(probabilities, 0.0, None)
     probabilities /= probabilities.sum()
-    tables = rng.multinomial(size, probabilities, size=n_boot)[:, 1:]
+    tables = run.rng.multinomial(size, probabilities, size=n_boot)[:, 1:]
     details["resampling"] = "parametric: multinomial over all 2**t cells with N fixed at the fitted estimate"
     details["fitted_estimate"] = n_hat
     details["multinomial_size"] = size
     evaluate = _select_evaluator(table.lists, "loglinear", {"model": model_name})
-    draws, models, statuses = _run_replicates(tables, evaluate, progress, "parametric bootstrap", executor)
+    draws, models, statuses = _run_replicates(tables, evaluate, run.progress, "parametric bootstrap", run.executor)
     draws, failed = _replicate_draws(tables, draws, statuses, details)
     n_failed, status = _summarise(draws, statuses, models, details, failed)
-    lower, upper = percentile_limits(draws, level)
+    lower, upper = percentile_limits(draws, run.level)
     details["percentile_limits"] = (lower, upper)
     limit_status = "ok" if not math.isnan(lower) else "fewer than two bootstrap replicates have an estimate"
     return BootstrapResult(lower, upper, draws, n_failed, _with_failure(status, limit_status, upper, details), details)
 
 
-def _resampled_bca(
-    observed: np.ndarray,
-    evaluate: Evaluator,
-    point_estimate: float,
-    level: float,
-    n_boot: int,
-    rng: np.random.Generator,
-    progress: bool | None,
-    label: str,
-    details: dict[str, Any],
-    executor: Any = None,
-) -> BootstrapResult:
-    tables = _nonparametric_counts(observed, n_boot, rng)
+def _resampled_bca(run: _Run, evaluate: Evaluator, label: str) -> BootstrapResult:
+    observed, details, executor = run.observed, run.details, run.executor
+    tables = _nonparametric_counts(observed, run.n_boot, run.rng)
     details["resampling"] = "nonparametric: multinomial resampling of the n observed people"
     jack_tables, cells = _jackknife_counts(observed)
     # the jackknife goes to the executor first, so that it runs beside the replicates
     jackknife = None if executor is None else executor.submit(evaluate, jack_tables)
-    draws, models, statuses = _run_replicates(tables, evaluate, progress, label, executor)
+    draws, models, statuses = _run_replicates(tables, evaluate, run.progress, label, executor)
     draws, failed = _replicate_draws(tables, draws, statuses, details)
     n_failed, status = _summarise(draws, statuses, models, details, failed)
 
@@ -496,9 +490,9 @@ def _resampled_bca(
         "n_failed": int(np.count_nonzero(~np.isfinite(jack_estimates))),
     }
     details["acceleration"] = acceleration
-    lower, upper, z0, limit_status = bca_limits(draws, point_estimate, acceleration, level)
+    lower, upper, z0, limit_status = bca_limits(draws, run.point_estimate, acceleration, run.level)
     details["z0"] = z0
-    details["percentile_limits"] = percentile_limits(draws, level)
+    details["percentile_limits"] = percentile_limits(draws, run.level)
     return BootstrapResult(lower, upper, draws, n_failed, _with_failure(status, limit_status, upper, details), details)
 
 
@@ -750,39 +744,20 @@ def bootstrap_interval(
         check_reselection_affordable(lists, method, options, n_boot, int(np.count_nonzero(observed)))
     pool, owned = _open_executor(executor, n_workers)
     try:
-        return _bootstrap_kind(
-            kind, table, observed, method, options, point_estimate, level, n_boot, rng, progress, details, pool
-        )
+        run = _Run(table, observed, point_estimate, level, n_boot, rng, progress, details, pool)
+        return _bootstrap_kind(kind, run, method, options)
     finally:
         if owned:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _bootstrap_kind(
-    kind: str,
-    table: CaptureData,
-    observed: np.ndarray,
-    method: str,
-    options: dict[str, Any],
-    point_estimate: float,
-    level: float,
-    n_boot: int,
-    rng: np.random.Generator,
-    progress: bool | None,
-    details: dict[str, Any],
-    executor: Any,
-) -> BootstrapResult:
-    lists = table.lists
+def _bootstrap_kind(kind: str, run: _Run, method: str, options: dict[str, Any]) -> BootstrapResult:
+    lists, observed, n_boot, details = run.table.lists, run.observed, run.n_boot, run.details
     if kind == "parametric_bootstrap":
-        return _parametric(
-            table, observed, method, options, point_estimate, level, n_boot, rng, progress, details, executor
-        )
+        return _parametric(run, method, options)
 
     if kind == "bca":
-        evaluate = _select_evaluator(lists, method, options)
-        return _resampled_bca(
-            observed, evaluate, point_estimate, level, n_boot, rng, progress, "BCa bootstrap", details, executor
-        )
+        return _resampled_bca(run, _select_evaluator(lists, method, options), "BCa bootstrap")
 
     n_top = options.pop("n_top", DEFAULT_N_TOP)
     candidates = options.pop("candidates", None)
@@ -802,6 +777,4 @@ def _bootstrap_kind(
     evaluate = _top_models_evaluator(
         lists, ranked, bool(options.get("bias_correction", False)), average=method == "bic_average"
     )
-    return _resampled_bca(
-        observed, evaluate, point_estimate, level, n_boot, rng, progress, "top-model bootstrap", details, executor
-    )
+    return _resampled_bca(run, evaluate, "top-model bootstrap")
