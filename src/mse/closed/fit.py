@@ -271,8 +271,10 @@ def fit_closed_model(design: ModelDesign, y: np.ndarray) -> ClosedFit:
                 f"{BIAS_LIMIT:.0%} of N ({n + unseen:.0f}); the heterogeneity curve is extrapolated far beyond "
                 "the data (too few recaptures)"
             )
-    variance = float(gradient @ cov @ gradient) + unseen if np.all(np.isfinite(gradient)) else math.nan
-    se = math.sqrt(variance) if variance >= 0 else math.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        # a fit far out on the boundary (everyone in one history) can overflow here: no standard error then
+        variance = float(gradient @ cov @ gradient) + unseen if np.all(np.isfinite(gradient)) else math.nan
+    se = math.sqrt(variance) if math.isfinite(variance) and variance >= 0 else math.nan
     estimate = n + unseen
     if status != OK:
         estimate, se = math.nan, math.nan
