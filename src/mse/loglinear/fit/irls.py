@@ -352,7 +352,13 @@ def fit_poisson(
     # Products of pairs of columns take rows * columns**2 / 2 doubles: past OUTER_LIMIT (many lists) each
     # model's information is formed from its own columns instead (None), which grows with its size only.
     pairs = p * (p + 1) // 2
-    outer, pair_product = _distinct_products(design) if n * pairs <= OUTER_LIMIT else (None, None)
+    largest = int(columns.sum(axis=1).max()) if batch else p
+    # Each model's own columns cost about rows * k**2 per model, the shared products rows * (distinct
+    # products), at most rows * pairs, in one matrix product for the whole batch: a few small models on
+    # a wide design (the candidates of a stepwise step on many lists) are cheaper on their own columns,
+    # large batches (bootstrap replicates) on the shared products, whose single product beats a loop.
+    shared = n * pairs <= OUTER_LIMIT and (4 * largest**2 >= pairs or batch > _OWN_COLUMNS_BATCH)
+    outer, pair_product = _distinct_products(design) if shared else (None, None)
     # Models of similar size are solved together, so each chunk's linear systems are only as
     # large as its largest model (the cost of a solve grows with the cube of its size).
     sizes = columns.sum(axis=1)
@@ -423,6 +429,9 @@ def _distinct_products(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _PRODUCTS_CACHE[key] = found
     return found
 
+
+#: Largest batch whose models may be fitted on their own columns (each is then one product in a loop).
+_OWN_COLUMNS_BATCH = 512
 
 _PRODUCTS_CACHE: dict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = {}
 
