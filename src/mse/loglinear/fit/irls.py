@@ -431,7 +431,7 @@ def _distinct_products(design: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: Largest batch whose models may be fitted on their own columns (each is then one product in a loop).
-_OWN_COLUMNS_BATCH = 512
+_OWN_COLUMNS_BATCH = 128
 
 _PRODUCTS_CACHE: dict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = {}
 
