@@ -10,8 +10,8 @@ import pytest
 
 import mse
 from mse.api import METHODS
-from mse.methods import registry
 from mse.information import NO_INFORMATION, PRIOR_METHODS, information_problem
+from mse.methods import registry
 from mse.results import Estimate
 from mse.testing import check_estimate
 

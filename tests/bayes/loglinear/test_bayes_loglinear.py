@@ -23,8 +23,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import mse
 from mse.bayes.loglinear import Prior, bayes_loglinear, bayesthresh, plot_prior_sensitivity, prior_sensitivity_loglinear

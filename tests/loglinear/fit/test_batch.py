@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mse.loglinear.fit.batch import ILL_CONDITIONED, NO_MLE, NOT_IDENTIFIABLE, OK, evaluate_models
 from mse.loglinear.fit.existence import exists_batch, identifiable_batch

@@ -13,8 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 import mse
 from mse.loglinear.fit.bias import bias_corrected_fit, count_adjustment
