@@ -76,3 +76,13 @@ def test_bad_settings_are_refused_with_the_valid_ones():
         mse.set_options(progress="yes")
     with pytest.raises(mse.ModelError, match="the options are \\['progress'\\]"):
         mse.set_options(colour=True)
+
+
+def test_an_exhaustive_model_search_counts_its_models(capsys):
+    with mse.option_context(progress=True):
+        search = mse.select_model(mse.load_dataset("kosovo"), method="bic", max_order=2)
+    err = capsys.readouterr().err
+    assert "models fitted" in err and f"{len(search.table)}/{len(search.table)}" in err
+    with mse.option_context(progress=False):
+        mse.select_model(mse.load_dataset("kosovo"), method="bic", max_order=2)
+    assert capsys.readouterr().err == ""

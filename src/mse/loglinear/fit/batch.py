@@ -15,6 +15,7 @@ leave such models out (status :data:`NO_MLE`), as SparseMSE does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,7 @@ def evaluate_models(
     check_existence: bool = True,
     extended: bool = False,
     chunk_size: int = 2048,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> BatchFits:
     """Fit each row's model to its counts, with the extended MLE, and label the result.
 
@@ -94,6 +96,9 @@ def evaluate_models(
         chunk packs each model into a system closer to its own size: 2,048
         fits the 32,768 two-way models of six lists about 20 % faster than
         8,192, with the same results to rounding (1e-14).
+    on_chunk
+        Called with the number of models of each chunk once it is fitted (a
+        progress bar's ``update``).
 
     Returns
     -------
@@ -113,7 +118,13 @@ def evaluate_models(
     n_observed = counts.sum(axis=1)
     columns, cells = extended_masks(design, column_masks, counts)
     fits = fit_poisson(
-        design.matrix, counts, column_mask=columns, cell_mask=cells, chunk_size=chunk_size, full_cov=False
+        design.matrix,
+        counts,
+        column_mask=columns,
+        cell_mask=cells,
+        chunk_size=chunk_size,
+        full_cov=False,
+        on_chunk=on_chunk,
     )
     estimate, se = population_from_fits(fits, n_observed)
     n_params = column_masks.sum(axis=1)

@@ -269,6 +269,7 @@ def fit_poisson(
     boundary_coef: float = 25.0,
     chunk_size: int = 4096,
     full_cov: bool = True,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> PoissonFits:
     """Fit Poisson log-linear models ``log E[y] = offset + design @ coef`` by maximum likelihood.
 
@@ -302,6 +303,10 @@ def fit_poisson(
         has shape ``(M, 1, 1)`` and holds the variance of the coefficient of
         column 0 only (what a population estimate needs), which saves building
         a ``(M, p, p)`` array for a model search.
+
+    on_chunk
+        Called with the number of models of each chunk once it is fitted (a
+        progress bar's ``update``).
 
     Returns
     -------
@@ -385,6 +390,8 @@ def fit_poisson(
             boundary_coef=boundary_coef,
             full_cov=full_cov,
         )
+        if on_chunk is not None:
+            on_chunk(min(s.stop, batch) - s.start)
         if batch <= chunk_size:
             return part
         for name in PoissonFits.__dataclass_fields__:

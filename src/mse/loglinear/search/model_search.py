@@ -67,6 +67,7 @@ from mse.loglinear.fit.existence import exists_batch, identifiable_batch, no_mod
 from mse.loglinear.model.design import Design, extended_masks
 from mse.loglinear.model.terms import Term, Terms, all_k_way, format_model, format_models, k_way_terms
 from mse.options import reject_unknown_options
+from mse.progress_bars import ProgressBar
 from mse.results import ModelSearch
 
 __all__ = [
@@ -251,7 +252,8 @@ def exhaustive_search(
         # every candidate would fail for the same reason: fit only the smallest to show it
         design = Design(t, frozenset())
         masks = design.column_masks([frozenset()])
-    fits = evaluate_models(design, masks, _counts(data))
+    with ProgressBar(len(masks), label="models fitted") as bar:
+        fits = evaluate_models(design, masks, _counts(data), on_chunk=bar.update)
     if not extended_mle:
         fits = exclude_infinite(fits, masks)
     names = format_models(masks[:, design.n_base :], design.terms, data.lists)
