@@ -554,3 +554,15 @@ def test_estimate_passes_workers_to_the_bootstrap() -> None:
     here = mse.estimate(data, method="stepwise", interval="bca", n_boot=300, random_seed=2)
     spread = mse.estimate(data, method="stepwise", interval="bca", n_boot=300, random_seed=2, n_workers=2)
     assert (spread.lower, spread.upper) == (here.lower, here.upper)
+
+
+def test_the_limits_do_not_depend_on_how_the_replicates_are_chunked(monkeypatch):
+    import mse.loglinear.intervals.bootstrap as bootstrap
+
+    data = mse.load_dataset("kosovo")
+    limits = []
+    for size in (100, 37):
+        monkeypatch.setattr(bootstrap, "CHUNK_SIZE", size)
+        res = mse.estimate(data, method="stepwise", interval="bca", n_boot=200, random_seed=7)
+        limits.append((res.lower, res.upper))
+    assert limits[0] == limits[1]

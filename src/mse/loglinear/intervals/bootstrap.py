@@ -112,8 +112,9 @@ FAILURE_THRESHOLD = 0.10
 #: Default number of BIC-top models refitted per replicate by ``"bootstrap_top"``.
 DEFAULT_N_TOP = 60
 
-#: Replicates passed to the selection at once: bounds memory and paces the progress bar.
-CHUNK_SIZE = 250
+#: Replicates passed to the selection at once: bounds memory and paces the progress bar (ten steps for
+#: 1,000 replicates). The limits do not depend on it (tests/loglinear/intervals/test_bootstrap.py).
+CHUNK_SIZE = 100
 
 #: Most model fits a BCa bootstrap of an exhaustive ``"aic"``/``"bic"`` search may need (models times
 #: replicates and jackknife tables). At 100-400 microseconds per fit this is a few minutes; the
