@@ -34,6 +34,6 @@ def test_comparison_rows_have_distinct_labels():
     assert list(table["label"]) == ["independence", "independence (2)", "Mt"]
 
 
-@pytest.mark.parametrize("name", ["my_method", "corrected_petersen"])
+@pytest.mark.parametrize("name", ["my_method", "corrected_petersen", "Mixture_model", "MAP_estimate"])
 def test_an_unknown_method_keeps_its_own_name(name):
     assert describe_method(name, {"alpha": 0.5}) == f"{name}, alpha=0.5"

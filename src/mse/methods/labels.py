@@ -8,6 +8,7 @@ to know the option names of :func:`mse.estimate`, and a dict printed as a label
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -48,11 +49,16 @@ _FIRST = ("model", "max_order", "covariates", "interval", "n_boot")
 _ORDERS = {2: "pairs only", 3: "up to three-way terms", 4: "up to four-way terms"}
 
 
+#: The closed-population models (Otis et al. 1978), named as they are in the literature.
+_CLOSED_MODEL = re.compile(r"M(0|t|h|b|th|bh|tb|tbh)(?:_([a-z0-9]+))?")
+
+
 def _closed_name(name: str) -> str | None:
     """``"Mth_chao"`` -> ``"Mth (Chao)"``: the closed-population models keep their names."""
-    if not name.startswith("M"):
+    match = _CLOSED_MODEL.fullmatch(name)
+    if match is None:
         return None
-    model, _, estimator = name.partition("_")
+    model, estimator = match.group(0).split("_")[0], match.group(2)
     return f"{model} ({estimator.capitalize()})" if estimator else model
 
 

@@ -122,7 +122,6 @@ def run_chains(
     started: float,
     summarise: Callable[[Sequence[Any]], Record] = _stack_records,
     block: Callable[[int], Sequence[Any]] | None = None,
-    label: str = "latent-class draws per chain",
 ) -> RunOutcome:
     """Call ``advance`` (one iteration of every chain) and ``record`` until the budget says stop.
 
@@ -150,11 +149,6 @@ def run_chains(
     started : float
         ``time.perf_counter()`` at the start of the run (warm-up included);
         used only with a time budget.
-    label : str
-        What the progress bar counts (see :mod:`mse.progress_bars`: drawn
-        where someone watches a run of more than a few seconds, or as
-        :func:`mse.set_options` says); after every convergence check it shows
-        R-hat and the effective sample size of ``N``.
 
     Returns
     -------
@@ -162,6 +156,13 @@ def run_chains(
         ``stop_reason`` is ``"max_seconds"`` whenever the time budget decided
         where the run ended, even if ``N`` looked converged there: such a run
         stopped after a number of draws that depends on the machine.
+
+    Notes
+    -----
+    A progress bar counts the draws per chain (see :mod:`mse.progress_bars`:
+    drawn where someone watches a run of more than a few seconds, or as
+    :func:`mse.set_options` says) and shows R-hat and the effective sample
+    size of ``N`` after every convergence check.
     """
     blocks: list[list[np.ndarray]] = [[], [], [], []]
 
@@ -201,7 +202,7 @@ def run_chains(
         flush()
         return done
 
-    with ProgressBar(budget.draws, label=label) as bar:
+    with ProgressBar(budget.draws, label="latent-class draws per chain") as bar:
         _, reason, checks = _run(take, bar, blocks, budget, n_observed, started)
     n0, p0, alpha, n_classes = (np.concatenate(store, axis=1) for store in blocks)
     return RunOutcome(n0=n0, p0=p0, alpha=alpha, n_classes=n_classes, stop_reason=reason, checks=checks)
