@@ -39,7 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("disclosure", ("mse.disclosure",)),
-    ("data", ("mse.data",)),
+    ("data", ("mse.data", "mse.linkage")),
     ("results contract", ("mse.results", "mse.result_schema")),
     ("run control", ("mse.budget",)),
     ("model cores", ("mse.loglinear", "mse.information", "mse.simulate")),

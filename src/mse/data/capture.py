@@ -231,6 +231,38 @@ class CaptureData:
         return cls._from_frame(frame, lists, covariates, count=None, present=present, drop_unobserved=drop_unobserved)
 
     @classmethod
+    def from_linked(cls, linkage: Any, covariates: Sequence[str] | None = None) -> CaptureData:
+        """Build a table from a probabilistic linkage: one person per cluster of linked records.
+
+        Parameters
+        ----------
+        linkage
+            A :class:`mse.linkage.LinkageResult`, from :func:`mse.linkage.link`.
+        covariates
+            Non-identifying columns kept with the records (for example the
+            year of registration). A person takes the value most of their
+            records give; it is missing when none gives one.
+
+        Returns
+        -------
+        mse.linkage.LinkedCaptureData
+            A capture-history table that keeps the linkage, so that the
+            estimators can account for linkage errors.
+
+        Examples
+        --------
+        >>> import pandas as pd, mse
+        >>> from mse.linkage import LinkageResult
+        >>> records = pd.DataFrame({"record_id": ["a1", "a2", "b1"], "list": ["A", "A", "B"]})
+        >>> pairs = pd.DataFrame({"record_id_l": ["a1"], "record_id_r": ["b1"], "match_probability": [0.97]})
+        >>> mse.CaptureData.from_linked(LinkageResult(records, pairs, lists=("A", "B"))).pattern_counts().to_dict()
+        {'10': 1, '11': 1}
+        """
+        from mse.linkage.linked_data import LinkedCaptureData
+
+        return LinkedCaptureData.from_linkage(linkage, covariates)
+
+    @classmethod
     def from_patterns(
         cls,
         patterns: Mapping[str, int],
