@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("run control", ("mse.budget",)),
     ("model cores", ("mse.loglinear", "mse.information", "mse.simulate")),
     ("model families", ("mse.closed", "mse.bayes")),
-    ("front door", ("mse.api", "mse.auto", "mse.methods")),
+    ("front door", ("mse.api", "mse.auto", "mse.methods", "mse.linkage.correction")),
     ("diagnostics", ("mse.diagnostics",)),
     ("plotting", ("mse.plotting",)),
     ("reports", ("mse.report",)),

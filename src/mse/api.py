@@ -52,6 +52,8 @@ def estimate(
     interval: str | None = None,
     random_seed: int | None = None,
     strict: bool = False,
+    linkage_error: str | None = None,
+    linkage_draws: int | None = None,
     **options: Any,
 ) -> Estimate:
     """Estimate the population size ``N`` from capture histories.
@@ -80,6 +82,18 @@ def estimate(
     strict
         If ``True``, raise :class:`~mse.EstimabilityError` instead of returning
         an estimate whose status is not ``"ok"``.
+    linkage_error
+        For a table built from a linkage (:meth:`mse.CaptureData.from_linked`):
+        ``"resample"`` (the default there) re-estimates on link configurations
+        drawn from the match probabilities and combines them by Rubin's
+        rules; ``"rates"`` corrects a log-linear model for the linkage's
+        false- and missed-link rates (Di Consiglio & Tuoto); ``"ignore"``
+        takes the links at the threshold as true. The correction, the naive
+        estimate and the linkage's share of the variance are in
+        ``details["linkage"]`` (see :mod:`mse.linkage.correction`). On any
+        other table it must be ``None``.
+    linkage_draws
+        The link configurations of ``"resample"`` (default 20).
     **options
         The method's options (``model``, ``max_order``, ``p_threshold``,
         ``n_boot``, ...): the fields of its class in :mod:`mse.methods`,
@@ -119,7 +133,13 @@ def estimate(
     True
     """
     return _method(method, options).fit(
-        data, level=level, interval=interval, random_seed=random_seed, strict=strict
+        data,
+        level=level,
+        interval=interval,
+        random_seed=random_seed,
+        strict=strict,
+        linkage_error=linkage_error,
+        linkage_draws=linkage_draws,
     )
 
 

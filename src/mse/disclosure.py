@@ -689,6 +689,32 @@ class ProtectedEstimate:
     def _scrub(self, text: str, shown_observed: Any) -> str:
         return self.policy.scrub(text, float(self.result.observed), shown_observed)
 
+    def _linkage_line(self, shown_estimate: Any) -> str:
+        """The naive and corrected estimates of a table built from a linkage, protected as the estimate is."""
+        from mse.results import _format_number
+
+        record = self.result.details.get("linkage")
+        if not isinstance(record, Mapping):
+            return ""
+
+        def show(value: Any) -> str:
+            return value if isinstance(value, str) else ("-" if value is None else _format_number(value))
+
+        naive = record.get("naive_estimate")
+        naive = math.nan if naive is None else float(naive)
+        # the naive estimate is an estimate of the whole population too: the same rule as the estimate's
+        _, protected = self.policy.protect_values(float(self.result.observed), {"naive": naive})
+        correction = record.get("correction", "")
+        if correction == "ignore":
+            return f"naive {show(protected['naive'])}, linkage errors ignored (links at the threshold taken as true)"
+        text = f"naive {show(protected['naive'])}, corrected {show(shown_estimate)} ({correction})"
+        share = record.get("linkage_share")
+        if isinstance(share, (int, float)) and math.isfinite(share):
+            text += f"; {share:.0%} of the variance from the linkage"
+        elif correction == "rates":
+            text += "; rates taken as known"
+        return text
+
     # ---------------------------------------------------------------- outputs
     def summary(self) -> str:
         """The result's summary with the policy applied, and a line saying so."""
@@ -715,6 +741,9 @@ class ProtectedEstimate:
             )
         else:
             lines.append("  estimate (N):     not available")
+        linkage = self._linkage_line(fields["estimate"])
+        if linkage:
+            lines.append(f"  linkage:          {linkage}")
         for key in ("deviance", "df", "aic", "bic"):
             if key in res.details and res.details[key] is not None:
                 value = res.details[key]
@@ -753,6 +782,9 @@ class ProtectedEstimate:
             ("interval", res.interval_method),
             ("status", self._scrub(res.status, fields["observed"])),
         ]
+        linkage = self._linkage_line(fields["estimate"])
+        if linkage:
+            entries.append(("linkage", linkage))
         if self.policy.active:
             entries.append(("disclosure", self.policy.describe()))
         rows = "".join(

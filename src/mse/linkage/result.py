@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,13 +13,31 @@ from scipy.sparse.csgraph import connected_components
 
 from mse._readonly import ReadOnlyMapping
 from mse.errors import DataError
+from mse.options import check_random_seed
 
-__all__ = ["PAIR_COLUMNS", "RECORD_COLUMNS", "LinkageResult", "clusters_from_links"]
+if TYPE_CHECKING:
+    from mse.data.capture import CaptureData
+
+__all__ = ["ERROR_RATE_COLUMNS", "PAIR_COLUMNS", "RECORD_COLUMNS", "LinkageResult", "clusters_from_links"]
 
 #: Columns every ``records`` frame has (kept covariates follow them).
 RECORD_COLUMNS = ("record_id", "list", "cluster")
 #: Columns every ``pairs`` frame has.
 PAIR_COLUMNS = ("record_id_l", "record_id_r", "match_probability")
+#: Columns of :meth:`LinkageResult.error_rates`.
+ERROR_RATE_COLUMNS = (
+    "list_a",
+    "list_b",
+    "records_a",
+    "records_b",
+    "candidate_pairs",
+    "links",
+    "expected_matches",
+    "expected_false_links",
+    "expected_missed_links",
+    "alpha",
+    "beta",
+)
 
 
 def clusters_from_links(n_records: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -126,6 +144,265 @@ class LinkageResult:
     def n_clusters(self) -> int:
         """The number of people the links at :attr:`threshold` make of the records."""
         return int(self.records["cluster"].nunique())
+
+    # ------------------------------------------------------------ uncertainty
+    def _pair_positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The record numbers at both ends of every candidate pair, and its match probability."""
+        position = pd.Index(self.records["record_id"])
+        left = position.get_indexer(self.pairs["record_id_l"]).astype(np.int64)
+        right = position.get_indexer(self.pairs["record_id_r"]).astype(np.int64)
+        return left, right, self.pairs["match_probability"].to_numpy(dtype=float)
+
+    def sample_clusters(self, n_draws: int, *, random_seed: int | None) -> np.ndarray:
+        """Link configurations drawn from the match probabilities: one cluster labelling per draw.
+
+        Each candidate pair is a link with its match probability,
+        independently of the other pairs; the people of a draw are the
+        connected components of its links (the transitive closure), labelled
+        as :func:`clusters_from_links` labels them. This treats the match
+        probabilities as calibrated and the pairs as independent given them
+        (as the Fellegi-Sunter model does); a pair that is not among
+        :attr:`pairs` is never a link. Configurations drawn this way reflect
+        the uncertainty of the linkage, not the estimate of any one: the
+        links at :attr:`threshold` are one configuration among them (the most
+        likely pair by pair when the threshold is 0.5).
+
+        Parameters
+        ----------
+        n_draws
+            The number of configurations.
+        random_seed
+            Seed of the draws (``None`` or a non-negative integer); the same
+            seed gives the same configurations.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_draws, n_records)`` integer cluster labels, in the order of
+            :attr:`records`.
+
+        Raises
+        ------
+        DataError
+            For a number of draws that is not a positive whole number.
+
+        References
+        ----------
+        Fellegi, I. P. & Sunter, A. B. (1969). A theory for record linkage.
+        *Journal of the American Statistical Association* 64(328), 1183-1210.
+
+        Goldstein, H., Harron, K. & Wade, A. (2012). The analysis of
+        record-linked data using multiple imputation with data value
+        priors. *Statistics in Medicine* 31(28), 3481-3493.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> records = pd.DataFrame({"record_id": ["a1", "b1", "c1"], "list": ["A", "B", "C"]})
+        >>> pairs = pd.DataFrame({"record_id_l": ["a1", "b1"], "record_id_r": ["b1", "c1"],
+        ...                       "match_probability": [1.0, 0.0]})
+        >>> LinkageResult(records, pairs, lists=("A", "B", "C")).sample_clusters(2, random_seed=1).tolist()
+        [[0, 0, 1], [0, 0, 1]]
+        """
+        if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+            raise DataError(f"n_draws must be a positive whole number, got {n_draws!r}.")
+        random_seed = check_random_seed(random_seed)
+        left, right, probability = self._pair_positions()
+        rng = np.random.default_rng(random_seed)
+        # One uniform per pair and draw, drawn at once: the draws of a seed do not depend on how they are used.
+        links = rng.random((int(n_draws), len(probability))) < probability[None, :]
+        labels = np.empty((int(n_draws), self.n_records), dtype=np.int64)
+        for draw in range(int(n_draws)):
+            chosen = links[draw]
+            labels[draw] = clusters_from_links(self.n_records, left[chosen], right[chosen])
+        return labels
+
+    def error_rates(self) -> pd.DataFrame:
+        """Expected linkage errors at :attr:`threshold`, for every pair of lists.
+
+        With calibrated match probabilities ``p`` (the probability that a
+        candidate pair is a true match), for the lists ``a`` and ``b`` (``b``
+        after ``a`` in :attr:`lists`):
+
+        - ``links``: the candidate pairs with ``p >= threshold``;
+        - ``expected_matches``: ``M_ab = sum p`` over all candidate pairs of
+          the two lists, the expected number of true matches (a pair not
+          scored is taken never to match);
+        - ``expected_false_links``: ``sum (1 - p)`` over the links;
+        - ``expected_missed_links``: ``sum p`` over the candidate pairs that
+          are not links;
+        - ``alpha``: the probability that a true match is linked,
+          ``sum_links p / M_ab``;
+        - ``beta``: the probability that a record of ``b`` with no true match
+          on ``a`` is falsely linked to a record of ``a``,
+          ``expected_false_links / (n_b - M_ab)``.
+
+        ``alpha`` and ``beta`` are the rates of Ding & Fienberg (1994) as
+        generalised by Di Consiglio & Tuoto (2015): the expected number of
+        links is ``alpha * M_ab + beta * (n_b - M_ab)``. They describe the
+        links between two lists as if each record were linked on its own;
+        links made through a third list are not counted here.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair of lists, with the columns of
+            :data:`ERROR_RATE_COLUMNS` (``records_a`` and ``records_b`` the
+            records of each list). A rate is ``nan`` where it has no
+            denominator (no candidate pair, or every record of ``b`` matched).
+
+        References
+        ----------
+        Ding, Y. & Fienberg, S. E. (1994). Dual system estimation of Census
+        undercount in the presence of matching error. *Survey Methodology*
+        20(2), 149-158.
+
+        Di Consiglio, L. & Tuoto, T. (2015). Coverage evaluation on
+        probabilistically linked data. *Journal of Official Statistics* 31(3),
+        415-429.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> records = pd.DataFrame({"record_id": ["a1", "a2", "b1", "b2"], "list": ["A", "A", "B", "B"]})
+        >>> pairs = pd.DataFrame({"record_id_l": ["a1", "a2"], "record_id_r": ["b1", "b2"],
+        ...                       "match_probability": [0.9, 0.2]})
+        >>> rates = LinkageResult(records, pairs, lists=("A", "B")).error_rates()
+        >>> rates.loc[0, ["links", "expected_false_links", "expected_missed_links", "alpha"]].round(3).tolist()
+        [1.0, 0.1, 0.2, 0.818]
+        """
+        left, right, probability = self._pair_positions()
+        list_index = pd.Index(self.lists).get_indexer(pd.Index(self.records["list"])).astype(np.int64)
+        t = len(self.lists)
+        first = np.minimum(list_index[left], list_index[right])
+        second = np.maximum(list_index[left], list_index[right])
+        pair_code = first * t + second
+        linked = probability >= self.threshold
+        size = t * t
+        n_candidates = np.bincount(pair_code, minlength=size)
+        n_links = np.bincount(pair_code, weights=linked, minlength=size)
+        matches = np.bincount(pair_code, weights=probability, minlength=size)
+        linked_matches = np.bincount(pair_code, weights=probability * linked, minlength=size)
+        false_links = np.bincount(pair_code, weights=(1.0 - probability) * linked, minlength=size)
+        missed = np.bincount(pair_code, weights=probability * ~linked, minlength=size)
+        n_records = np.bincount(list_index, minlength=t)
+        rows = []
+        for a in range(t):
+            for b in range(a + 1, t):
+                k = a * t + b
+                unmatched = n_records[b] - matches[k]
+                rows.append(
+                    {
+                        "list_a": self.lists[a],
+                        "list_b": self.lists[b],
+                        "records_a": int(n_records[a]),
+                        "records_b": int(n_records[b]),
+                        "candidate_pairs": int(n_candidates[k]),
+                        "links": int(n_links[k]),
+                        "expected_matches": float(matches[k]),
+                        "expected_false_links": float(false_links[k]),
+                        "expected_missed_links": float(missed[k]),
+                        "alpha": float(linked_matches[k] / matches[k]) if matches[k] > 0 else float("nan"),
+                        "beta": float(false_links[k] / unmatched) if unmatched > 0 else float("nan"),
+                    }
+                )
+        return pd.DataFrame(rows, columns=list(ERROR_RATE_COLUMNS))
+
+    def capture_data(self, labels: np.ndarray | None = None, covariates: Sequence[str] | None = None) -> CaptureData:
+        """The capture-history table of a labelling of the records (by default the clusters at :attr:`threshold`).
+
+        Parameters
+        ----------
+        labels
+            One cluster label per record (a row of :meth:`sample_clusters`);
+            ``None``: the :attr:`records`' ``cluster`` column.
+        covariates
+            Covariate columns of :attr:`records`, as for
+            :meth:`mse.CaptureData.from_linked`.
+
+        Returns
+        -------
+        mse.CaptureData
+            A plain table (it does not keep the linkage): one person per cluster.
+
+        Raises
+        ------
+        DataError
+            For labels of the wrong length or unknown covariates.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> records = pd.DataFrame({"record_id": ["a1", "b1"], "list": ["A", "B"]})
+        >>> pairs = pd.DataFrame({"record_id_l": ["a1"], "record_id_r": ["b1"], "match_probability": [0.9]})
+        >>> linkage = LinkageResult(records, pairs, lists=("A", "B"))
+        >>> linkage.capture_data().pattern_counts().to_dict(), linkage.capture_data(np.array([0, 1])).n_observed
+        ({'11': 1}, 2)
+        """
+        from mse.data.capture import CaptureData
+        from mse.linkage.linked_data import histories_of_clusters
+
+        covariates = tuple(covariates or ())
+        missing = [c for c in covariates if c not in self.records.columns]
+        if missing:
+            kept = [c for c in self.records.columns if c not in RECORD_COLUMNS]
+            raise DataError(f"covariate(s) {missing} are not in the linked records; they hold {kept}.")
+        if labels is None:
+            labels = self.records["cluster"].to_numpy()
+        labels = np.asarray(labels)
+        if labels.shape != (self.n_records,) or not np.issubdtype(labels.dtype, np.integer):
+            raise DataError(f"labels must be {self.n_records} integer cluster labels, one per record.")
+        # Labels numbered 0..k-1 whatever the caller used.
+        _, labels = np.unique(labels, return_inverse=True)
+        histories, covariate_values = histories_of_clusters(self.records, labels, self.lists, covariates)
+        return CaptureData._from_arrays(
+            histories,
+            np.ones(len(histories), dtype=np.int64),
+            self.lists,
+            covariate_values,
+            drop_unobserved=False,
+            what="cluster",
+        )
+
+    def history_counts(self, labels: np.ndarray) -> np.ndarray:
+        """Counts of the ``2**t - 1`` observable histories for each labelling, without building tables.
+
+        Parameters
+        ----------
+        labels
+            ``(n_draws, n_records)`` cluster labels (from :meth:`sample_clusters`)
+            or one labelling.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_draws, 2**t - 1)`` counts, in the order of
+            ``CaptureData.dense_counts()[1:]`` (first list the most
+            significant bit).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> records = pd.DataFrame({"record_id": ["a1", "b1"], "list": ["A", "B"]})
+        >>> pairs = pd.DataFrame({"record_id_l": ["a1"], "record_id_r": ["b1"], "match_probability": [0.9]})
+        >>> LinkageResult(records, pairs, lists=("A", "B")).history_counts(np.array([[0, 0], [0, 1]])).tolist()
+        [[0, 0, 1], [1, 1, 0]]
+        """
+        labels = np.atleast_2d(np.asarray(labels, dtype=np.int64))
+        n_draws, n_records = labels.shape
+        t = len(self.lists)
+        bit = np.left_shift(1, t - 1 - pd.Index(self.lists).get_indexer(pd.Index(self.records["list"]))).astype(
+            np.int64
+        )
+        # Every draw's clusters get their own slots, so one bitwise-or over all draws builds every history.
+        slot = (labels + np.arange(n_draws, dtype=np.int64)[:, None] * n_records).ravel()
+        codes = np.zeros(n_draws * n_records, dtype=np.int64)
+        np.bitwise_or.at(codes, slot, np.tile(bit, n_draws))
+        codes = codes.reshape(n_draws, n_records)
+        cells = 1 << t
+        flat = (codes + np.arange(n_draws, dtype=np.int64)[:, None] * cells).ravel()
+        counts = np.bincount(flat, minlength=n_draws * cells).reshape(n_draws, cells)
+        return counts[:, 1:]
 
     def __repr__(self) -> str:
         return (

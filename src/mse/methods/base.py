@@ -225,6 +225,8 @@ class Method:
         interval: str | None = None,
         random_seed: int | None = None,
         strict: bool = False,
+        linkage_error: str | None = None,
+        linkage_draws: int | None = None,
     ) -> Estimate:
         """Fit the method to ``data``: ``method.fit(data, ...)`` is ``mse.estimate(data, method, ...)``.
 
@@ -241,6 +243,13 @@ class Method:
             of the interval, how to compute it (each method has its choices
             and a default), the seed and whether to raise instead of
             returning an estimate that is not ``"ok"``.
+        linkage_error, linkage_draws
+            For a table built from a linkage
+            (:meth:`mse.CaptureData.from_linked`), how linkage errors are
+            accounted for: ``"resample"`` (the default; ``linkage_draws``
+            link configurations), ``"rates"`` or ``"ignore"`` (see
+            :mod:`mse.linkage.correction`). Anything but ``None`` on another
+            table is a :class:`~mse.ModelError`.
 
         Returns
         -------
@@ -267,6 +276,26 @@ class Method:
             )
         level = check_level(level)
         random_seed = check_random_seed(random_seed)
+        from mse.linkage.linked_data import LinkedCaptureData
+
+        if isinstance(data, LinkedCaptureData) or linkage_error is not None or linkage_draws is not None:
+            from mse.linkage.correction import check_linkage_options, corrected_fit
+
+            correction, draws = check_linkage_options(data, linkage_error, linkage_draws)
+            if correction:
+                assert isinstance(data, LinkedCaptureData)
+                result = corrected_fit(
+                    self,
+                    data,
+                    linkage_error=correction,
+                    linkage_draws=draws,
+                    level=level,
+                    interval=interval,
+                    random_seed=random_seed,
+                )
+                if strict and not result.ok:
+                    raise EstimabilityError(f"{self.name}: {result.status}")
+                return result
         method = self.name
         options = self.options()
         # Decided here, once for every method, so that no estimator can forget it.
