@@ -124,6 +124,16 @@ def test_rates_correction_through_estimate_is_the_closed_form_of_the_linkage_rat
     assert res.details["linkage"]["correction"] == "rates"
 
 
+def test_rates_model_without_errors_is_the_loglinear_fit():
+    data = mse.load_dataset("korea")
+    counts = np.asarray(data.dense_counts()[1:], dtype=float)
+    for model, terms in (("independence", []), ("b:c", [(0, 1)]), ("b:c + c:d", [(0, 1), (1, 2)])):
+        plain = mse.estimate(data, "loglinear", model=model, interval="wald")
+        fit = rates_fit(counts, terms, np.ones((3, 3)), np.zeros((3, 3)))
+        assert fit.estimate == pytest.approx(plain.estimate, rel=1e-8)
+        assert fit.estimate * fit.se_log == pytest.approx(plain.se, rel=1e-6)
+
+
 def test_linkage_mixing_by_hand():
     a = 0.8
     mixing = linkage_mixing(np.full((3, 3), a))
