@@ -77,19 +77,22 @@ def draws_study(seeds: int, sizes=(5, 10, 20, 50, 100)) -> list[dict]:
     data = mse.CaptureData.from_linked(simulate(np.random.default_rng(1)))
     rows = []
     for m in sizes:
-        totals, uppers, shares, seconds = [], [], [], []
+        totals, widths, logs, shares, seconds = [], [], [], [], []
         for seed in range(seeds):
             started = time.perf_counter()
             res = mse.estimate(data, "independence", linkage_draws=m, random_seed=seed, heterogeneity_check=False)
             seconds.append(time.perf_counter() - started)
             totals.append(res.details["linkage"]["total"])
-            uppers.append(res.upper)
+            widths.append(res.upper - res.lower)
+            logs.append(math.log(res.estimate))
             shares.append(res.details["linkage"]["linkage_share"])
         rows.append(
             {
                 "draws": m,
                 "cv_total_variance": statistics.stdev(totals) / statistics.mean(totals),
-                "cv_upper_minus_estimate": statistics.stdev(uppers) / statistics.mean(uppers),
+                "cv_width": statistics.stdev(widths) / statistics.mean(widths),
+                # the Monte Carlo error of the point estimate, in units of its own standard error
+                "sd_estimate_over_se": statistics.stdev(logs) / math.sqrt(statistics.mean(totals)),
                 "mean_linkage_share": statistics.mean(shares),
                 "seconds": statistics.median(seconds),
             }

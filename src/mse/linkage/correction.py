@@ -96,10 +96,17 @@ __all__ = [
 
 #: The values of ``linkage_error``.
 LINKAGE_ERRORS = ("resample", "rates", "ignore")
-#: Configurations drawn by ``"resample"`` when ``linkage_draws`` is not given.
+#: Configurations drawn by ``"resample"`` when ``linkage_draws`` is not given. Measured over 200 seeds on
+#: a three-list linkage where the linkage gave 35 % of the variance (benchmarks/bench_linkage_correction.py
+#: --draws): the interval's width varies by 17.5 % (coefficient of variation) at 5 draws, 6.3 % at 20, 3.8 %
+#: at 50 and 2.6 % at 100, and the point estimate by 0.27, 0.12, 0.08 and 0.06 of its standard error. At 20
+#: the Monte Carlo noise is small beside the interval, Rubin's degrees of freedom account for the rest, and
+#: a method that costs a second per fit costs 20; ask for 50-100 draws for limits stable to a few percent.
 DEFAULT_LINKAGE_DRAWS = 20
 #: Methods that ``"rates"`` accepts: those that fit one hierarchical log-linear model of the lists.
 RATES_METHODS = frozenset({"independence", "loglinear", "stepwise", "aic", "bic", "bic_aic", "auto"})
+#: Methods whose fits report a standard error of N: configurations are fitted with a Wald interval.
+WALD_METHODS = frozenset({"independence", "loglinear", "stepwise", "aic", "bic", "bic_aic"})
 #: Share of configurations that may fail before the result is no longer reported as ``"ok"``.
 MAX_FAILED_SHARE = 0.25
 #: The most lists ``"rates"`` takes: its mixing matrix has ``4**t`` entries.
@@ -637,7 +644,7 @@ def _is_fixed_loglinear(method: Method, data: CaptureData) -> bool:
     return (
         method.name in ("independence", "loglinear")
         and not data.covariates
-        and set(method.options()) <= {"model", "max_seconds"}
+        and set(method.options()) <= {"model", "max_seconds", "heterogeneity_check"}
     )
 
 
@@ -673,6 +680,10 @@ def _resample(
             reasons[int(bad)] = str(fits.status[bad])
     else:
         covariates = data._covariate_names_linked
+        # Only the standard error of a configuration's fit is used, and the log-linear estimators always
+        # report one: their intervals (a profile, or a bootstrap that repeats the selection) would be wasted.
+        if method.name in WALD_METHODS:
+            interval = "wald"
         for m in range(draws):
             table = linkage.capture_data(labels[m], covariates)
             try:
