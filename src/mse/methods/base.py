@@ -293,6 +293,11 @@ class Method:
                     interval=interval,
                     random_seed=random_seed,
                 )
+                # The corrected numbers face the same last line as any other: the people seen in the table at
+                # the threshold are their floor, so that the result keeps the contract of a saved Estimate.
+                problem = _inconsistency(result) if result.ok else None
+                if problem is not None:
+                    result = result.with_updates(status=f"not reported: {problem}")
                 if strict and not result.ok:
                     raise EstimabilityError(f"{self.name}: {result.status}")
                 return result
