@@ -93,8 +93,7 @@ def estimate(
         ``details["linkage"]`` (see :mod:`mse.linkage.correction`). On any
         other table it must be ``None``.
     linkage_draws
-        The link configurations of ``"resample"``, or the draws of the error
-        rates of ``"rates"`` (default 20).
+        The link configurations of ``"resample"`` (default 20).
     **options
         The method's options (``model``, ``max_order``, ``p_threshold``,
         ``n_boot``, ...): the fields of its class in :mod:`mse.methods`,

@@ -226,7 +226,7 @@ def test_three_list_simulation_naive_is_biased_rates_is_not():
     naive, corrected = [], []
     for replicate in range(80):
         linkage = simulate_three_lists(np.random.default_rng(2000 + replicate))
-        res = _estimate(linkage, linkage_error="rates", interval="wald", linkage_draws=5)
+        res = _estimate(linkage, linkage_error="rates", interval="wald")
         naive.append(res.details["linkage"]["naive_estimate"])
         corrected.append(res.estimate)
     naive, corrected = np.array(naive), np.array(corrected)
@@ -276,7 +276,7 @@ def test_plain_tables_refuse_linkage_options():
         ({"linkage_error": "bootstrap"}, "linkage_error must be one of"),
         ({"linkage_draws": 1}, "at least 2"),
         ({"linkage_draws": 2.5}, "at least 2"),
-        ({"linkage_error": "ignore", "linkage_draws": 10}, "not 'ignore'"),
+        ({"linkage_error": "rates", "linkage_draws": 10}, "only to linkage_error='resample'"),
     ],
 )
 def test_bad_linkage_options(options, message):
