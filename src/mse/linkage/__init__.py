@@ -26,6 +26,10 @@ import importlib
 _LAZY = {
     "LinkageResult": "mse.linkage.result",
     "LinkedCaptureData": "mse.linkage.linked_data",
+    "RecordErrors": "mse.linkage.synthetic",
+    "SimulatedRecords": "mse.linkage.synthetic",
+    "pseudonymise": "mse.linkage.pseudonymise",
+    "simulate_records": "mse.linkage.synthetic",
 }
 
 __all__ = sorted(_LAZY)
