@@ -34,6 +34,12 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
+# A function named like its module is bound here, once: importing ``mse.linkage.pseudonymise`` for
+# the first time sets the package's ``pseudonymise`` to the module, which would then hide the
+# function from ``from mse.linkage import pseudonymise``. The module needs only the standard
+# library, numpy and pandas.
+from mse.linkage.pseudonymise import pseudonymise  # noqa: E402, F401
+
 
 def __getattr__(name: str) -> object:
     if name not in _LAZY:
