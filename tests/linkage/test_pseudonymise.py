@@ -160,6 +160,23 @@ def test_records_must_be_a_data_frame(not_a_frame: object) -> None:
         pseudonymise(not_a_frame, key=KEY, fields=FIELDS, list_name="agency")  # type: ignore[arg-type]
 
 
+def test_repeated_column_names_are_refused() -> None:
+    frame = pd.concat([_records(), _records()[["achternaam", "year"]]], axis=1)
+    with pytest.raises(mse.DataError, match="more than one column"):
+        pseudonymise(frame, key=KEY, fields=FIELDS, list_name="agency")
+    with pytest.raises(mse.DataError, match="twice"):
+        pseudonymise(frame, key=KEY, fields={"sex": "geslacht"}, list_name="agency", keep=["year"])
+
+
+def test_kept_columns_keep_their_dtype() -> None:
+    frame = _records(year=pd.Categorical(["2020", "2021", "2020"]))
+    frame["exploitation"] = pd.array(["labour", None, "sexual"], dtype="string")
+    tokens = _tokens(frame.set_index(pd.Index([7, 8, 9])), keep=["year", "exploitation"])
+    assert isinstance(tokens["year"].dtype, pd.CategoricalDtype)
+    assert tokens["exploitation"].dtype == frame["exploitation"].dtype
+    assert tokens["year"].tolist() == ["2020", "2021", "2020"]
+
+
 def test_input_is_not_modified() -> None:
     frame = _records().set_index(pd.Index(["r1", "r2", "r3"]))
     frame.attrs["source"] = "register"
@@ -217,8 +234,9 @@ VOCABULARY = sorted(["record_id", "list", *TOKEN_COLUMNS, "year", "agency", "Non
 def _identifying_strings(frame: pd.DataFrame) -> set[str]:
     """Every identifying input, as written and normalised (with the ISO date and the year)."""
     found: set[str] = set()
-    for last, first, birth in zip(frame["achternaam"], frame["voornaam"], frame["geboortedatum"], strict=True):
-        found |= {last, first, birth}
+    columns = (frame["achternaam"], frame["voornaam"], frame["geboortedatum"], frame["geslacht"])
+    for last, first, birth, sex in zip(*columns, strict=True):
+        found |= {last, first, birth, sex if isinstance(sex, str) else ""}
         found |= {normalise_last_name(last) or "", *(normalise_first_name(first) or ())}
     return {text for text in found if text}
 

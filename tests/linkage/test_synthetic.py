@@ -53,6 +53,21 @@ def test_true_data_are_the_histories_of_the_registered() -> None:
     assert estimate.lower <= sim.population <= estimate.upper
 
 
+def test_heterogeneity_puts_the_same_people_on_several_lists() -> None:
+    capture = {"a": 0.3, "b": 0.3}
+    independent = simulate_records(20000, capture, random_seed=13).people
+    dependent = simulate_records(20000, capture, heterogeneity=1.5, random_seed=13).people
+    # independent lists: correlation within sampling error (about 1/sqrt(20000) = 0.007)
+    assert abs(np.corrcoef(independent["a"], independent["b"])[0, 1]) < 0.03
+    assert np.corrcoef(dependent["a"], dependent["b"])[0, 1] > 0.1
+    # p is the probability of a person of median catchability: the mean moves towards 1/2
+    assert 0.3 < dependent["a"].mean() < 0.4
+    with pytest.raises(mse.DataError, match="heterogeneity"):
+        simulate_records(100, capture, heterogeneity=-1, random_seed=1)
+    everyone = simulate_records(500, {"a": 1.0, "b": 0.5}, heterogeneity=2.0, random_seed=1)
+    assert len(everyone.frames["a"]) == 500
+
+
 def test_same_seed_same_records_other_seed_other_records() -> None:
     errors = RecordErrors(typo=0.1, missing=0.05, swap=0.05, particle=0.2)
     first = simulate_records(800, CAPTURE, errors=errors, random_seed=11)

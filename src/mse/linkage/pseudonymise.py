@@ -209,7 +209,7 @@ def pseudonymise(
     # its string dtype and turn None into NaN).
     result = pd.DataFrame({column: pd.Series(values, dtype=object) for column, values in out.items()})
     for column in kept:
-        result[column] = df[column].to_numpy(copy=True)
+        result[column] = df[column].reset_index(drop=True).copy()
     result.attrs = {}
     if problems:
         counts = "; ".join(f"{count} {what}" for what, count in problems.items())
@@ -249,6 +249,9 @@ def _checked_fields(df: pd.DataFrame, fields: Any) -> dict[str, str]:
         raise DataError(
             f"the column(s) {missing} named in fields are not in the records; their columns are {list(df.columns)}."
         )
+    repeated = sorted({str(c) for c in fields.values() if int((df.columns == c).sum()) > 1})
+    if repeated:
+        raise DataError(f"the records have more than one column named {repeated}; rename them first.")
     return {name: fields[name] for name in FIELDS if name in fields}
 
 
@@ -273,8 +276,8 @@ def _checked_keep(df: pd.DataFrame, keep: Any, columns: Mapping[str, str]) -> li
     reserved = [column for column in kept if column in _RESERVED]
     if reserved:
         raise DataError(f"keep names column(s) {reserved} that the output makes itself; rename them first.")
-    if len(set(kept)) != len(kept):
-        raise DataError(f"keep names a column twice: {kept}.")
+    if len(set(kept)) != len(kept) or any(int((df.columns == c).sum()) > 1 for c in kept):
+        raise DataError(f"keep names a column twice, or a column the records have twice: {kept}.")
     return kept
 
 

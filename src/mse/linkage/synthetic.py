@@ -219,6 +219,7 @@ def simulate_records(
     capture: Mapping[str, float],
     *,
     errors: RecordErrors | None = None,
+    heterogeneity: float = 0.0,
     random_seed: int | None,
 ) -> SimulatedRecords:
     """Simulate several agencies' records of a population of known size.
@@ -233,6 +234,15 @@ def simulate_records(
         person and list).
     errors
         The error rates of the written records; none by default.
+    heterogeneity
+        Standard deviation of a person's catchability on the log-odds scale,
+        shared by every list: person ``i`` is registered on list ``j`` with
+        probability ``expit(logit(p_j) + heterogeneity * z_i)``, ``z_i``
+        standard normal. ``0`` (the default) makes the lists independent;
+        more makes the same people likely to be on several lists, the
+        positive dependence that biases an independence model downwards.
+        With it, ``p_j`` is the probability of a person of median
+        catchability.
     random_seed
         Seed of every draw; the same seed gives the same records.
 
@@ -246,8 +256,8 @@ def simulate_records(
     ------
     DataError
         If ``population`` is not a positive integer, ``capture`` names fewer
-        than two lists or has a probability outside (0, 1], or ``errors`` is not a
-        :class:`RecordErrors`.
+        than two lists or has a probability outside (0, 1], ``errors`` is
+        not a :class:`RecordErrors`, or ``heterogeneity`` is negative.
 
     References
     ----------
@@ -286,7 +296,14 @@ def simulate_records(
 
     n = int(population)
     people = _draw_people(n, rng)
-    captured = rng.random((n, len(lists))) < np.asarray(probabilities)
+    if isinstance(heterogeneity, bool) or not isinstance(heterogeneity, int | float) or not heterogeneity >= 0:
+        raise DataError(f"heterogeneity must be a standard deviation (a number >= 0), got {heterogeneity!r}.")
+    p = np.asarray(probabilities)
+    if heterogeneity:
+        with np.errstate(divide="ignore"):  # p = 1 has log-odds +inf: registered whatever the catchability
+            logit = np.log(p) - np.log1p(-p)
+        p = 1.0 / (1.0 + np.exp(-(logit + float(heterogeneity) * rng.standard_normal((n, 1)))))
+    captured = rng.random((n, len(lists))) < p
     for j, name in enumerate(lists):
         people[name] = captured[:, j].astype(np.int64)
 
