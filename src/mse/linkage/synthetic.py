@@ -291,19 +291,19 @@ def simulate_records(
         errors = RecordErrors()
     if not isinstance(errors, RecordErrors):
         raise DataError(f"errors must be a RecordErrors, got {type(errors).__name__}.")
+    if isinstance(heterogeneity, bool) or not isinstance(heterogeneity, int | float) or not heterogeneity >= 0:
+        raise DataError(f"heterogeneity must be a standard deviation (a number >= 0), got {heterogeneity!r}.")
     seed = check_random_seed(random_seed)
     rng = np.random.default_rng(seed)
 
     n = int(population)
     people = _draw_people(n, rng)
-    if isinstance(heterogeneity, bool) or not isinstance(heterogeneity, int | float) or not heterogeneity >= 0:
-        raise DataError(f"heterogeneity must be a standard deviation (a number >= 0), got {heterogeneity!r}.")
-    p = np.asarray(probabilities)
+    chance = np.asarray(probabilities)
     if heterogeneity:
         with np.errstate(divide="ignore"):  # p = 1 has log-odds +inf: registered whatever the catchability
-            logit = np.log(p) - np.log1p(-p)
-        p = 1.0 / (1.0 + np.exp(-(logit + float(heterogeneity) * rng.standard_normal((n, 1)))))
-    captured = rng.random((n, len(lists))) < p
+            logit = np.log(chance) - np.log1p(-chance)
+        chance = 1.0 / (1.0 + np.exp(-(logit + float(heterogeneity) * rng.standard_normal((n, 1)))))
+    captured = rng.random((n, len(lists))) < chance
     for j, name in enumerate(lists):
         people[name] = captured[:, j].astype(np.int64)
 
