@@ -163,7 +163,7 @@ def test_sex_codes(written: object, code: str | None) -> None:
     [
         ("NL", "NL"), (" nl ", "NL"), ("Nederlandse", "NL"), ("Dutch", "NL"), ("NLD", "NL"),
         ("Roemeense", "RO"), ("Roemenië", "RO"), ("Oekraïense", "UA"), ("Sierra Leone", "SL"),
-        ("Fiji", "FIJI"), ("côte  d'ivoire", "COTE D IVOIRE"), (None, None), ("onbekend", None),
+        ("Fiji", "FIJI"), ("NA", "NA"), ("côte  d'ivoire", "COTE D IVOIRE"), (None, None), ("onbekend", None),
     ],
 )  # fmt: skip
 def test_nationalities(written: object, code: str | None) -> None:

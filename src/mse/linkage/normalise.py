@@ -85,11 +85,12 @@ SEX_CODES: dict[str, str] = {
         ["f", "v", "vrouw", "female", "vrouwelijk", "woman", "feminine", "feminin", "meisje", "girl", "mrs", "ms"],
         "f",
     ),
-    **dict.fromkeys(["x", "o", "other", "overig", "anders", "divers", "non-binary", "nonbinary", "non binary"], "x"),
+    **dict.fromkeys(["x", "other", "overig", "anders", "divers", "non-binary", "nonbinary", "non binary"], "x"),
 }
 
 #: Values that mean "not known": missing, not an unrecognised code.
-_UNKNOWN = frozenset({"", "u", "?", "-", "onbekend", "unknown", "nvt", "n/a", "na", "none", "nan", "null"})
+# ("na" is not among them: it is Namibia's code.)
+_UNKNOWN = frozenset({"", "u", "?", "-", "onbekend", "unknown", "nvt", "n/a", "none", "nan", "null"})
 
 #: Nationality names and adjectives (Dutch and English, lower case, accents
 #: removed) and ISO 3166-1 alpha-3 codes, for the nationalities most often

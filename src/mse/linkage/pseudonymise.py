@@ -23,6 +23,7 @@ import pandas as pd
 
 from mse.errors import DataError, DataWarning, warn
 from mse.linkage.normalise import (
+    DATE_PROBLEMS,
     normalise_birth_date,
     normalise_first_name,
     normalise_last_name,
@@ -329,7 +330,7 @@ def _field_tokens(key: bytes, field: str, column: pd.Series, problems: dict[str,
         }
     if field == "birth_date":
         codes, dates = _by_distinct(column, normalise_birth_date)
-        for reason in ("impossible", "two-digit year", "unreadable"):
+        for reason in DATE_PROBLEMS:
             bad = [i for i, date in enumerate(dates) if date == reason]
             if bad:
                 problems[f"date(s) of birth {'with a ' if reason == 'two-digit year' else ''}{reason}"] = int(
