@@ -115,7 +115,7 @@ def test_warning_counts_unusable_values_without_repeating_them() -> None:
     message = str(caught[0].message)
     assert "1 date(s) of birth impossible" in message and "1 date(s) of birth with a two-digit year" in message
     assert "1 date(s) of birth unreadable" in message and "2 sex code(s) not recognised" in message
-    for value in ("31-02", "3-4-90", "someday", "q7"):
+    for value in ("31-02", "3-4-90", "someday", "q7", KEY.decode(), KEY.hex()):
         assert value not in message
 
 
