@@ -434,7 +434,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0
-    view = table[["label", "model", "estimate", "lower", "upper", "interval_method", "status", "seconds"]].copy()
+    # the console table formats its own columns (one decimal), so it starts from the plain data
+    view = pd.DataFrame(table[["label", "model", "estimate", "lower", "upper", "interval_method", "status", "seconds"]])
     if policy.active:
         for column in ("estimate", "lower", "upper"):
             view[column] = [v if isinstance(v, str) else _format_number(v) for v in view[column]]
