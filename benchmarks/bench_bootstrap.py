@@ -12,6 +12,7 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --default  # also: stepwise up to three-way terms + BCa
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --average  # also: bic_average + bootstrap_top
     PYTHONPATH=src python benchmarks/bench_bootstrap.py --workers  # also: 1 vs 2 worker processes
+    PYTHONPATH=src python benchmarks/bench_bootstrap.py --median 5 --n-boot 10000  # median of 5 runs, and bar moves
 
 ``--workers`` times stepwise + BCa with ``--workers-n-boot`` replicates (default
 10,000, so that starting processes does not dominate) on one worker process
@@ -20,6 +21,12 @@ before timing), checks that the intervals are identical, and reports the busy
 fraction: the seconds the workers spent evaluating chunks of replicates,
 divided by workers x wall time. Run it with ``OPENBLAS_NUM_THREADS=1`` so that
 each process uses one core.
+
+``--median N`` times stepwise + BCa ``N`` times in this process (no bar
+drawn) and prints the median wall and CPU seconds, and how many times the
+progress bar moves over the run (a bar that records its updates stands in
+for the drawn one; chunks of 250 replicates alone would move it
+``n_boot / 250`` times).
 
 ``--fixed`` times the same bootstrap with the fixed stepwise model (no
 selection), which isolates the cost of resampling, refitting and the
@@ -159,6 +166,78 @@ def worker_rows(n_boot: int, seed: int, repeats: int) -> list[dict]:
     ] + [{"benchmark": "speed-up", "size": "", "seconds": two, "result": f"{one / two:.2f}x", "target": ""}]
 
 
+def _stepwise_bca(data: mse.CaptureData, n_boot: int, seed: int, progress: bool | None) -> tuple[float, float]:
+    observed = data.dense_counts()[1:]
+    point = float(select_batch(observed[None, :], data.lists, "stepwise").estimate[0])
+    result = bootstrap_interval(
+        data,
+        kind="bca",
+        method="stepwise",
+        options={},
+        point_estimate=point,
+        n_boot=n_boot,
+        random_seed=seed,
+        progress=progress,
+    )
+    return result.lower, result.upper
+
+
+def bar_moves(n_boot: int, seed: int = 1234) -> tuple[int, int, tuple[float, float]]:
+    """How many times the bar of stepwise + BCa on uk2013 moves, the count it ends at, and the limits."""
+    from mse.loglinear.intervals import bootstrap as bootstrap_module
+
+    class Recording:
+        def __init__(self, total: int | None, **_: object) -> None:
+            self.steps: list[int] = []
+
+        def __enter__(self) -> Recording:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            pass
+
+        def update(self, n: int = 1, *, note: str | None = None) -> None:
+            self.steps.append(n)
+
+    bars: list[Recording] = []
+
+    def recording(total: int | None, **kwargs: object) -> Recording:
+        bars.append(Recording(total))
+        return bars[-1]
+
+    drawn = bootstrap_module.ProgressBar
+    bootstrap_module.ProgressBar = recording
+    try:
+        limits = _stepwise_bca(mse.load_dataset("uk2013"), n_boot, seed, None)
+    finally:
+        bootstrap_module.ProgressBar = drawn
+    return len(bars[0].steps), sum(bars[0].steps), limits
+
+
+def median_rows(n_boot: int, seed: int, repeats: int) -> list[dict]:
+    """Stepwise + BCa on uk2013, ``repeats`` times in this process: median wall and CPU seconds, bar moves."""
+    data = mse.load_dataset("uk2013")
+    walls, cpus = [], []
+    for _ in range(repeats):
+        started, cpu = time.perf_counter(), time.process_time()
+        limits = _stepwise_bca(data, n_boot, seed, False)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    moves, count, _ = bar_moves(n_boot, seed)
+    return [
+        {
+            "benchmark": "stepwise + BCa, uk2013, median of runs",
+            "size": f"{n_boot:,} replicates x {repeats}",
+            "seconds": statistics.median(walls),
+            "result": (
+                f"wall {', '.join(f'{w:.2f}' for w in walls)} s; CPU median {statistics.median(cpus):.2f} s; "
+                f"limits {limits[0]!r}, {limits[1]!r}; bar moves {moves} times and ends at {count:,}"
+            ),
+            "target": "",
+        }
+    ]
+
+
 def quick() -> list[dict]:
     """Stepwise + BCa on uk2013 with 1,000 replicates (the issue's size), in this process, once."""
     data = mse.load_dataset("uk2013")
@@ -176,6 +255,8 @@ def quick() -> list[dict]:
         progress=False,
     )
     seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    moves, count, _ = bar_moves(1000)
     return [
         {
             "benchmark": "stepwise + BCa, uk2013",
@@ -183,7 +264,14 @@ def quick() -> list[dict]:
             "seconds": seconds,
             "result": f"{point:,.0f} [{result.lower:,.0f}, {result.upper:,.0f}]",
             "target": "< 5 s on one core",
-        }
+        },
+        {
+            "benchmark": "stepwise + BCa, uk2013: progress bar moves",
+            "size": "1,000 replicates",
+            "seconds": time.perf_counter() - started,
+            "result": f"{moves} moves, ends at {count:,}",
+            "target": "at least 20 moves, ends at 1,000",
+        },
     ]
 
 
@@ -205,6 +293,7 @@ def main() -> None:
     parser.add_argument("--workers-n-boot", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of the --workers runs")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--median", type=int, default=0, help="time stepwise + BCa this many times; print the median")
     args = parser.parse_args()
 
     print(
@@ -213,6 +302,10 @@ def main() -> None:
     )
     data = mse.load_dataset("uk2013")
     progress = not args.no_progress
+    if args.median:
+        for row in median_rows(args.n_boot, args.seed, args.median):
+            print(f"{row['benchmark']}: {row['size']}, median {row['seconds']:.2f} s; {row['result']}")
+        return
     _time("uk2013 stepwise + BCa", data, "stepwise", {}, args.n_boot, args.seed, progress)
     if args.default:
         _time(

@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("disclosure", ("mse.disclosure",)),
     ("data", ("mse.data", "mse.linkage")),
-    ("results contract", ("mse.results", "mse.result_schema")),
+    ("results contract", ("mse.results", "mse.result_schema", "mse.result_table")),
     ("run control", ("mse.budget",)),
     ("model cores", ("mse.loglinear", "mse.information", "mse.simulate")),
     ("model families", ("mse.closed", "mse.bayes")),

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import mse
-from mse.progress_bars import ProgressBar
+from mse.progress_bars import ChunkProgress, ProgressBar
 
 
 class _Terminal(io.StringIO):
@@ -86,3 +86,16 @@ def test_an_exhaustive_model_search_counts_its_models(capsys):
     with mse.option_context(progress=False):
         mse.select_model(mse.load_dataset("kosovo"), method="bic", max_order=2)
     assert capsys.readouterr().err == ""
+
+
+def test_progress_within_chunks_counts_exactly_and_draws_the_last_line_once():
+    out = io.StringIO()
+    with ProgressBar(1000, label="replicates", enabled=True, stream=out) as bar:
+        for _chunk in range(4):
+            within = ChunkProgress(bar, 250)
+            for fraction in (0.0, 0.3, 0.2, 0.9, 1.0, 1.5):  # out of order and past the end: still bounded
+                within(fraction)
+                assert bar.done <= _chunk * 250 + 249
+            within.finish()
+        assert bar.done == 1000
+    assert out.getvalue().count("1000/1000") == 1 and out.getvalue().endswith("\n")

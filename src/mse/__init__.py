@@ -42,6 +42,7 @@ from mse.plotting import (
     plot_residuals as plot_residuals,
     plot_sensitivity as plot_sensitivity,
 )
+from mse.result_table import ResultTable
 from mse.results import Estimate, ModelSearch, load_result, protect_counts
 from mse.settings import get_option, option_context, set_options
 
@@ -93,6 +94,7 @@ __all__ = [
     "ModelSearch",
     "MultimodalityWarning",
     "ProtectedEstimate",
+    "ResultTable",
     "__version__",
     "available_methods",
     "check_estimability",

@@ -43,8 +43,8 @@ def freeze(value: Any) -> Any:
     object
         A :class:`ReadOnlyMapping` for a mapping, a read-only numpy array for
         an array, a tuple for a tuple, a private copy for a list, DataFrame or
-        Series (handed out as copies by :func:`thaw`), the value itself
-        otherwise.
+        Series (handed out as copies by :func:`thaw`; a DataFrame subclass is
+        kept as a plain DataFrame), the value itself otherwise.
     """
     if isinstance(value, ReadOnlyMapping):
         return value
@@ -54,6 +54,10 @@ def freeze(value: Any) -> Any:
         array = np.array(value, copy=True)
         array.flags.writeable = False
         return array
+    if isinstance(value, pd.DataFrame) and type(value) is not pd.DataFrame:
+        # a result keeps plain data (a subclass such as mse.ResultTable is only how a table prints), so
+        # that a result read back from a file, which holds plain frames, equals the one that was saved
+        return pd.DataFrame(value).copy(deep=True)
     if isinstance(value, (pd.DataFrame, pd.Series)):
         return value.copy(deep=True)
     if isinstance(value, _FrozenList):
@@ -123,18 +127,23 @@ class CopyOnRead:
     """A data descriptor for a DataFrame field of a frozen dataclass: kept privately, read as a copy.
 
     A DataFrame cannot be made read-only (``.loc`` writes, new columns), so a
-    result keeps its own copy and every read returns a new one. The stored
+    result keeps its own copy and every read returns a new one. With
+    ``frame_type`` (a DataFrame subclass) a frame is read as that type. The stored
     value lives in the instance ``__dict__`` under the same name, which is
     where pickling and :func:`copy.deepcopy` find it.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, frame_type: type[pd.DataFrame] | None = None) -> None:
         self.name = name
+        self.frame_type = frame_type  # a DataFrame subclass the value is read as (it is kept plain)
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         if obj is None:
             return self
-        return thaw(obj.__dict__[self.name])
+        value = thaw(obj.__dict__[self.name])
+        if self.frame_type is not None and isinstance(value, pd.DataFrame):
+            return self.frame_type(value)
+        return value
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj.__dict__[self.name] = freeze(value)

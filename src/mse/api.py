@@ -181,11 +181,15 @@ def compare(
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``label``, ``method``, ``model``, ``estimate``, ``lower``,
-        ``upper``, ``level``, ``interval_method``, ``status``, ``seconds``. A
+    mse.ResultTable
+        A :class:`pandas.DataFrame` with columns ``label``, ``method``,
+        ``model``, ``estimate``, ``lower``, ``upper``, ``level``,
+        ``observed``, ``interval_method``, ``status``, ``seconds``. A
         method that fails or raises an :class:`~mse.MSEError` gets a row whose
-        status says why; the comparison does not stop.
+        status says why; the comparison does not stop. The numbers are kept
+        at full precision; a notebook or console shows them as the
+        summaries do (people as whole numbers, a missing estimate as "no
+        estimate", status in full, the disclosure policy under the table).
 
     Examples
     --------
@@ -237,12 +241,15 @@ def compare(
         "status",
         "seconds",
     ]
-    table = pd.DataFrame(rows)[columns]
+    from mse.result_table import ResultTable
+
+    table = ResultTable(pd.DataFrame(rows)[columns])
     if policy is not None and policy.active:
         # every row estimates the whole population: withhold only what could equal the count
-        table = policy.protect_table(table, estimates="bound")
+        table = ResultTable(policy.protect_table(table, estimates="bound"))
         shown = policy.count(data.n_observed)
         table["status"] = [policy.scrub(text, float(data.n_observed), shown) for text in table["status"]]
+        table.disclosure = policy.describe()
     return table
 
 

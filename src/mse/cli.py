@@ -423,7 +423,6 @@ def _extras(result: Any, policy: DisclosurePolicy) -> str:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from mse.api import compare
-    from mse.results import _format_number
 
     policy = _policy(args)
     data = _load(args)
@@ -434,17 +433,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0
-    view = table[["label", "model", "estimate", "lower", "upper", "interval_method", "status", "seconds"]].copy()
-    if policy.active:
-        for column in ("estimate", "lower", "upper"):
-            view[column] = [v if isinstance(v, str) else _format_number(v) for v in view[column]]
+    # A ResultTable prints people as whole numbers, as the summaries do, and notes the disclosure policy.
+    view = table[["label", "model", "estimate", "lower", "upper", "interval_method", "status", "seconds"]]
     observed = policy.count(data.n_observed)
     observed_text = observed if isinstance(observed, str) else f"{observed:,}"
-    with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.float_format", "{:,.1f}".format):
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         print(f"{observed_text} people observed on {data.n_lists} lists; {args.level:.0%} intervals\n")
         print(view.to_string(index=False))
-        if policy.active:
-            print(f"\ndisclosure: {policy.describe()}")
     return 0
 
 

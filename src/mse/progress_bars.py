@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from mse.settings import get_option
 
-__all__ = ["ProgressBar"]
+__all__ = ["ChunkProgress", "ProgressBar"]
 
 
 def _watchable(stream: TextIO | None) -> bool:
@@ -161,3 +161,52 @@ class ProgressBar:
         self._progress.stop()
         self._progress = None
         self._mode = False
+
+
+class ChunkProgress:
+    """Moves a bar through one chunk of work as the code doing it reports the fraction done.
+
+    Long runs go through their units (replicates) in chunks, and a chunk can
+    take seconds; the vectorised code working on it reports the fraction of its
+    work done (``on_progress(fraction)``), and this shows it as
+    ``floor(size * fraction)`` units. It stops one unit short of the chunk's
+    end until :meth:`finish`, so that the count at the end of the run is
+    exactly its number of units whatever the fractions were, and it redraws the
+    bar only when the count changes.
+
+    Parameters
+    ----------
+    bar
+        The run's bar.
+    size
+        Units of work in this chunk.
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with ProgressBar(10, label="replicates", enabled=True, stream=out) as bar:
+    ...     within = ChunkProgress(bar, 10)
+    ...     within(0.25)
+    ...     within(1.0)  # held at 9 until the chunk is done
+    ...     shown = bar.done
+    ...     within.finish()
+    >>> shown, bar.done
+    (9, 10)
+    """
+
+    def __init__(self, bar: ProgressBar, size: int) -> None:
+        self.bar = bar
+        self.size = int(size)
+        self.shown = 0
+
+    def __call__(self, fraction: float) -> None:
+        target = min(int(self.size * fraction), self.size - 1) if fraction > 0 else 0
+        if target > self.shown:
+            self.bar.update(target - self.shown)
+            self.shown = target
+
+    def finish(self) -> None:
+        """Count the rest of the chunk: it is done."""
+        self.bar.update(self.size - self.shown)
+        self.shown = self.size

@@ -23,6 +23,7 @@ from mse._deferred import DeferredField, raw
 from mse._readonly import CopyOnRead, ReadOnlyMapping
 from mse._version import __version__
 from mse.disclosure import DisclosurePolicy, resolve_policy
+from mse.result_table import ResultTable
 
 __all__ = ["Estimate", "ModelSearch", "load_result", "protect_counts", "provenance"]
 
@@ -381,8 +382,10 @@ class Estimate:
 
         Returns
         -------
-        pandas.DataFrame
-            A column per covariate, then ``observed`` (people seen whose
+        mse.ResultTable
+            A :class:`pandas.DataFrame` (shown in a notebook or console as
+            the summaries show numbers; the data at full precision) with a
+            column per covariate, then ``observed`` (people seen whose
             covariate values are known: whole people), ``allocated`` (for a
             model fitted with missing covariate values, the expected number
             of people with missing values that EM places in the level),
@@ -403,17 +406,27 @@ class Estimate:
         ...                        "estimate": [131.8, 8.1, 194.7]})
         >>> res = mse.Estimate(estimate=334.6, lower=280.0, upper=416.0, level=0.95, observed=165,
         ...                    method="demo", strata=strata)
+        >>> res.breakdown("region")  # no replicates here, so no limits
+          region observed estimate lower upper
+        0   east       65      132     —     —
+        1  north        4      8.1     —     —
+        2  south       96      195     —     —
+        >>> res.breakdown("region")["estimate"].tolist()  # the data keep their precision
+        [131.8, 8.1, 194.7]
         >>> res.breakdown("region", suppress_below=10)[["region", "observed"]]
-          region    observed
-        0   east  suppressed
-        1  north         <10
-        2  south          96
+          region   observed
+        0   east suppressed
+        1  north        <10
+        2  south         96
+        disclosure: counts below 10 suppressed
         """
         from mse.errors import ModelError
 
         protection = resolve_policy(policy, suppress_below=suppress_below, round_to=round_to)
         if protection.active:
-            return protection.protect(self).breakdown(covariates, limits=limits)
+            protected = ResultTable(protection.protect(self).breakdown(covariates, limits=limits))
+            protected.disclosure = protection.describe()
+            return protected
 
         table, indicator = self._levels([covariates] if isinstance(covariates, str) else list(covariates))
         draws = self.details.get("strata_draws")
@@ -444,7 +457,7 @@ class Estimate:
         else:
             table["lower"] = np.nan
             table["upper"] = np.nan
-        return table
+        return ResultTable(table)
 
     def _levels(self, names: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
         """The strata summed over the levels of ``names``, and the 0/1 matrix from cells to levels."""
@@ -999,6 +1012,7 @@ class ModelSearch:
 
 # A DataFrame cannot be made read-only, so these fields keep a private copy and
 # hand out a new copy on every read (set after the dataclasses are built, so
-# that their ``__init__`` keeps plain defaults).
+# that their ``__init__`` keeps plain defaults). A search's table is read as a ResultTable, which
+# prints its numbers as a reader reads them.
 setattr(Estimate, "strata", CopyOnRead("strata"))  # noqa: B010
-setattr(ModelSearch, "table", CopyOnRead("table"))  # noqa: B010
+setattr(ModelSearch, "table", CopyOnRead("table", ResultTable))  # noqa: B010

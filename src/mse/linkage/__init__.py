@@ -26,9 +26,19 @@ import importlib
 _LAZY = {
     "LinkageResult": "mse.linkage.result",
     "LinkedCaptureData": "mse.linkage.linked_data",
+    "RecordErrors": "mse.linkage.synthetic",
+    "SimulatedRecords": "mse.linkage.synthetic",
+    "pseudonymise": "mse.linkage.pseudonymise",
+    "simulate_records": "mse.linkage.synthetic",
 }
 
 __all__ = sorted(_LAZY)
+
+# A function named like its module is bound here, once: importing ``mse.linkage.pseudonymise`` for
+# the first time sets the package's ``pseudonymise`` to the module, which would then hide the
+# function from ``from mse.linkage import pseudonymise``. The module needs only the standard
+# library, numpy and pandas.
+from mse.linkage.pseudonymise import pseudonymise  # noqa: E402, F401
 
 
 def __getattr__(name: str) -> object:

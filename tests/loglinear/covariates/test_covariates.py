@@ -11,7 +11,7 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from hypothesis import given, settings, strategies as st
-from scipy import optimize
+from scipy import optimize, sparse
 
 import mse
 from mse.data.synthetic import generate_covariate_population, netherlands_synthetic
@@ -386,3 +386,43 @@ def test_a_breakdown_separates_people_seen_from_people_allocated_by_em():
         known = frame[complete].groupby(covariate, observed=True)["count"].sum()
         assert table.set_index(covariate)["observed"].to_dict() == known.to_dict()
         assert (table["estimate"] >= table["observed"] + table["allocated"] - 1e-9).all()
+
+
+def test_em_and_newton_report_their_progress_without_changing_the_fits():
+    data = _with_missing(mse.load_dataset(SPINA), "eth", 0.3, seed=2)
+    table = build_table(data)
+    X, _, _, _ = Design(table).matrices(parse_model("S1:S2 + S2:S3 + S1:eth", data.lists, data.covariates))
+    counts = np.random.default_rng(4).poisson(table.counts + 0.5, size=(40, table.n_rows)).astype(float)
+    partial = np.tile(table.partial_counts, (40, 1))
+    none = sparse.csr_matrix((0, table.n_rows))
+    for groups, partial_counts in ((table.partial, partial), (none, np.zeros((40, 0)))):
+        fractions: list[float] = []
+        reported = fit_em(X, counts, groups, partial_counts, on_progress=fractions.append)
+        plain = fit_em(X, counts, groups, partial_counts)
+        np.testing.assert_array_equal(reported.coef, plain.coef)
+        assert len(fractions) >= 3 and fractions == sorted(fractions)
+        assert 0.0 <= fractions[0] < 1.0 and fractions[-1] == 1.0
+
+
+def test_the_covariate_bootstrap_bar_moves_within_a_chunk_and_ends_at_n_boot(monkeypatch, missing_group):
+    import mse.loglinear.covariates.breakdown as breakdown
+
+    steps: list[int] = []
+
+    class Recording:
+        def __init__(self, total, **_):
+            self.total = total
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_):
+            pass
+
+        def update(self, n=1, *, note=None):
+            steps.append(n)
+
+    monkeypatch.setattr(breakdown, "ProgressBar", Recording)
+    res = mse.estimate(missing_group, method="loglinear", model="A:B + A:group", n_boot=200, random_seed=1)
+    assert res.details["n_boot"] == 200  # one chunk: before, the bar went from 0 to 200 at once
+    assert len(steps) >= 4 and min(steps) >= 1 and sum(steps) == 200

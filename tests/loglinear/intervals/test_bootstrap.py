@@ -5,6 +5,7 @@ The replicate fits go through ``mse.loglinear.search.reselection``.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import types
 import warnings
@@ -566,3 +567,78 @@ def test_the_limits_do_not_depend_on_how_the_replicates_are_chunked(monkeypatch)
         res = mse.estimate(data, method="stepwise", interval="bca", n_boot=200, random_seed=7)
         limits.append((res.lower, res.upper))
     assert limits[0] == limits[1]
+
+
+# ---------------------------------------------------------------------------- progress within chunks
+class _RecordingBar:
+    """Stands in for ProgressBar and records every update."""
+
+    def __init__(self, total: int | None, **_: object) -> None:
+        self.total = total
+        self.steps: list[int] = []
+
+    def __enter__(self) -> _RecordingBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def update(self, n: int = 1, *, note: str | None = None) -> None:
+        self.steps.append(n)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "method", "options"),
+    [
+        ("uk2013", "bca", "stepwise", {}),
+        ("kosovo", "bca", "bic_aic", {}),
+        ("kosovo", "bca", "bic", {"max_order": 3}),
+        ("kosovo", "bootstrap_top", "bic", {}),
+    ],
+)
+def test_the_bar_moves_within_chunks_and_ends_exactly_at_n_boot(monkeypatch, name, kind, method, options) -> None:
+    """Chunks of 250 replicates would move a bar over 1,000 in four steps; the selection reports its progress within."""
+    bars: list[_RecordingBar] = []
+
+    def recording(total: int | None, **kwargs: object) -> _RecordingBar:
+        bars.append(_RecordingBar(total, **kwargs))
+        return bars[-1]
+
+    data = mse.load_dataset(name)
+    point = _point_estimate(data, method, **options)
+    run = dict(kind=kind, method=method, point_estimate=point, n_boot=1000, random_seed=3)
+    monkeypatch.setattr(bootstrap_module, "ProgressBar", recording)
+    moving = bootstrap_interval(data, options=dict(options), **run)
+    steps = bars[0].steps
+    assert len(steps) >= 20 and min(steps) >= 1
+    assert sum(steps) == 1000 == bars[0].total
+    # The oracle: the same chunks without progress reports (a callback does not reach an executor's tasks).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        quiet = bootstrap_interval(data, options=dict(options), executor=pool, **run)
+    assert (moving.lower, moving.upper) == (quiet.lower, quiet.upper)
+    np.testing.assert_array_equal(moving.draws, quiet.draws)
+
+
+@pytest.mark.parametrize(
+    ("method", "options"),
+    [
+        ("independence", {}),
+        ("loglinear", {"model": "EXH:ABA"}),
+        ("loglinear", {"model": "EXH:ABA", "bias_correction": True}),
+        ("stepwise", {}),
+        ("bic_aic", {}),
+        ("bic", {"max_order": 2}),
+        ("bic_average", {"max_order": 2}),
+    ],
+)
+def test_the_selection_reports_a_rising_fraction_and_the_same_result(method, options) -> None:
+    data = mse.load_dataset("kosovo")
+    observed = data.dense_counts()[1:]
+    counts = np.random.default_rng(5).multinomial(observed.sum(), observed / observed.sum(), size=60)
+    fractions: list[float] = []
+    reported = reselection.select_batch(counts, data.lists, method, on_progress=fractions.append, **options)
+    plain = reselection.select_batch(counts, data.lists, method, **options)
+    assert fractions and all(0.0 <= f <= 1.0 for f in fractions)
+    assert fractions == sorted(fractions)
+    np.testing.assert_array_equal(reported.estimate, plain.estimate)
+    assert reported.model == plain.model and list(reported.status) == list(plain.status)

@@ -38,7 +38,7 @@ from mse.loglinear.covariates.em import e_step, fit_em
 from mse.loglinear.covariates.model_fit import CovariateFit
 from mse.loglinear.fit.irls import MAX_ETA, DesignInformation
 from mse.options import check_random_seed
-from mse.progress_bars import ProgressBar
+from mse.progress_bars import ChunkProgress, ProgressBar
 
 __all__ = ["BootstrapDraws", "parametric_bootstrap"]
 
@@ -129,6 +129,7 @@ def parametric_bootstrap(
             else:
                 complete = counts
                 partial_counts = np.zeros((size, 0))
+            within = ChunkProgress(bar, size)  # the bar moves with the iterations, not only per chunk
             fits = fit_em(
                 fit.design,
                 complete,
@@ -137,6 +138,7 @@ def parametric_bootstrap(
                 start=fit.coefficients,
                 information=info,
                 max_iter=500,
+                on_progress=within,
             )
             if rates is not None:
                 filled = e_step(fits.fitted, complete, table.partial, partial_counts)
@@ -149,5 +151,5 @@ def parametric_bootstrap(
             cells[bad] = np.nan
             draws[start : start + size] = cells
             failed[start : start + size] = bad
-            bar.update(size)
+            within.finish()
     return BootstrapDraws(draws, draws.sum(axis=1), failed)

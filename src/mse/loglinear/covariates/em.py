@@ -40,6 +40,7 @@ Applied Statistics* 6(3), 831–852.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from mse.budget import checkpoint
-from mse.loglinear.fit.irls import MAX_ETA, DesignInformation, newton_fit
+from mse.loglinear.fit.irls import MAX_ETA, DesignInformation, newton_fit, precision_reached
 
 __all__ = ["EMFits", "e_step", "fit_em", "observed_loglik"]
 
@@ -134,6 +135,7 @@ def fit_em(
     newton_steps: int = 1,
     with_cov: bool = False,
     information: DesignInformation | None = None,
+    on_progress: Callable[[float], object] | None = None,
 ) -> EMFits:
     """Fit a Poisson log-linear model by EM when part of the records are partially classified.
 
@@ -156,6 +158,12 @@ def fit_em(
         Newton steps per M-step.
     with_cov
         Return the inverse information of the completed table at the end.
+    information
+        The design's :class:`DesignInformation`, to reuse across calls.
+    on_progress
+        Told after each iteration the batch's mean fraction of the way to
+        convergence (:func:`mse.loglinear.fit.irls.precision_reached`, 1 for a
+        converged fit), for a progress bar; it does not change the fits.
 
     Returns
     -------
@@ -179,7 +187,7 @@ def fit_em(
     counts = np.broadcast_to(counts, (batch, counts.shape[1]))
     info = information if information is not None else DesignInformation(design)
     if partial.shape[0] == 0 or not np.any(partial_counts > 0):
-        fits = newton_fit(design, counts, start=start, with_cov=with_cov, information=info)
+        fits = newton_fit(design, counts, start=start, with_cov=with_cov, information=info, on_progress=on_progress)
         return EMFits(
             fits.coef,
             fits.fitted,
@@ -204,6 +212,7 @@ def fit_em(
     iterations = np.zeros(batch, dtype=int)
     boundary = np.zeros(batch, dtype=bool)
     active = np.arange(batch)
+    reached = np.zeros(batch)
     for _ in range(max_iter):
         if active.size == 0:
             break
@@ -217,6 +226,9 @@ def fit_em(
         iterations[active] += 1
         done = change < tol
         converged[active[done]] = True
+        if on_progress is not None:
+            reached[active] = np.maximum(reached[active], np.where(done, 1.0, precision_reached(change, tol)))
+            on_progress(float(reached.mean()))
         active = active[~done]
     cov = None
     if with_cov:

@@ -45,6 +45,7 @@ __all__ = [
     "fit_poisson",
     "newton_fit",
     "newton_iterations",
+    "precision_reached",
 ]
 
 #: Largest linear predictor used in ``exp``: ``exp(700)`` is close to the largest finite double.
@@ -153,6 +154,24 @@ class NewtonPath:
 Direction = Callable[[np.ndarray | None, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 
 
+def precision_reached(change: np.ndarray, tol: float) -> np.ndarray:
+    """How far each fit has come towards convergence, in [0, 1]: the digits of ``tol`` its last change has reached.
+
+    An iteration's relative change of the log-likelihood falls geometrically
+    (EM) or faster (Newton), so ``log(change) / log(tol)`` grows about evenly
+    with the iterations and reaches 1 at convergence: a measure of work done
+    for a progress bar when the number of iterations is not known in advance.
+
+    Examples
+    --------
+    >>> precision_reached(np.array([1.0, 1e-5, 1e-12, 0.0, np.nan]), 1e-10).tolist()
+    [0.0, 0.5, 1.0, 1.0, 0.0]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        digits = np.log(np.asarray(change, dtype=float)) / math.log(tol)
+    return np.clip(np.nan_to_num(digits, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+
+
 def newton_iterations(
     design: np.ndarray,
     y: np.ndarray,
@@ -165,6 +184,7 @@ def newton_iterations(
     tol: float = 1e-9,
     boundary_coef: float = 25.0,
     stage: str = "fitting log-linear models",
+    on_progress: Callable[[float], object] | None = None,
 ) -> NewtonPath:
     """Newton–Raphson with step halving on a batch of Poisson log-likelihoods: the loop of every fit.
 
@@ -189,6 +209,10 @@ def newton_iterations(
         on the boundary the coefficients drift off for ever, as in R's ``glm``.
     stage
         What the run is doing, for the time budget (:func:`mse.budget.checkpoint`).
+    on_progress
+        Told after each iteration the batch's mean :func:`precision_reached`
+        (1 for a model that has stopped), a non-decreasing fraction for a
+        progress bar; it does not change the fits.
 
     Returns
     -------
@@ -210,6 +234,7 @@ def newton_iterations(
     singular = np.zeros(batch, dtype=bool)
     tol_step = math.sqrt(tol)
     active = np.arange(batch)
+    reached = np.zeros(batch) if on_progress is not None else None
     for _ in range(max_iter):
         if active.size == 0:
             break
@@ -252,6 +277,10 @@ def newton_iterations(
         drifting = (change < tol) & (largest > boundary_coef) & ~done
         converged[active[done]] = True
         drifted[active[drifting]] = True
+        if reached is not None and on_progress is not None:
+            stopped = done | drifting
+            reached[active] = np.maximum(reached[active], np.where(stopped, 1.0, precision_reached(change, tol)))
+            on_progress(float(reached.mean()))
         active = active[~(done | drifting)]
     return NewtonPath(coef, eta, converged, drifted, singular, iterations)
 
@@ -749,6 +778,7 @@ def newton_fit(
     boundary_coef: float = 25.0,
     with_cov: bool = False,
     information: DesignInformation | None = None,
+    on_progress: Callable[[float], object] | None = None,
 ) -> NewtonFits:
     """Poisson maximum likelihood for one design and a batch of count vectors, from an optional warm start.
 
@@ -773,6 +803,8 @@ def newton_fit(
         Also return the inverse information matrices.
     information
         The design's :class:`DesignInformation`, to reuse its outer products across calls.
+    on_progress
+        Told the fraction of the way to convergence after each iteration (see :func:`newton_iterations`).
 
     Returns
     -------
@@ -815,6 +847,7 @@ def newton_fit(
         tol=tol,
         boundary_coef=boundary_coef,
         stage="fitting the covariate model",
+        on_progress=on_progress,
     )
     coef, eta = path.coef, path.eta
     mu = np.exp(np.minimum(eta, MAX_ETA))

@@ -79,6 +79,7 @@ from mse.loglinear.model.table import cell_histories
 from mse.loglinear.model.terms import Terms, format_model
 from mse.loglinear.search.model_search import MAX_MODELS, check_max_order, enumerate_models
 from mse.loglinear.search.reselection import (
+    Progress,
     averaged_models_batch,
     best_models_batch,
     fit_models_batch,
@@ -86,7 +87,7 @@ from mse.loglinear.search.reselection import (
     select_batch,
 )
 from mse.options import check_level, check_random_seed
-from mse.progress_bars import ProgressBar
+from mse.progress_bars import ChunkProgress, ProgressBar
 
 __all__ = [
     "CHUNK_SIZE",
@@ -112,10 +113,10 @@ FAILURE_THRESHOLD = 0.10
 #: Default number of BIC-top models refitted per replicate by ``"bootstrap_top"``.
 DEFAULT_N_TOP = 60
 
-#: Replicates passed to the selection at once: bounds memory and paces the progress bar. Smaller chunks
-#: would move the bar more smoothly but cost time (100 instead of 250: stepwise + BCa with 10,000
-#: replicates on uk2013 took 9.2 s instead of 6.0-7.1 s); the limits do not depend on it
-#: (tests/loglinear/intervals/test_bootstrap.py).
+#: Replicates passed to the selection at once: bounds memory. Smaller chunks cost time (100 instead of
+#: 250: stepwise + BCa with 10,000 replicates on uk2013 took 9.2 s instead of 6.0-7.1 s), so the progress
+#: bar is not paced by them: the selection reports its progress within a chunk (``on_progress``). The
+#: limits do not depend on the chunk size (tests/loglinear/intervals/test_bootstrap.py).
 CHUNK_SIZE = 250
 
 #: Most model fits a BCa bootstrap of an exhaustive ``"aic"``/``"bic"`` search may need (models times
@@ -217,7 +218,8 @@ def _enumerate(lists: Sequence[str], max_order: int | None) -> list[Terms]:
 
 
 # ---------------------------------------------------------------------------- replicates
-Evaluator = Callable[[np.ndarray], tuple[np.ndarray, Sequence[str], np.ndarray]]
+#: ``evaluate(counts, on_progress=None) -> (estimates, models, statuses)`` for a block of replicates.
+Evaluator = Callable[..., tuple[np.ndarray, Sequence[str], np.ndarray]]
 
 
 # The evaluators are classes rather than closures so that they can be sent to worker processes.
@@ -229,8 +231,10 @@ class _Selection:
     method: str
     options: dict[str, Any]
 
-    def __call__(self, counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
-        selection = select_batch(counts, self.lists, self.method, **self.options)
+    def __call__(
+        self, counts: np.ndarray, on_progress: Progress | None = None
+    ) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
+        selection = select_batch(counts, self.lists, self.method, on_progress=on_progress, **self.options)
         return (
             np.asarray(selection.estimate, dtype=float),
             tuple(selection.model),
@@ -247,11 +251,20 @@ class _TopModels:
     bias_correction: bool = False
     average: bool = False
 
-    def __call__(self, counts: np.ndarray) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
+    def __call__(
+        self, counts: np.ndarray, on_progress: Progress | None = None
+    ) -> tuple[np.ndarray, Sequence[str], np.ndarray]:
         if self.average:
-            selection = averaged_models_batch(counts, self.lists, self.models)
+            selection = averaged_models_batch(counts, self.lists, self.models, on_progress=on_progress)
         else:
-            selection = best_models_batch(counts, self.lists, self.models, "bic", bias_correction=self.bias_correction)
+            selection = best_models_batch(
+                counts,
+                self.lists,
+                self.models,
+                "bic",
+                bias_correction=self.bias_correction,
+                on_progress=on_progress,
+            )
         return selection.estimate, selection.model, np.asarray(selection.status, dtype=object)
 
 
@@ -298,6 +311,9 @@ def _run_replicates(
 
     The chunks are the same whatever runs them, and every replicate was drawn
     before, so the result does not depend on the executor or its number of workers.
+    In this process the bar also moves within a chunk, as the selection reports
+    its progress; on an executor it moves once per chunk (a callback does not
+    cross to another process).
     """
     n = counts.shape[0]
     estimates = np.full(n, math.nan)
@@ -309,11 +325,15 @@ def _run_replicates(
         try:
             for k, block in enumerate(blocks):
                 checkpoint(f"{label} (replicate {block.start:,} of {n:,})")
-                values, names, status = evaluate(counts[block]) if executor is None else futures[k].result()
+                within = ChunkProgress(bar, block.stop - block.start)
+                if executor is None:
+                    values, names, status = evaluate(counts[block], on_progress=within)
+                else:
+                    values, names, status = futures[k].result()
                 estimates[block] = values
                 models[block] = list(names)
                 statuses[block] = status
-                bar.update(block.stop - block.start)
+                within.finish()
         except BaseException:
             for future in futures:
                 future.cancel()

@@ -51,7 +51,7 @@ moment estimator for the size of a closed population. *Biometrics* 63(4), 999–
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import combinations
 from typing import Any
@@ -399,6 +399,7 @@ def stepwise_paths(
     p_threshold: float = 0.02,
     max_steps: int | None = None,
     max_order: int = 2,
+    on_progress: Callable[[float], object] | None = None,
 ) -> tuple[list[list[Term]], list[list[float]], np.ndarray, np.ndarray, Design]:
     """Chan et al.'s stepwise rule run on every row of ``counts`` at once.
 
@@ -418,6 +419,12 @@ def stepwise_paths(
         order ``k - 1`` are in the model (hierarchy); its p-value compares the
         number of people on all its lists with the number the current model
         expects, exactly as for a pair.
+    on_progress
+        Called with the fraction of the work done, non-decreasing, after each
+        row's step (a progress bar's way into the search). The number of steps
+        is not known in advance, so the fraction counts row-steps done against
+        those done plus at least one more for every row still moving; it reaches
+        1 only when every row has stopped.
 
     Returns
     -------
@@ -445,6 +452,7 @@ def stepwise_paths(
     status = np.full(batch, OK, dtype=object)
     active = np.arange(batch)
     limit = len(terms) if max_steps is None else max_steps
+    row_steps = 0  # rows taken through a step, for on_progress
     for _step in range(limit + 1):
         if active.size == 0:
             break
@@ -468,6 +476,10 @@ def stepwise_paths(
                 added[b].append(terms[chosen])
                 added_p[b].append(float(p_values[row, chosen]))
                 still.append(int(b))
+            if on_progress is not None:
+                # the rows not yet taken through this step, and one more step for each row that moved on
+                row_steps += 1
+                on_progress(row_steps / (row_steps + active.size - row - 1 + len(still)))
         active = np.asarray(still, dtype=int)
     return added, added_p, columns, status, design
 

@@ -10,7 +10,7 @@ recorded in ``status``; nothing is raised for a bad replicate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from mse.options import reject_unknown_options
 __all__ = [
     "ROWS_PER_BLOCK",
     "BatchSelection",
+    "Progress",
     "averaged_models_batch",
     "best_fits",
     "best_models_batch",
@@ -47,6 +48,10 @@ __all__ = [
 
 #: Model fits per batched solve when many models are fitted to many tables (bounds memory).
 ROWS_PER_BLOCK = 16384
+
+#: ``on_progress(fraction)``: told the fraction of a batch's work done so far (non-decreasing, at most 1),
+#: so that a progress bar over many replicates can move while one batch of them is being selected.
+Progress = Callable[[float], object]
 
 _OPTIONS = {
     "independence": {"bias_correction"},
@@ -86,16 +91,37 @@ def _as_counts(counts: np.ndarray, lists: Sequence[str]) -> np.ndarray:
     return counts
 
 
+def _fits_counter(total: int, on_progress: Progress | None) -> Callable[[int], object] | None:
+    """An ``on_chunk`` for :func:`evaluate_models` that tells ``on_progress`` the fraction of ``total`` fits done."""
+    if on_progress is None:
+        return None
+    done = 0
+
+    def counted(n_fits: int) -> None:
+        nonlocal done
+        done += n_fits
+        on_progress(min(done / max(total, 1), 1.0))
+
+    return counted
+
+
 def _tiled_fits(
-    design: Design, masks: np.ndarray, counts: np.ndarray, extended_mle: bool, *, facial: bool = False
+    design: Design,
+    masks: np.ndarray,
+    counts: np.ndarray,
+    extended_mle: bool,
+    *,
+    facial: bool = False,
+    on_chunk: Callable[[int], object] | None = None,
 ) -> BatchFits:
     """Every model of ``masks`` fitted to every row of ``counts``: row ``b * M + m`` is model ``m`` on table ``b``.
 
     ``facial=True`` gives ``N`` from the facial set where the MLE does not
-    exist (see :func:`mse.loglinear.fit.batch.evaluate_models`).
+    exist (see :func:`mse.loglinear.fit.batch.evaluate_models`); ``on_chunk``
+    is told the number of fits of each batched solve.
     """
     tiled = np.tile(masks, (counts.shape[0], 1))
-    fits = evaluate_models(design, tiled, np.repeat(counts, len(masks), axis=0), extended=facial)
+    fits = evaluate_models(design, tiled, np.repeat(counts, len(masks), axis=0), extended=facial, on_chunk=on_chunk)
     return fits if extended_mle else exclude_infinite(fits, tiled)
 
 
@@ -118,6 +144,7 @@ def best_fits(
     *,
     extended_mle: bool = True,
     rows: int | None = None,
+    on_progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The model with the lowest ``criterion`` on each table, among the candidates ``masks``.
 
@@ -139,6 +166,8 @@ def best_fits(
         With ``False`` a model with a term at minus infinity cannot be chosen.
     rows
         Fits per block (default :data:`ROWS_PER_BLOCK`).
+    on_progress
+        Told the fraction of the fits done after each batched solve.
 
     Returns
     -------
@@ -149,9 +178,10 @@ def best_fits(
     best_value = np.full(n_tables, np.inf)
     best_index = np.full(n_tables, -1)
     best_estimate = np.full(n_tables, np.nan)
+    counted = _fits_counter(n_tables * n_models, on_progress)
     for tables, models in _blocks(n_tables, n_models, ROWS_PER_BLOCK if rows is None else rows):
         block = counts[tables]
-        fits = _tiled_fits(design, masks[models], block, extended_mle)
+        fits = _tiled_fits(design, masks[models], block, extended_mle, on_chunk=counted)
         shape = (len(block), -1)
         values = np.where(fits.ok, getattr(fits, criterion), np.inf).reshape(shape)
         k = np.argmin(values, axis=1)
@@ -165,14 +195,20 @@ def best_fits(
 
 
 def fit_models_batch(
-    counts: np.ndarray, lists: Sequence[str], models: Sequence[Any], *, facial: bool = False
+    counts: np.ndarray,
+    lists: Sequence[str],
+    models: Sequence[Any],
+    *,
+    facial: bool = False,
+    on_progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit each of ``models`` to every replicate.
 
     With ``facial=True`` a model whose MLE does not exist on a replicate gives
     its extended MLE of ``N`` where the facial set determines it, as
     :func:`mse.loglinear.fit_model` does (Fienberg & Rinaldo 2012); the
-    default leaves such fits out, as a model search does.
+    default leaves such fits out, as a model search does. ``on_progress`` is
+    told the fraction of the fits done after each batched solve.
 
     Returns
     -------
@@ -182,7 +218,8 @@ def fit_models_batch(
     lists = list(lists)
     counts = _as_counts(counts, lists)
     design, masks = _candidate_design(len(lists), parse_models(models, lists))
-    fits = _tiled_fits(design, masks, counts, extended_mle=True, facial=facial)
+    counted = _fits_counter(counts.shape[0] * len(masks), on_progress)
+    fits = _tiled_fits(design, masks, counts, extended_mle=True, facial=facial, on_chunk=counted)
     shape = (counts.shape[0], len(masks))
     return fits.estimate.reshape(shape), fits.bic.reshape(shape), fits.status.reshape(shape)
 
@@ -208,11 +245,14 @@ def _candidate_design(n_lists: int, models: Sequence[Terms]) -> tuple[Design, np
     return design, design.column_masks(models)
 
 
-def averaged_models_batch(counts: np.ndarray, lists: Sequence[str], models: Sequence[Any]) -> BatchSelection:
+def averaged_models_batch(
+    counts: np.ndarray, lists: Sequence[str], models: Sequence[Any], *, on_progress: Progress | None = None
+) -> BatchSelection:
     """For every replicate, the BIC-weighted average of ``N`` over the candidates in ``models``.
 
     See :mod:`mse.loglinear.search.averaging` for the weights; candidates whose fit
     fails get no weight, and a replicate with no fitted candidate fails.
+    ``on_progress`` is told the fraction of the fits done after each batched solve.
 
     Examples
     --------
@@ -227,8 +267,9 @@ def averaged_models_batch(counts: np.ndarray, lists: Sequence[str], models: Sequ
     lists = list(lists)
     counts = _as_counts(counts, lists)
     design, masks = _candidate_design(len(lists), parse_models(models, lists))
+    counted = _fits_counter(counts.shape[0] * len(masks), on_progress)
     averaged, _heaviest, _n = averaged_fits(
-        design, masks, counts, lambda d, m, c: _tiled_fits(d, m, c, True), ROWS_PER_BLOCK
+        design, masks, counts, lambda d, m, c: _tiled_fits(d, m, c, True, on_chunk=counted), ROWS_PER_BLOCK
     )
     found = np.isfinite(averaged)
     names = tuple("BIC average" if ok else "" for ok in found)
@@ -244,6 +285,7 @@ def best_models_batch(
     *,
     extended_mle: bool = True,
     bias_correction: bool = False,
+    on_progress: Progress | None = None,
 ) -> BatchSelection:
     """For every replicate, the candidate in ``models`` with the lowest ``criterion``.
 
@@ -262,6 +304,8 @@ def best_models_batch(
         With ``False`` a model with a term at minus infinity cannot be chosen.
     bias_correction
         Report the bias-reduced ``N`` of the chosen model (:mod:`mse.loglinear.fit.bias`).
+    on_progress
+        Told the fraction of the fits done after each batched solve.
 
     Returns
     -------
@@ -281,7 +325,7 @@ def best_models_batch(
     counts = _as_counts(counts, lists)
     parsed = parse_models(models, lists)
     design, masks = _candidate_design(len(lists), parsed)
-    index, estimate = best_fits(design, masks, counts, criterion, extended_mle=extended_mle)
+    index, estimate = best_fits(design, masks, counts, criterion, extended_mle=extended_mle, on_progress=on_progress)
     found = index >= 0
     names = tuple(format_model(parsed[i], lists) if ok else "" for i, ok in zip(index, found))
     status = np.where(found, OK, f"none of the {len(parsed)} candidate models could be fitted").astype(object)
@@ -304,7 +348,11 @@ def _corrected_choice(
 
 
 def forward_paths(
-    counts: np.ndarray, design: Design, criteria: Sequence[str], max_order: int
+    counts: np.ndarray,
+    design: Design,
+    criteria: Sequence[str],
+    max_order: int,
+    on_progress: Progress | None = None,
 ) -> tuple[list[Terms], BatchFits]:
     """Forward selection by each of ``criteria`` in turn, from independence, on every table at once.
 
@@ -313,6 +361,11 @@ def forward_paths(
     table has every admissible one-term extension of its current model
     fitted, all in one batched solve, and moves to the best one if it lowers
     the criterion; ties go to the first candidate in term order.
+
+    ``on_progress`` is told, after each step, the tables taken through a step
+    so far against those plus one more step for every table still moving and
+    for every table in each criterion still to come (the number of steps is
+    not known in advance).
 
     Returns
     -------
@@ -325,7 +378,8 @@ def forward_paths(
     models: list[Terms] = [frozenset()] * n_tables
     current = evaluate_models(design, design.column_mask(frozenset()), counts)
     values = {criterion: getattr(current, criterion).copy() for criterion in criteria}
-    for criterion in criteria:
+    table_steps = 0  # tables taken through a step, for on_progress
+    for phase, criterion in enumerate(criteria):
         active = np.arange(n_tables)
         while active.size:
             candidates = [forward_candidates(models[b], design.n_lists, max_order) for b in active]
@@ -348,12 +402,18 @@ def forward_paths(
                             values[name][b] = getattr(fits, name)[k]
                         moving.append(int(b))
                 start = stop
+            if on_progress is not None:
+                table_steps += active.size
+                to_come = len(moving) + n_tables * (len(criteria) - phase - 1)
+                on_progress(table_steps / (table_steps + to_come))
             active = np.asarray(moving, dtype=int)
     final = evaluate_models(design, design.column_masks(models), counts)
     return models, final
 
 
-def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **options: Any) -> BatchSelection:
+def select_batch(
+    counts: np.ndarray, lists: Sequence[str], method: str, *, on_progress: Progress | None = None, **options: Any
+) -> BatchSelection:
     """Run a log-linear selection rule on every replicate.
 
     Parameters
@@ -372,6 +432,12 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         ``"bic_average"`` takes ``bias_correction=True``: the selection is
         unchanged and the chosen model's ``N`` is the bias-reduced estimate
         (:mod:`mse.loglinear.fit.bias`).
+    on_progress
+        Told the fraction of the work done as the selection goes (after each
+        replicate's step of a stepwise search, each forward step of
+        ``"bic_aic"``, each batched solve of the other rules); the fraction is
+        non-decreasing and the result does not depend on it. A bootstrap's progress bar moves with it between
+        chunks of replicates.
 
     Returns
     -------
@@ -427,18 +493,22 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         if bias_correction:
             # the extended MLE where the MLE does not exist, as without the correction, then corrected
             design = Design(len(lists), terms)
-            fits = evaluate_models(design, design.column_mask(terms), counts, extended=True)
+            fits = evaluate_models(
+                design, design.column_mask(terms), counts, extended=True, on_chunk=_fits_counter(batch, on_progress)
+            )
             estimate, status = estimates(design, fits)
         else:
             # one given model: its extended MLE where the MLE does not exist, as fit_model gives it
-            fitted, _bic, fit_status = fit_models_batch(counts, lists, [spec], facial=True)
+            fitted, _bic, fit_status = fit_models_batch(counts, lists, [spec], facial=True, on_progress=on_progress)
             estimate, status = fitted[:, 0], fit_status[:, 0]
         models = tuple(name if s == OK else "" for s in status)
         return BatchSelection(estimate, models, status)
     if method == "stepwise":
         p_threshold = check_p_threshold(options.get("p_threshold", 0.02))
         order = check_stepwise_order(options.get("max_order"), len(lists))
-        added, _p, columns, status, design = stepwise_paths(counts, len(lists), p_threshold, max_order=order)
+        added, _p, columns, status, design = stepwise_paths(
+            counts, len(lists), p_threshold, max_order=order, on_progress=on_progress
+        )
         estimate, status = estimates(design, evaluate_models(design, columns, counts))
         models = tuple(
             (" + ".join(":".join(lists[i] for i in term) for term in path) or "independence") if s == OK else ""
@@ -448,7 +518,7 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
     order = check_max_order(options.get("max_order", 2 if method == "bic_aic" else None), len(lists))
     design = Design(len(lists), all_k_way(len(lists), order) if order >= 2 else frozenset())
     if method == "bic_aic":
-        final, fits = forward_paths(counts, design, ("bic", "aic"), order)
+        final, fits = forward_paths(counts, design, ("bic", "aic"), order, on_progress)
         estimate, status = estimates(design, fits)
         names = tuple(format_model(model, lists) if s == OK else "" for model, s in zip(final, status))
         return BatchSelection(estimate, names, status)
@@ -457,10 +527,10 @@ def select_batch(counts: np.ndarray, lists: Sequence[str], method: str, **option
         failed = np.full(batch, f"more than {options.get('max_models', MAX_MODELS)} models", dtype=object)
         return BatchSelection(np.full(batch, np.nan), ("",) * batch, failed)
     if method == "bic_average":
-        return averaged_models_batch(counts, lists, candidates)
+        return averaged_models_batch(counts, lists, candidates, on_progress=on_progress)
     extended_mle = bool(options.get("extended_mle", True))
     masks = design.column_masks(candidates)
-    index, estimate = best_fits(design, masks, counts, method, extended_mle=extended_mle)
+    index, estimate = best_fits(design, masks, counts, method, extended_mle=extended_mle, on_progress=on_progress)
     found = index >= 0
     names = tuple(format_model(candidates[i], lists) if ok else "" for i, ok in zip(index, found))
     status = np.where(found, OK, "no model could be fitted").astype(object)
