@@ -84,10 +84,12 @@ def estimate(
         an estimate whose status is not ``"ok"``.
     linkage_error
         For a table built from a linkage (:meth:`mse.CaptureData.from_linked`):
-        ``"resample"`` (the default there) re-estimates on link configurations
-        drawn from the match probabilities and combines them by Rubin's
-        rules; ``"rates"`` corrects a log-linear model for the linkage's
-        false- and missed-link rates (Di Consiglio & Tuoto); ``"ignore"``
+        ``"rates"`` (the default there for the log-linear methods, and for
+        ``auto`` when it chooses one) corrects a log-linear model for the
+        linkage's false- and missed-link rates (Di Consiglio & Tuoto);
+        ``"resample"`` (the default for the other methods) re-estimates on
+        link configurations drawn from the match probabilities and combines
+        them by Rubin's rules; ``"ignore"``
         takes the links at the threshold as true. The correction, the naive
         estimate and the linkage's share of the variance are in
         ``details["linkage"]`` (see :mod:`mse.linkage.correction`). On any

@@ -711,8 +711,8 @@ class ProtectedEstimate:
         share = record.get("linkage_share")
         if isinstance(share, (int, float)) and math.isfinite(share):
             text += f"; {share:.0%} of the variance from the linkage"
-        elif correction == "rates":
-            text += "; rates taken as known"
+        if correction == "rates":
+            text += " (error rates taken as known)"
         return text
 
     # ---------------------------------------------------------------- outputs

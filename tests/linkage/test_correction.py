@@ -241,7 +241,9 @@ def test_two_list_simulation_large():
     corrected, covered = [], []
     for replicate in range(1000):
         linkage = simulate_two_lists(np.random.default_rng(5000 + replicate))
-        res = mse.estimate(mse.CaptureData.from_linked(linkage), "independence", random_seed=replicate)
+        res = mse.estimate(
+            mse.CaptureData.from_linked(linkage), "independence", linkage_error="resample", random_seed=replicate
+        )
         corrected.append(res.estimate)
         covered.append(res.lower <= truth <= res.upper)
     corrected = np.array(corrected)
@@ -250,15 +252,33 @@ def test_two_list_simulation_large():
 
 
 # ---------------------------------------------------------------------- options, errors, statuses
-def test_default_on_a_linked_table_is_resample_and_ignore_is_the_naive_table():
+def test_default_is_rates_for_loglinear_models_resample_otherwise_and_ignore_is_the_naive_table():
     linkage = simulate_two_lists(np.random.default_rng(3), n_people=500)
     default = _estimate(linkage, random_seed=2)
-    assert default.details["linkage"]["correction"] == "resample"
-    assert default.details["linkage"]["draws"] == DEFAULT_LINKAGE_DRAWS
+    assert default.details["linkage"]["correction"] == "rates"
+    assert default.details["linkage"]["chosen_by_default"] is True
+    assert default.estimate == _estimate(linkage, linkage_error="rates").estimate
+    closed = _estimate(linkage, "M0", random_seed=2)
+    assert closed.details["linkage"]["correction"] == "resample"
+    assert closed.details["linkage"]["draws"] == DEFAULT_LINKAGE_DRAWS
+    # asking for configurations asks for "resample"
+    drawn = _estimate(linkage, linkage_draws=5, random_seed=2)
+    assert drawn.details["linkage"]["correction"] == "resample" and drawn.details["linkage"]["draws"] == 5
     ignored = _estimate(linkage, linkage_error="ignore")
     plain = mse.estimate(linkage.capture_data(), "independence")
     assert ignored.estimate == plain.estimate and ignored.lower == plain.lower
     assert ignored.details["linkage"]["naive_estimate"] == plain.estimate
+
+
+def test_rates_reports_the_share_of_the_variance_the_linkage_adds():
+    linkage = simulate_two_lists(np.random.default_rng(3), n_people=500)
+    record = _estimate(linkage, linkage_error="rates").details["linkage"]
+    assert 0.0 < record["linkage_share"] < 1.0
+    assert record["total"] > record["within"] > 0
+    assert math.isclose(record["linkage_share"], 1.0 - record["within"] / record["total"])
+    # an exact linkage adds nothing: the rates model is then the log-linear model itself
+    exact = rates_fit(np.array([60.0, 40.0, 50.0]), [], np.ones((2, 2)), np.zeros((2, 2)))
+    assert math.isclose(exact.se_log, exact.se_log_exact, rel_tol=1e-6) and exact.linkage_share < 1e-6
 
 
 def test_plain_tables_refuse_linkage_options():
@@ -352,9 +372,9 @@ def test_no_usable_configuration_gives_no_estimate():
 # ---------------------------------------------------------------------- reproducibility and outputs
 def test_resample_is_reproducible_from_the_seed():
     linkage = simulate_three_lists(np.random.default_rng(21), n_people=500)
-    first = _estimate(linkage, random_seed=9)
-    again = _estimate(linkage, random_seed=9)
-    other = _estimate(linkage, random_seed=10)
+    first = _estimate(linkage, linkage_error="resample", random_seed=9)
+    again = _estimate(linkage, linkage_error="resample", random_seed=9)
+    other = _estimate(linkage, linkage_error="resample", random_seed=10)
     assert (first.estimate, first.lower, first.upper) == (again.estimate, again.lower, again.upper)
     assert first.estimate != other.estimate
     stepwise = _estimate(linkage, "stepwise", random_seed=9, linkage_draws=3, interval="wald")
@@ -396,7 +416,8 @@ def test_compare_accepts_a_linked_table():
         warnings.simplefilter("ignore")
         table = mse.compare(mse.CaptureData.from_linked(linkage), ["independence", "Mt"], random_seed=1)
     assert list(table["status"]) == ["ok", "ok"]
-    assert list(table["interval_method"]) == ["rubin", "rubin"]
+    # each method with its default correction: rates for the log-linear model, resample for Mt
+    assert list(table["interval_method"]) == ["wald", "rubin"]
 
 
 # ---------------------------------------------------------------------- invariances

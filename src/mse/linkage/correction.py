@@ -5,9 +5,11 @@ the linkage's threshold. Missed links split one person into several
 records (too many people, most of them on one list); false links merge two
 people (too few). :meth:`mse.methods.Method.fit` hands such a table to
 :func:`corrected_fit`, which applies one of three corrections
-(``linkage_error=``):
+(``linkage_error=``). By default (``linkage_error=None``) it is
+``"rates"`` for a log-linear model of the lists and ``"resample"`` for
+every other method (:data:`DEFAULT`).
 
-``"resample"`` (the default)
+``"resample"``
     Multiple imputation of the linkage (Goldstein, Harron & Wade 2012): ``M``
     link configurations are drawn from the match probabilities
     (:meth:`~mse.linkage.LinkageResult.sample_clusters`), the method is fitted
@@ -24,7 +26,7 @@ people (too few). :meth:`mse.methods.Method.fit` hands such a table to
     78.5 % coverage of 95 % intervals; -1.4 % against -1.0 % and 88.5 % at
     3 %): it widens the interval for the linkage, it does not remove a bias.
     For a log-linear model of three or more lists, ``"rates"`` does.
-``"rates"``
+``"rates"`` (the default for log-linear models)
     The correction of Ding & Fienberg (1994) and Di Consiglio & Tuoto (2015,
     2018), in log-linear models with several lists as in Zult, de Wolf,
     Bakker & van der Heijden (2021): the observed table is modelled as the
@@ -97,6 +99,11 @@ __all__ = [
 
 #: The values of ``linkage_error``.
 LINKAGE_ERRORS = ("resample", "rates", "ignore")
+#: What ``linkage_error=None`` means on a linked table: ``"rates"`` where the method fits one log-linear
+#: model of the lists (the correction that removes the bias with any number of lists in
+#: benchmarks/bench_linkage_correction.py), ``"resample"`` for every other method. Decided after the
+#: naive fit, because ``auto`` may or may not choose a log-linear model.
+DEFAULT = "default"
 #: Configurations drawn by ``"resample"`` when ``linkage_draws`` is not given. Measured over 200 seeds on
 #: a three-list linkage where the linkage gave 35 % of the variance (benchmarks/bench_linkage_correction.py
 #: --draws): the interval's width varies by 17.5 % (coefficient of variation) at 5 draws, 6.3 % at 20, 3.8 %
@@ -122,8 +129,11 @@ def check_linkage_options(data: CaptureData, linkage_error: str | None, linkage_
     data
         The table given to the method.
     linkage_error
-        ``"resample"``, ``"rates"``, ``"ignore"`` or ``None`` (``"resample"``
-        for a :class:`~mse.linkage.LinkedCaptureData`).
+        ``"resample"``, ``"rates"``, ``"ignore"`` or ``None``: on a
+        :class:`~mse.linkage.LinkedCaptureData`, ``None`` is
+        ``"resample"`` when ``linkage_draws`` is given, else :data:`DEFAULT`
+        (``"rates"`` for a log-linear model of the lists, ``"resample"``
+        otherwise, decided by :func:`corrected_fit` once the model is known).
     linkage_draws
         Configurations for ``"resample"`` (``None``: :data:`DEFAULT_LINKAGE_DRAWS`).
 
@@ -153,8 +163,11 @@ def check_linkage_options(data: CaptureData, linkage_error: str | None, linkage_
                 "(mse.CaptureData.from_linked); this table is not linked, so leave them out."
             )
         return "", DEFAULT_LINKAGE_DRAWS
-    mode = "resample" if linkage_error is None else linkage_error
-    if mode not in LINKAGE_ERRORS:
+    if linkage_error is None:
+        mode = "resample" if linkage_draws is not None else DEFAULT
+    else:
+        mode = linkage_error
+    if mode not in (*LINKAGE_ERRORS, DEFAULT):
         raise ModelError(f"linkage_error must be one of {list(LINKAGE_ERRORS)}, got {linkage_error!r}.")
     if linkage_draws is None:
         draws = DEFAULT_LINKAGE_DRAWS
@@ -410,6 +423,15 @@ class RatesFit:
     converged: bool
     iterations: int
     status: str
+    #: ``se_log`` had the linkage been exact: the same model and expected counts, without the mixing.
+    se_log_exact: float = math.nan
+
+    @property
+    def linkage_share(self) -> float:
+        """The part of the variance of ``log N`` that the linkage errors add: ``1 - se_log_exact**2 / se_log**2``."""
+        if not (self.se_log > 0 and math.isfinite(self.se_log_exact)):
+            return math.nan
+        return max(0.0, 1.0 - (self.se_log_exact / self.se_log) ** 2)
 
 
 def rates_fit(
@@ -583,6 +605,14 @@ def rates_fit(
             n_hat, nan, nan, nan, theta, lam, True, iterations, "the rates model's variance of N is not positive"
         )
     se_log = math.sqrt(variance) / n_hat
+    # The same population seen through an exact linkage: the observed cells are the true ones (mu without
+    # the empty history), whose information is that of the ordinary log-linear fit.
+    exact_info = matrix[1:].T @ (matrix[1:] * mu[1:, None])
+    try:
+        exact_variance = float(gradient @ np.linalg.solve(exact_info, gradient)) - n_hat
+    except np.linalg.LinAlgError:
+        exact_variance = math.nan
+    se_log_exact = math.sqrt(exact_variance) / n_hat if exact_variance > 0 else math.nan
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     return RatesFit(
         estimate=n_hat,
@@ -594,6 +624,7 @@ def rates_fit(
         converged=True,
         iterations=iterations,
         status="ok",
+        se_log_exact=se_log_exact,
     )
 
 
@@ -709,9 +740,13 @@ def _resample(
     return log_n, log_var, reasons
 
 
+def _has_list_model(naive: Estimate, data: CaptureData) -> bool:
+    return naive.fit is not None and hasattr(naive.fit, "terms") and not data.covariates
+
+
 def _rates(method: Method, data: LinkedCaptureData, naive: Estimate, *, level: float) -> RatesFit:
     fit = naive.fit
-    if fit is None or not hasattr(fit, "terms") or data.covariates:
+    if fit is None or not _has_list_model(naive, data):
         raise ModelError(
             f"linkage_error='rates' needs a log-linear model of the lists without covariates; method "
             f"{method.name!r} gave {naive.model or 'no model'!r}"
@@ -766,6 +801,9 @@ def corrected_fit(
     ModelError
         For ``"rates"`` with a method that does not fit one log-linear model of the lists.
     """
+    chosen_by_default = linkage_error == DEFAULT
+    if chosen_by_default:
+        linkage_error = "rates" if method.name in RATES_METHODS else "resample"
     if linkage_error == "rates" and method.name not in RATES_METHODS:
         raise ModelError(
             f"linkage_error='rates' corrects log-linear models of the lists only ({sorted(RATES_METHODS)}); for "
@@ -774,9 +812,12 @@ def corrected_fit(
     linkage = data.linkage
     naive_table = linkage.capture_data(None, data._covariate_names_linked)
     naive = method.fit(naive_table, level=level, interval=interval, random_seed=random_seed)
+    if chosen_by_default and linkage_error == "rates" and not _has_list_model(naive, data):
+        linkage_error = "resample"  # auto chose a method that is not a log-linear model of the lists
     rates = linkage.error_rates()
     record: dict[str, Any] = {
         "correction": linkage_error,
+        "chosen_by_default": chosen_by_default,
         "naive_estimate": naive.estimate,
         "naive_lower": naive.lower,
         "naive_upper": naive.upper,
@@ -792,9 +833,10 @@ def corrected_fit(
             {
                 "draws": 0,
                 "failed": 0,
-                "within": fitted.se_log**2,
+                "within": fitted.se_log_exact**2,
                 "between": math.nan,
-                "linkage_share": math.nan,
+                "total": fitted.se_log**2,
+                "linkage_share": fitted.linkage_share,
                 "rates_known": True,
                 "interval": "wald on log N from the rates model's likelihood, the rates taken as known",
             }

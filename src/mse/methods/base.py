@@ -246,8 +246,9 @@ class Method:
         linkage_error, linkage_draws
             For a table built from a linkage
             (:meth:`mse.CaptureData.from_linked`), how linkage errors are
-            accounted for: ``"resample"`` (the default; ``linkage_draws``
-            link configurations), ``"rates"`` or ``"ignore"`` (see
+            accounted for: ``"rates"`` (the default for a log-linear model
+            of the lists), ``"resample"`` (the default for other methods;
+            ``linkage_draws`` link configurations) or ``"ignore"`` (see
             :mod:`mse.linkage.correction`). Anything but ``None`` on another
             table is a :class:`~mse.ModelError`.
 
