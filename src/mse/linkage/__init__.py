@@ -26,9 +26,15 @@ import importlib
 _LAZY = {
     "LinkageResult": "mse.linkage.result",
     "LinkedCaptureData": "mse.linkage.linked_data",
+    "link": "mse.linkage.link",
 }
 
 __all__ = sorted(_LAZY)
+
+# A function named like its module is bound here, once: importing ``mse.linkage.link`` for the first
+# time sets the package's ``link`` to the module, which would then hide the function from
+# ``from mse.linkage import link``. The module imports no Splink (only pandas and numpy) at load.
+from mse.linkage.link import link  # noqa: E402, F401
 
 
 def __getattr__(name: str) -> object:
