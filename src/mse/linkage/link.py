@@ -96,9 +96,9 @@ def link(
     threshold: float = 0.5,
     random_seed: int | None = None,
     blocking: Sequence[Sequence[str]] | None = None,
-    max_iterations: int = 25,
+    max_iterations: int = 40,
     em_tolerance: float = 1e-4,
-    u_max_pairs: float = 2e6,
+    u_max_pairs: float = 5e5,
 ) -> LinkageResult:
     """Link pseudonymised records of several lists into people, with a match probability for each candidate pair.
 
@@ -156,7 +156,10 @@ def link(
         changes by more than ``em_tolerance``; hitting the limit gives a
         :class:`~mse.ConvergenceWarning`.
     u_max_pairs
-        How many random pairs to draw for the *u* probabilities.
+        How many pairs of records on different lists to compare for the *u*
+        probabilities: all of them when there are fewer, else a sample
+        chosen by a hash of the record ids and ``random_seed`` (the hash is
+        the engine's own, so DuckDB and Spark then draw different samples).
 
     Returns
     -------
@@ -197,8 +200,9 @@ def link(
     ConvergenceWarning
         An EM run stopped at ``max_iterations``.
     EstimabilityWarning
-        A comparison level was never seen in training, so its probability is
-        Splink's default.
+        A comparison level was never seen in training: an unseen *m* takes
+        the level's *u* (the level counts as no evidence), an unseen *u* half
+        a pair among those sampled, rather than Splink's 1e-6.
 
     References
     ----------
@@ -556,6 +560,7 @@ class _Scored:
     comparisons: dict[str, list[dict[str, Any]]]
     em_iterations: list[int]
     n_candidates: int  # candidate pairs with a match probability of at least _COLLECT_PROBABILITY
+    unestimated: list[tuple[str, str, str]]  # (comparison, level, "m" or "u") never seen in training
 
 
 class _Collector(logging.Handler):
@@ -660,6 +665,7 @@ def _fit_and_score(
                 block_on(*rule), estimate_without_term_frequencies=True
             )
             iterations.append(len(getattr(session, "_core_model_settings_history", [None, None])) - 1)
+        unestimated = _fill_unestimated_levels(linker, n_u_pairs=min(u_max_pairs, _n_pairs(checked.sizes)))
         predictions = linker.inference.predict(
             threshold_match_probability=_COLLECT_PROBABILITY, warning_mode="never"
         )
@@ -679,6 +685,7 @@ def _fit_and_score(
         comparisons=_parameters(model),
         em_iterations=iterations,
         n_candidates=len(pairs),
+        unestimated=unestimated,
     )
 
 
@@ -690,16 +697,44 @@ def _warn_about_the_fit(scored: _Scored, design: _Design, max_iterations: int, e
                 f"without converging to {em_tolerance}; raise max_iterations.",
                 ConvergenceWarning,
             )
-    for comparison, levels in scored.comparisons.items():
-        for level in levels:
-            missing = [which for which in ("m", "u") if level[f"{which}_probability"] is None]
-            if missing:
-                warn(
-                    f"no training pair showed level {level['level']!r} of {comparison}, so its "
-                    f"{' and '.join(missing)} probability could not be estimated; the model takes it as 1e-6 "
-                    "(a pair at that level is scored as very likely a non-match). More records would estimate it.",
-                    EstimabilityWarning,
-                )
+    for comparison, level, which in scored.unestimated:
+        taken = "its u probability, so the level counts as no evidence" if which == "m" else (
+            "half a pair among the pairs sampled for u"
+        )
+        warn(
+            f"no training pair showed level {level!r} of {comparison}, so its {which} probability could not be "
+            f"estimated; it is taken as {taken}. More records would estimate it.",
+            EstimabilityWarning,
+        )
+
+
+def _n_pairs(sizes: Sequence[int]) -> float:
+    """The number of pairs of records on different lists."""
+    return float(sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1 :]))
+
+
+def _fill_unestimated_levels(linker: Any, n_u_pairs: float) -> list[tuple[str, str, str]]:
+    """Give levels that training never saw a value that claims no evidence, instead of Splink's 1e-6.
+
+    Splink scores an unseen level with probability 1e-6, which makes an unseen
+    m (day and month swapped, say, in a small data set) condemn a true match,
+    and an unseen u acquit any pair at that level. Here an unseen m takes the
+    level's u (a Bayes factor of 1: the data said nothing about the level)
+    and an unseen u half a pair among the pairs sampled for u.
+    """
+    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
+
+    filled: list[tuple[str, str, str]] = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison._comparison_levels_excluding_null:
+            name = (str(comparison.output_column_name), str(level.label_for_charts))
+            if level._u_probability in (LEVEL_NOT_OBSERVED_TEXT, None):
+                level.u_probability = min(0.5, 0.5 / max(n_u_pairs, 1.0))
+                filled.append((*name, "u"))
+            if level._m_probability in (LEVEL_NOT_OBSERVED_TEXT, None):
+                level.m_probability = level.u_probability
+                filled.append((*name, "m"))
+    return filled
 
 
 def _parameters(model: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -753,7 +788,7 @@ def _with_prior_at_fixed_point(
     nothing, so the sum runs over the candidates. Each pair's Bayes factor
     is its match weight less the prior's log2 odds.
     """
-    total = float(sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1 :]))
+    total = _n_pairs(sizes)
     floor = 0.5 / total
     log_factor = pairs["match_weight"].to_numpy(dtype=float) * math.log(2.0) - _logit(start)
     prior = start
