@@ -242,7 +242,7 @@ def test_import_mse_imports_no_linkage_engine() -> None:
 # --- Spark ------------------------------------------------------------------------------------
 
 
-def _spark_or_skip():
+def _spark_or_skip(warehouse):
     if not REQUIRE_SPARK:
         if shutil.which("java") is None:
             pytest.skip("no Java here for Spark (Debian package default-jre-headless; CI installs it)")
@@ -257,11 +257,12 @@ def _spark_or_skip():
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.warehouse.dir", str(warehouse))
         .getOrCreate()
     )
 
 
-def test_spark_and_duckdb_agree() -> None:
+def test_spark_and_duckdb_agree(tmp_path) -> None:
     """Both engines score the same pairs with the same model.
 
     With fewer record pairs than ``u_max_pairs`` the u probabilities are
@@ -270,7 +271,7 @@ def test_spark_and_duckdb_agree() -> None:
     then the same arithmetic in two SQL engines, and the probabilities agree
     up to the order of floating-point sums (checked to a relative 1e-6).
     """
-    spark = _spark_or_skip()
+    spark = _spark_or_skip(tmp_path / "spark-warehouse")
     try:
         spark.sparkContext.setLogLevel("ERROR")
         frames, truth = token_frames(120, seed=7, keep_year=True)

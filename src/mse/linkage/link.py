@@ -16,6 +16,8 @@ import importlib.metadata
 import logging
 import math
 import re
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -136,9 +138,9 @@ def link(
     backend
         ``"duckdb"`` (in memory, on this machine) or ``"spark"``.
     spark
-        A ``pyspark.sql.SparkSession`` for ``backend="spark"``. Without one, a
-        local session (``local[1]``) is started for the call and stopped
-        afterwards.
+        A ``pyspark.sql.SparkSession`` for ``backend="spark"``. Without one,
+        the active session if there is one, else a local session
+        (``local[1]``) started for the call and stopped afterwards.
     threshold
         Pairs with a match probability at or above it are links; the
         records' clusters (people) are the connected components of the links.
@@ -519,9 +521,14 @@ def _engine(backend: str, spark: Any) -> Iterator[tuple[Any, str]]:
     import pyspark
     from splink import SparkAPI
 
+    if spark is None:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()  # the caller's session, if one runs, is not ours to stop
     own = spark is None
+    warehouse = tempfile.mkdtemp(prefix="mse-spark-") if own else None
     if own:
-        spark = _local_spark()
+        spark = _local_spark(warehouse)
     try:
         # Intermediate tables are kept in memory unless the session has a checkpoint directory
         # (Splink's default for Spark, writing parquet there, needs one).
@@ -533,15 +540,18 @@ def _engine(backend: str, spark: Any) -> Iterator[tuple[Any, str]]:
     finally:
         if own:
             spark.stop()
+            if warehouse is not None:
+                shutil.rmtree(warehouse, ignore_errors=True)
 
 
-def _local_spark() -> Any:
+def _local_spark(warehouse: str | None) -> Any:
     from pyspark.sql import SparkSession
 
     return (
         SparkSession.builder.master("local[1]")
         .appName("mse.linkage.link")
         .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", warehouse)  # not spark-warehouse/ in the working directory
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.ui.showConsoleProgress", "false")
