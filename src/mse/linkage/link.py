@@ -110,8 +110,9 @@ def link(
     2019), by Splink (Linacre et al., 2022):
 
     - the *u* probabilities (how often two different people agree at each
-      level) from pairs of records drawn at random, with ``random_seed``
-      (all pairs when there are fewer than ``u_max_pairs``);
+      level) from all pairs of records on different lists, or from about
+      ``u_max_pairs`` of them chosen at random with ``random_seed`` when
+      there are more (nearly all pairs are of two different people);
     - the *m* probabilities (how often two records of one person agree at
       each level) by expectation-maximisation on the pairs that agree on the
       year of birth, then on those that agree on the phonetic last name, so
@@ -253,14 +254,14 @@ def link(
         raise ModelError(f"backend must be 'duckdb' or 'spark', got {backend!r}.")
     if spark is not None and backend != "spark":
         raise ModelError("a Spark session was given with backend='duckdb'; pass backend='spark' to use it.")
-    if not (isinstance(max_iterations, int) and max_iterations >= 1):
+    if isinstance(max_iterations, bool) or not (isinstance(max_iterations, int) and max_iterations >= 1):
         raise ModelError(f"max_iterations must be a positive integer, got {max_iterations!r}.")
     if not (em_tolerance > 0 and u_max_pairs >= 1):
         raise ModelError("em_tolerance and u_max_pairs must be positive.")
     design = _design(checked.tokens, blocking)
 
     splink = _import_splink(backend)
-    with _splink_quietly() as messages, _engine(backend, spark) as (db_api, engine_version):
+    with _splink_quietly() as messages, _m_floored(), _engine(backend, spark) as (db_api, engine_version):
         scored = _fit_and_score(
             splink,
             db_api,
@@ -604,6 +605,47 @@ def _splink_quietly() -> Iterator[list[str]]:
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
         logger.handlers = saved[2]
+
+
+#: The least m probability an EM step may give a level (Splink's own value for a level it never saw).
+M_FLOOR = 1e-6
+
+
+@contextmanager
+def _m_floored(floor: float = M_FLOOR) -> Iterator[None]:
+    """Keep each EM step's m probabilities at or above ``floor`` while Splink trains.
+
+    When no match shows a level (clean dates: no match agrees on the year
+    only), EM takes its m towards 0, its maximum-likelihood value; within a
+    few iterations the m of that level underflows to exactly 0, which Splink
+    refuses with a ``ValueError`` in the middle of training. Flooring each
+    M-step's m keeps EM on the same path (the level stays very strong
+    evidence against a match) without leaving floating point. Splink has no
+    option for this, so its M-step helper is wrapped for the duration of the
+    call (and left alone if a later Splink no longer has it).
+    """
+    try:
+        from splink.internals import expectation_maximisation as em
+    except ImportError:  # pragma: no cover - a Splink without the module
+        yield
+        return
+    original = getattr(em, "populate_m_u_from_lookup", None)
+    if original is None:  # pragma: no cover
+        yield
+        return
+
+    def floored(training_fixed_probabilities: Any, comparison_level: Any, output_column_name: str, lookup: Any) -> Any:
+        for record in lookup.get(output_column_name, {}).values():
+            value = record.get("m_probability")
+            if isinstance(value, int | float) and value < floor:
+                record["m_probability"] = floor
+        return original(training_fixed_probabilities, comparison_level, output_column_name, lookup)
+
+    setattr(em, "populate_m_u_from_lookup", floored)  # noqa: B010  (a typed module attribute)
+    try:
+        yield
+    finally:
+        setattr(em, "populate_m_u_from_lookup", original)  # noqa: B010
 
 
 def _comparison(splink: Any, field: str, columns: Sequence[str]) -> Any:
