@@ -241,11 +241,15 @@ def test_tiny_inputs_give_a_typed_error_or_a_library_warning(capfd) -> None:
     assert capfd.readouterr().err == ""
 
 
-def test_a_missing_splink_says_what_to_install(easy, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    ("module", "backend", "extra"),
+    [("splink", "duckdb", "linkage"), ("duckdb", "duckdb", "linkage"), ("pyspark", "spark", "spark")],
+)
+def test_a_missing_engine_says_what_to_install(easy, monkeypatch, module, backend, extra) -> None:
     frames, _ = easy
-    monkeypatch.setitem(sys.modules, "splink", None)
-    with pytest.raises(ImportError, match=r"multiple-systems-estimation\[linkage\]"):
-        link(frames, random_seed=1)
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ImportError, match=rf"multiple-systems-estimation\[{extra}\]"):
+        link(frames, backend=backend, random_seed=1)
 
 
 def test_import_mse_imports_no_linkage_engine() -> None:
