@@ -556,6 +556,10 @@ def _local_spark(warehouse: str | None) -> Any:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.ui.showConsoleProgress", "false")
+        # A session started here is for data one machine holds: compiling whole-stage code and
+        # re-planning adaptively cost more than they save on small tables (a third of the time).
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
