@@ -115,7 +115,7 @@ def test_the_result_follows_the_contract(easy, easy_linked) -> None:
     for levels in result.parameters["comparisons"].values():
         for level in levels:
             assert 0.0 <= level["m_probability"] <= 1.0 and 0.0 <= level["u_probability"] <= 1.0
-    assert set(result.parameters["comparisons"]) == {"last_name", "first_name", "birth_date", "sex", "nationality"}
+    assert set(result.parameters["comparisons"]) == {"last_name", "first_name", "birth_date"}
     assert result.metadata["random_seed"] == 5
     assert result.metadata["splink_version"].startswith("5.")
     assert "duckdb_version" in result.metadata and len(result.metadata["tokens_sha256"]) == 64
@@ -158,8 +158,9 @@ def test_only_common_tokens_are_compared() -> None:
     frames, truth = token_frames(200, lists=("A", "B"), seed=3)
     frames["B"] = frames["B"].drop(columns=["token_nationality", "token_first_initial"])
     with pytest.warns(mse.DataWarning, match="not in every list"):
-        result = link(frames, random_seed=1)
-    assert "nationality" not in result.parameters["comparisons"]
+        result = link(frames, random_seed=1, compare=["last_name", "first_name", "birth_date", "nationality", "sex"])
+    assert "nationality" not in result.parameters["comparisons"] and "sex" in result.parameters["comparisons"]
+    assert len(result.parameters["comparisons"]["first_name"]) == 3  # equal, phonetic equal, differ
     assert "token_nationality" not in result.metadata["token_columns"]
     precision, recall = link_quality(result.pairs, truth)
     assert precision > 0.95 and recall > 0.95
@@ -169,6 +170,7 @@ def test_splink_says_nothing_on_the_console(easy, capfd, caplog) -> None:
     frames, _ = easy
     with caplog.at_level(logging.DEBUG), warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.simplefilter("ignore", mse.MSEWarning)  # the library's own warnings are not chatter
         link({"A": frames["A"], "B": frames["B"]}, random_seed=1)
     out, err = capfd.readouterr()
     assert out == "" and err == ""
@@ -219,6 +221,8 @@ def test_bad_options_are_model_errors(easy) -> None:
         link(two, random_seed=-1)
     with pytest.raises(mse.ModelError, match="blocking"):
         link(two, blocking=[["token_passport"]])
+    with pytest.raises(mse.ModelError, match="unknown field"):
+        link(two, compare=["passport"])
 
 
 def test_lists_pseudonymised_with_different_keys_cannot_be_linked() -> None:
