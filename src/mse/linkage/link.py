@@ -716,10 +716,15 @@ def _fit_and_score(
         max_iterations=max_iterations,
         em_convergence=em_tolerance,
     )
-    suffix = uuid.uuid4().hex[:12]  # Spark's temporary views are shared by the session
+    # The display name becomes each record's source_dataset, which the seeded hash that samples pairs
+    # for u reads: it must not change from call to call. The table name must (Spark's temporary views
+    # are shared by the session).
+    suffix = uuid.uuid4().hex[:12]
     iterations: list[int] = []
     tables = [
-        db_api.register(checked.frames[name], table_name=f"mse_list_{position}_{suffix}")
+        db_api.register(
+            checked.frames[name], dataset_display_name=f"list_{position}", table_name=f"mse_list_{position}_{suffix}"
+        )
         for position, name in enumerate(checked.lists)
     ]
     try:
