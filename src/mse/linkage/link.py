@@ -631,20 +631,21 @@ def _splink_quietly() -> Iterator[list[str]]:
         logger.handlers = saved[2]
 
 
-#: The least m probability an EM step may give a level (Splink's own value for a level it never saw).
+#: The least m or u probability an EM step may give a level (Splink's own value for a level it never saw).
 M_FLOOR = 1e-6
 
 
 @contextmanager
 def _m_floored(floor: float = M_FLOOR) -> Iterator[None]:
-    """Keep each EM step's m probabilities at or above ``floor`` while Splink trains.
+    """Keep each EM step's m and u probabilities at or above ``floor`` while Splink trains.
 
     When no match shows a level (clean dates: no match agrees on the year
     only), EM takes its m towards 0, its maximum-likelihood value; within a
     few iterations the m of that level underflows to exactly 0, which Splink
-    refuses with a ``ValueError`` in the middle of training. Flooring each
-    M-step's m keeps EM on the same path (the level stays very strong
-    evidence against a match) without leaving floating point. Splink has no
+    refuses with a ``ValueError`` in the middle of training (the u estimated
+    within a training block likewise). Flooring each M-step's values keeps EM
+    on the same path (the level stays very strong evidence against a match)
+    without leaving floating point. Splink has no
     option for this, so its M-step helper is wrapped for the duration of the
     call (and left alone if a later Splink no longer has it).
     """
