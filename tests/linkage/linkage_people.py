@@ -29,6 +29,8 @@ LAST = (
     "brouwer dewit dijkstra smits degraaf vandermeer kok jacobs dehaan vermeulen vandenberg vandijk schouten "
     "vanderlinden hoekstra yilmaz kaya nowak popescu okafor ivanova kowalski santos bulut demir"
 ).split()
+# Surnames the way registers have them: many, a few of them common (a base name and its variants).
+SURNAMES = tuple(base + ending for base in LAST for ending in ("", "s", "ink", "stra", "man"))
 NATIONALITIES = ("NL", "RO", "PL", "NG", "BG", "HU", "CN", "VN")
 KEY = b"a secret key shared by the agencies"
 
@@ -77,7 +79,7 @@ def population(n: int, seed: int) -> list[dict[str, object]]:
         {
             "person": i,
             "first_name": rng.choice(FIRST),
-            "last_name": rng.choice(LAST),
+            "last_name": rng.choice(SURNAMES),
             "year": rng.randint(1955, 2006),
             "month": rng.randint(1, 12),
             "day": rng.randint(1, 28),
