@@ -397,6 +397,22 @@ def test_details_and_metadata_survive_save_and_load(tmp_path):
         assert [row["list_a"] for row in back.details["linkage"]["error_rates"]] == ["A", "A", "B"]
 
 
+
+def test_a_corrected_fit_with_covariates_saves_and_loads(tmp_path):
+    # the corrected result has no strata (they describe the table at the threshold); their replicates must go too
+    linkage = simulate_three_lists(np.random.default_rng(5), n_people=500)
+    records = linkage.records.assign(year=np.where(np.arange(linkage.n_records) % 2 == 0, 2020, 2021))
+    with_year = LinkageResult(records.drop(columns="cluster"), linkage.pairs, lists=linkage.lists)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = mse.estimate(
+            mse.CaptureData.from_linked(with_year, covariates=["year"]), "independence",
+            linkage_error="resample", linkage_draws=5, random_seed=1,
+        )  # fmt: skip
+    assert res.strata is None and "strata_draws" not in res.details
+    res.save(tmp_path / "result.json")
+    assert mse.load_result(tmp_path / "result.json").estimate == res.estimate
+
 def test_summary_shows_the_linkage_line_and_protects_the_naive_estimate():
     linkage = simulate_three_lists(np.random.default_rng(5), n_people=500)
     res = _estimate(linkage, random_seed=1)

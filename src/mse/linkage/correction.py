@@ -918,4 +918,5 @@ def corrected_fit(
     if linkage_error != "ignore":
         # the naive fit's draws and strata describe the table at the threshold, not the corrected estimate
         changes.update({"draws": None, "strata": None})
+        details.pop("strata_draws", None)  # without the strata they belong to, a saved result would not load
     return naive.with_updates(details=details, metadata=metadata, **changes)
