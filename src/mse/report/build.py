@@ -152,10 +152,10 @@ def build_report(
 ) -> Report:
     """A report of ``result`` that a statistician can attach to a publication.
 
-    Sections, in order: summary, data, model search, estimate, breakdowns,
-    change between years, diagnostics, assumptions, provenance. A section
-    that does not apply (no covariates, no search) is kept and says so, so
-    every report has the same outline.
+    Sections, in order: summary, data, model search, estimate, linkage,
+    breakdowns, change between years, diagnostics, assumptions, provenance.
+    A section that does not apply (no covariates, no search, no linkage) is
+    kept and says so, so every report has the same outline.
 
     Parameters
     ----------
@@ -217,6 +217,7 @@ def build_report(
         sections.data_section(data, protection),
         sections.search_section(result, protection),
         sections.estimate_section(result, protection),
+        sections.linkage_section(result, data, protection),
         sections.breakdown_section(result, by, protection),
         sections.change_section(result, changes, protection),
         sections.diagnostics_section(result, data, protection),

@@ -13,7 +13,8 @@ files (see :mod:`mse.disclosure`).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -277,6 +278,181 @@ def estimate_section(result: Estimate, policy: DisclosurePolicy) -> Section:
     return Section("estimate", "Estimate", paragraphs=paragraphs, items=result.warnings)
 
 
+#: What each correction does and assumes, as the report says it (see :mod:`mse.linkage.correction`).
+_CORRECTIONS = {
+    "ignore": (
+        "Linkage errors were ignored: the links at the threshold are taken as true. Missed links split a person into "
+        "several records and inflate the estimate; false links merge two people and deflate it. The interval does "
+        "not include the linkage's uncertainty."
+    ),
+    "rates": (
+        "Correction 'rates' (Ding & Fienberg 1994; Di Consiglio & Tuoto 2015, 2018; Zult, de Wolf, Bakker & van der "
+        "Heijden 2021): the observed table is modelled as the true table distorted by missed and false links at the "
+        "rates below, estimated from the match probabilities and taken as known. It assumes calibrated match "
+        "probabilities and errors that strike records independently of their capture history."
+    ),
+    "resample": (
+        "Correction 'resample' (multiple imputation of the linkage; Goldstein, Harron & Wade 2012): link "
+        "configurations are drawn from the match probabilities, the method is fitted to the table of each, and the "
+        "estimates are combined by Rubin's rules on the log scale. It adds the linkage's uncertainty to the interval; "
+        "with three or more lists it does not remove the bias of the naive table."
+    ),
+}
+
+
+def _shown_count(policy: DisclosurePolicy, value: Any, withheld: bool = False) -> Any:
+    """A count of records or links as published: withheld where the data section withholds its count of people."""
+    if withheld and policy.active:
+        from mse.disclosure import SUPPRESSED
+
+        return SUPPRESSED
+    return policy.count(None if value is None else float(value)) if policy.active else value
+
+
+def linkage_section(result: Estimate, data: CaptureData | None, policy: DisclosurePolicy) -> Section:
+    """How the lists were linked, the correction for linkage errors, its part of the uncertainty, the error rates.
+
+    Counts of records and links go through the policy as counts of people
+    do (suppressed when small, rounded), and where the data section withholds
+    the people on a list or on a pair of lists, the records of that list and
+    the links of that pair are withheld too, since they are nearly the same
+    numbers. Expected numbers of links and matches are estimates: rounded only.
+    """
+    title = "Linkage"
+    record = result.details.get("linkage")
+    if not isinstance(record, Mapping):
+        return Section(
+            "linkage",
+            title,
+            paragraphs=(
+                "The capture histories were given as linked: no linkage error is accounted for in the estimate.",
+            ),
+        )
+    about = result.metadata.get("linkage")
+    about = about if isinstance(about, Mapping) else {}
+    rates = pd.DataFrame(list(record.get("error_rates") or []))
+    lists = list(dict.fromkeys([*rates.get("list_a", []), *rates.get("list_b", [])]))
+    paragraphs = []
+    if about:
+        records = display_value(_shown_count(policy, about.get("records")), "people")
+        pairs = display_value(_shown_count(policy, about.get("candidate_pairs")), "people")
+        paragraphs.append(
+            f"The records of {len(lists) or 'the'} lists were linked probabilistically (backend "
+            f"{about.get('backend', '-')}, threshold {about.get('threshold', '-')}): {records} records, {pairs} "
+            "candidate pairs of records on different lists scored. The capture histories are those of the clusters of "
+            "records joined by links at the threshold."
+        )
+    correction = str(record.get("correction", ""))
+    text = _CORRECTIONS.get(correction, f"Correction {correction!r}.")
+    if record.get("chosen_by_default"):
+        text += " It is the default for this method."
+    paragraphs.append(text)
+    if correction == "resample":
+        reasons = record.get("failure_reasons") or {}
+        said = "; ".join(f"{reason} ({count})" for reason, count in dict(reasons).items())
+        paragraphs.append(
+            f"{record.get('draws', 0)} link configurations were drawn; {record.get('failed', 0)} failed"
+            + (f": {said}." if said else ".")
+        )
+
+    # the naive and corrected estimates, each protected as the summary's estimate is
+    observed = float(result.observed)
+    _, naive = policy.protect_values(
+        observed,
+        {k: _number(record.get(f"naive_{k}")) for k in ("estimate", "lower", "upper")},
+    )
+    _, corrected = policy.protect_values(
+        observed, {"estimate": result.estimate, "lower": result.lower, "upper": result.upper}
+    )
+    estimates = pd.DataFrame(
+        {
+            "table": ["naive (links at the threshold taken as true)", f"corrected ({correction})"],
+            "estimate": [naive["estimate"], corrected["estimate"]],
+            "lower": [naive["lower"], corrected["lower"]],
+            "upper": [naive["upper"], corrected["upper"]],
+        }
+    )
+    level = f"{result.level:.0%}"
+    if correction == "ignore":
+        tables = [Table(f"The estimate of the table at the threshold, {level} interval", estimates.iloc[:1])]
+    else:
+        caption = (
+            f"The estimate without and with the linkage correction, {level} intervals (the corrected one "
+            f"{result.interval_method or '-'})"
+        )
+        tables = [Table(caption, estimates)]
+        share = _number(record.get("linkage_share"))
+        within, between, total = (_number(record.get(k)) for k in ("within", "between", "total"))
+        if correction == "rates":
+            parts = ["through an exact linkage (sampling)", "added by the linkage errors", "total"]
+            values = [within, total - within if math.isfinite(total) and math.isfinite(within) else math.nan, total]
+        else:
+            parts = ["within configurations (sampling)", "between configurations (linkage)", "total"]
+            values = [within, between, total]
+        tables.append(
+            Table(
+                "The variance of log N and the linkage's part of it"
+                + (f": {share:.0%} of the variance comes from the linkage" if math.isfinite(share) else ""),
+                pd.DataFrame({"part": parts, "variance of log N": values}),
+            )
+        )
+    if not rates.empty:
+        tables.append(Table(_RATES_CAPTION, _error_rate_table(rates, data, policy)))
+    return Section("linkage", title, paragraphs=tuple(paragraphs), tables=tuple(tables))
+
+
+_RATES_CAPTION = (
+    "Linkage errors expected at the threshold, for each pair of lists: alpha is the share of true matches that are "
+    "linked, beta the share of records of the second list without a match on the first that are falsely linked "
+    "(Ding & Fienberg 1994). Expected numbers come from the match probabilities of the candidate pairs."
+)
+
+
+def _error_rate_table(rates: pd.DataFrame, data: CaptureData | None, policy: DisclosurePolicy) -> pd.DataFrame:
+    """The error rates of each pair of lists, counts through the policy (see :func:`linkage_section`)."""
+    from mse.disclosure import SUPPRESSED
+
+    people = policy.protect_capture_counts(data) if data is not None and policy.active else {}
+
+    def withheld(key: tuple[Any, ...]) -> bool:
+        shown = people.get(key)
+        return isinstance(shown, str) and shown == SUPPRESSED
+
+    rows = []
+    for row in rates.to_dict(orient="records"):
+        a, b = row["list_a"], row["list_b"]
+        pair_withheld = withheld(("pair", a, b))
+        expected = {
+            name: (SUPPRESSED if pair_withheld and policy.active else policy.people(_number(row.get(name))))
+            if policy.active
+            else round(_number(row.get(name)), 1)
+            for name in ("expected_matches", "expected_false_links", "expected_missed_links")
+        }
+        rows.append(
+            {
+                "list": a,
+                "and list": b,
+                "records (list)": _shown_count(policy, row.get("records_a"), withheld(("list", a))),
+                "records (and list)": _shown_count(policy, row.get("records_b"), withheld(("list", b))),
+                "links": _shown_count(policy, row.get("links"), pair_withheld),
+                "expected matches": expected["expected_matches"],
+                "expected false links": expected["expected_false_links"],
+                "expected missed links": expected["expected_missed_links"],
+                "alpha": _number(row.get("alpha")),
+                "beta": _number(row.get("beta")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _number(value: Any) -> float:
+    """A float from a stored value (``None`` and non-numbers as ``nan``)."""
+    try:
+        return math.nan if value is None else float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def breakdown_section(result: Estimate, by: Sequence[str | Sequence[str]], policy: DisclosurePolicy) -> Section:
     """Estimates by covariate, one table (and for a single covariate one figure) each."""
     from mse.plotting import plot_breakdown
@@ -404,5 +580,3 @@ def provenance_section(result: Estimate, created: str) -> Section:
 def _terms(model: str) -> frozenset[str]:
     """A model string's terms, whatever their order (a search prints them sorted, a path in the order added)."""
     return frozenset(term.strip() for term in model.split("+"))
-
-
