@@ -829,6 +829,8 @@ class ProtectedEstimate:
         res = self.result
         fields = self._fields()
         metadata = {k: v for k, v in res.metadata.items() if k not in ("data_hash", "n_observed")}
+        if isinstance(metadata.get("linkage"), Mapping):
+            metadata["linkage"] = self._linkage_metadata(metadata["linkage"])
         return {
             "estimate": fields["estimate"],
             "lower": fields["lower"],
@@ -846,6 +848,24 @@ class ProtectedEstimate:
             "disclosure": self.policy.to_dict(),
             **self._breakdowns(),
         }
+
+    def _linkage_metadata(self, about: Mapping[str, Any]) -> dict[str, Any]:
+        """A linkage's record of how it was made, its counts of records and pairs through the policy.
+
+        The number of records is about the number observed plus the links, so
+        it is published as a count is (suppressed when small, rounded).
+        """
+        about = dict(about)
+        for name in ("records", "candidate_pairs"):
+            if isinstance(about.get(name), (int, float)):
+                about[name] = self.policy.count(float(about[name]))
+        inner = about.get("linkage_metadata")
+        if isinstance(inner, Mapping) and isinstance(inner.get("candidate_pairs_collected"), (int, float)):
+            about["linkage_metadata"] = {
+                **inner,
+                "candidate_pairs_collected": self.policy.count(float(inner["candidate_pairs_collected"])),
+            }
+        return about
 
     def _breakdowns(self) -> dict[str, Any]:
         """The protected breakdown by each covariate, for a model with covariates (else nothing)."""

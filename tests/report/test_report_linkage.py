@@ -126,3 +126,13 @@ def test_a_linked_result_reports_from_its_saved_file(tmp_path):
     back = mse.load_result(tmp_path / "result.json")
     page = mse.report.build_report(back, data, round_to=5).to_html()
     assert "Correction &#39;rates&#39;" in page and "alpha" in page
+
+
+def test_a_published_file_rounds_the_linkage_counts_in_its_metadata(tmp_path):
+    _, result = _fit(_linkage(), "rates")
+    about = result.metadata["linkage"]
+    assert about["records"] % 5 or about["candidate_pairs"] % 5  # the exact counts are not already rounded
+    published = mse.DisclosurePolicy(round_to=5).protect(result).to_dict()["metadata"]["linkage"]
+    assert published["records"] == 5 * round(about["records"] / 5)
+    assert published["candidate_pairs"] == 5 * round(about["candidate_pairs"] / 5)
+    assert published["fingerprint"] == about["fingerprint"]
