@@ -43,4 +43,3 @@ def test_the_example_runs(name: str, tmp_path: Path) -> None:
     if name == "linkage.py":  # the report of a linked table has its Linkage section
         page = (tmp_path / "report.html").read_text(encoding="utf-8")
         assert '<section id="linkage">' in page and "Correction &#39;rates&#39;" in page
-
