@@ -136,3 +136,18 @@ def test_a_published_file_rounds_the_linkage_counts_in_its_metadata(tmp_path):
     assert published["records"] == 5 * round(about["records"] / 5)
     assert published["candidate_pairs"] == 5 * round(about["candidate_pairs"] / 5)
     assert published["fingerprint"] == about["fingerprint"]
+
+
+def test_failure_reasons_lose_their_numbers_under_a_policy():
+    _, result = _fit(_linkage(), "resample")
+    details = dict(result.details)
+    linkage = dict(details["linkage"])
+    linkage.update(failed=3, failure_reasons={"only 7 people observed": 2, "only 8 people observed": 1})
+    details["linkage"] = linkage
+    failing = result.with_updates(details=details)
+    shown = mse.report.build_report(failing).section("linkage").paragraphs
+    assert (
+        "8 link configurations were drawn; 3 failed: only 7 people observed (2); only 8 people observed (1)." in shown
+    )
+    protected = mse.report.build_report(failing, suppress_below=10).section("linkage").paragraphs
+    assert "8 link configurations were drawn; 3 failed: only n people observed (3)." in protected

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -349,6 +350,12 @@ def linkage_section(result: Estimate, data: CaptureData | None, policy: Disclosu
     paragraphs.append(text)
     if correction == "resample":
         reasons = record.get("failure_reasons") or {}
+        if policy.active:  # a failed fit's message may quote a count of its table: numbers are left out
+            merged: dict[str, int] = {}
+            for reason, count in dict(reasons).items():
+                key = re.sub(r"\d[\d,.]*", "n", str(reason))
+                merged[key] = merged.get(key, 0) + int(count)
+            reasons = merged
         said = "; ".join(f"{reason} ({count})" for reason, count in dict(reasons).items())
         paragraphs.append(
             f"{record.get('draws', 0)} link configurations were drawn; {record.get('failed', 0)} failed"
