@@ -28,16 +28,18 @@ _LAZY = {
     "LinkedCaptureData": "mse.linkage.linked_data",
     "RecordErrors": "mse.linkage.synthetic",
     "SimulatedRecords": "mse.linkage.synthetic",
+    "link": "mse.linkage.link",
     "pseudonymise": "mse.linkage.pseudonymise",
     "simulate_records": "mse.linkage.synthetic",
 }
 
 __all__ = sorted(_LAZY)
 
-# A function named like its module is bound here, once: importing ``mse.linkage.pseudonymise`` for
-# the first time sets the package's ``pseudonymise`` to the module, which would then hide the
-# function from ``from mse.linkage import pseudonymise``. The module needs only the standard
-# library, numpy and pandas.
+# Functions named like their modules are bound here, once: importing ``mse.linkage.pseudonymise``
+# (or ``mse.linkage.link``) for the first time sets the package's attribute to the module, which
+# would then hide the function from ``from mse.linkage import pseudonymise``. The modules need only
+# the standard library, numpy and pandas at load (``link`` imports Splink when it runs).
+from mse.linkage.link import link  # noqa: E402, F401
 from mse.linkage.pseudonymise import pseudonymise  # noqa: E402, F401
 
 
