@@ -14,7 +14,10 @@ with the model that is true for this population, independence of the lists
 - ``exact``: on the error-free table (``sim.true_data``), the oracle;
 - ``ignore``: the naive table at the threshold;
 - ``resample``: link configurations drawn from the match probabilities, Rubin's rules;
-- ``rates``: the rates correction with false- and missed-link rates estimated from the linkage.
+- ``rates``: the rates correction with false- and missed-link rates estimated from the linkage;
+- ``oracle_rates``: the same correction given the rates realised against the truth
+  (:func:`realised_rates`), which tells a bias of the estimated rates (miscalibrated match
+  probabilities) from a bias of the correction's model.
 
 Per replicate it records the realised linkage errors against the truth
 (precision and recall of the links at the threshold among the pairs of
@@ -60,7 +63,7 @@ KEY = b"a key shared by the agencies, never stored"
 CAPTURE = {"police": 0.3, "inspectorate": 0.25, "shelter": 0.2}
 POPULATION = 4000
 CORRECTIONS = ("ignore", "resample", "rates")
-ESTIMATES = ("exact", *CORRECTIONS)
+ESTIMATES = ("exact", *CORRECTIONS, "oracle_rates")
 #: The record-error settings, from none to heavy: ``RecordErrors`` keyword arguments.
 SETTINGS: dict[str, dict[str, float]] = {
     "none": {},
@@ -103,6 +106,53 @@ def _link_errors(pairs: pd.DataFrame, person: pd.Series, threshold: float) -> di
         ),
         "precision": correct / len(linked) if len(linked) else 1.0,
         "recall": correct / true_matches if true_matches else 1.0,
+    }
+
+
+def realised_rates(pairs: pd.DataFrame, person: pd.Series, lists, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """The rates of :meth:`~mse.linkage.LinkageResult.error_rates` counted against the truth, by pair of lists.
+
+    ``alpha[a, b]``: the share of the true matches between lists ``a`` and
+    ``b`` that are links; ``beta[a, b]``: the false links between them over
+    the records of the later list with no true match on the earlier one.
+    """
+    t = len(lists)
+    position = {name: k for k, name in enumerate(lists)}
+    list_of = pd.Series([position[r.split(":", 1)[0]] for r in person.index], index=person.index)
+    records = pd.DataFrame({"record_id": person.index, "person_id": person.to_numpy(), "list": list_of.to_numpy()})
+    both = records.merge(records, on="person_id", suffixes=("_l", "_r"))
+    both = both[both["list_l"] < both["list_r"]]
+    linked = pairs[pairs["match_probability"] >= threshold]
+    la, lb = list_of.loc[linked["record_id_l"]].to_numpy(), list_of.loc[linked["record_id_r"]].to_numpy()
+    same = person.loc[linked["record_id_l"]].to_numpy() == person.loc[linked["record_id_r"]].to_numpy()
+    n_records = np.bincount(list_of.to_numpy(), minlength=t)
+    alpha, beta = np.ones((t, t)), np.zeros((t, t))
+    for a in range(t):
+        for b in range(a + 1, t):
+            matches = int(((both["list_l"] == a) & (both["list_r"] == b)).sum())
+            between = (np.minimum(la, lb) == a) & (np.maximum(la, lb) == b)
+            if matches:
+                alpha[a, b] = alpha[b, a] = (between & same).sum() / matches
+            if n_records[b] > matches:
+                beta[a, b] = beta[b, a] = (between & ~same).sum() / (n_records[b] - matches)
+    return alpha, beta
+
+
+def _oracle_rates(data, alpha: np.ndarray, beta: np.ndarray) -> dict[str, object]:
+    """The rates correction fed the realised rates instead of those the match probabilities imply."""
+    from mse.linkage.correction import rates_fit
+
+    started = time.perf_counter()
+    counts = np.asarray(data.dense_counts()[1:], dtype=float)
+    fit = rates_fit(counts, [], alpha, beta)  # the independence model: no interaction terms
+    return {
+        "estimate": float(fit.estimate),
+        "lower": float(fit.lower),
+        "upper": float(fit.upper),
+        "status": fit.status,
+        "warnings": "",
+        "linkage_share": math.nan,
+        "seconds": time.perf_counter() - started,
     }
 
 
@@ -171,8 +221,12 @@ def run_replicate(setting: str, replicate: int, population: int = POPULATION, st
     rates = linkage.error_rates()
     row["expected_false_links"] = float(rates["expected_false_links"].sum())
     row["expected_missed_links"] = float(rates["expected_missed_links"].sum())
+    alpha, beta = realised_rates(linkage.pairs, person, linkage.lists, linkage.threshold)
     for name in ESTIMATES:
-        fitted = _estimate(sim.true_data if name == "exact" else data, name, seed % 2**31)
+        if name == "oracle_rates":
+            fitted = _oracle_rates(data, alpha, beta)
+        else:
+            fitted = _estimate(sim.true_data if name == "exact" else data, name, seed % 2**31)
         for key, value in fitted.items():
             row[f"{name}_{key}"] = value
         row[f"{name}_covered"] = bool(fitted["lower"] <= sim.population <= fitted["upper"])
@@ -269,16 +323,18 @@ def plot(rows: pd.DataFrame, path: Path = FIGURE) -> None:
         "ignore": ("naive (linkage ignored)", "tab:red", "o"),
         "resample": ("resample", "tab:orange", "^"),
         "rates": ("rates", "tab:blue", "D"),
+        "oracle_rates": ("rates given the realised rates", "tab:green", "v"),
     }
     fig, (ax_bias, ax_cov) = plt.subplots(1, 2, figsize=(11, 4.4))
     for k, name in enumerate(ESTIMATES):
         label, colour, marker = styles[name]
         part = table[table["estimate"] == name].set_index("setting").loc[settings]
-        dx = (k - 1.5) * 0.07
+        dx = (k - 2) * 0.06
         ax_bias.errorbar(x + dx, 100 * part["relative_bias"], yerr=200 * part["bias_mc_se"], color=colour,
-                         marker=marker, label=label, capsize=3, linestyle="-" if name != "exact" else ":")  # fmt: skip
+                         marker=marker, label=label, capsize=3, linestyle="-" if name not in ("exact", "oracle_rates") else ":")  # fmt: skip
         ax_cov.errorbar(x + dx, 100 * part["coverage"], yerr=200 * part["coverage_mc_se"], color=colour,
-                        marker=marker, label=label, capsize=3, linestyle="-" if name != "exact" else ":")  # fmt: skip
+                        marker=marker, label=label, capsize=3,
+                        linestyle="-" if name not in ("exact", "oracle_rates") else ":")  # fmt: skip
     ax_bias.axhline(0, color="black", linewidth=0.8)
     ax_bias.set_ylabel("mean relative bias of N (%), ±2 MC s.e.")
     ax_cov.axhline(90, color="black", linestyle="--", linewidth=0.9, label="90 % target")
