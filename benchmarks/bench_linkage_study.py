@@ -100,9 +100,9 @@ def _link_errors(pairs: pd.DataFrame, person: pd.Series, threshold: float) -> di
         "missed_links": true_matches - correct,
         "missed_unlisted": unlisted,
         "sum_p_true_matches": float(
-            pairs["match_probability"].to_numpy()[
-                person.loc[pairs["record_id_l"]].to_numpy() == person.loc[pairs["record_id_r"]].to_numpy()
-            ].sum()
+            pairs["match_probability"]
+            .to_numpy()[person.loc[pairs["record_id_l"]].to_numpy() == person.loc[pairs["record_id_r"]].to_numpy()]
+            .sum()
         ),
         "precision": correct / len(linked) if len(linked) else 1.0,
         "recall": correct / true_matches if true_matches else 1.0,
@@ -329,12 +329,16 @@ def plot(rows: pd.DataFrame, path: Path = FIGURE) -> None:
     for k, name in enumerate(ESTIMATES):
         label, colour, marker = styles[name]
         part = table[table["estimate"] == name].set_index("setting").loc[settings]
+        style = {
+            "color": colour,
+            "marker": marker,
+            "label": label,
+            "capsize": 3,
+            "linestyle": ":" if name in ("exact", "oracle_rates") else "-",
+        }
         dx = (k - 2) * 0.06
-        ax_bias.errorbar(x + dx, 100 * part["relative_bias"], yerr=200 * part["bias_mc_se"], color=colour,
-                         marker=marker, label=label, capsize=3, linestyle="-" if name not in ("exact", "oracle_rates") else ":")  # fmt: skip
-        ax_cov.errorbar(x + dx, 100 * part["coverage"], yerr=200 * part["coverage_mc_se"], color=colour,
-                        marker=marker, label=label, capsize=3,
-                        linestyle="-" if name not in ("exact", "oracle_rates") else ":")  # fmt: skip
+        ax_bias.errorbar(x + dx, 100 * part["relative_bias"], yerr=200 * part["bias_mc_se"], **style)
+        ax_cov.errorbar(x + dx, 100 * part["coverage"], yerr=200 * part["coverage_mc_se"], **style)
     ax_bias.axhline(0, color="black", linewidth=0.8)
     ax_bias.set_ylabel("mean relative bias of N (%), ±2 MC s.e.")
     ax_cov.axhline(90, color="black", linestyle="--", linewidth=0.9, label="90 % target")
