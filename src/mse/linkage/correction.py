@@ -206,6 +206,13 @@ class RubinCombination:
         Rubin's degrees of freedom of the t distribution (``inf`` when ``between`` is 0).
     linkage_share : float
         ``(1 + 1/M) between / total``, the part of the variance due to the linkage.
+
+    Examples
+    --------
+    >>> import math
+    >>> combined = rubin_combine([math.log(100), math.log(120)], [0.01, 0.01], 0.95)
+    >>> round(combined.linkage_share, 2)
+    0.71
     """
 
     estimate: float
@@ -808,6 +815,21 @@ def corrected_fit(
     ------
     ModelError
         For ``"rates"`` with a method that does not fit one log-linear model of the lists.
+
+    Examples
+    --------
+    :func:`mse.estimate` calls it for a linked table:
+
+    >>> import pandas as pd, mse
+    >>> from mse.linkage import LinkageResult
+    >>> records = pd.DataFrame({"record_id": [f"a{i}" for i in range(60)] + [f"b{i}" for i in range(50)],
+    ...                         "list": ["A"] * 60 + ["B"] * 50})
+    >>> pairs = pd.DataFrame({"record_id_l": [f"a{i}" for i in range(30)],
+    ...                       "record_id_r": [f"b{i}" for i in range(30)], "match_probability": 0.95})
+    >>> table = mse.CaptureData.from_linked(LinkageResult(records, pairs, lists=("A", "B")))
+    >>> res = mse.estimate(table, "independence", linkage_error="rates")
+    >>> res.details["linkage"]["correction"], round(res.details["linkage"]["naive_estimate"])
+    ('rates', 100)
     """
     chosen_by_default = linkage_error == DEFAULT
     if chosen_by_default:

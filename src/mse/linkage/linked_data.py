@@ -67,6 +67,25 @@ class LinkedCaptureData(CaptureData):
     :class:`~mse.CaptureData`, since the linkage no longer describes them.
 
     Build one with :meth:`mse.CaptureData.from_linked`.
+
+    Parameters
+    ----------
+    linkage
+        Given to :meth:`mse.CaptureData.from_linked` (or :meth:`from_linkage`):
+        the :class:`~mse.linkage.LinkageResult` the table is built from,
+        kept as :attr:`linkage`.
+    covariates
+        Non-identifying columns of the linked records to keep as covariates.
+
+    Examples
+    --------
+    >>> import pandas as pd, mse
+    >>> from mse.linkage import LinkageResult
+    >>> records = pd.DataFrame({"record_id": ["a1", "a2", "b1"], "list": ["A", "A", "B"]})
+    >>> pairs = pd.DataFrame({"record_id_l": ["a1"], "record_id_r": ["b1"], "match_probability": [0.97]})
+    >>> table = mse.CaptureData.from_linked(LinkageResult(records, pairs, lists=("A", "B")))
+    >>> type(table).__name__, table.n_observed, table.linkage.n_records
+    ('LinkedCaptureData', 2, 3)
     """
 
     __slots__ = ("_covariate_names_linked", "_linkage")

@@ -105,6 +105,20 @@ class LinkageResult:
         match probability), for the record.
     metadata
         Seed, versions and a hash of the tokens.
+
+    Examples
+    --------
+    A linkage done elsewhere, given as its records and scored pairs:
+
+    >>> import pandas as pd
+    >>> from mse.linkage import LinkageResult
+    >>> records = pd.DataFrame({"record_id": ["a1", "a2", "b1", "b2"], "list": ["A", "A", "B", "B"]})
+    >>> pairs = pd.DataFrame(
+    ...     {"record_id_l": ["a1", "a2"], "record_id_r": ["b1", "b2"], "match_probability": [0.98, 0.2]}
+    ... )
+    >>> linkage = LinkageResult(records, pairs, lists=("A", "B"))
+    >>> linkage.n_records, linkage.n_clusters
+    (4, 3)
     """
 
     records: pd.DataFrame
