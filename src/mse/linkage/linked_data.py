@@ -101,21 +101,7 @@ class LinkedCaptureData(CaptureData):
                 f"got {type(linkage).__name__}."
             )
         covariates = tuple(covariates or ())
-        missing = [c for c in covariates if c not in linkage.records.columns]
-        if missing:
-            kept = [c for c in linkage.records.columns if c not in ("record_id", "list", "cluster")]
-            raise DataError(f"covariate(s) {missing} are not in the linked records; they hold {kept}.")
-        histories, covariate_values = histories_of_clusters(
-            linkage.records, linkage.records["cluster"].to_numpy(), linkage.lists, covariates
-        )
-        table = CaptureData._from_arrays(
-            histories,
-            np.ones(len(histories), dtype=np.int64),
-            linkage.lists,
-            covariate_values,
-            drop_unobserved=False,
-            what="cluster",
-        )
+        table = linkage.capture_data(None, covariates)  # the clusters at the linkage's threshold
         linked = object.__new__(cls)
         for slot in CaptureData.__slots__:
             object.__setattr__(linked, slot, getattr(table, slot))

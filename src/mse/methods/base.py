@@ -296,12 +296,7 @@ class Method:
                 )
                 # The corrected numbers face the same last line as any other: the people seen in the table at
                 # the threshold are their floor, so that the result keeps the contract of a saved Estimate.
-                problem = _inconsistency(result) if result.ok else None
-                if problem is not None:
-                    result = result.with_updates(status=f"not reported: {problem}")
-                if strict and not result.ok:
-                    raise EstimabilityError(f"{self.name}: {result.status}")
-                return result
+                return _last_line(result, self.name, strict)
         method = self.name
         options = self.options()
         # Decided here, once for every method, so that no estimator can forget it.
@@ -349,12 +344,7 @@ class Method:
             result = result.with_updates(
                 status=f"{no_information}; the posterior of N shown is the prior speaking, not an estimate"
             )
-        problem = _inconsistency(result) if result.ok else None
-        if problem is not None:
-            result = result.with_updates(status=f"not reported: {problem}")
-        if strict and not result.ok:
-            raise EstimabilityError(f"{method}: {result.status}")
-        return result
+        return _last_line(result, method, strict)
 
 
 def _same(value: Any, default: Any) -> bool:
@@ -365,6 +355,16 @@ def _same(value: Any, default: Any) -> bool:
         return type(value) is type(default) and bool(value == default)
     except (TypeError, ValueError):  # an array compared element by element
         return False
+
+
+def _last_line(result: Estimate, method: str, strict: bool) -> Estimate:
+    """The check every result passes last: an impossible number is not reported, and ``strict`` raises."""
+    problem = _inconsistency(result) if result.ok else None
+    if problem is not None:
+        result = result.with_updates(status=f"not reported: {problem}")
+    if strict and not result.ok:
+        raise EstimabilityError(f"{method}: {result.status}")
+    return result
 
 
 def _inconsistency(result: Estimate) -> str | None:
