@@ -1,6 +1,6 @@
 """Linkage corrections on simulated linkages of known truth: bias, coverage, and how many configurations.
 
-Two studies, on linkages made as in ``tests/linkage/test_correction.py``
+Two studies, on linkages made by ``mse.linkage.scored_linkage.simulate_linkage``
 (people on lists with known capture probabilities, one record per person and
 list, candidate pairs scored by a calibrated model: true matches
 ``p ~ Beta(c + 1, d)``, ``round(M d / c)`` non-matching pairs
@@ -31,50 +31,18 @@ import numpy as np
 import pandas as pd
 
 
-def simulate(rng, n_people=1500, capture=(0.3, 0.35, 0.4), c=0.2, d=0.2, one_to_one=False):
-    """A linkage of ``len(capture)`` lists; ``one_to_one`` (two lists): every record in at most one candidate pair."""
-    from mse.linkage import LinkageResult
+def simulate(seed, n_people=1500, capture=(0.3, 0.35, 0.4), c=0.2, d=0.2, one_to_one=False):
+    """A linkage of ``len(capture)`` lists (:func:`mse.linkage.scored_linkage.simulate_linkage`)."""
+    from mse.linkage.scored_linkage import simulate_linkage
 
-    t = len(capture)
-    names = "ABCDEFG"[:t]
-    on = rng.random((n_people, t)) < np.asarray(capture)
-    person, column = np.nonzero(on)
-    record_id = np.array([f"{names[j]}:{i}" for i, j in zip(person, column)])
-    records = pd.DataFrame({"record_id": record_id, "list": np.array(list(names))[column]})
-    left, right, probability = [], [], []
-    for a in range(t):
-        for b in range(a + 1, t):
-            rec_a = pd.Series(np.flatnonzero(column == a), index=person[column == a])
-            rec_b = pd.Series(np.flatnonzero(column == b), index=person[column == b])
-            shared = rec_a.index.intersection(rec_b.index)
-            left.append(rec_a[shared].to_numpy())
-            right.append(rec_b[shared].to_numpy())
-            probability.append(rng.beta(c + 1, d, len(shared)))
-            n_false = round(len(shared) * d / c)
-            only_a = rec_a[~rec_a.index.isin(rec_b.index)].to_numpy()
-            only_b = rec_b[~rec_b.index.isin(rec_a.index)].to_numpy()
-            if one_to_one:
-                left.append(rng.permutation(only_a)[:n_false])
-                right.append(rng.permutation(only_b)[:n_false])
-            else:
-                left.append(rng.choice(only_a, n_false))
-                right.append(rng.choice(only_b, n_false))
-            probability.append(rng.beta(c, d + 1, n_false))
-    pairs = pd.DataFrame(
-        {
-            "record_id_l": record_id[np.concatenate(left)],
-            "record_id_r": record_id[np.concatenate(right)],
-            "match_probability": np.concatenate(probability),
-        }
-    ).drop_duplicates(["record_id_l", "record_id_r"])
-    return LinkageResult(records, pairs, lists=tuple(names))
+    return simulate_linkage(n_people, capture, c=c, d=d, one_to_one=one_to_one, random_seed=seed)
 
 
 def draws_study(seeds: int, sizes=(5, 10, 20, 50, 100)) -> list[dict]:
     """The spread over seeds of Rubin's total variance and upper limit, for each number of configurations."""
     import mse
 
-    data = mse.CaptureData.from_linked(simulate(np.random.default_rng(1)))
+    data = mse.CaptureData.from_linked(simulate(1))
     rows = []
     for m in sizes:
         totals, widths, logs, shares, seconds = [], [], [], [], []
@@ -113,7 +81,7 @@ def bias_study(replicates: int) -> list[dict]:
     for label, truth, options in settings:
         found: dict[str, list[tuple[float, bool]]] = {"ignore": [], "resample": [], "rates": []}
         for replicate in range(replicates):
-            data = mse.CaptureData.from_linked(simulate(np.random.default_rng(10_000 + replicate), **options))
+            data = mse.CaptureData.from_linked(simulate(10_000 + replicate, **options))
             for correction in found:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -31,66 +31,20 @@ from mse.linkage.correction import (
     rubin_combine,
     two_list_rates_estimate,
 )
+from mse.linkage.scored_linkage import simulate_linkage
 from mse.result_schema import contract_problems
 
 LISTS = ("A", "B", "C")
 
 
-def simulate_two_lists(rng, n_people=2000, capture=(0.4, 0.5), c=0.5, d=0.2):
-    """Two lists; non-matching pairs join records of people on one list only, each record in one pair at most.
-
-    Every record is in at most one candidate pair, so a link configuration is
-    a set of one-to-one links: the assumptions of ``"resample"`` hold exactly.
-    """
-    on = rng.random((n_people, 2)) < np.asarray(capture)
-    ids = [np.array([f"A:{i}" for i in range(n_people)]), np.array([f"B:{i}" for i in range(n_people)])]
-    both = np.flatnonzero(on[:, 0] & on[:, 1])
-    only_a = rng.permutation(np.flatnonzero(on[:, 0] & ~on[:, 1]))
-    only_b = rng.permutation(np.flatnonzero(~on[:, 0] & on[:, 1]))
-    n_false = round(len(both) * d / c)
-    assert n_false <= min(len(only_a), len(only_b)), "too few people on one list for the non-matching pairs"
-    pairs = pd.DataFrame(
-        {
-            "record_id_l": np.concatenate([ids[0][both], ids[0][only_a[:n_false]]]),
-            "record_id_r": np.concatenate([ids[1][both], ids[1][only_b[:n_false]]]),
-            "match_probability": np.concatenate([rng.beta(c + 1, d, len(both)), rng.beta(c, d + 1, n_false)]),
-        }
-    )
-    person, column = np.nonzero(on)
-    records = pd.DataFrame(
-        {"record_id": [ids[j][i] for i, j in zip(person, column)], "list": np.array(["A", "B"])[column]}
-    )
-    return LinkageResult(records, pairs, lists=("A", "B"))
+def simulate_two_lists(seed, n_people=2000, capture=(0.4, 0.5), c=0.5, d=0.2):
+    """Two lists, each record in one candidate pair at most: the assumptions of ``"resample"`` hold exactly."""
+    return simulate_linkage(n_people, capture, c=c, d=d, one_to_one=True, lists=("A", "B"), random_seed=seed)
 
 
-def simulate_three_lists(rng, n_people=1500, capture=(0.3, 0.35, 0.4), c=0.2, d=0.2):
-    """Three lists; each true match scored, and non-matches between a record of a person on ``a`` but not ``b``
-    and one of a person on ``b`` but not ``a`` (the false links of the rates model)."""
-    on = rng.random((n_people, 3)) < np.asarray(capture)
-    person, column = np.nonzero(on)
-    record_id = np.array([f"{LISTS[j]}:{i}" for i, j in zip(person, column)])
-    records = pd.DataFrame({"record_id": record_id, "list": np.array(LISTS)[column]})
-    left, right, probability = [], [], []
-    for a in range(3):
-        for b in range(a + 1, 3):
-            rec_a = pd.Series(np.flatnonzero(column == a), index=person[column == a])
-            rec_b = pd.Series(np.flatnonzero(column == b), index=person[column == b])
-            shared = rec_a.index.intersection(rec_b.index)
-            left.append(rec_a[shared].to_numpy())
-            right.append(rec_b[shared].to_numpy())
-            probability.append(rng.beta(c + 1, d, len(shared)))
-            n_false = round(len(shared) * d / c)
-            left.append(rng.choice(rec_a[~rec_a.index.isin(rec_b.index)].to_numpy(), n_false))
-            right.append(rng.choice(rec_b[~rec_b.index.isin(rec_a.index)].to_numpy(), n_false))
-            probability.append(rng.beta(c, d + 1, n_false))
-    pairs = pd.DataFrame(
-        {
-            "record_id_l": record_id[np.concatenate(left)],
-            "record_id_r": record_id[np.concatenate(right)],
-            "match_probability": np.concatenate(probability),
-        }
-    ).drop_duplicates(["record_id_l", "record_id_r"])
-    return LinkageResult(records, pairs, lists=LISTS)
+def simulate_three_lists(seed, n_people=1500, capture=(0.3, 0.35, 0.4), c=0.2, d=0.2):
+    """Three lists; non-matches between people on ``a`` but not ``b`` and on ``b`` but not ``a``."""
+    return simulate_linkage(n_people, capture, c=c, d=d, lists=LISTS, random_seed=seed)
 
 
 def _estimate(linkage, method="independence", **options):
@@ -112,7 +66,7 @@ def test_rates_model_for_two_lists_is_the_closed_form(alpha, beta):
 
 
 def test_rates_correction_through_estimate_is_the_closed_form_of_the_linkage_rates():
-    linkage = simulate_two_lists(np.random.default_rng(7))
+    linkage = simulate_two_lists(7)
     res = _estimate(linkage, linkage_error="rates")
     rates = linkage.error_rates().iloc[0]
     table = mse.CaptureData.from_linked(linkage).pattern_counts()
@@ -173,7 +127,7 @@ def test_rubin_rules_without_between_variance_is_normal():
 
 
 def test_resample_is_rubins_rules_over_the_configurations_fitted_one_by_one():
-    linkage = simulate_three_lists(np.random.default_rng(11), n_people=600)
+    linkage = simulate_three_lists(11, n_people=600)
     res = _estimate(linkage, linkage_error="resample", linkage_draws=8, random_seed=4, interval="wald")
     labels = linkage.sample_clusters(8, random_seed=_child_seeds(4, 9)[0])
     log_n, log_var = [], []
@@ -194,7 +148,7 @@ def test_resample_is_rubins_rules_over_the_configurations_fitted_one_by_one():
 
 
 def test_resample_of_other_methods_goes_through_each_fit():
-    linkage = simulate_three_lists(np.random.default_rng(12), n_people=500)
+    linkage = simulate_three_lists(12, n_people=500)
     res = _estimate(linkage, "Mt", linkage_draws=4, random_seed=1)
     assert res.ok and res.details["linkage"]["draws"] == 4
     naive = _estimate(linkage, "Mt", linkage_error="ignore")
@@ -206,7 +160,7 @@ def test_two_list_simulation_naive_is_biased_resample_is_not_and_covers():
     truth = 2000
     naive, corrected, covered = [], [], []
     for replicate in range(200):
-        linkage = simulate_two_lists(np.random.default_rng(1000 + replicate))
+        linkage = simulate_two_lists(1000 + replicate)
         data = mse.CaptureData.from_linked(linkage)
         res = mse.estimate(data, "independence", random_seed=replicate, interval="wald")
         naive.append(res.details["linkage"]["naive_estimate"])
@@ -225,7 +179,7 @@ def test_three_list_simulation_naive_is_biased_rates_is_not():
     truth = 1500
     naive, corrected = [], []
     for replicate in range(80):
-        linkage = simulate_three_lists(np.random.default_rng(2000 + replicate))
+        linkage = simulate_three_lists(2000 + replicate)
         res = _estimate(linkage, linkage_error="rates", interval="wald")
         naive.append(res.details["linkage"]["naive_estimate"])
         corrected.append(res.estimate)
@@ -240,7 +194,7 @@ def test_two_list_simulation_large():
     truth = 2000
     corrected, covered = [], []
     for replicate in range(1000):
-        linkage = simulate_two_lists(np.random.default_rng(5000 + replicate))
+        linkage = simulate_two_lists(5000 + replicate)
         res = mse.estimate(
             mse.CaptureData.from_linked(linkage), "independence", linkage_error="resample", random_seed=replicate
         )
@@ -253,7 +207,7 @@ def test_two_list_simulation_large():
 
 # ---------------------------------------------------------------------- options, errors, statuses
 def test_default_is_rates_for_loglinear_models_resample_otherwise_and_ignore_is_the_naive_table():
-    linkage = simulate_two_lists(np.random.default_rng(3), n_people=500)
+    linkage = simulate_two_lists(3, n_people=500)
     default = _estimate(linkage, random_seed=2)
     assert default.details["linkage"]["correction"] == "rates"
     assert default.details["linkage"]["chosen_by_default"] is True
@@ -271,7 +225,7 @@ def test_default_is_rates_for_loglinear_models_resample_otherwise_and_ignore_is_
 
 
 def test_rates_reports_the_share_of_the_variance_the_linkage_adds():
-    linkage = simulate_two_lists(np.random.default_rng(3), n_people=500)
+    linkage = simulate_two_lists(3, n_people=500)
     record = _estimate(linkage, linkage_error="rates").details["linkage"]
     assert 0.0 < record["linkage_share"] < 1.0
     assert record["total"] > record["within"] > 0
@@ -300,26 +254,26 @@ def test_plain_tables_refuse_linkage_options():
     ],
 )
 def test_bad_linkage_options(options, message):
-    linkage = simulate_two_lists(np.random.default_rng(3), n_people=300)
+    linkage = simulate_two_lists(3, n_people=300)
     with pytest.raises(mse.ModelError, match=message):
         _estimate(linkage, **options)
 
 
 @pytest.mark.parametrize("method", ["Mt", "lcmcr", "chapman", "bic_average"])
 def test_rates_refuses_methods_that_fit_no_loglinear_model(method):
-    linkage = simulate_three_lists(np.random.default_rng(3), n_people=300)
+    linkage = simulate_three_lists(3, n_people=300)
     with pytest.raises(mse.ModelError, match="resample"):
         _estimate(linkage, method, linkage_error="rates")
 
 
 def test_rates_with_auto_when_it_picks_a_loglinear_model():
-    linkage = simulate_three_lists(np.random.default_rng(8), n_people=800)
+    linkage = simulate_three_lists(8, n_people=800)
     res = _estimate(linkage, "auto", linkage_error="rates", interval="wald", n_boot=20, random_seed=1)
     assert res.details["auto"]["method"] == "stepwise"
     assert res.details["linkage"]["correction"] == "rates" and res.ok
     # two lists: auto picks Chapman's estimator, which rates does not correct
     with pytest.raises(mse.ModelError, match="log-linear"):
-        _estimate(simulate_two_lists(np.random.default_rng(8), n_people=300), "auto", linkage_error="rates")
+        _estimate(simulate_two_lists(8, n_people=300), "auto", linkage_error="rates")
 
 
 def _sparse_linkage(n_pairs=6, probability=0.2):
@@ -371,7 +325,7 @@ def test_no_usable_configuration_gives_no_estimate():
 
 # ---------------------------------------------------------------------- reproducibility and outputs
 def test_resample_is_reproducible_from_the_seed():
-    linkage = simulate_three_lists(np.random.default_rng(21), n_people=500)
+    linkage = simulate_three_lists(21, n_people=500)
     first = _estimate(linkage, linkage_error="resample", random_seed=9)
     again = _estimate(linkage, linkage_error="resample", random_seed=9)
     other = _estimate(linkage, linkage_error="resample", random_seed=10)
@@ -382,7 +336,7 @@ def test_resample_is_reproducible_from_the_seed():
 
 
 def test_details_and_metadata_survive_save_and_load(tmp_path):
-    linkage = simulate_three_lists(np.random.default_rng(5), n_people=500)
+    linkage = simulate_three_lists(5, n_people=500)
     for correction in ("resample", "rates", "ignore"):
         res = _estimate(linkage, linkage_error=correction, random_seed=1)
         assert res.ok and contract_problems(res) == []
@@ -400,7 +354,7 @@ def test_details_and_metadata_survive_save_and_load(tmp_path):
 
 def test_a_corrected_fit_with_covariates_saves_and_loads(tmp_path):
     # the corrected result has no strata (they describe the table at the threshold); their replicates must go too
-    linkage = simulate_three_lists(np.random.default_rng(5), n_people=500)
+    linkage = simulate_three_lists(5, n_people=500)
     records = linkage.records.assign(year=np.where(np.arange(linkage.n_records) % 2 == 0, 2020, 2021))
     with_year = LinkageResult(records.drop(columns="cluster"), linkage.pairs, lists=linkage.lists)
     with warnings.catch_warnings():
@@ -414,7 +368,7 @@ def test_a_corrected_fit_with_covariates_saves_and_loads(tmp_path):
     assert mse.load_result(tmp_path / "result.json").estimate == res.estimate
 
 def test_summary_shows_the_linkage_line_and_protects_the_naive_estimate():
-    linkage = simulate_three_lists(np.random.default_rng(5), n_people=500)
+    linkage = simulate_three_lists(5, n_people=500)
     res = _estimate(linkage, random_seed=1)
     line = next(x for x in res.summary().splitlines() if x.strip().startswith("linkage:"))
     assert "naive" in line and "corrected" in line and "of the variance from the linkage" in line
@@ -427,7 +381,7 @@ def test_summary_shows_the_linkage_line_and_protects_the_naive_estimate():
 
 
 def test_compare_accepts_a_linked_table():
-    linkage = simulate_three_lists(np.random.default_rng(6), n_people=500)
+    linkage = simulate_three_lists(6, n_people=500)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = mse.compare(mse.CaptureData.from_linked(linkage), ["independence", "Mt"], random_seed=1)
@@ -440,7 +394,7 @@ def test_compare_accepts_a_linked_table():
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), order=st.permutations(LISTS), correction=st.sampled_from(["resample", "ignore"]))
 def test_permuting_the_lists_leaves_the_estimate_unchanged(seed, order, correction):
-    linkage = simulate_three_lists(np.random.default_rng(seed), n_people=300)
+    linkage = simulate_three_lists(seed, n_people=300)
     permuted = LinkageResult(linkage.records, linkage.pairs, lists=tuple(order))
     first = _estimate(linkage, linkage_error=correction, random_seed=seed, interval="wald")
     second = _estimate(permuted, linkage_error=correction, random_seed=seed, interval="wald")
@@ -451,7 +405,7 @@ def test_permuting_the_lists_leaves_the_estimate_unchanged(seed, order, correcti
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), correction=st.sampled_from(["resample", "rates"]))
 def test_relabelling_and_reordering_records_leaves_the_estimate_unchanged(seed, correction):
-    linkage = simulate_three_lists(np.random.default_rng(seed), n_people=300)
+    linkage = simulate_three_lists(seed, n_people=300)
     rng = np.random.default_rng(seed + 1)
     names = dict(zip(linkage.records["record_id"], [f"r{k}" for k in rng.permutation(linkage.n_records)]))
     records = linkage.records.drop(columns="cluster").assign(record_id=lambda f: f["record_id"].map(names))

@@ -5,7 +5,10 @@ from __future__ import annotations
 import mse
 from mse.data.synthetic import generate_covariate_population
 
-SECTIONS = ["summary", "data", "search", "estimate", "linkage", "breakdowns", "change", "diagnostics", "assumptions", "provenance"]
+SECTIONS = [
+    "summary", "data", "search", "estimate", "linkage",
+    "breakdowns", "change", "diagnostics", "assumptions", "provenance",
+]
 
 
 def yearly_population(random_seed: int = 3) -> mse.CaptureData:
