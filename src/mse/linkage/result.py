@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,9 @@ class LinkageResult:
         match probability), for the record.
     metadata
         Seed, versions and a hash of the tokens.
+    review
+        A clerical review of a sample of the records (see
+        :meth:`review_sample` and :meth:`with_review`), or ``None``.
 
     Examples
     --------
@@ -128,6 +132,7 @@ class LinkageResult:
     backend: str = "given"
     parameters: Mapping[str, Any] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    review: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         lists = tuple(str(name) for name in self.lists)
@@ -148,6 +153,10 @@ class LinkageResult:
         object.__setattr__(self, "pairs", pairs)
         object.__setattr__(self, "parameters", ReadOnlyMapping(dict(self.parameters)))
         object.__setattr__(self, "metadata", ReadOnlyMapping(dict(self.metadata)))
+        if self.review is not None:
+            from mse.linkage.review import checked_review
+
+            object.__setattr__(self, "review", checked_review(self.review, records))
 
     @property
     def n_records(self) -> int:
@@ -418,10 +427,75 @@ class LinkageResult:
         counts = np.bincount(flat, minlength=n_draws * cells).reshape(n_draws, cells)
         return counts[:, 1:]
 
+    # ------------------------------------------------------------ clerical review
+    def review_sample(self, n: int | Mapping[str, int], *, random_seed: int | None) -> pd.DataFrame:
+        """A simple random sample of each list's records for a clerical review of the linkage.
+
+        Reviewers who may see the identifying data (each agency for its own
+        records, or a trusted third party) find, for each drawn record, the
+        records of the same person on every other list; the result, with a
+        ``matches`` column, goes to :meth:`with_review`. See
+        :func:`mse.linkage.review.draw_review_sample`.
+
+        Parameters
+        ----------
+        n
+            Records to draw from each list (a number, or one per list name).
+        random_seed
+            Seed of the draw.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``record_id``, ``list``, ``cluster_records`` and ``candidates``.
+
+        Examples
+        --------
+        >>> from mse.linkage.scored_linkage import simulate_linkage
+        >>> sample = simulate_linkage(500, (0.3, 0.4), random_seed=1).review_sample(10, random_seed=2)
+        >>> len(sample)
+        20
+        """
+        from mse.linkage.review import draw_review_sample
+
+        return draw_review_sample(self, n, random_seed=random_seed)
+
+    def with_review(self, review: pd.DataFrame) -> LinkageResult:
+        """This linkage with a clerical review of a sample of its records.
+
+        :func:`mse.estimate` then corrects for linkage errors with the review
+        (``linkage_error="review"``, the default for log-linear models when a
+        review is present). See :mod:`mse.linkage.review`.
+
+        Parameters
+        ----------
+        review
+            ``record_id`` and ``matches`` (the records of the same person on
+            the other lists) for each reviewed record; checked by
+            :func:`mse.linkage.review.checked_review`.
+
+        Returns
+        -------
+        LinkageResult
+            A new linkage; this one is not changed.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> records = pd.DataFrame({"record_id": ["a1", "b1"], "list": ["A", "B"]})
+        >>> pairs = pd.DataFrame({"record_id_l": ["a1"], "record_id_r": ["b1"], "match_probability": [0.4]})
+        >>> linkage = LinkageResult(records, pairs, lists=("A", "B"))
+        >>> reviewed = linkage.with_review(pd.DataFrame({"record_id": ["a1"], "matches": [["b1"]]}))
+        >>> reviewed.review["matches"].tolist(), linkage.review is None
+        ([('b1',)], True)
+        """
+        return dataclasses.replace(self, review=review)
+
     def __repr__(self) -> str:
+        reviewed = "" if self.review is None else f", reviewed={len(self.review)}"
         return (
             f"LinkageResult(lists={list(self.lists)}, records={self.n_records}, people={self.n_clusters}, "
-            f"candidate_pairs={len(self.pairs)}, threshold={self.threshold}, backend={self.backend!r})"
+            f"candidate_pairs={len(self.pairs)}, threshold={self.threshold}, backend={self.backend!r}{reviewed})"
         )
 
 

@@ -209,6 +209,74 @@ class SimulatedRecords:
         """The list names, in the order of ``capture``."""
         return tuple(self.frames)
 
+    def person_of(self, pseudonymised: Mapping[str, pd.DataFrame]) -> pd.Series:
+        """The person behind each pseudonymised record: ``person_id`` indexed by ``record_id``.
+
+        Parameters
+        ----------
+        pseudonymised
+            List name -> the output of :func:`mse.linkage.pseudonymise` for
+            that list's frame, row for row (as each agency keeps it).
+
+        Returns
+        -------
+        pandas.Series
+
+        Raises
+        ------
+        DataError
+            For a list that is not simulated or a frame of the wrong length.
+        """
+        parts = []
+        for name, frame in pseudonymised.items():
+            if name not in self.frames or len(frame) != len(self.frames[name]):
+                raise DataError(
+                    f"{name!r} is not a simulated list of {len(frame)} records; give each list's pseudonymised "
+                    "frame, row for row."
+                )
+            truth = self.truth[self.truth["list"] == name].sort_values("row")
+            parts.append(pd.Series(truth["person_id"].to_numpy(), index=frame["record_id"].to_numpy()))
+        return pd.concat(parts).rename("person_id").rename_axis("record_id")
+
+    def clerical_review(self, sample: pd.DataFrame, pseudonymised: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """What an error-free clerical review returns for ``sample``: each record's matches, from the truth.
+
+        Parameters
+        ----------
+        sample
+            Records to review (``record_id``), such as
+            :meth:`mse.linkage.LinkageResult.review_sample` draws.
+        pseudonymised
+            The pseudonymised frames, as for :meth:`person_of`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``sample`` with a ``matches`` column: the records of the same
+            person on the other lists, for
+            :meth:`mse.linkage.LinkageResult.with_review`.
+
+        Examples
+        --------
+        >>> from mse.linkage import pseudonymise, simulate_records
+        >>> sim = simulate_records(300, {"police": 0.5, "shelter": 0.5}, random_seed=1)
+        >>> key = b"sixteen-byte-key-or-longer"
+        >>> frames = {n: pseudonymise(f, key=key, fields=sim.fields, list_name=n) for n, f in sim.frames.items()}
+        >>> review = sim.clerical_review(frames["police"].head(3), frames)
+        >>> [len(m) <= 1 for m in review["matches"]]
+        [True, True, True]
+        """
+        person = self.person_of(pseudonymised)
+        records_of = person.reset_index().groupby("person_id")["record_id"].apply(tuple).to_dict()
+        unknown = [r for r in sample["record_id"] if r not in person.index]
+        if unknown:
+            raise DataError(f"sample names record(s) {unknown[:3]} that are not among the pseudonymised records.")
+        review = sample.copy()
+        review["matches"] = [
+            tuple(other for other in records_of[person[record]] if other != record) for record in sample["record_id"]
+        ]
+        return review
+
     def __repr__(self) -> str:
         sizes = ", ".join(f"{name}={len(frame)}" for name, frame in self.frames.items())
         return f"SimulatedRecords(population={self.population}, records: {sizes}, errors={self.errors!r})"
