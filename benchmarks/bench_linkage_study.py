@@ -17,7 +17,11 @@ with the model that is true for this population, independence of the lists
 - ``rates``: the rates correction with false- and missed-link rates estimated from the linkage;
 - ``oracle_rates``: the same correction given the rates realised against the truth
   (:func:`realised_rates`), which tells a bias of the estimated rates (miscalibrated match
-  probabilities) from a bias of the correction's model.
+  probabilities) from a bias of the correction's model;
+- ``review50``, ``review100``, ``review200``: the review correction, after a clerical review of
+  50, 100 or 200 records drawn from each list (:meth:`~mse.linkage.LinkageResult.review_sample`;
+  about 5, 10 or 20 % of the records), answered from the truth
+  (:meth:`~mse.linkage.SimulatedRecords.clerical_review`, a reviewer who makes no mistake).
 
 Per replicate it records the realised linkage errors against the truth
 (precision and recall of the links at the threshold among the pairs of
@@ -63,7 +67,9 @@ KEY = b"a key shared by the agencies, never stored"
 CAPTURE = {"police": 0.3, "inspectorate": 0.25, "shelter": 0.2}
 POPULATION = 4000
 CORRECTIONS = ("ignore", "resample", "rates")
-ESTIMATES = ("exact", *CORRECTIONS, "oracle_rates")
+#: Records reviewed per list for the review correction.
+REVIEW_SIZES = (50, 100, 200)
+ESTIMATES = ("exact", *CORRECTIONS, "oracle_rates", *(f"review{n}" for n in REVIEW_SIZES))
 #: The record-error settings, from none to heavy: ``RecordErrors`` keyword arguments.
 SETTINGS: dict[str, dict[str, float]] = {
     "none": {},
@@ -225,6 +231,11 @@ def run_replicate(setting: str, replicate: int, population: int = POPULATION, st
     for name in ESTIMATES:
         if name == "oracle_rates":
             fitted = _oracle_rates(data, alpha, beta)
+        elif name.startswith("review"):
+            size = int(name.removeprefix("review"))
+            sample = linkage.review_sample(size, random_seed=(seed + size) % 2**31)
+            reviewed = mse.CaptureData.from_linked(linkage.with_review(sim.clerical_review(sample, frames)))
+            fitted = _estimate(reviewed, "review", seed % 2**31)
         else:
             fitted = _estimate(sim.true_data if name == "exact" else data, name, seed % 2**31)
         for key, value in fitted.items():
@@ -324,6 +335,9 @@ def plot(rows: pd.DataFrame, path: Path = FIGURE) -> None:
         "resample": ("resample", "tab:orange", "^"),
         "rates": ("rates", "tab:blue", "D"),
         "oracle_rates": ("rates given the realised rates", "tab:green", "v"),
+        "review50": ("review of 50 records per list", "tab:purple", "P"),
+        "review100": ("review of 100 records per list", "tab:purple", "X"),
+        "review200": ("review of 200 records per list", "tab:purple", "*"),
     }
     fig, (ax_bias, ax_cov) = plt.subplots(1, 2, figsize=(11, 4.4))
     for k, name in enumerate(ESTIMATES):
@@ -336,7 +350,9 @@ def plot(rows: pd.DataFrame, path: Path = FIGURE) -> None:
             "capsize": 3,
             "linestyle": ":" if name in ("exact", "oracle_rates") else "-",
         }
-        dx = (k - 2) * 0.06
+        if name.startswith("review"):
+            style["linestyle"] = {"review50": ":", "review100": "-", "review200": "--"}[name]
+        dx = (k - (len(ESTIMATES) - 1) / 2) * 0.05
         ax_bias.errorbar(x + dx, 100 * part["relative_bias"], yerr=200 * part["bias_mc_se"], **style)
         ax_cov.errorbar(x + dx, 100 * part["coverage"], yerr=200 * part["coverage_mc_se"], **style)
     ax_bias.axhline(0, color="black", linewidth=0.8)
@@ -362,12 +378,13 @@ def quick() -> list[dict]:
     rows = pd.DataFrame([run_replicate("moderate", r, population=1500) for r in range(2)])
     naive = (rows["ignore_estimate"] / rows["truth"] - 1).mean()
     rates = (rows["rates_estimate"] / rows["truth"] - 1).mean()
+    review = (rows["review100_estimate"] / rows["truth"] - 1).mean()
     return [
         {
             "benchmark": "linkage study: pipeline with known truth",
             "size": "2 replicates, 3 lists, 1,500 people, moderate record errors",
             "seconds": time.perf_counter() - started,
-            "result": f"relative bias naive {naive:+.1%}, rates {rates:+.1%}",
+            "result": f"relative bias naive {naive:+.1%}, rates {rates:+.1%}, review of 100 per list {review:+.1%}",
             "target": "corrected interval covers the truth in >= 90 % of replicates",
         }
     ]

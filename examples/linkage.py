@@ -12,10 +12,15 @@ known size (2,000 people), so every step can be checked against the truth:
 2. the trusted party links the tokens of the three agencies
    probabilistically (Splink, on DuckDB) into people, with a match
    probability for every candidate pair of records;
-3. the capture histories of the linked people give the estimate, first as if
-   the linkage were exact, then corrected for its missed and false links
-   (``"rates"``, the default for a log-linear model, and ``"resample"``);
-4. the result is saved and ``mse report`` makes the HTML report, with a
+3. a clerical review: 100 records of each list, drawn at random, are looked
+   up by people allowed to see the names, who find the records of the same
+   person on the other lists (here the simulation's truth answers for them);
+4. the capture histories of the linked people give the estimate, first as if
+   the linkage were exact, then corrected for its missed and false links:
+   with the review (``"review"``, the default for a log-linear model once a
+   review is attached), from the match probabilities alone (``"rates"``), and
+   by drawing link configurations (``"resample"``);
+5. the result is saved and ``mse report`` makes the HTML report, with a
    Linkage section and disclosure control.
 
 Run:  python examples/linkage.py [--output DIR]
@@ -81,12 +86,19 @@ rates = linkage.error_rates()[["list_a", "list_b", "links", "expected_false_link
 print("Expected linkage errors at the threshold, per pair of lists:")
 print(rates.round(3).to_string(index=False), "\n")
 
+# --- 3. a clerical review of 100 records drawn from each list. The trusted party sends each agency the ids of
+# its drawn records with the records they were linked to and the near candidates; people allowed to see the
+# names (at the agencies, or at the trusted party under its legal basis) say which are the same person.
+sample = linkage.review_sample(100, random_seed=3)
+reviewed = simulated.clerical_review(sample, tokens)  # the simulation's truth stands in for the reviewers
+linkage = linkage.with_review(reviewed)
+
 data = mse.CaptureData.from_linked(linkage)
 print(f"{data.n_observed:,} people after linkage; {simulated.true_data.n_observed:,} were truly registered.\n")
 
-# --- 3. the estimate, as if the linkage were exact, and corrected for its errors
+# --- 4. the estimate, as if the linkage were exact, and corrected for its errors
 rows = []
-for correction in ("ignore", "rates", "resample"):
+for correction in ("ignore", "review", "rates", "resample"):
     result = mse.estimate(data, "independence", linkage_error=correction, random_seed=2026)
     share = result.details["linkage"].get("linkage_share", float("nan"))
     rows.append(
@@ -111,11 +123,11 @@ rows.append(
 print(f"Estimates of the population (truth: {simulated.population:,} people):")
 print(pd.DataFrame(rows).to_string(index=False), "\n")
 
-# the default for a log-linear model is the rates correction; its summary has a Linkage line
+# with a review attached, the default for a log-linear model is the review correction; the summary says so
 result = mse.estimate(data, "independence", random_seed=2026)
 print(result.summary(suppress_below=10, round_to=5), "\n")
 
-# --- 4. the saved result (the archive, inside the organisation) and the published report
+# --- 5. the saved result (the archive, inside the organisation) and the published report
 result.save(output / "result.json")
 status = mse_command(
     ["report", "--result", str(output / "result.json"), "--suppress-below", "10", "--round-to", "5",

@@ -42,4 +42,4 @@ def test_the_example_runs(name: str, tmp_path: Path) -> None:
         assert (tmp_path / written).stat().st_size > 0, written
     if name == "linkage.py":  # the report of a linked table has its Linkage section
         page = (tmp_path / "report.html").read_text(encoding="utf-8")
-        assert '<section id="linkage">' in page and "Correction &#39;rates&#39;" in page
+        assert '<section id="linkage">' in page and "Correction &#39;review&#39;" in page

@@ -710,7 +710,12 @@ class ProtectedEstimate:
         text = f"naive {show(protected['naive'])}, corrected {show(shown_estimate)} ({correction})"
         share = record.get("linkage_share")
         if isinstance(share, (int, float)) and math.isfinite(share):
-            text += f"; {share:.0%} of the variance from the linkage"
+            source = "reviewing a sample" if correction == "review" else "the linkage"
+            text += f"; {share:.0%} of the variance from {source}"
+        if correction == "review":
+            reviewed = record.get("review", {}).get("records_reviewed")
+            if isinstance(reviewed, (int, float)):
+                text += f" ({int(reviewed):,} records reviewed)"
         if correction == "rates":
             text += " (error rates taken as known)"
         return text

@@ -39,7 +39,7 @@ from mse.linkage.synthetic import COVARIATES, RECORD_FIELDS
 pytest.importorskip("splink")
 
 KEY = bytes(range(32))
-CORRECTIONS = ("rates", "resample", "ignore")
+CORRECTIONS = ("review", "rates", "resample", "ignore")
 
 
 def _outputs(linked: mse.CaptureData, tmp_path: Path) -> dict[str, str]:
@@ -86,6 +86,7 @@ def _linkage_texts(result: LinkageResult) -> dict[str, str]:
         "LinkageResult.parameters": repr(result.parameters),
         "LinkageResult.metadata": repr(result.metadata),
         "LinkageResult.repr": repr(result),
+        "LinkageResult.review": "" if result.review is None else result.review.to_csv(),
     }
 
 
@@ -105,17 +106,24 @@ def pipeline(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mse.MSEWarning)
         result = link(frames, random_seed=1)
+    # a clerical review of a sample: its answers are record ids, which stay in the linkage result
+    result = result.with_review(sim.clerical_review(result.review_sample(40, random_seed=2), frames))
     linked = mse.CaptureData.from_linked(result)
     texts = {**_linkage_texts(result), **_outputs(linked, tmp_path_factory.mktemp("named"))}
 
     # the same outputs from a linkage of the same shape made without any name
+    renamed = dict(zip(result.records["record_id"], _ids(result)))
     nameless = LinkageResult(
         result.records[["record_id", "list"]].assign(record_id=lambda r: [f"r{i}" for i in range(len(r))]),
         result.pairs.assign(
-            record_id_l=result.pairs["record_id_l"].map(dict(zip(result.records["record_id"], _ids(result)))),
-            record_id_r=result.pairs["record_id_r"].map(dict(zip(result.records["record_id"], _ids(result)))),
+            record_id_l=result.pairs["record_id_l"].map(renamed),
+            record_id_r=result.pairs["record_id_r"].map(renamed),
         ),
         lists=result.lists,
+        review=result.review.assign(
+            record_id=result.review["record_id"].map(renamed),
+            matches=[tuple(renamed[m] for m in found) for found in result.review["matches"]],
+        ),
     )
     fixed = {
         **_linkage_texts(nameless),
@@ -241,6 +249,8 @@ def test_the_linkage_result_holds_record_ids_and_aggregates_only(pipeline):
     result = pipeline[2]
     assert sorted(result.records.columns) == sorted(["record_id", "list", "cluster", *COVARIATES])
     assert sorted(result.pairs.columns) == ["match_probability", "record_id_l", "record_id_r"]
+    # the review keeps the reviewers' answers as record ids, nothing they looked at
+    assert list(result.review.columns) == ["record_id", "list", "matches"]
     assert set(result.parameters) == {"probability_two_random_records_match", "comparisons"}
     for levels in result.parameters["comparisons"].values():
         for level in levels:

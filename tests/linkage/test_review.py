@@ -330,3 +330,39 @@ def test_review_covers_the_truth_in_simulations():
         errors.append(res.estimate / 1500 - 1)
     assert np.mean(covered) >= 0.9
     assert abs(np.mean(errors)) < 3 * np.std(errors, ddof=1) / 10 + 0.01
+
+
+# ---------------------------------------------------------------------- awkward linkages and reviews
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 100_000),
+    population=st.integers(5, 400),
+    capture=st.lists(st.floats(0.05, 0.95), min_size=2, max_size=4),
+    c=st.floats(0.01, 3.0),
+    d=st.floats(0.01, 3.0),
+    n=st.integers(1, 60),
+    method=st.sampled_from(["independence", "stepwise", "auto"]),
+)
+def test_awkward_reviewed_linkages_keep_the_results_contract(seed, population, capture, c, d, n, method):
+    from mse.testing import check_estimate
+
+    lists = tuple("ABCD"[: len(capture)])
+    try:
+        linkage = simulate_linkage(population, capture, c=c, d=d, lists=lists, random_seed=seed)
+        if set(linkage.records["list"]) != set(lists):
+            return  # a list nobody is on: no linkage to review
+        linkage = reviewed(linkage, n, seed=seed + 1)
+    except mse.DataError:
+        return  # a design simulate_linkage cannot draw
+    data = mse.CaptureData.from_linked(linkage)
+    try:
+        res = (
+            estimate(linkage, method, random_seed=seed, n_boot=20)
+            if method == "auto"
+            else estimate(linkage, method, random_seed=seed)
+        )
+    except mse.MSEError as error:
+        assert str(error)
+        return
+    assert check_estimate(res, data, observed=res.observed) == []
+    assert res.details["linkage"]["correction"] in ("review", "resample")

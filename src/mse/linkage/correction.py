@@ -1032,6 +1032,17 @@ def corrected_fit(
     if chosen_by_default and linkage_error in ("rates", "review") and not _has_list_model(naive, data):
         linkage_error = "resample"  # auto chose a method that is not a log-linear model of the lists
         linkage_draws = DEFAULT_LINKAGE_DRAWS
+    reviewed: ReviewFit | None = None
+    if linkage_error == "review":
+        try:
+            reviewed = review_fit(
+                method, data, replicates=linkage_draws, level=level, interval=interval, random_seed=random_seed
+            )
+        except ModelError:
+            if not chosen_by_default:
+                raise
+            # auto chose a method that is not a log-linear model of the lists on the reviewed table
+            linkage_error, linkage_draws = "resample", DEFAULT_LINKAGE_DRAWS
     rates = linkage.error_rates()
     record: dict[str, Any] = {
         "correction": linkage_error,
@@ -1070,9 +1081,7 @@ def corrected_fit(
         if fitted.status != "ok":
             changes["status"] = f"linkage correction failed: {fitted.status}"
     elif linkage_error == "review":
-        reviewed = review_fit(
-            method, data, replicates=linkage_draws, level=level, interval=interval, random_seed=random_seed
-        )
+        assert reviewed is not None
         table = reviewed.table
         record.update(
             {
@@ -1163,6 +1172,10 @@ def corrected_fit(
     if "se" in changes:
         details["se"] = changes.pop("se")
     metadata = dict(naive.metadata)
+    if linkage_error == "review":
+        # the result answers for the linked table the user gave, not for the rounded table it was fitted to
+        metadata["data_hash"] = data.content_hash
+        metadata["reviewed_table_hash"] = naive.metadata.get("data_hash")
     metadata["linkage"] = {
         "fingerprint": linkage_fingerprint(linkage),
         "backend": linkage.backend,

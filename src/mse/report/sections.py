@@ -292,6 +292,14 @@ _CORRECTIONS = {
         "rates below, estimated from the match probabilities and taken as known. It assumes calibrated match "
         "probabilities and errors that strike records independently of their capture history."
     ),
+    "review": (
+        "Correction 'review' (two-phase sampling; Tenenbein 1970): a simple random sample of each list's records was "
+        "reviewed by people allowed to see the identifying data, who found the records of the same person on the "
+        "other lists. Within each list and cluster history, the reviewed records give how the records divide among "
+        "true capture histories; the table of true histories so estimated is the one the model is fitted to. No model "
+        "of the linkage errors is assumed. The interval adds the sampling variance of the review (a rescaled "
+        "bootstrap of the reviewed records, Rao & Wu 1988) to the model's."
+    ),
     "resample": (
         "Correction 'resample' (multiple imputation of the linkage; Goldstein, Harron & Wade 2012): link "
         "configurations are drawn from the match probabilities, the method is fitted to the table of each, and the "
@@ -393,19 +401,49 @@ def linkage_section(result: Estimate, data: CaptureData | None, policy: Disclosu
         if correction == "rates":
             parts = ["through an exact linkage (sampling)", "added by the linkage errors", "total"]
             values = [within, total - within if math.isfinite(total) and math.isfinite(within) else math.nan, total]
+        elif correction == "review":
+            parts = ["of the model on the reviewed table (sampling)", "of the review (reviewing a sample)", "total"]
+            values = [within, between, total]
         else:
             parts = ["within configurations (sampling)", "between configurations (linkage)", "total"]
             values = [within, between, total]
+        source = "reviewing a sample instead of every record" if correction == "review" else "the linkage"
         tables.append(
             Table(
                 "The variance of log N and the linkage's part of it"
-                + (f": {share:.0%} of the variance comes from the linkage" if math.isfinite(share) else ""),
+                + (f": {share:.0%} of the variance comes from {source}" if math.isfinite(share) else ""),
                 pd.DataFrame({"part": parts, "variance of log N": values}),
             )
         )
+    if correction == "review" and isinstance(record.get("review"), Mapping):
+        tables.append(Table(_REVIEW_CAPTION, _review_table(record["review"], policy)))
     if not rates.empty:
         tables.append(Table(_RATES_CAPTION, _error_rate_table(rates, data, policy)))
     return Section("linkage", title, paragraphs=tuple(paragraphs), tables=tuple(tables))
+
+
+_REVIEW_CAPTION = (
+    "The clerical review: records reviewed and what the review found about their links. Precision is the share of "
+    "the reviewed records' links that join the same person, recall the share of their true matches that are linked."
+)
+
+
+def _review_table(review: Mapping[str, Any], policy: DisclosurePolicy) -> pd.DataFrame:
+    """What the review found, counts through the policy (records reviewed, links checked, errors found)."""
+    reviewed = dict(review.get("reviewed_by_list") or {})
+    rows = [
+        {"": f"records reviewed on {name}", "value": _shown_count(policy, count)} for name, count in reviewed.items()
+    ]
+    rows += [
+        {"": "links of reviewed records checked", "value": _shown_count(policy, review.get("linked_records_checked"))},
+        {"": "of which false", "value": _shown_count(policy, review.get("false_links"))},
+        {"": "true matches of reviewed records", "value": _shown_count(policy, review.get("matches_found"))},
+        {"": "of which not linked", "value": _shown_count(policy, review.get("matches_missed"))},
+        {"": "precision of the links", "value": round(_number(review.get("precision")), 3)},
+        {"": "recall of the links", "value": round(_number(review.get("recall")), 3)},
+        {"": "records in cells nobody reviewed", "value": _shown_count(policy, review.get("unreviewed_records"))},
+    ]
+    return pd.DataFrame(rows)
 
 
 _RATES_CAPTION = (
