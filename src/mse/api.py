@@ -84,9 +84,13 @@ def estimate(
         an estimate whose status is not ``"ok"``.
     linkage_error
         For a table built from a linkage (:meth:`mse.CaptureData.from_linked`):
-        ``"rates"`` (the default there for the log-linear methods, and for
-        ``auto`` when it chooses one) corrects a log-linear model for the
-        linkage's false- and missed-link rates (Di Consiglio & Tuoto);
+        ``"review"`` (the default there for the log-linear methods, and for
+        ``auto`` when it chooses one, when the linkage carries a clerical
+        review, :meth:`~mse.linkage.LinkageResult.with_review`) fits the
+        model to the table of true histories that the review estimates;
+        ``"rates"`` (the default for them without a review) corrects a
+        log-linear model for the linkage's false- and missed-link rates
+        (Di Consiglio & Tuoto);
         ``"resample"`` (the default for the other methods) re-estimates on
         link configurations drawn from the match probabilities and combines
         them by Rubin's rules; ``"ignore"``
@@ -95,7 +99,8 @@ def estimate(
         ``details["linkage"]`` (see :mod:`mse.linkage.correction`). On any
         other table it must be ``None``.
     linkage_draws
-        The link configurations of ``"resample"`` (default 20).
+        The link configurations of ``"resample"`` (default 20), or the
+        bootstrap replicates of the review for ``"review"`` (default 200).
     **options
         The method's options (``model``, ``max_order``, ``p_threshold``,
         ``n_boot``, ...): the fields of its class in :mod:`mse.methods`,

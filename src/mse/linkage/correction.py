@@ -4,10 +4,24 @@ A :class:`~mse.linkage.LinkedCaptureData` is the table of the clusters at
 the linkage's threshold. Missed links split one person into several
 records (too many people, most of them on one list); false links merge two
 people (too few). :meth:`mse.methods.Method.fit` hands such a table to
-:func:`corrected_fit`, which applies one of three corrections
+:func:`corrected_fit`, which applies one of four corrections
 (``linkage_error=``). By default (``linkage_error=None``) it is
-``"rates"`` for a log-linear model of the lists and ``"resample"`` for
-every other method (:data:`DEFAULT`).
+``"review"`` for a log-linear model of the lists when the linkage carries a
+clerical review, ``"rates"`` for one without, and ``"resample"`` for every
+other method (:data:`DEFAULT`).
+
+``"review"`` (the default for log-linear models when the linkage has a review)
+    A clerical review of a simple random sample of each list's records
+    (:meth:`~mse.linkage.LinkageResult.review_sample`,
+    :meth:`~mse.linkage.LinkageResult.with_review`) gives the table of true
+    capture histories by two-phase sampling (:mod:`mse.linkage.review`); the
+    method is fitted to it (:func:`review_fit`), and the review's sampling
+    variance, from a rescaled bootstrap of the reviewed records, is added to
+    the model's. It assumes nothing about the errors or the match
+    probabilities. Through the whole pipeline
+    (``benchmarks/bench_linkage_study.py``), with 100 records reviewed per list
+    its 95 % intervals covered N in 94-99 % of replicates from clean records to
+    28 % of true matches missed, with a bias under 1 %.
 
 ``"resample"``
     Multiple imputation of the linkage (Goldstein, Harron & Wade 2012): ``M``
@@ -26,7 +40,7 @@ every other method (:data:`DEFAULT`).
     78.5 % coverage of 95 % intervals; -1.4 % against -1.0 % and 88.5 % at
     3 %): it widens the interval for the linkage, it does not remove a bias.
     For a log-linear model of three or more lists, ``"rates"`` does.
-``"rates"`` (the default for log-linear models)
+``"rates"`` (the default for log-linear models without a review)
     The correction of Ding & Fienberg (1994) and Di Consiglio & Tuoto (2015,
     2018), in log-linear models with several lists as in Zult, de Wolf,
     Bakker & van der Heijden (2021): the observed table is modelled as the
@@ -48,6 +62,10 @@ every other method (:data:`DEFAULT`).
 References
 ----------
 Rubin, D. B. (1987). *Multiple Imputation for Nonresponse in Surveys*. Wiley.
+
+Tenenbein, A. (1970). A double sampling scheme for estimating from binomial
+data with misclassifications. *Journal of the American Statistical
+Association* 65(331), 1350-1361.
 
 Goldstein, H., Harron, K. & Wade, A. (2012). The analysis of record-linked
 data using multiple imputation with data value priors. *Statistics in
@@ -111,10 +129,12 @@ __all__ = [
 
 #: The values of ``linkage_error``.
 LINKAGE_ERRORS = ("review", "resample", "rates", "ignore")
-#: What ``linkage_error=None`` means on a linked table: ``"rates"`` where the method fits one log-linear
-#: model of the lists (the correction that removes the bias with any number of lists in
-#: benchmarks/bench_linkage_correction.py), ``"resample"`` for every other method. Decided after the
-#: naive fit, because ``auto`` may or may not choose a log-linear model.
+#: What ``linkage_error=None`` means on a linked table: ``"review"`` where the method fits one log-linear model
+#: of the lists and the linkage has a clerical review (the correction that covered N at every error level in
+#: benchmarks/bench_linkage_study.py), ``"rates"`` for such a model without a review (the correction that
+#: removes the bias with any number of lists when the match probabilities are calibrated,
+#: benchmarks/bench_linkage_correction.py), ``"resample"`` for every other method. Decided after the naive
+#: fit, because ``auto`` may or may not choose a log-linear model.
 DEFAULT = "default"
 #: Configurations drawn by ``"resample"`` when ``linkage_draws`` is not given. Measured over 200 seeds on
 #: a three-list linkage where the linkage gave 35 % of the variance (benchmarks/bench_linkage_correction.py

@@ -246,8 +246,11 @@ class Method:
         linkage_error, linkage_draws
             For a table built from a linkage
             (:meth:`mse.CaptureData.from_linked`), how linkage errors are
-            accounted for: ``"rates"`` (the default for a log-linear model
-            of the lists), ``"resample"`` (the default for other methods;
+            accounted for: ``"review"`` (the default for a log-linear model
+            of the lists when the linkage carries a clerical review;
+            ``linkage_draws`` bootstrap replicates of the review),
+            ``"rates"`` (the default for one without a review),
+            ``"resample"`` (the default for other methods;
             ``linkage_draws`` link configurations) or ``"ignore"`` (see
             :mod:`mse.linkage.correction`). Anything but ``None`` on another
             table is a :class:`~mse.ModelError`.
