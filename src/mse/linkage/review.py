@@ -289,6 +289,19 @@ class ReviewedTable:
         What the review found about the links of the reviewed records: links
         checked, false links, matches found, matches the linkage missed, and
         the precision and recall they give.
+
+    Examples
+    --------
+    Made by :func:`reviewed_table`; its replicates give the review's sampling error.
+
+    >>> from mse.linkage.scored_linkage import simulate_linkage
+    >>> linkage = simulate_linkage(600, (0.4, 0.5), random_seed=3)
+    >>> sample = linkage.review_sample(40, random_seed=4)
+    >>> person = {r: r.split(":")[1] for r in linkage.records["record_id"]}
+    >>> sample["matches"] = [[r for r in person if person[r] == person[s] and r != s] for s in sample["record_id"]]
+    >>> table = reviewed_table(linkage, sample)
+    >>> table.counts.shape, table.replicates(10, random_seed=5).shape, table.reviewed
+    ((3,), (10, 3), {'A': 40, 'B': 40})
     """
 
     counts: np.ndarray
