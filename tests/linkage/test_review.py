@@ -366,3 +366,9 @@ def test_awkward_reviewed_linkages_keep_the_results_contract(seed, population, c
         return
     assert check_estimate(res, data, observed=res.observed) == []
     assert res.details["linkage"]["correction"] in ("review", "resample")
+
+
+def test_review_takes_at_most_ten_lists():
+    linkage = simulate_linkage(300, [0.5] * 11, c=1e-9, d=1e-9, lists=tuple("ABCDEFGHIJK"), random_seed=1)
+    with pytest.raises(mse.ModelError, match="at most 10 lists"):
+        estimate(reviewed(linkage, 5), linkage_error="review")

@@ -154,7 +154,8 @@ RATES_METHODS = frozenset({"independence", "loglinear", "stepwise", "aic", "bic"
 WALD_METHODS = frozenset({"independence", "loglinear", "stepwise", "aic", "bic", "bic_aic"})
 #: Share of configurations that may fail before the result is no longer reported as ``"ok"``.
 MAX_FAILED_SHARE = 0.25
-#: The most lists ``"rates"`` takes: its mixing matrix has ``4**t`` entries.
+#: The most lists ``"rates"`` and ``"review"`` take: the mixing matrix of ``"rates"`` has ``4**t`` entries,
+#: and each of the review's bootstrap tables ``2**t`` cells.
 MAX_RATES_LISTS = 10
 
 
@@ -958,9 +959,14 @@ def review_fit(
         )
     if linkage.review is None:
         raise ModelError("linkage_error='review' needs a clerical review of the linkage (LinkageResult.with_review).")
-    table = reviewed_table(linkage, linkage.review)
     lists = list(linkage.lists)
     t = len(lists)
+    if t > MAX_RATES_LISTS:
+        raise ModelError(
+            f"linkage_error='review' takes at most {MAX_RATES_LISTS} lists (its replicates hold 2**t cells each); "
+            f"this linkage has {t}. Use linkage_error='resample'."
+        )
+    table = reviewed_table(linkage, linkage.review)
     codes = np.arange(1, 1 << t)
     frame = pd.DataFrame({name: (codes >> (t - 1 - k)) & 1 for k, name in enumerate(lists)})
     frame["count"] = np.round(table.counts).astype(np.int64)
