@@ -372,3 +372,28 @@ def test_review_takes_at_most_ten_lists():
     linkage = simulate_linkage(300, [0.5] * 11, c=1e-9, d=1e-9, lists=tuple("ABCDEFGHIJK"), random_seed=1)
     with pytest.raises(mse.ModelError, match="at most 10 lists"):
         estimate(reviewed(linkage, 5), linkage_error="review")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 30), c=st.floats(0.05, 1.0), d=st.floats(0.05, 1.0))
+def test_bootstrap_tables_never_hold_a_negative_count(seed, n, c, d):
+    # the rescaled bootstrap draws s - 1 of a cell's s reviews, so that no review's weight is negative
+    linkage = linkage_of(seed, n_people=300, c=c, d=d)
+    table = reviewed_table(linkage, reviewed(linkage, n, seed=seed).review)
+    replicates = table.replicates(50, random_seed=seed)
+    assert np.all(replicates >= -1e-9)
+    np.testing.assert_allclose(replicates.sum(axis=1).mean(), table.counts.sum(), rtol=0.2)
+
+
+def test_the_bootstrap_variance_is_the_variance_over_repeated_reviews():
+    # benchmarks/bench_linkage_review.py at a small size: 120 reviews of 40 records per list
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_linkage_review.py"
+    spec = importlib.util.spec_from_file_location("bench_linkage_review", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = module.compare(sizes=(40,), reviews=120, replicates=100).iloc[0]
+    # the ratio of two variances, each from 100-120 draws: within three Monte Carlo standard errors of 1
+    assert abs(row["ratio"] - 1) < 3 * math.sqrt(2 / 119)

@@ -324,10 +324,14 @@ class ReviewedTable:
         ``s`` and resampled within it: the variance is the one given those
         numbers (Holt & Smith 1979), and no replicate loses a cell's records
         for want of a review. A review samples without replacement, often a
-        large part of a cell: each cell's departure from the estimate is
-        scaled by ``sqrt((1 - s / n) s / (s - 1))`` (Rao & Wu 1988), so that
-        the replicates' variance is the unbiased one of the sample, and a cell
-        reviewed whole, or by a single record, adds none.
+        large part of a cell: the rescaling bootstrap of Rao & Wu (1988)
+        draws ``s - 1`` of a cell's ``s`` reviews with replacement and gives
+        review ``i``, drawn ``r_i`` times, the weight
+        ``(n / s) (1 - lambda + lambda r_i s / (s - 1))`` with
+        ``lambda = sqrt(1 - s / n)``. The replicates' variance is then the
+        unbiased variance of the sample for a linear statistic, no weight is
+        negative, and a cell reviewed whole, or by a single record, adds no
+        variance.
 
         Parameters
         ----------
@@ -363,13 +367,17 @@ class ReviewedTable:
         first = np.concatenate([[0], np.cumsum(reviews)[:-1]])
         offsets = np.floor(rng.random((rows, len(cells))) * reviews[cells]).astype(np.int64)
         chosen = order[first[cells][None, :] + offsets]
+        # s - 1 draws per cell: the draw of each cell's first review (in review order) is left out
+        position_in_cell = np.empty(len(cells), dtype=np.int64)
+        position_in_cell[order] = np.arange(len(cells)) - first[cells[order]]
+        kept = position_in_cell > 0
         times = np.zeros((rows, len(cells)))
-        np.add.at(times, (np.repeat(np.arange(rows), len(cells)), chosen.ravel()), 1.0)
+        np.add.at(times, (np.repeat(np.arange(rows), int(kept.sum())), chosen[:, kept].ravel()), 1.0)
         s = reviews[cells].astype(float)
         n = self._cell_sizes[cells]
-        scale = np.sqrt(np.clip(1.0 - s / n, 0.0, None) * s / np.maximum(s - 1.0, 1.0))
-        scale[s <= 1] = 0.0
-        weights = (n / s) * (1.0 + scale * (times - 1.0))
+        scale = np.sqrt(np.clip(1.0 - s / n, 0.0, 1.0))
+        scale[s <= 1] = 0.0  # one review: nothing to resample, the cell adds no variance
+        weights = (n / s) * (1.0 - scale + scale * times * s / np.maximum(s - 1.0, 1.0))
         return _table(
             np.concatenate([weights, np.broadcast_to(self._fallback_weights, (rows, len(self._fallback_weights)))], 1),
             np.concatenate([self._sample_truth, self._fallback_truth]),
