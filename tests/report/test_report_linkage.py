@@ -151,3 +151,38 @@ def test_failure_reasons_lose_their_numbers_under_a_policy():
     )
     protected = mse.report.build_report(failing, suppress_below=10).section("linkage").paragraphs
     assert "8 link configurations were drawn; 3 failed: only n people observed (3)." in protected
+
+
+def _reviewed(linkage: LinkageResult, n: int = 60) -> LinkageResult:
+    """The linkage with a review of ``n`` records per list answered from the ids (``<list>:<person>``)."""
+    person = linkage.records["record_id"].str.split(":").str[1]
+    records_of = linkage.records["record_id"].groupby(person.to_numpy()).apply(tuple).to_dict()
+    sample = linkage.review_sample(n, random_seed=5)
+    sample["matches"] = [tuple(r for r in records_of[i.split(":")[1]] if r != i) for i in sample["record_id"]]
+    return linkage.with_review(sample)
+
+
+def test_a_reviewed_result_shows_what_the_review_found_and_both_numbers_seen():
+    linkage = _reviewed(_linkage())
+    data, result = _fit(linkage, "review")
+    section = mse.report.build_report(result, data).section("linkage")
+    record = result.details["linkage"]
+    text = " ".join(section.paragraphs)
+    assert "Correction 'review'" in text
+    assert f"hold {data.n_observed:,} people" in text and f"{result.observed:,} distinct people" in text
+    assert "Of the 200 bootstrap replicates of the review, 0 gave no estimate." in text
+    _, variance, review, _ = section.tables
+    assert f"{record['linkage_share']:.0%} of the variance comes from reviewing a sample" in variance.caption
+    assert variance.frame["variance of log N"].tolist() == pytest.approx(
+        [record["within"], record["between"], record["total"]]
+    )
+    found = dict(zip(review.frame[""], review.frame["value"], strict=True))
+    assert found["records reviewed on police"] == 60
+    assert found["of which false"] == record["review"]["false_links"]
+    assert found["recall of the links"] == pytest.approx(record["review"]["recall"], abs=5e-4)
+    # under a policy the review's counts are suppressed and rounded like the others
+    policy = mse.DisclosurePolicy(suppress_below=10, round_to=5)
+    protected = mse.report.build_report(result, data, policy=policy).section("linkage").tables[2].frame
+    for label, value in zip(protected[""], protected["value"], strict=True):
+        if not label.startswith(("precision", "recall")):
+            assert value in ("<10", SUPPRESSED) or value % 5 == 0, (label, value)

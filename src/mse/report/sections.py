@@ -369,6 +369,16 @@ def linkage_section(result: Estimate, data: CaptureData | None, policy: Disclosu
             f"{record.get('draws', 0)} link configurations were drawn; {record.get('failed', 0)} failed"
             + (f": {said}." if said else ".")
         )
+    if correction == "review" and data is not None:
+        # the two numbers of people seen differ, and the report shows both: say why
+        seen_linked = display_value(_shown_count(policy, data.n_observed), "people")
+        seen_reviewed = display_value(_shown_count(policy, result.observed), "people")
+        paragraphs.append(
+            f"The clusters of the linkage hold {seen_linked} people (the Data section); the review estimates that "
+            f"{seen_reviewed} distinct people were seen (the estimate's observed number): missed links split people "
+            f"into several clusters, false links merge them. Of the {record.get('draws', 0)} bootstrap replicates "
+            f"of the review, {record.get('failed', 0)} gave no estimate."
+        )
 
     # the naive and corrected estimates, each protected as the summary's estimate is
     observed = float(result.observed)
