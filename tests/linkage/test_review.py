@@ -397,3 +397,50 @@ def test_the_bootstrap_variance_is_the_variance_over_repeated_reviews():
     row = module.compare(sizes=(40,), reviews=120, replicates=100).iloc[0]
     # the ratio of two variances, each from 100-120 draws: within three Monte Carlo standard errors of 1
     assert abs(row["ratio"] - 1) < 3 * math.sqrt(2 / 119)
+
+
+def test_a_small_reviewed_linkage_by_hand():
+    # person 1 is A:1, B:1, C:1 and person 2 is A:2, B:2; A:2-B:1 is falsely linked, B:1-C:1 and A:2-B:2 missed
+    records = pd.DataFrame({"record_id": ["A:1", "A:2", "B:1", "B:2", "C:1"], "list": ["A", "A", "B", "B", "C"]})
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": ["A:1", "A:2", "B:1", "A:2"],
+            "record_id_r": ["B:1", "B:1", "C:1", "B:2"],
+            "match_probability": [0.9, 0.9, 0.2, 0.1],
+        }
+    )
+    review = pd.DataFrame(
+        {
+            "record_id": ["A:1", "A:2", "B:2", "C:1"],
+            "matches": [("B:1", "C:1"), ("B:2",), ("A:2",), ("A:1", "B:1")],
+        }
+    )
+    linkage = LinkageResult(records, pairs, lists=LISTS, review=review)
+    table = reviewed_table(linkage, linkage.review)
+    # Cells (list, cluster history): (A, AB) holds A:1 (person ABC) and A:2 (person AB), both reviewed; (B, B)
+    # holds B:2 (AB) and (C, C) holds C:1 (ABC), each reviewed; (B, AB) holds B:1, not reviewed, so counted as
+    # linked (AB). Records by true history: ABC 2 (A:1, C:1), AB 3 (A:2, B:2, B:1); N_ABC = 2/3, N_AB = 3/2.
+    np.testing.assert_allclose(table.counts, [0, 0, 0, 0, 0, 3 / 2, 2 / 3])
+    assert table.unreviewed_records == 1
+    # A:1 is linked to B:1 (right) and A:2 (wrong) and misses C:1; A:2 is linked to A:1 and B:1 (both wrong) and
+    # misses B:2; B:2 and C:1 are linked to nobody and miss their 1 and 2 matches
+    assert dict(table.summary) == pytest.approx(
+        {
+            "records_reviewed": 4,
+            "linked_records_checked": 4,
+            "false_links": 3,
+            "matches_found": 6,
+            "matches_missed": 5,
+            "precision": 1 / 4,
+            "recall": 1 / 6,
+        }
+    )
+
+
+def test_a_saved_reviewed_result_makes_its_report(tmp_path):
+    linkage = reviewed(linkage_of(5, n_people=600), 40)
+    res = estimate(linkage, random_seed=2)
+    res.save(tmp_path / "r.json")
+    section = mse.report.build_report(mse.load_result(tmp_path / "r.json")).section("linkage")
+    assert "Correction 'review'" in " ".join(section.paragraphs)
+    assert any(table.caption.startswith("The clerical review") for table in section.tables)

@@ -1108,6 +1108,7 @@ def corrected_fit(
                 raise
             # auto chose a method that is not a log-linear model of the lists on the reviewed table
             linkage_error, linkage_draws = "resample", DEFAULT_LINKAGE_DRAWS
+    base = naive  # the fit the result is built on: the naive one, or for "review" the reviewed table's
     rates = linkage.error_rates()
     record: dict[str, Any] = {
         "correction": linkage_error,
@@ -1168,11 +1169,10 @@ def corrected_fit(
             }
         )
         # The corrected estimate is the method's fit to the reviewed table: its model and fit replace the naive
-        # ones, and the numbers people were observed are those of that table.
-        naive_record = naive
-        naive = reviewed.result
-        record["naive_model"] = naive_record.model
-        status = naive.status if reviewed.status == "ok" and naive.ok else reviewed.status
+        # ones, and the number of people observed is that of the reviewed table.
+        base = reviewed.result
+        record["naive_model"] = naive.model
+        status = base.status if reviewed.status == "ok" and base.ok else reviewed.status
         if reviewed.status != "ok" and not reviewed.status.startswith("linkage correction"):
             status = f"linkage correction failed: {reviewed.status}"
         changes = {
@@ -1232,15 +1232,15 @@ def corrected_fit(
                 "status": status,
                 "se": combined.estimate * math.sqrt(combined.total),
             }
-    details = dict(naive.details)
+    details = dict(base.details)
     details["linkage"] = record
     if "se" in changes:
         details["se"] = changes.pop("se")
-    metadata = dict(naive.metadata)
-    if linkage_error == "review":
+    metadata = dict(base.metadata)
+    if base is not naive:
         # the result answers for the linked table the user gave, not for the rounded table it was fitted to
         metadata["data_hash"] = data.content_hash
-        metadata["reviewed_table_hash"] = naive.metadata.get("data_hash")
+        metadata["reviewed_table_hash"] = base.metadata.get("data_hash")
     metadata["linkage"] = {
         "fingerprint": linkage_fingerprint(linkage),
         "backend": linkage.backend,
@@ -1256,4 +1256,4 @@ def corrected_fit(
         # the naive fit's draws and strata describe the table at the threshold, not the corrected estimate
         changes.update({"draws": None, "strata": None})
         details.pop("strata_draws", None)  # without the strata they belong to, a saved result would not load
-    return naive.with_updates(details=details, metadata=metadata, **changes)
+    return base.with_updates(details=details, metadata=metadata, **changes)

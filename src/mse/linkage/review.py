@@ -48,8 +48,9 @@ of the American Statistical Association* 64(328), 1183-1210.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -129,21 +130,28 @@ def draw_review_sample(linkage: LinkageResult, n: int | Mapping[str, int], *, ra
         take = min(sizes[name], len(members))
         chosen.append(np.sort(rng.choice(members, size=take, replace=False)))
     rows = np.concatenate(chosen) if chosen else np.array([], dtype=np.int64)
-    ids = records["record_id"].to_numpy()
+    ids = records["record_id"].to_numpy(dtype=object)
     clusters = records["cluster"].to_numpy()
-    by_cluster = pd.Series(np.arange(len(records))).groupby(clusters).apply(list).to_dict()
+    # only the drawn records' clusters and candidate pairs are gathered: the linkage may hold millions of records
+    drawn = np.zeros(len(records), dtype=bool)
+    drawn[rows] = True
+    members = np.flatnonzero(np.isin(clusters, clusters[rows]))
+    by_cluster: dict[int, list[int]] = {}
+    for k, cluster in zip(members.tolist(), clusters[members].tolist(), strict=True):
+        by_cluster.setdefault(cluster, []).append(k)
     left, right, probability = linkage._pair_positions()
     possible = (probability < linkage.threshold) & (probability >= CANDIDATE_PROBABILITY)
+    possible &= drawn[left] | drawn[right]
     neighbours: dict[int, list[int]] = {}
-    for a, b in zip(left[possible], right[possible], strict=True):
-        neighbours.setdefault(int(a), []).append(int(b))
-        neighbours.setdefault(int(b), []).append(int(a))
+    for a, b in zip(left[possible].tolist(), right[possible].tolist(), strict=True):
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
     sample = pd.DataFrame(
         {
             "record_id": ids[rows],
             "list": records["list"].to_numpy()[rows],
             "cluster_records": [tuple(sorted(ids[k] for k in by_cluster[clusters[r]] if k != r)) for r in rows],
-            "candidates": [tuple(sorted({ids[k] for k in neighbours.get(int(r), [])})) for r in rows],
+            "candidates": [tuple(sorted({ids[k] for k in neighbours.get(r, [])})) for r in rows.tolist()],
         }
     )
     return sample.sort_values(["list", "record_id"], kind="stable").reset_index(drop=True)
@@ -220,7 +228,7 @@ def checked_review(review: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     unknown = [r for r in ids if r not in list_of]
     if unknown:
         raise DataError(f"the review names record(s) {unknown[:3]} that are not among the linkage's records.")
-    repeated = sorted({r for r in ids if ids.count(r) > 1}) if len(set(ids)) < len(ids) else []
+    repeated = sorted(record for record, times in Counter(ids).items() if times > 1)
     if repeated:
         raise DataError(f"each record is reviewed once; repeated: {repeated[:3]}.")
     matches = [_match_ids(value, record) for value, record in zip(review["matches"], ids, strict=True)]
@@ -309,12 +317,12 @@ class ReviewedTable:
     records: Mapping[str, int]
     unreviewed_records: int
     summary: Mapping[str, float]
-    _cell_sizes: np.ndarray
-    _sample_cells: np.ndarray
-    _sample_truth: np.ndarray
-    _fallback_weights: np.ndarray
-    _fallback_truth: np.ndarray
-    _history_sizes: np.ndarray
+    _cell_sizes: np.ndarray = field(repr=False)
+    _sample_cells: np.ndarray = field(repr=False)
+    _sample_truth: np.ndarray = field(repr=False)
+    _fallback_weights: np.ndarray = field(repr=False)
+    _fallback_truth: np.ndarray = field(repr=False)
+    _history_sizes: np.ndarray = field(repr=False)
 
     def replicates(self, n_replicates: int, *, random_seed: int | None) -> np.ndarray:
         """Bootstrap tables: the reviewed records of each cell resampled with replacement, rescaled for the sample.
@@ -460,7 +468,8 @@ def reviewed_table(linkage: LinkageResult, review: pd.DataFrame) -> ReviewedTabl
     cell_codes, cell_index = np.unique(cells, return_inverse=True)
     cell_sizes = np.bincount(cell_index, minlength=len(cell_codes)).astype(float)
     sample_cells = cell_index[reviewed_rows]
-    history_sizes = np.array([bin(code).count("1") for code in range(size)], dtype=float)
+    codes = np.arange(size)
+    history_sizes = ((codes[:, None] >> np.arange(t)) & 1).sum(axis=1).astype(float)
     history_sizes[0] = 1.0
     # A review stands for n / s records of its cell (n records, s reviewed). A cell where nobody was reviewed
     # keeps its records as linked: one pseudo-review says its observed history is the true one, for all of them.
